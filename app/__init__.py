@@ -1,0 +1,99 @@
+"""ALPR Records: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import db
+from app.config import load_settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, then `config` overrides (tests pass theirs)."""
+    instance_path = Path(config["INSTANCE_PATH"]) if config and "INSTANCE_PATH" in config else None
+    settings = load_settings(instance_path)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
+        static_folder=str(Path(__file__).resolve().parent.parent / "static"),
+    )
+    app.config.update(settings)
+    if config:
+        app.config.update(config)
+    from app.config import validate_retention_days
+
+    validate_retention_days(app.config["RETENTION_DAYS"])
+
+    db.init_app(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security(app)
+    register_templates(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.auth.models import User
+    from app.extensions import csrf, htmx, limiter, login_manager
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        return db.db_session().get(User, int(user_id))
+
+    from workers.queue import init_app as init_queue
+
+    init_queue(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.audit.views import bp as audit_bp
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+
+    for blueprint in (core_bp, auth_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    from app.auth.access import enforce_access
+    from app.security import apply_security_headers
+
+    app.before_request(enforce_access)
+    app.after_request(apply_security_headers)
+
+
+def register_templates(app: Flask) -> None:
+    from app.templating import register as register_template_helpers
+
+    register_template_helpers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.audit.cli import audit_cli
+    from app.auth.cli import users_cli
+    from app.core.demo import demo_cli
+    from workers.cli import jobs_cli
+
+    for group in (users_cli, audit_cli, demo_cli, jobs_cli):
+        app.cli.add_command(group)

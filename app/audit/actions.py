@@ -1,0 +1,82 @@
+"""Every action the audit trail can record (policy 425.6(e)): one name per legal action."""
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    """Stored as the value; never rename a value once entries carry it."""
+
+    # accounts (425.6(a))
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGIN_LOCKED = "auth.login_locked"
+    LOGOUT = "auth.logout"
+    ACCESS_DENIED = "auth.access_denied"
+    USER_CREATED = "user.created"
+    USER_ROLES_CHANGED = "user.roles_changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    USER_PASSWORD_SET = "user.password_set"
+    TRAINING_RECORDED = "training.recorded"
+    AGENCY_CREATED = "agency.created"
+
+    # the audit trail itself
+    AUDIT_VERIFIED = "audit.verified"
+    AUDIT_DETAILS_REDACTED = "audit.details_redacted"
+    AUDIT_VIEWED = "audit.viewed"
+
+    # devices and deployments (425.4.1(d))
+    DEVICE_CREATED = "device.created"
+    DEVICE_UPDATED = "device.updated"
+    DEVICE_TOKEN_ROTATED = "device.token_rotated"
+    DEVICE_REVOKED = "device.revoked"
+    DEVICE_FIRST_USE = "device.first_use"
+    DEPLOYMENT_CREATED = "deployment.created"
+    DEPLOYMENT_UPDATED = "deployment.updated"
+    DEPLOYMENT_ENDED = "deployment.ended"
+
+    # reads, images, OCR (425.4.1(a))
+    READS_INGESTED = "reads.ingested"
+    READS_IMPORTED = "reads.imported"
+    READ_IMAGE_STORED = "read.image_stored"
+    READ_IMAGE_VIEWED = "read.image_viewed"
+    READ_VIEWED = "read.viewed"
+    READ_OCR_COMPLETED = "read.ocr_completed"
+    READ_PLATE_CONFIRMED = "read.plate_confirmed"
+    READ_PLATE_CORRECTED = "read.plate_corrected"
+
+    # hotlists and hits (425.4.1(b), 425.4(f))
+    HOTLIST_LOADED = "hotlist.loaded"
+    HIT_CREATED = "hit.created"
+    HIT_CONFIRMED = "hit.confirmed"
+    HIT_NOT_CONFIRMED = "hit.not_confirmed"
+    HIT_ENFORCEMENT_RECORDED = "hit.enforcement_recorded"
+    HIT_CLOSED = "hit.closed"
+    HITS_VIEWED = "hits.viewed"
+
+    # investigations and search (425.6(b), 425.4.1(c))
+    INVESTIGATION_OPENED = "investigation.opened"
+    INVESTIGATION_CLOSED = "investigation.closed"
+    INVESTIGATION_REOPENED = "investigation.reopened"
+    SEARCH_PERFORMED = "search.performed"
+    SEARCH_PAGE_VIEWED = "search.page_viewed"
+    SEARCH_REFUSED = "search.refused"
+
+    # retention (425.5)
+    HOLD_PLACED = "hold.placed"
+    HOLD_RELEASED = "hold.released"
+    EXCULPATORY_RECEIVED = "exculpatory.received"
+    EXCULPATORY_ACTIVATED = "exculpatory.activated"
+    EXCULPATORY_RELEASED = "exculpatory.released"
+    ACP_RECEIVED = "acp.received"
+    ACP_VERIFIED = "acp.verified"
+    ACP_EXISTING_DESTROYED = "acp.existing_destroyed"
+    ACP_SUPPRESSION_ACTIVATED = "acp.suppression_activated"
+    ACP_ENDED = "acp.ended"
+    ACP_DESTROYED_AT_COLLECTION = "acp.destroyed_at_collection"
+    ACP_DEFERRED_DESTROYED = "acp.deferred_destroyed"
+    READS_PURGED = "retention.reads_purged"
+    RETENTION_VIEWED = "retention.viewed"
+
+    # jobs
+    JOB_FAILED = "job.failed"

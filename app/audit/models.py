@@ -1,0 +1,63 @@
+"""The tamper-evident audit trail (policy 425.6(e), Minn. Stat. § 13.824 subd. 7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEntry(Base):
+    """One link of the chain; `entry_hash` covers the header and the details' digest only."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (CheckConstraint("seq >= 1", name="seq_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    details_digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    detail: Mapped[AuditDetail | None] = relationship(
+        back_populates="entry", uselist=False, lazy="joined"
+    )
+
+
+class AuditDetail(Base):
+    """Details live beside the chain so they can be redacted without breaking it."""
+
+    __tablename__ = "audit_details"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    details_json: Mapped[str | None] = mapped_column(Text)
+    redacted_at: Mapped[datetime | None]
+    redacted_reason: Mapped[str | None] = mapped_column(Text)
+
+    entry: Mapped[AuditEntry] = relationship(back_populates="detail")
+
+
+class AuditChainHead(Base):
+    """The single row naming the chain's last link: appends serialise on it, verify checks it."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))

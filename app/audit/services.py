@@ -1,0 +1,303 @@
+"""The one place that appends to, redacts and verifies the hash chain.
+
+Every state change in the app calls :func:`record` inside its own transaction, so the action and
+its audit entry commit or roll back together. Appends are serialised (a PostgreSQL advisory
+transaction lock; on SQLite the write lock taken by the head-row upsert), which keeps the chain
+linear however many processes write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.audit.actions import AuditAction
+from app.audit.models import GENESIS_HASH, AuditChainHead, AuditDetail, AuditEntry
+from app.db import utcnow
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+#: Arbitrary constant naming the audit chain's advisory lock on PostgreSQL.
+AUDIT_LOCK_KEY = 425_006_005
+
+class AuditError(RuntimeError):
+    """Raised when an entry cannot be appended or redacted."""
+
+
+def canonical_json(value: Any) -> str:
+    """The byte-stable JSON form that digests are taken of."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def details_digest(details_json: str) -> str:
+    return hashlib.sha256(details_json.encode("utf-8")).hexdigest()
+
+
+def canonical_header(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    actor_user_id: int | None,
+    actor_label: str,
+    action: str,
+    subject_type: str | None,
+    subject_id: str | None,
+) -> str:
+    """The fields the chain covers, in one canonical string."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_user_id": actor_user_id,
+            "actor_label": actor_label,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+        }
+    )
+
+
+def chain_hash(prev_hash: str, header: str, digest: str) -> str:
+    """hash = sha256(prev_hash ‖ canonical header ‖ details_digest), as DESIGN.md states."""
+    payload = "\n".join((prev_hash, header, digest)).encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _actor_fields(actor: Any) -> tuple[int | None, str]:
+    if actor is None:
+        return None, "system"
+    if isinstance(actor, str):
+        return None, actor
+    return actor.id, actor.email
+
+
+def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | None]:
+    if subject is None:
+        return None, None
+    if isinstance(subject, tuple):
+        kind, ident = subject
+        return kind, None if ident is None else str(ident)
+    if getattr(subject, "id", None) is None:
+        session.flush()
+    return subject.__tablename__, str(subject.id)
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends and make sure the head row exists."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        stmt = postgresql.insert(AuditChainHead).values(id=1, seq=0, entry_hash=GENESIS_HASH)
+    else:
+        stmt = sqlite.insert(AuditChainHead).values(id=1, seq=0, entry_hash=GENESIS_HASH)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+
+
+def record(
+    session: Session,
+    actor: User | str | None,
+    action: AuditAction,
+    subject: Any = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry inside the caller's transaction; flushes, never commits.
+
+    `actor` is a User, a label such as ``"device:SN123"`` or ``"system:purge"``, or None for the
+    system. `subject` is a mapped object or a ``(kind, id)`` pair. Never put data that the
+    public view may not show in the header; details may be redacted later.
+    """
+    if not isinstance(action, AuditAction):
+        raise AuditError(f"unknown audit action {action!r}")
+    actor_user_id, actor_label = _actor_fields(actor)
+    subject_type, subject_id = _subject_fields(session, subject)
+    details_text = canonical_json(details or {})
+    digest = details_digest(details_text)
+
+    _lock_chain(session)
+    head_seq, head_hash = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
+    ).one()
+    seq = head_seq + 1
+    occurred_at = utcnow()
+    header = canonical_header(
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+        action=action.value,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
+    entry = AuditEntry(
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+        action=action.value,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details_digest=digest,
+        prev_hash=head_hash,
+        entry_hash=chain_hash(head_hash, header, digest),
+    )
+    entry.detail = AuditDetail(details_json=details_text)
+    session.add(entry)
+    session.flush()
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=seq, entry_hash=entry.entry_hash)
+    )
+    return entry
+
+
+def redact_details(session: Session, actor: Any, entry_id: int, reason: str) -> AuditEntry:
+    """Blank an entry's details (e.g. data that must be destroyed); the chain still verifies."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AuditError("a redaction needs a stated reason")
+    detail = session.get(AuditDetail, entry_id)
+    if detail is None:
+        raise AuditError(f"audit entry {entry_id} does not exist")
+    if detail.redacted_at is None:
+        detail.details_json = None
+        detail.redacted_at = utcnow()
+        detail.redacted_reason = reason
+    return record(
+        session,
+        actor,
+        AuditAction.AUDIT_DETAILS_REDACTED,
+        ("audit_entry", entry_id),
+        {"reason": reason},
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify` found: ok, how many entries, and the first bad one with why."""
+
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.entries} entries verified"
+        return (
+            f"audit chain BROKEN at entry id={self.first_bad_id} seq={self.first_bad_seq}: "
+            f"{self.reason} ({self.entries} entries checked before it)"
+        )
+
+
+def _stream(session: Session) -> Iterator[Any]:
+    stmt = (
+        select(
+            AuditEntry.id,
+            AuditEntry.seq,
+            AuditEntry.occurred_at,
+            AuditEntry.actor_user_id,
+            AuditEntry.actor_label,
+            AuditEntry.action,
+            AuditEntry.subject_type,
+            AuditEntry.subject_id,
+            AuditEntry.details_digest,
+            AuditEntry.prev_hash,
+            AuditEntry.entry_hash,
+            AuditDetail.details_json,
+            AuditDetail.redacted_at,
+        )
+        .outerjoin(AuditDetail, AuditDetail.entry_id == AuditEntry.id)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=5000)
+    )
+    yield from session.execute(stmt)
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain in order and name the first entry that does not hold."""
+    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    last_id: int | None = None
+    for row in _stream(session):
+
+        def bad(reason: str, row: Any = row) -> VerifyResult:
+            return VerifyResult(False, checked, row.seq, row.id, reason)
+
+        if row.seq != expected_seq:
+            return bad(f"sequence gap: expected seq {expected_seq}, found {row.seq}")
+        if row.prev_hash != prev_hash:
+            return bad("prev_hash does not match the previous entry's hash")
+        header = canonical_header(
+            seq=row.seq,
+            occurred_at=row.occurred_at,
+            actor_user_id=row.actor_user_id,
+            actor_label=row.actor_label,
+            action=row.action,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+        )
+        if chain_hash(prev_hash, header, row.details_digest) != row.entry_hash:
+            return bad("entry hash does not match its contents")
+        if row.redacted_at is None:
+            if row.details_json is None:
+                return bad("details missing without a redaction record")
+            if details_digest(row.details_json) != row.details_digest:
+                return bad("details do not match their digest")
+        prev_hash, expected_seq, last_id = row.entry_hash, row.seq + 1, row.id
+        checked += 1
+    head = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
+    ).one_or_none()
+    if head is not None and (head.seq != checked or head.entry_hash != prev_hash):
+        return VerifyResult(
+            False,
+            checked,
+            head.seq,
+            last_id,
+            f"chain head says seq {head.seq} but the chain ends at seq {checked}: "
+            "entries after it were removed or the head was altered",
+        )
+    return VerifyResult(True, checked)
+
+
+def verify_and_record(session: Session, actor: Any) -> VerifyResult:
+    """Verify, then record the outcome as an entry so staff can see when it last ran."""
+    result = verify(session)
+    record(
+        session,
+        actor,
+        AuditAction.AUDIT_VERIFIED,
+        None,
+        {
+            "ok": result.ok,
+            "entries": result.entries,
+            "first_bad_seq": result.first_bad_seq,
+            "first_bad_id": result.first_bad_id,
+            "reason": result.reason,
+        },
+    )
+    return result
+
+
+def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | None:
+    """The newest recorded verification and its outcome, for the staff home page."""
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == AuditAction.AUDIT_VERIFIED.value)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return None
+    details = json.loads(entry.detail.details_json) if entry.detail and entry.detail.details_json else {}
+    return entry, details

@@ -1,0 +1,54 @@
+"""Account forms; Flask-WTF adds the CSRF token to every one."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.auth.models import ROLE_LABELS
+from app.auth.services import MIN_PASSWORD_LENGTH
+
+ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
+    agency_name = StringField(
+        "Agency (agency users only)", validators=[Optional(), Length(max=200)]
+    )
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class TrainingForm(FlaskForm):
+    course = StringField(
+        "Course", validators=[DataRequired(), Length(max=200)], default="Department ALPR training"
+    )
+    completed_on = DateField("Completed on", validators=[DataRequired()])
+    expires_on = DateField("Expires on", validators=[DataRequired()])
+    notes = StringField("Notes", validators=[Optional(), Length(max=500)])
+
+
+class ActivationForm(FlaskForm):
+    """Carries only the CSRF token; the action is in the URL."""
+
+    confirm = BooleanField("Confirm", default=True)

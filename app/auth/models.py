@@ -1,0 +1,137 @@
+"""Accounts, roles, agencies and department-approved training (policy 425.4(d), 425.6(a))."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from app.db import Base, utcnow
+
+
+class Role(StrEnum):
+    """The roles of DESIGN.md's user table; stored as the value."""
+
+    ADMIN = "admin"
+    DEPUTY_CHIEF = "deputy_chief"
+    DESIGNEE = "designee"
+    OPERATOR = "operator"
+    RECORDS = "records"
+    AUDITOR = "auditor"
+    AGENCY = "agency"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "ALPR administrator",
+    Role.DEPUTY_CHIEF: "Deputy Chief",
+    Role.DESIGNEE: "Deputy Chief's designee",
+    Role.OPERATOR: "Operator (trained officer)",
+    Role.RECORDS: "Records staff",
+    Role.AUDITOR: "Auditor",
+    Role.AGENCY: "Outside agency",
+}
+
+ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
+
+
+class Agency(Base):
+    """An outside law-enforcement or prosecutorial agency (its users, requests, shared data)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    ori: Mapped[str | None] = mapped_column(String(20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(UserMixin, Base):
+    """A person who logs in. Agency users belong to one agency and see only its requests."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    training_records: Mapped[list[TrainingRecord]] = relationship(
+        back_populates="user",
+        foreign_keys="TrainingRecord.user_id",
+        order_by="TrainingRecord.expires_on.desc()",
+        lazy="selectin",
+    )
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(row.role) for row in self.role_rows}
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def current_training(self, on: date) -> TrainingRecord | None:
+        """The training record in force on `on`, if any (425.4(d))."""
+        for record in self.training_records:
+            if record.completed_on <= on <= record.expires_on:
+                return record
+        return None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+class UserRole(Base):
+    """One role held by one user."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(f"role IN ({ROLE_VALUES})", name="known_role"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class TrainingRecord(Base):
+    """Department-approved ALPR training: no one reaches ALPR data without a current one."""
+
+    __tablename__ = "training_records"
+    __table_args__ = (CheckConstraint("expires_on >= completed_on", name="expires_after_completed"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="training_records", foreign_keys=[user_id])
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()

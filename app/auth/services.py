@@ -1,0 +1,265 @@
+"""Account actions: each one validates, changes state and appends its audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import Agency, Role, TrainingRecord, User, UserRole, user_by_email
+from app.db import utcnow
+
+_hasher = PasswordHasher()
+#: Verified against when the account does not exist, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(ValueError):
+    """A clear, user-facing reason an account action was refused."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    return _hasher.hash(password)
+
+
+def _parse_roles(roles: Iterable[str | Role]) -> set[Role]:
+    parsed: set[Role] = set()
+    for value in roles:
+        try:
+            parsed.add(Role(value))
+        except ValueError as exc:
+            known = ", ".join(r.value for r in Role)
+            raise AccountError(f"Unknown role {value!r}; known roles: {known}.") from exc
+    if not parsed:
+        raise AccountError("A user needs at least one role.")
+    return parsed
+
+
+def create_user(
+    session: Session,
+    actor: User | str | None,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: Iterable[str | Role],
+    agency: Agency | None = None,
+) -> User:
+    """Create an account with its roles; agency users must name their agency."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise AccountError("Enter a valid email address.")
+    if user_by_email(session, email) is not None:
+        raise AccountError(f"A user with email {email} already exists.")
+    role_set = _parse_roles(roles)
+    if Role.AGENCY in role_set and agency is None:
+        raise AccountError("An agency user must belong to an agency.")
+    if Role.AGENCY in role_set and len(role_set) > 1:
+        raise AccountError("An agency account cannot also hold department roles.")
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_password(password),
+        agency=agency,
+        role_rows=[UserRole(role=r.value) for r in sorted(role_set)],
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.USER_CREATED,
+        user,
+        {"email": email, "roles": sorted(r.value for r in role_set), "agency_id": user.agency_id},
+    )
+    return user
+
+
+def set_roles(
+    session: Session, actor: User | str | None, user: User, roles: Iterable[str | Role]
+) -> None:
+    """Replace a user's roles; the before and after are recorded."""
+    new = _parse_roles(roles)
+    old = user.roles
+    if new == old:
+        return
+    if Role.AGENCY in new and (len(new) > 1 or user.agency_id is None):
+        raise AccountError("An agency account belongs to one agency and holds only that role.")
+    if isinstance(actor, User) and actor.id == user.id and Role.ADMIN in old - new:
+        raise AccountError("You cannot remove your own administrator role.")
+    user.role_rows = [UserRole(role=r.value) for r in sorted(new)]
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.USER_ROLES_CHANGED,
+        user,
+        {"before": sorted(r.value for r in old), "after": sorted(r.value for r in new)},
+    )
+
+
+def set_active(session: Session, actor: User | str | None, user: User, active: bool) -> None:
+    """Deactivate (or reactivate) an account; accounts are never deleted, their trail stays."""
+    if user.is_active_account == active:
+        return
+    if not active and isinstance(actor, User) and actor.id == user.id:
+        raise AccountError("You cannot deactivate your own account.")
+    user.is_active_account = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    record(
+        session,
+        actor,
+        AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
+        user,
+        {"email": user.email},
+    )
+
+
+def set_password(session: Session, actor: User | str | None, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    record(session, actor, AuditAction.USER_PASSWORD_SET, user, {"email": user.email})
+
+
+def record_training(
+    session: Session,
+    actor: User | str | None,
+    user: User,
+    *,
+    course: str,
+    completed_on: date,
+    expires_on: date,
+    notes: str | None = None,
+) -> TrainingRecord:
+    """Record department-approved training (425.4(d)); the window must make sense."""
+    course = course.strip()
+    if not course:
+        raise AccountError("Name the training course.")
+    if expires_on < completed_on:
+        raise AccountError("Training cannot expire before it was completed.")
+    if completed_on > utcnow().date():
+        raise AccountError("Training cannot be completed in the future.")
+    training = TrainingRecord(
+        user=user,
+        course=course,
+        completed_on=completed_on,
+        expires_on=expires_on,
+        notes=notes,
+        recorded_by_id=actor.id if isinstance(actor, User) else None,
+    )
+    session.add(training)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.TRAINING_RECORDED,
+        user,
+        {
+            "training_id": training.id,
+            "course": course,
+            "completed_on": completed_on.isoformat(),
+            "expires_on": expires_on.isoformat(),
+        },
+    )
+    return training
+
+
+def create_agency(
+    session: Session, actor: User | str | None, *, name: str, ori: str | None = None
+) -> Agency:
+    name = name.strip()
+    if not name:
+        raise AccountError("Name the agency.")
+    agency = Agency(name=name, ori=(ori or "").strip().upper() or None)
+    session.add(agency)
+    session.flush()
+    record(session, actor, AuditAction.AGENCY_CREATED, agency, {"name": name, "ori": agency.ori})
+    return agency
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The result of a login attempt: the user when it succeeded, else a safe message."""
+
+    user: User | None
+    message: str
+
+
+GENERIC_FAILURE = "Invalid email or password."
+LOCKED_MESSAGE = "Too many failed attempts: this account is locked for a while. Try again later."
+
+
+def authenticate(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime,
+    lockout_threshold: int,
+    lockout_minutes: int,
+) -> LoginOutcome:
+    """Check a password, counting failures and locking the account after too many.
+
+    Every attempt, good or bad, is an audit entry (425.6(a): access documented by name,
+    date and time). Unknown accounts get the same message and timing as wrong passwords.
+    """
+    user = user_by_email(session, email)
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        record(
+            session,
+            f"anonymous@{address}",
+            AuditAction.LOGIN_FAILED,
+            None,
+            {"email": email.strip().lower()[:254], "reason": "unknown account", "address": address},
+        )
+        return LoginOutcome(None, GENERIC_FAILURE)
+    if user.is_locked(now):
+        record(
+            session,
+            user,
+            AuditAction.LOGIN_LOCKED,
+            user,
+            {"address": address, "locked_until": user.locked_until},
+        )
+        return LoginOutcome(None, LOCKED_MESSAGE)
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        details: dict[str, object] = {
+            "reason": "wrong password",
+            "address": address,
+            "failed_logins": user.failed_logins,
+        }
+        locked = user.failed_logins >= lockout_threshold
+        if locked:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            details["locked_until"] = user.locked_until
+        record(session, user, AuditAction.LOGIN_FAILED, user, details)
+        return LoginOutcome(None, LOCKED_MESSAGE if locked else GENERIC_FAILURE)
+    if not user.is_active_account:
+        record(session, user, AuditAction.LOGIN_FAILED, user, {"reason": "deactivated", "address": address})
+        return LoginOutcome(None, "This account is deactivated. Contact the ALPR administrator.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record(session, user, AuditAction.LOGIN, user, {"address": address})
+    return LoginOutcome(user, "Signed in.")

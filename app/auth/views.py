@@ -1,0 +1,227 @@
+"""Login, logout and the administrators' account pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.access import ADMIN_ROLES, public, require
+from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
+from app.auth.models import Agency, Role, User
+from app.auth.services import AccountError, authenticate, create_agency, create_user, record_training, set_active, set_roles
+from app.core.timeutil import local_today
+from app.db import db_session, utcnow
+from app.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    return "login-account:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _home_for(user: User) -> str:
+    return url_for("core.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
+def login():
+    """The sign-in form; every attempt is audited, repeated failures lock the account."""
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        session = db_session()
+        outcome = authenticate(
+            session,
+            email=form.email.data,
+            password=form.password.data,
+            address=request.remote_addr or "unknown",
+            now=utcnow(),
+            lockout_threshold=current_app.config["LOGIN_LOCKOUT_THRESHOLD"],
+            lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+        )
+        session.commit()
+        if outcome.user is not None:
+            login_user(outcome.user)
+            return redirect(_safe_next(request.args.get("next")) or _home_for(outcome.user))
+        flash(outcome.message, "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@require(*Role)
+def logout():
+    """Sign out (POST with a CSRF token, so no link elsewhere can sign a user out)."""
+    session = db_session()
+    record(session, current_user._get_current_object(), AuditAction.LOGOUT, current_user._get_current_object())
+    session.commit()
+    logout_user()
+    flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def load_user_or_404(user_id: int) -> User:
+    user = db_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/admin/users")
+@require(ADMIN_ROLES)
+def users():
+    """Every account, with roles and training status."""
+    all_users = db_session().scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", users=all_users, today=local_today())
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@require(ADMIN_ROLES)
+def user_new():
+    """Create an account with its roles."""
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            agency = None
+            if form.agency_name.data:
+                agency = session.scalars(
+                    select(Agency).where(Agency.name == form.agency_name.data.strip())
+                ).first() or create_agency(session, current_user, name=form.agency_name.data)
+            user = create_user(
+                session,
+                current_user,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                agency=agency,
+            )
+        except AccountError as exc:
+            session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            session.commit()
+            flash(f"Created {user.email}.", "success")
+            return redirect(url_for("auth.user_detail", user_id=user.id))
+    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/admin/users/<int:user_id>")
+@require(ADMIN_ROLES)
+def user_detail(user_id: int):
+    """One account: roles, training records, activation."""
+    user = load_user_or_404(user_id)
+    roles_form = RolesForm(roles=[r.value for r in user.roles])
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        roles_form=roles_form,
+        training_form=TrainingForm(),
+        activation_form=ActivationForm(),
+        today=local_today(),
+    )
+
+
+def _render_detail_with_errors(user: User, **forms):
+    defaults = {
+        "roles_form": RolesForm(roles=[r.value for r in user.roles]),
+        "training_form": TrainingForm(),
+        "activation_form": ActivationForm(),
+    }
+    defaults.update(forms)
+    return (
+        render_template("admin/user_detail.html", user=user, today=local_today(), **defaults),
+        400,
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/roles", methods=["POST"])
+@require(ADMIN_ROLES)
+def user_roles(user_id: int):
+    """Replace a user's roles."""
+    user = load_user_or_404(user_id)
+    form = RolesForm()
+    if not form.validate_on_submit():
+        return _render_detail_with_errors(user, roles_form=form)
+    session = db_session()
+    try:
+        set_roles(session, current_user, user, form.roles.data)
+    except AccountError as exc:
+        session.rollback()
+        form.roles.errors.append(str(exc))
+        return _render_detail_with_errors(load_user_or_404(user_id), roles_form=form)
+    session.commit()
+    flash("Roles updated.", "success")
+    return redirect(url_for("auth.user_detail", user_id=user.id))
+
+
+@bp.route("/admin/users/<int:user_id>/training", methods=["POST"])
+@require(ADMIN_ROLES)
+def user_training(user_id: int):
+    """Record a department-approved training."""
+    user = load_user_or_404(user_id)
+    form = TrainingForm()
+    if not form.validate_on_submit():
+        return _render_detail_with_errors(user, training_form=form)
+    session = db_session()
+    try:
+        record_training(
+            session,
+            current_user,
+            user,
+            course=form.course.data,
+            completed_on=form.completed_on.data,
+            expires_on=form.expires_on.data,
+            notes=form.notes.data or None,
+        )
+    except AccountError as exc:
+        session.rollback()
+        form.expires_on.errors.append(str(exc))
+        return _render_detail_with_errors(load_user_or_404(user_id), training_form=form)
+    session.commit()
+    flash("Training recorded.", "success")
+    return redirect(url_for("auth.user_detail", user_id=user.id))
+
+
+@bp.route("/admin/users/<int:user_id>/<any(deactivate, reactivate):change>", methods=["POST"])
+@require(ADMIN_ROLES)
+def user_activation(user_id: int, change: str):
+    """Deactivate or reactivate an account (accounts are never deleted)."""
+    user = load_user_or_404(user_id)
+    form = ActivationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        set_active(session, current_user, user, change == "reactivate")
+    except AccountError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("auth.user_detail", user_id=user_id))
+    session.commit()
+    flash(f"{user.email} {change}d.", "success")
+    return redirect(url_for("auth.user_detail", user_id=user.id))
+
+

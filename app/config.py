@@ -1,0 +1,131 @@
+"""Settings from the environment: SQLite and in-process jobs unless told otherwise."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+#: The statute's ceiling (Minn. Stat. § 13.824 subd. 3, policy 425.5); configuration may only lower it.
+STATUTORY_RETENTION_DAYS = 60
+
+PRODUCTION_VALUES = {"production", "prod"}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the settings would make the app unlawful or insecure."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def is_production() -> bool:
+    """Production is declared, never guessed: ALPR_ENV or FLASK_ENV set to production."""
+    return (
+        os.environ.get("ALPR_ENV", "").lower() in PRODUCTION_VALUES
+        or os.environ.get("FLASK_ENV", "").lower() in PRODUCTION_VALUES
+    )
+
+
+def _development_key(instance_path: Path, filename: str) -> str:
+    """Generate a key once into instance/ so restarts keep sessions and ACP HMACs stable."""
+    path = instance_path / filename
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _secret(name: str, instance_path: Path, filename: str) -> str:
+    value = os.environ.get(name, "")
+    if value:
+        if is_production() and len(value) < 32:
+            raise ConfigurationError(f"{name} must be at least 32 characters in production.")
+        return value
+    if is_production():
+        raise ConfigurationError(
+            f"{name} is not set. In production the app refuses to start without a real key: "
+            f"set {name} to a long random value (e.g. `python -c 'import secrets; "
+            f"print(secrets.token_hex(32))'`)."
+        )
+    return _development_key(instance_path, filename)
+
+
+def validate_retention_days(days: int) -> int:
+    """The retention period may be shortened, never lengthened past the statute's 60 days."""
+    if days < 1 or days > STATUTORY_RETENTION_DAYS:
+        raise ConfigurationError(
+            f"ALPR_RETENTION_DAYS must be between 1 and {STATUTORY_RETENTION_DAYS} "
+            f"(Minn. Stat. § 13.824 subd. 3); got {days}."
+        )
+    return days
+
+
+def database_url(instance_path: Path) -> str:
+    """DATABASE_URL, or a SQLite file under instance/ by default."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_path / 'alpr.sqlite3'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("ALPR_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
+    """Read every setting once; the factory copies them into app.config."""
+    instance_path = instance_path or default_instance_path()
+    redis_url = os.environ.get("REDIS_URL") or None
+    production = is_production()
+    return {
+        "INSTANCE_PATH": str(instance_path),
+        "PRODUCTION": production,
+        "SECRET_KEY": _secret("SECRET_KEY", instance_path, "secret_key"),
+        "ACP_HMAC_KEY": _secret("ACP_HMAC_KEY", instance_path, "acp_hmac_key"),
+        "DATABASE_URL": database_url(instance_path),
+        "REDIS_URL": redis_url,
+        "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),
+        "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
+        "RETENTION_DAYS": validate_retention_days(
+            _int("ALPR_RETENTION_DAYS", STATUTORY_RETENTION_DAYS)
+        ),
+        "ACTIVE_USE_GAP_MINUTES": _int("ALPR_ACTIVE_USE_GAP_MINUTES", 30),
+        "TRACKING_WINDOW_HOURS": _int("ALPR_TRACKING_WINDOW_HOURS", 24),
+        "CLOCK_SKEW_SECONDS": _int("ALPR_CLOCK_SKEW_SECONDS", 300),
+        "INGEST_MAX_BATCH": _int("ALPR_INGEST_MAX_BATCH", 1000),
+        "IMAGE_MAX_BYTES": _int("ALPR_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int("ALPR_MAX_REQUEST_BYTES", 20 * 1024 * 1024),
+        "PURGE_BATCH_SIZE": _int("ALPR_PURGE_BATCH_SIZE", 10000),
+        "LOGIN_LOCKOUT_THRESHOLD": _int("ALPR_LOGIN_LOCKOUT_THRESHOLD", 5),
+        "LOGIN_LOCKOUT_MINUTES": _int("ALPR_LOGIN_LOCKOUT_MINUTES", 15),
+        "LOGIN_RATE_LIMIT": os.environ.get("ALPR_LOGIN_RATE_LIMIT", "20 per minute"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "DISPLAY_TIMEZONE": os.environ.get("ALPR_DISPLAY_TIMEZONE", "America/Chicago"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production
+        or os.environ.get("ALPR_SECURE_COOKIES", "").lower() in {"1", "true"},
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int("ALPR_SESSION_MINUTES", 480) * 60,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+    }

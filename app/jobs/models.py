@@ -1,0 +1,40 @@
+"""The row that tracks a background job, committed before the job is enqueued."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+JOB_STATUS_VALUES = ", ".join(f"'{s.value}'" for s in JobStatus)
+
+
+class JobRun(Base):
+    """One run of a job: what it was asked to do, how far it got, what it found."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (CheckConstraint(f"status IN ({JOB_STATUS_VALUES})", name="known_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    arguments_json: Mapped[str] = mapped_column(Text, default="{}")
+    progress: Mapped[int] = mapped_column(default=0)
+    result_json: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

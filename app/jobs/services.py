@@ -1,0 +1,77 @@
+"""Track background jobs: a row per run, committed before enqueueing, updated as it goes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.db import utcnow
+from app.jobs.models import JobRun, JobStatus
+
+
+def create_run(session: Session, name: str, requested_by_id: int | None = None, **arguments: Any) -> JobRun:
+    """Insert the tracking row; the caller commits before enqueueing with its id."""
+    run = JobRun(
+        name=name,
+        requested_by_id=requested_by_id,
+        arguments_json=json.dumps(arguments, default=str, sort_keys=True),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def mark_running(session: Session, run: JobRun) -> None:
+    run.status = JobStatus.RUNNING.value
+    run.started_at = utcnow()
+
+
+def mark_done(session: Session, run: JobRun, result: dict[str, Any]) -> None:
+    run.status = JobStatus.DONE.value
+    run.progress = 100
+    run.finished_at = utcnow()
+    run.result_json = json.dumps(result, default=str, sort_keys=True)
+
+
+def mark_failed(session: Session, run: JobRun, error: BaseException) -> None:
+    """Record the failure (type and message only: no traceback leaves the worker log)."""
+    run.status = JobStatus.FAILED.value
+    run.finished_at = utcnow()
+    run.error = f"{type(error).__name__}: {error}"[:2000]
+    record(session, f"job:{run.name}", AuditAction.JOB_FAILED, run, {"error": run.error})
+
+
+def run_tracked(
+    session_factory: Callable[[], Session],
+    name: str,
+    run_id: int | None,
+    work: Callable[[Session, JobRun], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run `work` with its JobRun row: running, then done (same commit as the work) or failed."""
+    with session_factory() as session:
+        run = session.get(JobRun, run_id) if run_id is not None else None
+        if run is None:
+            run = create_run(session, name)
+        mark_running(session, run)
+        session.commit()
+        run_id = run.id
+    with session_factory() as session:
+        run = session.get(JobRun, run_id)
+        assert run is not None
+        try:
+            result = work(session, run)
+            mark_done(session, run, result)
+            session.commit()
+            return result
+        except Exception as exc:
+            session.rollback()
+            run = session.get(JobRun, run_id)
+            assert run is not None
+            mark_failed(session, run, exc)
+            session.commit()
+            raise

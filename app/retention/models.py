@@ -1,0 +1,215 @@
+"""Retention (policy 425.5): investigations, holds, exculpatory and ACP requests, purge bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, utcnow
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+class InvestigationStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Investigation(Base):
+    """An active criminal investigation: what searches, other hotlists and holds refer to."""
+
+    __tablename__ = "investigations"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(InvestigationStatus)})", name="known_status"),
+        CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closes_after_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default=InvestigationStatus.ACTIVE.value)
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closing_reason: Mapped[str | None] = mapped_column(Text)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead = relationship("User")
+
+
+class StoredDocument(Base):
+    """A scanned written request, kept content-addressed under the document store."""
+
+    __tablename__ = "stored_documents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    byte_size: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HoldKind(StrEnum):
+    INVESTIGATION = "investigation"
+    EXCULPATORY = "exculpatory"
+
+
+class Hold(Base):
+    """Keeps the reads inside its scope past 60 days while its reason is in force.
+
+    Scope: a bounded time window, narrowed by plates and/or devices when they are listed.
+    An investigation hold is in force while its investigation is active; an exculpatory hold
+    while its request is active.
+    """
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_values(HoldKind)})", name="known_kind"),
+        CheckConstraint("window_end > window_start", name="bounded_window"),
+        CheckConstraint(
+            "(kind = 'investigation' AND investigation_id IS NOT NULL) "
+            "OR (kind = 'exculpatory' AND exculpatory_request_id IS NOT NULL)",
+            name="has_reason",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    investigation_id: Mapped[int | None] = mapped_column(ForeignKey("investigations.id"), index=True)
+    exculpatory_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exculpatory_requests.id"), index=True
+    )
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]
+
+    plates: Mapped[list[HoldPlate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    devices: Mapped[list[HoldDevice]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    investigation: Mapped[Investigation | None] = relationship()
+
+
+class HoldPlate(Base):
+    __tablename__ = "hold_plates"
+
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
+class HoldDevice(Base):
+    __tablename__ = "hold_devices"
+
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+
+
+class ExculpatoryStatus(StrEnum):
+    RECEIVED = "received"
+    ACTIVE = "active"
+    RELEASED = "released"
+
+
+class ExculpatoryRequest(Base):
+    """A subject's written request to keep data as exculpatory evidence (425.5(a))."""
+
+    __tablename__ = "exculpatory_requests"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(ExculpatoryStatus)})", name="known_status"),
+        CheckConstraint(
+            "status <> 'released' OR (disposition IS NOT NULL AND resolved_on IS NOT NULL)",
+            name="release_needs_resolution",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_name: Mapped[str] = mapped_column(String(200))
+    case_file_number: Mapped[str] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date)
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_documents.sha256"))
+    status: Mapped[str] = mapped_column(String(16), default=ExculpatoryStatus.RECEIVED.value)
+    disposition: Mapped[str | None] = mapped_column(Text)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    holds: Mapped[list[Hold]] = relationship(foreign_keys=[Hold.exculpatory_request_id])
+
+
+class AcpStatus(StrEnum):
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    EXISTING_DESTROYED = "existing_destroyed"
+    SUPPRESSION_ACTIVE = "suppression_active"
+    ENDED = "ended"
+
+
+class AcpRequest(Base):
+    """An Address Confidentiality Program participant's written request (425.5(b))."""
+
+    __tablename__ = "acp_requests"
+    __table_args__ = (CheckConstraint(f"status IN ({_values(AcpStatus)})", name="known_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_number: Mapped[str] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date)
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_documents.sha256"))
+    status: Mapped[str] = mapped_column(String(24), default=AcpStatus.RECEIVED.value)
+    existing_destroyed: Mapped[int] = mapped_column(Integer, default=0)
+    deferred: Mapped[int] = mapped_column(Integer, default=0)
+    destroyed_at_collection: Mapped[int] = mapped_column(Integer, default=0)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    plates: Mapped[list[AcpPlate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class AcpPlate(Base):
+    """A participant's plate, only ever as a keyed HMAC of the normalised plate."""
+
+    __tablename__ = "acp_plates"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("acp_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    plate_hmac: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ImageTombstone(Base):
+    """An image file whose rows are gone: deleted from disk after the commit, retried if a run dies."""
+
+    __tablename__ = "image_tombstones"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PurgeRun(Base):
+    """Counts (never plates) of one purge, for the dashboard and the biennial report."""
+
+    __tablename__ = "purge_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    cutoff: Mapped[datetime]
+    reads_destroyed: Mapped[int] = mapped_column(BigInteger, default=0)
+    images_destroyed: Mapped[int] = mapped_column(BigInteger, default=0)
+    acp_deferred_destroyed: Mapped[int] = mapped_column(BigInteger, default=0)

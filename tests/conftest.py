@@ -1,0 +1,238 @@
+"""Fixtures: the app on SQLite (default) or on a PostgreSQL database made for this run.
+
+ALPR_TEST_BACKEND=postgres runs every test against a fresh PostgreSQL database (created here,
+dropped at the end) and real Redis; the default runs them on a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.db import Base
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKEND = os.environ.get("ALPR_TEST_BACKEND", "sqlite")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ALPR Records test backend: {BACKEND}"
+
+
+def migrate(url: str) -> None:
+    """Build the schema the way production does: `alembic upgrade head`."""
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "postgres":
+        name = f"alpr_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        migrate(url)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'alpr-test.sqlite3'}"
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("instance")
+    (path / "secret_key").write_text("test-secret-key-" + "x" * 40)
+    (path / "acp_hmac_key").write_text("test-acp-hmac-key-" + "y" * 40)
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_config(database_url: str, instance_dir: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance_dir),
+        "DATABASE_URL": database_url,
+        "IMAGE_STORE": str(instance_dir / "images"),
+        "DOCUMENT_STORE": str(instance_dir / "documents"),
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "10000 per minute",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(base_config: dict[str, Any]) -> Flask:
+    return create_app(dict(base_config))
+
+
+@pytest.fixture
+def make_app(base_config: dict[str, Any]):
+    """A fresh app with overrides (its own limiter storage, lockout settings, queue)."""
+    made: list[Flask] = []
+
+    def _make(**overrides: Any) -> Flask:
+        new = create_app({**base_config, **overrides})
+        made.append(new)
+        return new
+
+    yield _make
+    for built in made:
+        built.extensions["alpr_engine"].dispose()
+
+
+def _wipe(app: Flask) -> None:
+    engine = app.extensions["alpr_engine"]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+    for key in ("IMAGE_STORE", "DOCUMENT_STORE"):
+        shutil.rmtree(app.config[key], ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts from an empty schema; the whole database is wiped after it."""
+    yield
+    if "app" in request.fixturenames or "session" in request.fixturenames:
+        _wipe(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session in an app context, bound to the factories."""
+    with app.app_context():
+        from app.db import db_session
+
+        db = db_session()
+        factories.BaseFactory._meta.sqlalchemy_session = db
+        for factory_class in (
+            factories.UserFactory,
+            factories.AgencyFactory,
+            factories.TrainingRecordFactory,
+        ):
+            factory_class._meta.sqlalchemy_session = db
+        yield db
+        db.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def form_csrf(client: FlaskClient, path: str) -> str:
+    """Read the CSRF token a page's form carries, as a browser would."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
+    token = form_csrf(client, "/login")
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, session: Session):
+    """Create a user with `roles` (trained by default) and sign the test client in as them."""
+
+    def _login_as(*roles: Any, trained: bool = True, **fields: Any):
+        user = factories.UserFactory(roles=roles, trained=trained, **fields)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return _login_as
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Real Redis; the test fails (not skips) when it is down, as CI starts it."""
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).ping()
+    return REDIS_URL
+
+
+# --- real headless Chromium --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium: Playwright cannot download its own browser here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real HTTP server on a free local port, for the browser tests."""
+    from werkzeug.serving import make_server
+
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()

@@ -1,0 +1,181 @@
+"""Login, lockout, CSRF, rate limiting and the admin role matrix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEntry
+from app.auth.models import Role, User
+from app.db import utcnow
+from tests.conftest import form_csrf, login
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+
+def actions(session) -> list[str]:
+    return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def test_login_success_redirects_home_and_is_audited(client, session):
+    user = UserFactory(roles=[Role.OPERATOR], trained=True)
+    response = login(client, user.email)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert user.name in home.get_data(as_text=True)
+    assert actions(session) == ["auth.login"]
+
+
+def test_wrong_password_is_refused_with_a_clear_message_and_audited(client, session):
+    user = UserFactory()
+    response = login(client, user.email, "wrong-password-entirely")
+    assert response.status_code == 401
+    assert "Invalid email or password." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still anonymous
+    assert actions(session) == ["auth.login_failed"]
+    session.expire_all()
+    assert session.get(User, user.id).failed_logins == 1
+
+
+def test_unknown_account_gets_the_same_message(client, session):
+    response = login(client, "nobody@example.test", "whatever-password")
+    assert response.status_code == 401
+    assert "Invalid email or password." in response.get_data(as_text=True)
+    assert actions(session) == ["auth.login_failed"]
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(make_app, session):
+    app = make_app(LOGIN_LOCKOUT_THRESHOLD=3, LOGIN_LOCKOUT_MINUTES=15)
+    client = app.test_client()
+    user = UserFactory()
+    for _ in range(3):
+        assert login(client, user.email, "not-the-password").status_code == 401
+    response = login(client, user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 401
+    assert "locked" in response.get_data(as_text=True)
+    session.expire_all()
+    locked = session.get(User, user.id)
+    assert locked.locked_until is not None and locked.locked_until > utcnow() + timedelta(minutes=14)
+    assert "auth.login_locked" in actions(session)
+
+
+def test_lock_expires(make_app, session):
+    app = make_app(LOGIN_LOCKOUT_THRESHOLD=2)
+    client = app.test_client()
+    user = UserFactory()
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    user.failed_logins = 2
+    session.commit()
+    assert login(client, user.email).status_code == 302
+
+
+def test_login_is_rate_limited_per_address(make_app, session):
+    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    codes = [login(client, f"x{i}@example.test", "wrong-password-x").status_code for i in range(4)]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3] == 429
+
+
+def test_login_rate_limit_also_counts_per_account(make_app, session):
+    app = make_app(LOGIN_RATE_LIMIT="2 per minute")
+    user = UserFactory()
+    first = app.test_client()
+    for _ in range(2):
+        login(first, user.email, "wrong-password-x")
+    other_address = app.test_client()
+    token = form_csrf(other_address, "/login")
+    response = other_address.post(
+        "/login",
+        data={"email": user.email, "password": "wrong-password-x", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+    assert response.status_code == 429
+
+
+def test_deactivated_user_cannot_sign_in(client, session):
+    user = UserFactory(is_active_account=False)
+    response = login(client, user.email)
+    assert response.status_code == 401
+    assert "deactivated" in response.get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_400_and_changes_nothing(client, session):
+    user = UserFactory()
+    response = client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 400
+    assert "could not be accepted" in response.get_data(as_text=True)
+    assert actions(session) == []
+
+
+def test_logout_requires_post_with_csrf(client, login_as, session):
+    login_as(Role.OPERATOR)
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    token = form_csrf(client, "/")
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+    assert actions(session)[-1] == "auth.logout"
+
+
+def test_open_redirect_is_refused(client, session):
+    user = UserFactory()
+    token = form_csrf(client, "/login")
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_session_cookie_flags(client, session):
+    user = UserFactory()
+    response = login(client, user.email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_security_headers(client, session):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+ADMIN_PAGES = ["/admin/users", "/admin/users/new"]
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (Role.ADMIN, True),
+        (Role.DEPUTY_CHIEF, True),
+        (Role.DESIGNEE, False),
+        (Role.OPERATOR, False),
+        (Role.RECORDS, False),
+        (Role.AUDITOR, False),
+        (Role.AGENCY, False),
+    ],
+)
+def test_admin_pages_role_matrix(client, session, login_as, role, allowed):
+    fields = {}
+    if role is Role.AGENCY:
+        from tests.factories import AgencyFactory
+
+        fields["agency"] = AgencyFactory()
+    login_as(role, **fields)
+    for path in ADMIN_PAGES:
+        assert client.get(path).status_code == (200 if allowed else 403), path
+
+
+def test_refusal_is_audited(client, session, login_as):
+    login_as(Role.OPERATOR)
+    assert client.get("/admin/users").status_code == 403
+    assert actions(session)[-1] == "auth.access_denied"

@@ -1,0 +1,9 @@
+"""Configuration file for `rq cron workers/cron_config.py` (RQ 2.x reads cron in UTC)."""
+
+from rq import cron
+
+from workers.queue import QUEUE_NAME
+from workers.schedules import SCHEDULES
+
+for schedule in SCHEDULES:
+    cron.register(schedule.func, QUEUE_NAME, cron=schedule.cron, name=schedule.name)

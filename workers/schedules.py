@@ -1,0 +1,22 @@
+"""The schedules, declared once: `rq cron` reads them through workers/cron_config.py and the
+in-process scheduler reads them directly. Cron expressions are in UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from workers import tasks
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    func: Callable[..., Any]
+    cron: str
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
+)

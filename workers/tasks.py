@@ -1,0 +1,28 @@
+"""Job functions: take ids, open their own session, commit once (RQ and in-process alike)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.audit.services import verify_and_record
+from app.jobs.models import JobRun
+from app.jobs.services import run_tracked
+from workers.context import with_app_context
+
+
+def _sessions() -> Session:
+    return current_app.extensions["alpr_sessionmaker"]()
+
+
+@with_app_context
+def verify_audit_chain(run_id: int | None = None) -> dict[str, Any]:
+    """Scheduled check of the hash chain; the outcome becomes an audit entry staff can see."""
+
+    def work(session: Session, run: JobRun) -> dict[str, Any]:
+        result = verify_and_record(session, "system:verify-job")
+        return {"ok": result.ok, "entries": result.entries, "first_bad_id": result.first_bad_id}
+
+    return run_tracked(_sessions, "verify_audit_chain", run_id, work)
