@@ -136,6 +136,13 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
         yield app
 
 
+def bind_factories(factory_class: type, db: Session) -> None:
+    """Point every factory (including ones added later) at this test's session."""
+    factory_class._meta.sqlalchemy_session = db
+    for subclass in factory_class.__subclasses__():
+        bind_factories(subclass, db)
+
+
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
     """A session in an app context, bound to the factories."""
@@ -143,13 +150,7 @@ def session(app: Flask) -> Iterator[Session]:
         from app.db import db_session
 
         db = db_session()
-        factories.BaseFactory._meta.sqlalchemy_session = db
-        for factory_class in (
-            factories.UserFactory,
-            factories.AgencyFactory,
-            factories.TrainingRecordFactory,
-        ):
-            factory_class._meta.sqlalchemy_session = db
+        bind_factories(factories.BaseFactory, db)
         yield db
         db.rollback()
 
