@@ -61,11 +61,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import app.alpr.routes  # noqa: F401  (attaches every ALPR route module to the blueprints)
+    from app.alpr.blueprint import api_bp as alpr_api_bp
+    from app.alpr.blueprint import bp as alpr_bp
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
+    from app.extensions import csrf
 
-    for blueprint in (core_bp, auth_bp, audit_bp):
+    csrf.exempt(alpr_api_bp)  # devices authenticate with bearer tokens, not cookies
+    for blueprint in (core_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp):
         app.register_blueprint(blueprint)
 
 
