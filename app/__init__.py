@@ -61,7 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import app.alpr.routes  # noqa: F401  (attaches every ALPR route module to the blueprints)
+    from app.alpr import routes  # noqa: F401  (attaches every ALPR route module to the blueprints)
     from app.alpr.blueprint import api_bp as alpr_api_bp
     from app.alpr.blueprint import bp as alpr_bp
     from app.audit.views import bp as audit_bp
