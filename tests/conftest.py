@@ -131,9 +131,10 @@ def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def app_ctx(app: Flask) -> Iterator[Flask]:
-    with app.app_context():
-        yield app
+def app_ctx(context_app: Flask) -> Iterator[Flask]:
+    """An app context for test code that calls services directly (see `context_app`)."""
+    with context_app.app_context():
+        yield context_app
 
 
 def bind_factories(factory_class: type, db: Session) -> None:
@@ -143,10 +144,21 @@ def bind_factories(factory_class: type, db: Session) -> None:
         bind_factories(subclass, db)
 
 
+@pytest.fixture(scope="session")
+def context_app(base_config: dict[str, Any]) -> Flask:
+    """A twin of `app` (same settings, same database) whose context the test code runs in.
+
+    Flask reuses an already-pushed context of the *same* app for requests, which would share
+    `g` (the request's session, the signed-in user) between the test and every request. Test
+    code therefore runs in the twin's context, and each request gets a context of its own.
+    """
+    return create_app(dict(base_config))
+
+
 @pytest.fixture
-def session(app: Flask) -> Iterator[Session]:
+def session(app: Flask, context_app: Flask) -> Iterator[Session]:
     """A session in an app context, bound to the factories."""
-    with app.app_context():
+    with context_app.app_context():
         from app.db import db_session
 
         db = db_session()

@@ -1,0 +1,53 @@
+"""The command-line contracts: users, audit, demo."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth.models import Role, User
+from app.core.demo import DEMO_USERS, demo_password
+from tests.conftest import login
+
+
+def test_users_create_with_roles_and_training(app, session):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users", "create", "--email", "chief@example.org", "--name", "Chief",
+            "--role", "deputy_chief", "--role", "auditor",
+            "--password", "a-long-enough-password", "--trained-until", "2099-01-01",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalars(select(User).where(User.email == "chief@example.org")).one()
+    assert user.roles == {Role.DEPUTY_CHIEF, Role.AUDITOR}
+    assert user.training_records[0].expires_on.year == 2099
+
+
+def test_users_create_refuses_bad_input_clearly(app, session):
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=["users", "create", "--email", "a@example.org", "--role", "operator", "--password", "short"]
+    )
+    assert short.exit_code != 0 and "at least 12" in short.output
+    unknown = runner.invoke(
+        args=["users", "create", "--email", "b@example.org", "--role", "sheriff", "--password", "x" * 12]
+    )
+    assert unknown.exit_code != 0 and "sheriff" in unknown.output
+    assert session.scalars(select(User)).all() == []
+
+
+def test_demo_seed_creates_every_role_once_and_the_passwords_work(app, session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    for email, *_ in DEMO_USERS:
+        assert email in first.output
+        assert demo_password(email) in first.output
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0
+    assert "already exist" in second.output
+    users = session.scalars(select(User)).all()
+    assert len(users) == len(DEMO_USERS)
+    assert set().union(*(u.roles for u in users)) == set(Role)
+    client = app.test_client()
+    assert login(client, "operator@demo.alpr", demo_password("operator@demo.alpr")).status_code == 302

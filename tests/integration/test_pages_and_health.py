@@ -1,0 +1,192 @@
+"""Health checks, error pages that leak nothing, the staff home, the admin account pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.audit.models import AuditEntry
+from app.auth.models import Role, User
+from app.core.timeutil import local_today
+from tests.conftest import form_csrf, login
+from tests.factories import UserFactory
+
+
+def last_action(session) -> str:
+    return session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc())).first()
+
+
+def test_healthz_and_readyz(client, session):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json()["checks"] == {"database": "ok", "queue": "in-process"}
+
+
+def test_readyz_reports_an_unreachable_queue(make_app, session):
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["queue"] == "unreachable"
+
+
+def test_readyz_with_real_redis(make_app, session, redis_url):
+    app = make_app(REDIS_URL=redis_url)
+    response = app.test_client().get("/readyz")
+    assert response.get_json()["checks"]["queue"] == "ok"
+
+
+def test_404_page_and_api_json(client, session):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404 and "text/html" in page.content_type
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["status"] == 404
+
+
+def test_500_leaks_no_stack_trace(make_app, session):
+    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
+
+    from app.auth.access import public
+
+    @app.route("/boom")
+    @public
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "secret internal detail" not in body and "Traceback" not in body
+    assert "could not be completed" in body
+
+
+def test_home_shows_roles_training_and_last_verification(client, session, login_as):
+    login_as(Role.OPERATOR, Role.RECORDS, trained=True)
+    html = client.get("/").get_data(as_text=True)
+    assert "Operator (trained officer)" in html and "Records staff" in html
+    assert "Current:" in html
+    assert "has not been verified yet" in html
+
+
+def test_home_warns_without_training(client, session, login_as):
+    login_as(Role.OPERATOR, trained=False)
+    assert "No current department-approved ALPR training" in client.get("/").get_data(as_text=True)
+
+
+def test_agency_users_do_not_reach_staff_home(client, session, login_as):
+    from tests.factories import AgencyFactory
+
+    login_as(Role.AGENCY, agency=AgencyFactory())
+    assert client.get("/").status_code == 403
+
+
+def test_admin_creates_user_and_it_is_audited(client, session, login_as):
+    login_as(Role.ADMIN)
+    token = form_csrf(client, "/admin/users/new")
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "email": "New.Officer@Example.org",
+            "name": "New Officer",
+            "password": "a-long-enough-password",
+            "roles": ["operator", "records"],
+        },
+    )
+    assert response.status_code == 302
+    user = session.scalars(select(User).where(User.email == "new.officer@example.org")).one()
+    assert user.roles == {Role.OPERATOR, Role.RECORDS}
+    assert last_action(session) == "user.created"
+
+
+def test_bad_user_form_is_refused_and_nothing_saved(client, session, login_as):
+    login_as(Role.ADMIN)
+    token = form_csrf(client, "/admin/users/new")
+    response = client.post(
+        "/admin/users/new",
+        data={"csrf_token": token, "email": "x@example.test", "name": "X", "password": "short", "roles": []},
+    )
+    assert response.status_code == 400
+    assert session.scalars(select(User).where(User.email == "x@example.test")).first() is None
+
+
+def test_duplicate_email_is_a_clear_error(client, session, login_as):
+    login_as(Role.ADMIN)
+    existing = UserFactory(email="taken@example.org")
+    token = form_csrf(client, "/admin/users/new")
+    response = client.post(
+        "/admin/users/new",
+        data={"csrf_token": token, "email": existing.email, "name": "Dup", "password": "a-long-enough-password", "roles": ["operator"]},
+    )
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+
+
+def test_admin_changes_roles_records_training_and_deactivates(client, session, login_as):
+    login_as(Role.ADMIN)
+    target = UserFactory(roles=[Role.OPERATOR])
+    path = f"/admin/users/{target.id}"
+    token = form_csrf(client, path)
+    assert client.post(f"{path}/roles", data={"csrf_token": token, "roles": ["auditor"]}).status_code == 302
+    assert last_action(session) == "user.roles_changed"
+    today = local_today()
+    response = client.post(
+        f"{path}/training",
+        data={
+            "csrf_token": token,
+            "course": "ALPR 101",
+            "completed_on": (today - timedelta(days=1)).isoformat(),
+            "expires_on": (today + timedelta(days=364)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert last_action(session) == "training.recorded"
+    assert client.post(f"{path}/deactivate", data={"csrf_token": token}).status_code == 302
+    assert last_action(session) == "user.deactivated"
+    session.expire_all()
+    refreshed = session.get(User, target.id)
+    assert refreshed.roles == {Role.AUDITOR}
+    assert refreshed.current_training(today).course == "ALPR 101"
+    assert not refreshed.is_active_account
+    fresh = client.application.test_client()
+    assert login(fresh, refreshed.email).status_code == 401
+
+
+def test_training_that_expires_before_completion_is_refused(client, session, login_as):
+    login_as(Role.ADMIN)
+    target = UserFactory()
+    path = f"/admin/users/{target.id}"
+    token = form_csrf(client, path)
+    today = local_today()
+    response = client.post(
+        f"{path}/training",
+        data={
+            "csrf_token": token,
+            "course": "ALPR 101",
+            "completed_on": today.isoformat(),
+            "expires_on": (today - timedelta(days=5)).isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert "cannot expire before" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, target.id).training_records == []
+
+
+def test_admin_cannot_deactivate_self(client, session, login_as):
+    admin = login_as(Role.ADMIN)
+    path = f"/admin/users/{admin.id}"
+    token = form_csrf(client, path)
+    response = client.post(f"{path}/deactivate", data={"csrf_token": token}, follow_redirects=True)
+    assert "cannot deactivate your own" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, admin.id).is_active_account
+
+
+def test_admin_form_post_without_csrf_is_refused(client, session, login_as):
+    login_as(Role.ADMIN)
+    target = UserFactory()
+    assert client.post(f"/admin/users/{target.id}/roles", data={"roles": ["admin"]}).status_code == 400
+    session.expire_all()
+    assert session.get(User, target.id).roles == {Role.OPERATOR}

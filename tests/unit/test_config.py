@@ -1,0 +1,82 @@
+"""Configuration: safe defaults, refusals in production, the 60-day ceiling."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.config import ConfigurationError, load_settings, validate_retention_days
+
+
+def test_defaults_are_sqlite_and_in_process_jobs(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ACP_HMAC_KEY", "ALPR_ENV", "FLASK_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(tmp_path)
+    assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'alpr.sqlite3'}"
+    assert settings["REDIS_URL"] is None
+    assert settings["RETENTION_DAYS"] == 60
+
+
+def test_development_keys_are_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("ACP_HMAC_KEY", raising=False)
+    monkeypatch.delenv("ALPR_ENV", raising=False)
+    first = load_settings(tmp_path)
+    second = load_settings(tmp_path)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert len(first["SECRET_KEY"]) >= 64
+    assert first["SECRET_KEY"] != first["ACP_HMAC_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ACP_HMAC_KEY"])
+def test_production_refuses_to_start_without_real_keys(tmp_path, monkeypatch, missing):
+    monkeypatch.setenv("ALPR_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigurationError, match=missing):
+        load_settings(tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_refuses_short_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "short")
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        load_settings(tmp_path)
+
+
+def test_production_cookies_are_secure(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPR_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    assert load_settings(tmp_path)["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("days", [61, 90, 0, -1])
+def test_retention_above_sixty_days_or_nonsense_is_refused(days):
+    with pytest.raises(ConfigurationError, match="ALPR_RETENTION_DAYS"):
+        validate_retention_days(days)
+
+
+def test_retention_env_above_sixty_refuses_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPR_RETENTION_DAYS", "61")
+    with pytest.raises(ConfigurationError, match="60"):
+        load_settings(tmp_path)
+
+
+def test_retention_override_in_factory_is_validated(tmp_path):
+    with pytest.raises(ConfigurationError):
+        create_app({"INSTANCE_PATH": str(tmp_path), "RETENTION_DAYS": 75})
+
+
+def test_retention_may_be_shortened(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPR_RETENTION_DAYS", "30")
+    assert load_settings(tmp_path)["RETENTION_DAYS"] == 30
+
+
+def test_postgres_urls_use_psycopg3(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert load_settings(tmp_path)["DATABASE_URL"] == "postgresql+psycopg://u@h/db"
