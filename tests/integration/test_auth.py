@@ -15,6 +15,7 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
 def actions(session) -> list[str]:
+    session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
     return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
 
 

@@ -14,6 +14,7 @@ from tests.factories import UserFactory
 
 
 def last_action(session) -> str:
+    session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
     return session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc())).first()
 
 
