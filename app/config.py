@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-#: The statute's ceiling (Minn. Stat. § 13.824 subd. 3, policy 425.5); configuration may only lower it.
+#: The statute's ceiling (Minn. Stat. § 13.824 subd. 3, policy 425.5); config may only lower it.
 STATUTORY_RETENTION_DAYS = 60
 
 PRODUCTION_VALUES = {"production", "prod"}
@@ -86,7 +86,10 @@ def database_url(instance_path: Path) -> str:
 
 
 def default_instance_path() -> Path:
-    return Path(os.environ.get("ALPR_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+    """instance/ beside the code, or ALPR_INSTANCE_PATH."""
+    return Path(
+        os.environ.get("ALPR_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance")
+    )
 
 
 def load_settings(instance_path: Path | None = None) -> dict[str, Any]:

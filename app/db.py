@@ -29,6 +29,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Refuse naive datetimes; SQLite gets naive UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -37,6 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Always aware UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -98,6 +100,7 @@ def init_app(app: Flask) -> None:
 
 
 def get_engine() -> Engine:
+    """The current app's engine."""
     return current_app.extensions["alpr_engine"]
 
 

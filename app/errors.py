@@ -24,15 +24,21 @@ def _respond(code: int, message: str):
     if request.path.startswith("/api/"):
         return jsonify(error=message, status=code), code
     return (
-        render_template("errors/error.html", code=code, title=TITLES.get(code, "Error"), message=message),
+        render_template(
+            "errors/error.html", code=code, title=TITLES.get(code, "Error"), message=message
+        ),
         code,
     )
 
 
 def register_error_handlers(app: Flask) -> None:
+    """CSRF failures, HTTP errors and unexpected exceptions, answered without internals."""
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return _respond(400, f"The form could not be accepted: {error.description} Reload and try again.")
+        return _respond(
+            400, f"The form could not be accepted: {error.description} Reload and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -21,6 +21,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def apply_security_headers(response: Response) -> Response:
+    """after_request: CSP, framing, sniffing, referrer, and no caching of ALPR data."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,4 +1,4 @@
-"""`flask --app wsgi jobs ...`: run a scheduled job now, list schedules, run the in-process scheduler."""
+"""`flask --app wsgi jobs ...`: list the schedules, run one now, or run them in-process."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def scheduler() -> None:
     from workers.inprocess import start_scheduler
 
     if current_app.config.get("REDIS_URL"):
-        raise click.ClickException("REDIS_URL is set: run `rq cron workers/cron_config.py` instead.")
+        raise click.ClickException(
+            "REDIS_URL is set: run `rq cron workers/cron_config.py` instead."
+        )
     thread = start_scheduler(current_app._get_current_object())
     click.echo("in-process scheduler running; Ctrl-C to stop")
     while thread.is_alive():

@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
 
 
 def get_queue() -> Any:
+    """The RQ queue, or None when jobs run in-process."""
     return current_app.extensions.get("alpr_queue")
 
 

@@ -1,4 +1,4 @@
-"""`flask --app wsgi audit verify`: exit 0 when the chain is intact, 1 naming the first bad entry."""
+"""`flask --app wsgi audit verify`: exit 0 when intact, 1 naming the first bad entry."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 #: Arbitrary constant naming the audit chain's advisory lock on PostgreSQL.
 AUDIT_LOCK_KEY = 425_006_005
 
+
 class AuditError(RuntimeError):
     """Raised when an entry cannot be appended or redacted."""
 
@@ -39,6 +40,7 @@ def canonical_json(value: Any) -> str:
 
 
 def details_digest(details_json: str) -> str:
+    """The digest the chain covers in place of the (redactable) details."""
     return hashlib.sha256(details_json.encode("utf-8")).hexdigest()
 
 
@@ -67,7 +69,7 @@ def canonical_header(
 
 
 def chain_hash(prev_hash: str, header: str, digest: str) -> str:
-    """hash = sha256(prev_hash ‖ canonical header ‖ details_digest), as DESIGN.md states."""
+    """Hash = sha256(prev_hash ‖ canonical header ‖ details_digest), as DESIGN.md states."""
     payload = "\n".join((prev_hash, header, digest)).encode("utf-8")
     return hashlib.sha256(payload).hexdigest()
 
@@ -192,6 +194,7 @@ class VerifyResult:
     reason: str | None = None
 
     def describe(self) -> str:
+        """One line for the CLI and the pages, naming the first bad entry."""
         if self.ok:
             return f"audit chain intact: {self.entries} entries verified"
         return (
@@ -224,35 +227,39 @@ def _stream(session: Session) -> Iterator[Any]:
     yield from session.execute(stmt)
 
 
+def _entry_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
+    """Why this entry breaks the chain, or None when it holds."""
+    if row.seq != expected_seq:
+        return f"sequence gap: expected seq {expected_seq}, found {row.seq}"
+    if row.prev_hash != prev_hash:
+        return "prev_hash does not match the previous entry's hash"
+    header = canonical_header(
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor_user_id=row.actor_user_id,
+        actor_label=row.actor_label,
+        action=row.action,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+    )
+    if chain_hash(prev_hash, header, row.details_digest) != row.entry_hash:
+        return "entry hash does not match its contents"
+    if row.redacted_at is None:
+        if row.details_json is None:
+            return "details missing without a redaction record"
+        if details_digest(row.details_json) != row.details_digest:
+            return "details do not match their digest"
+    return None
+
+
 def verify(session: Session) -> VerifyResult:
     """Walk the chain in order and name the first entry that does not hold."""
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     last_id: int | None = None
     for row in _stream(session):
-
-        def bad(reason: str, row: Any = row) -> VerifyResult:
-            return VerifyResult(False, checked, row.seq, row.id, reason)
-
-        if row.seq != expected_seq:
-            return bad(f"sequence gap: expected seq {expected_seq}, found {row.seq}")
-        if row.prev_hash != prev_hash:
-            return bad("prev_hash does not match the previous entry's hash")
-        header = canonical_header(
-            seq=row.seq,
-            occurred_at=row.occurred_at,
-            actor_user_id=row.actor_user_id,
-            actor_label=row.actor_label,
-            action=row.action,
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-        )
-        if chain_hash(prev_hash, header, row.details_digest) != row.entry_hash:
-            return bad("entry hash does not match its contents")
-        if row.redacted_at is None:
-            if row.details_json is None:
-                return bad("details missing without a redaction record")
-            if details_digest(row.details_json) != row.details_digest:
-                return bad("details do not match their digest")
+        problem = _entry_problem(row, expected_seq, prev_hash)
+        if problem is not None:
+            return VerifyResult(False, checked, row.seq, row.id, problem)
         prev_hash, expected_seq, last_id = row.entry_hash, row.seq + 1, row.id
         checked += 1
     head = session.execute(
@@ -299,5 +306,7 @@ def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | N
     ).first()
     if entry is None:
         return None
-    details = json.loads(entry.detail.details_json) if entry.detail and entry.detail.details_json else {}
+    details = (
+        json.loads(entry.detail.details_json) if entry.detail and entry.detail.details_json else {}
+    )
     return entry, details

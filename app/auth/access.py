@@ -64,6 +64,7 @@ def require(*roles: Role | frozenset[Role], training: bool = False) -> Callable[
 
 
 def rule_for_endpoint(app: Flask, endpoint: str | None) -> AccessRule | None:
+    """The rule a view declared (static files are public); None when it declared none."""
     if endpoint is None:
         return None
     if endpoint == "static" or endpoint.endswith(".static"):
@@ -73,6 +74,7 @@ def rule_for_endpoint(app: Flask, endpoint: str | None) -> AccessRule | None:
 
 
 def wants_json() -> bool:
+    """API routes answer JSON, pages answer HTML."""
     return request.path.startswith("/api/")
 
 

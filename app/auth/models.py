@@ -25,6 +25,7 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
+        """The name staff see."""
         return ROLE_LABELS[self]
 
 
@@ -80,14 +81,17 @@ class User(UserMixin, Base):
     agency: Mapped[Agency | None] = relationship()
 
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+    def is_active(self) -> bool:
+        """Flask-Login refuses inactive accounts."""
         return self.is_active_account
 
     @property
     def roles(self) -> set[Role]:
+        """The roles this user holds."""
         return {Role(row.role) for row in self.role_rows}
 
     def has_role(self, *roles: Role) -> bool:
+        """Whether the user holds any of `roles`."""
         return bool(self.roles.intersection(roles))
 
     def current_training(self, on: date) -> TrainingRecord | None:
@@ -98,6 +102,7 @@ class User(UserMixin, Base):
         return None
 
     def is_locked(self, now: datetime) -> bool:
+        """Locked after repeated failed sign-ins, until `locked_until`."""
         return self.locked_until is not None and self.locked_until > now
 
 
@@ -119,7 +124,9 @@ class TrainingRecord(Base):
     """Department-approved ALPR training: no one reaches ALPR data without a current one."""
 
     __tablename__ = "training_records"
-    __table_args__ = (CheckConstraint("expires_on >= completed_on", name="expires_after_completed"),)
+    __table_args__ = (
+        CheckConstraint("expires_on >= completed_on", name="expires_after_completed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -134,4 +141,7 @@ class TrainingRecord(Base):
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    """Emails are matched case-insensitively."""
+    return session.scalars(
+        select(User).where(func.lower(User.email) == email.strip().lower())
+    ).first()

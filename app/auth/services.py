@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ class AccountError(ValueError):
 
 
 def hash_password(password: str) -> str:
+    """Argon2id, after the length rule."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.")
     return _hasher.hash(password)
@@ -128,6 +130,7 @@ def set_active(session: Session, actor: User | str | None, user: User, active: b
 
 
 def set_password(session: Session, actor: User | str | None, user: User, password: str) -> None:
+    """Set a new password (the hash only is kept); audited without the password."""
     user.password_hash = hash_password(password)
     record(session, actor, AuditAction.USER_PASSWORD_SET, user, {"email": user.email})
 
@@ -178,6 +181,7 @@ def record_training(
 def create_agency(
     session: Session, actor: User | str | None, *, name: str, ori: str | None = None
 ) -> Agency:
+    """Register an outside agency (its users, requests and shared data refer to it)."""
     name = name.strip()
     if not name:
         raise AccountError("Name the agency.")
@@ -217,10 +221,8 @@ def authenticate(
     """
     user = user_by_email(session, email)
     if user is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         record(
             session,
             f"anonymous@{address}",
@@ -254,7 +256,13 @@ def authenticate(
         record(session, user, AuditAction.LOGIN_FAILED, user, details)
         return LoginOutcome(None, LOCKED_MESSAGE if locked else GENERIC_FAILURE)
     if not user.is_active_account:
-        record(session, user, AuditAction.LOGIN_FAILED, user, {"reason": "deactivated", "address": address})
+        record(
+            session,
+            user,
+            AuditAction.LOGIN_FAILED,
+            user,
+            {"reason": "deactivated", "address": address},
+        )
         return LoginOutcome(None, "This account is deactivated. Contact the ALPR administrator.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

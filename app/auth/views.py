@@ -11,7 +11,15 @@ from app.audit.services import record
 from app.auth.access import ADMIN_ROLES, public, require
 from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
 from app.auth.models import Agency, Role, User
-from app.auth.services import AccountError, authenticate, create_agency, create_user, record_training, set_active, set_roles
+from app.auth.services import (
+    AccountError,
+    authenticate,
+    create_agency,
+    create_user,
+    record_training,
+    set_active,
+    set_roles,
+)
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow
 from app.extensions import limiter
@@ -74,7 +82,12 @@ def login():
 def logout():
     """Sign out (POST with a CSRF token, so no link elsewhere can sign a user out)."""
     session = db_session()
-    record(session, current_user._get_current_object(), AuditAction.LOGOUT, current_user._get_current_object())
+    record(
+        session,
+        current_user._get_current_object(),
+        AuditAction.LOGOUT,
+        current_user._get_current_object(),
+    )
     session.commit()
     logout_user()
     flash("You have been signed out.", "info")
@@ -82,6 +95,7 @@ def logout():
 
 
 def load_user_or_404(user_id: int) -> User:
+    """The one loader every account view uses."""
     user = db_session().get(User, user_id)
     if user is None:
         abort(404)
@@ -223,5 +237,3 @@ def user_activation(user_id: int, change: str):
     session.commit()
     flash(f"{user.email} {change}d.", "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))
-
-

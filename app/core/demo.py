@@ -36,6 +36,7 @@ DEMO_SEEDERS: list[Callable[[Session], list[str]]] = []
 
 
 def demo_password(email: str) -> str:
+    """Known demo passwords, documented in the README (demo data only)."""
     return f"demo-{email.split('@')[0]}-2026"
 
 
@@ -47,7 +48,9 @@ def seed_accounts(session: Session) -> list[str]:
         if session.scalars(select(User).where(User.email == email)).first():
             continue
         if Role.AGENCY in roles and agency is None:
-            agency = create_agency(session, DEMO_ACTOR, name="Minnesota State Patrol", ori="MN0000000")
+            agency = create_agency(
+                session, DEMO_ACTOR, name="Minnesota State Patrol", ori="MN0000000"
+            )
         user = create_user(
             session,
             DEMO_ACTOR,

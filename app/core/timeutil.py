@@ -11,7 +11,12 @@ DEFAULT_ZONE = "America/Chicago"
 
 
 def display_zone() -> ZoneInfo:
-    name = current_app.config.get("DISPLAY_TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
+    """The zone pages show times in."""
+    name = (
+        current_app.config.get("DISPLAY_TIMEZONE", DEFAULT_ZONE)
+        if has_app_context()
+        else DEFAULT_ZONE
+    )
     return ZoneInfo(name)
 
 
@@ -21,6 +26,7 @@ def local_today(now: datetime | None = None) -> date:
 
 
 def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+    """A UTC timestamp as local time (the `localtime` template filter)."""
     if value is None:
         return ""
     if value.tzinfo is None:

@@ -12,6 +12,8 @@ from app.db import Base, utcnow
 
 
 class JobStatus(StrEnum):
+    """Where a job run is."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

@@ -14,7 +14,9 @@ from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
 
 
-def create_run(session: Session, name: str, requested_by_id: int | None = None, **arguments: Any) -> JobRun:
+def create_run(
+    session: Session, name: str, requested_by_id: int | None = None, **arguments: Any
+) -> JobRun:
     """Insert the tracking row; the caller commits before enqueueing with its id."""
     run = JobRun(
         name=name,
@@ -27,11 +29,13 @@ def create_run(session: Session, name: str, requested_by_id: int | None = None, 
 
 
 def mark_running(session: Session, run: JobRun) -> None:
+    """The worker picked it up."""
     run.status = JobStatus.RUNNING.value
     run.started_at = utcnow()
 
 
 def mark_done(session: Session, run: JobRun, result: dict[str, Any]) -> None:
+    """Finished; the result is kept as JSON for the pages that poll it."""
     run.status = JobStatus.DONE.value
     run.progress = 100
     run.finished_at = utcnow()
@@ -62,7 +66,6 @@ def run_tracked(
         run_id = run.id
     with session_factory() as session:
         run = session.get(JobRun, run_id)
-        assert run is not None
         try:
             result = work(session, run)
             mark_done(session, run, result)
@@ -70,8 +73,6 @@ def run_tracked(
             return result
         except Exception as exc:
             session.rollback()
-            run = session.get(JobRun, run_id)
-            assert run is not None
-            mark_failed(session, run, exc)
+            mark_failed(session, session.get(JobRun, run_id), exc)
             session.commit()
             raise

@@ -38,7 +38,9 @@ def _routes(app: Flask):
 
 def test_every_view_declares_an_access_rule(app):
     missing = [
-        rule.endpoint for rule in app.url_map.iter_rules() if rule_for_endpoint(app, rule.endpoint) is None
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule_for_endpoint(app, rule.endpoint) is None
     ]
     assert missing == []
 
@@ -77,7 +79,11 @@ def test_anonymous_requests_are_refused_everywhere_not_public(app, client, sessi
 
 def test_anonymous_sweep_of_gets_redirects_to_login(app, client, session):
     for rule, method in _routes(app):
-        if method != "GET" or rule_for_endpoint(app, rule.endpoint).public or rule.rule.startswith("/api/"):
+        if (
+            method != "GET"
+            or rule_for_endpoint(app, rule.endpoint).public
+            or rule.rule.startswith("/api/")
+        ):
             continue
         response = client.get(_concrete(rule))
         assert response.status_code == 302, rule.rule

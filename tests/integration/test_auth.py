@@ -59,7 +59,9 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(make_app, 
     assert "locked" in response.get_data(as_text=True)
     session.expire_all()
     locked = session.get(User, user.id)
-    assert locked.locked_until is not None and locked.locked_until > utcnow() + timedelta(minutes=14)
+    assert locked.locked_until is not None and locked.locked_until > utcnow() + timedelta(
+        minutes=14
+    )
     assert "auth.login_locked" in actions(session)
 
 

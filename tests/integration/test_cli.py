@@ -12,9 +12,20 @@ from tests.conftest import login
 def test_users_create_with_roles_and_training(app, session):
     result = app.test_cli_runner().invoke(
         args=[
-            "users", "create", "--email", "chief@example.org", "--name", "Chief",
-            "--role", "deputy_chief", "--role", "auditor",
-            "--password", "a-long-enough-password", "--trained-until", "2099-01-01",
+            "users",
+            "create",
+            "--email",
+            "chief@example.org",
+            "--name",
+            "Chief",
+            "--role",
+            "deputy_chief",
+            "--role",
+            "auditor",
+            "--password",
+            "a-long-enough-password",
+            "--trained-until",
+            "2099-01-01",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -26,11 +37,29 @@ def test_users_create_with_roles_and_training(app, session):
 def test_users_create_refuses_bad_input_clearly(app, session):
     runner = app.test_cli_runner()
     short = runner.invoke(
-        args=["users", "create", "--email", "a@example.org", "--role", "operator", "--password", "short"]
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@example.org",
+            "--role",
+            "operator",
+            "--password",
+            "short",
+        ]
     )
     assert short.exit_code != 0 and "at least 12" in short.output
     unknown = runner.invoke(
-        args=["users", "create", "--email", "b@example.org", "--role", "sheriff", "--password", "x" * 12]
+        args=[
+            "users",
+            "create",
+            "--email",
+            "b@example.org",
+            "--role",
+            "sheriff",
+            "--password",
+            "x" * 12,
+        ]
     )
     assert unknown.exit_code != 0 and "sheriff" in unknown.output
     assert session.scalars(select(User)).all() == []
@@ -50,4 +79,6 @@ def test_demo_seed_creates_every_role_once_and_the_passwords_work(app, session):
     assert len(users) == len(DEMO_USERS)
     assert set().union(*(u.roles for u in users)) == set(Role)
     client = app.test_client()
-    assert login(client, "operator@demo.alpr", demo_password("operator@demo.alpr")).status_code == 302
+    assert (
+        login(client, "operator@demo.alpr", demo_password("operator@demo.alpr")).status_code == 302
+    )

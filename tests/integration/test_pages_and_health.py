@@ -106,7 +106,13 @@ def test_bad_user_form_is_refused_and_nothing_saved(client, session, login_as):
     token = form_csrf(client, "/admin/users/new")
     response = client.post(
         "/admin/users/new",
-        data={"csrf_token": token, "email": "x@example.test", "name": "X", "password": "short", "roles": []},
+        data={
+            "csrf_token": token,
+            "email": "x@example.test",
+            "name": "X",
+            "password": "short",
+            "roles": [],
+        },
     )
     assert response.status_code == 400
     assert session.scalars(select(User).where(User.email == "x@example.test")).first() is None
@@ -118,7 +124,13 @@ def test_duplicate_email_is_a_clear_error(client, session, login_as):
     token = form_csrf(client, "/admin/users/new")
     response = client.post(
         "/admin/users/new",
-        data={"csrf_token": token, "email": existing.email, "name": "Dup", "password": "a-long-enough-password", "roles": ["operator"]},
+        data={
+            "csrf_token": token,
+            "email": existing.email,
+            "name": "Dup",
+            "password": "a-long-enough-password",
+            "roles": ["operator"],
+        },
     )
     assert response.status_code == 400
     assert "already exists" in response.get_data(as_text=True)
@@ -129,7 +141,10 @@ def test_admin_changes_roles_records_training_and_deactivates(client, session, l
     target = UserFactory(roles=[Role.OPERATOR])
     path = f"/admin/users/{target.id}"
     token = form_csrf(client, path)
-    assert client.post(f"{path}/roles", data={"csrf_token": token, "roles": ["auditor"]}).status_code == 302
+    assert (
+        client.post(f"{path}/roles", data={"csrf_token": token, "roles": ["auditor"]}).status_code
+        == 302
+    )
     assert last_action(session) == "user.roles_changed"
     today = local_today()
     response = client.post(
@@ -188,6 +203,8 @@ def test_admin_cannot_deactivate_self(client, session, login_as):
 def test_admin_form_post_without_csrf_is_refused(client, session, login_as):
     login_as(Role.ADMIN)
     target = UserFactory()
-    assert client.post(f"/admin/users/{target.id}/roles", data={"roles": ["admin"]}).status_code == 400
+    assert (
+        client.post(f"/admin/users/{target.id}/roles", data={"roles": ["admin"]}).status_code == 400
+    )
     session.expire_all()
     assert session.get(User, target.id).roles == {Role.OPERATOR}

@@ -9,7 +9,14 @@ from app.config import ConfigurationError, load_settings, validate_retention_day
 
 
 def test_defaults_are_sqlite_and_in_process_jobs(tmp_path, monkeypatch):
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ACP_HMAC_KEY", "ALPR_ENV", "FLASK_ENV"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "ACP_HMAC_KEY",
+        "ALPR_ENV",
+        "FLASK_ENV",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = load_settings(tmp_path)
     assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'alpr.sqlite3'}"
