@@ -42,3 +42,19 @@ def test_failed_login_shows_a_clear_message(page: Page, live_server: str, sessio
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Invalid email or password.")).to_be_visible()
     expect(page.get_by_test_id("current-user")).to_have_count(0)
+
+
+def test_pages_load_htmx_without_content_security_policy_violations(
+    page: Page, live_server: str, session
+):
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    admin = UserFactory(roles=[Role.ADMIN, Role.AUDITOR], trained=True)
+    sign_in(page, live_server, admin.email)
+    for path in ("/", "/admin/users", "/audit/"):
+        page.goto(f"{live_server}{path}")
+        assert page.evaluate("typeof window.htmx") == "object", path
+    assert problems == []
