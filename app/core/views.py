@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.audit.services import last_verification
 from app.auth.access import STAFF_ROLES, public, require
+from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import db_session
 
@@ -15,13 +16,19 @@ bp = Blueprint("core", __name__)
 
 
 @bp.route("/")
-@require(STAFF_ROLES)
+@require(*Role)
 def home():
-    """What a signed-in member needs first: roles, training status, the chain's last check."""
+    """What a signed-in user needs first: roles, training status, the chain's last check.
+
+    Agency users see their agency's account only: department data and the audit chain stay
+    with department staff.
+    """
+    staff = current_user.has_role(*STAFF_ROLES)
     return render_template(
         "core/home.html",
-        training=current_user.current_training(local_today()),
-        verification=last_verification(db_session()),
+        staff=staff,
+        training=current_user.current_training(local_today()) if staff else None,
+        verification=last_verification(db_session()) if staff else None,
         today=local_today(),
     )
 

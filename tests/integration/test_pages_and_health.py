@@ -75,11 +75,14 @@ def test_home_warns_without_training(client, session, login_as):
     assert "No current department-approved ALPR training" in client.get("/").get_data(as_text=True)
 
 
-def test_agency_users_do_not_reach_staff_home(client, session, login_as):
+def test_agency_users_see_only_their_agency_account(client, session, login_as):
     from tests.factories import AgencyFactory
 
-    login_as(Role.AGENCY, agency=AgencyFactory())
-    assert client.get("/").status_code == 403
+    login_as(Role.AGENCY, agency=AgencyFactory(name="Goodhue County Sheriff"))
+    html = client.get("/").get_data(as_text=True)
+    assert "Goodhue County Sheriff" in html
+    assert "Audit chain" not in html and "ALPR training" not in html
+    assert client.get("/audit/").status_code == 403
 
 
 def test_admin_creates_user_and_it_is_audited(client, session, login_as):
