@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the bare extensions, the user loader and the job queue to this app."""
     from app.auth.models import User
     from app.extensions import csrf, htmx, limiter, login_manager
 
@@ -61,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """One blueprint per domain package."""
     from app.alpr import routes  # noqa: F401  (attaches every ALPR route module to the blueprints)
     from app.alpr.blueprint import api_bp as alpr_api_bp
     from app.alpr.blueprint import bp as alpr_bp
@@ -68,19 +70,22 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
+    from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices authenticate with bearer tokens, not cookies
-    for blueprint in (core_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp):
+    for blueprint in (core_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp, retention_bp):
         app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:
+    """JSON under /api/, HTML elsewhere, never a stack trace."""
     from app.errors import register_error_handlers as register
 
     register(app)
 
 
 def register_security(app: Flask) -> None:
+    """The access rule on every request, security headers on every response."""
     from app.auth.access import enforce_access
     from app.security import apply_security_headers
 
@@ -89,16 +94,22 @@ def register_security(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
+    """Filters and the role-aware navigation."""
     from app.templating import register as register_template_helpers
 
     register_template_helpers(app)
 
 
 def register_cli(app: Flask) -> None:
+    """Each domain's command group under `flask --app wsgi`."""
+    from app.alpr.cli import devices_cli, hotlist_cli, reads_cli
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.core.demo import demo_cli
+    from app.retention.cli import retention_cli
     from workers.cli import jobs_cli
 
-    for group in (users_cli, audit_cli, demo_cli, jobs_cli):
+    for group in (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli):
+        app.cli.add_command(group)
+    for group in (devices_cli, hotlist_cli, reads_cli):
         app.cli.add_command(group)

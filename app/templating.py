@@ -16,6 +16,8 @@ from app.db import utcnow
 
 @dataclass(frozen=True)
 class NavItem:
+    """A menu entry; shown only to users the endpoint's access rule admits."""
+
     endpoint: str
     label: str
 
@@ -25,10 +27,18 @@ NAVIGATION: list[NavItem] = [
     NavItem("core.home", "Home"),
     NavItem("auth.users", "Users & training"),
     NavItem("audit.entries", "Audit trail"),
+    NavItem("alpr.devices", "Devices"),
+    NavItem("alpr.hotlists", "Hotlists"),
+    NavItem("alpr.review", "Plate review"),
+    NavItem("alpr.hits", "Hit alerts"),
+    NavItem("alpr.search", "Search"),
+    NavItem("alpr.investigations", "Investigations"),
+    NavItem("retention.dashboard", "Retention"),
 ]
 
 
 def register(app: Flask) -> None:
+    """Add the filters and the navigation context processor."""
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localdate"] = lambda value: format_local(value, "%Y-%m-%d")
 

@@ -30,7 +30,7 @@ from tests import factories
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("ALPR_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get(
-    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -117,7 +117,7 @@ def _wipe(app: Flask) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (metadata names)
     for key in ("IMAGE_STORE", "DOCUMENT_STORE"):
         shutil.rmtree(app.config[key], ignore_errors=True)
 
@@ -186,9 +186,7 @@ def form_csrf(client: FlaskClient, path: str) -> str:
 
 def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
     token = form_csrf(client, "/login")
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token}
-    )
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 @pytest.fixture

@@ -7,8 +7,20 @@ from datetime import timedelta
 import factory
 from argon2 import PasswordHasher
 
+from app.alpr.models import (
+    Deployment,
+    Device,
+    DeviceKind,
+    Hit,
+    HotlistCategory,
+    HotlistSource,
+    HotlistSourceKind,
+    Read,
+)
 from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
 from app.core.timeutil import local_today
+from app.db import utcnow
+from app.retention.models import Investigation
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 #: Hashed once: argon2 is deliberately slow, and tests create many users.
@@ -55,7 +67,82 @@ class UserFactory(BaseFactory):
     role_rows = factory.LazyAttribute(lambda o: [UserRole(role=Role(r).value) for r in o.roles])
 
     @factory.post_generation
-    def trained(obj, create, extracted, **kwargs):  # noqa: N805 (factory-boy hook)
+    def trained(obj, create, extracted, **kwargs):
         """`trained=True` adds a current department-approved training record."""
         if create and extracted:
             TrainingRecordFactory(user=obj)
+
+
+# --- retention (issue 6): devices, reads and investigations the purge tests need -----------
+
+
+class DeviceFactory(BaseFactory):
+    """A mobile camera without a token (tests that call the API issue one)."""
+
+    class Meta:
+        model = Device
+
+    serial = factory.Sequence(lambda n: f"TEST-CAM-{n:04d}")
+    kind = DeviceKind.MOBILE.value
+
+
+class ReadFactory(BaseFactory):
+    """A read from a device, captured now unless told otherwise."""
+
+    class Meta:
+        model = Read
+
+    device = factory.SubFactory(DeviceFactory)
+    plate = factory.Sequence(lambda n: f"TST{n:04d}")
+    captured_at = factory.LazyFunction(utcnow)
+    latitude = 44.05
+    longitude = -91.64
+
+
+class InvestigationFactory(BaseFactory):
+    """An active investigation opened today."""
+
+    class Meta:
+        model = Investigation
+
+    case_number = factory.Sequence(lambda n: f"24-{n:06d}")
+    title = factory.Sequence(lambda n: f"Case {n}")
+    opened_on = factory.LazyFunction(local_today)
+
+
+# --- hits and search (issue 5) --------------------------------------------------------------
+
+
+class DeploymentFactory(BaseFactory):
+    """A fixed device's current location in Winona."""
+
+    class Meta:
+        model = Deployment
+
+    device = factory.SubFactory(DeviceFactory, kind=DeviceKind.FIXED.value)
+    location_name = factory.Sequence(lambda n: f"Location {n}")
+    latitude = 44.05
+    longitude = -91.64
+    started_on = factory.LazyFunction(lambda: local_today() - timedelta(days=30))
+
+
+class HotlistSourceFactory(BaseFactory):
+    """The Minnesota license plate data file (425.4.1(b))."""
+
+    class Meta:
+        model = HotlistSource
+
+    name = factory.Sequence(lambda n: f"MN plate file {n}")
+    kind = HotlistSourceKind.MN_PLATE_FILE.value
+
+
+class HitFactory(BaseFactory):
+    """A new stolen-vehicle hit on a fresh read."""
+
+    class Meta:
+        model = Hit
+
+    read = factory.SubFactory(ReadFactory)
+    source = factory.SubFactory(HotlistSourceFactory)
+    category = HotlistCategory.STOLEN_VEHICLE.value
+    hotlist_reference = factory.Sequence(lambda n: f"NCIC-{n:06d}")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workers import tasks
+from workers import retention, tasks
 
 
 @dataclass(frozen=True)
@@ -19,4 +19,5 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
+    Schedule("purge_expired_reads", retention.purge_expired_reads, "15 3 * * *"),
 )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -117,8 +118,50 @@ class Read(Base):
             "device_id IS NOT NULL OR source_agency_id IS NOT NULL", name="has_provenance"
         ),
         UniqueConstraint("device_id", "client_read_id", name="uq_reads_device_client_read"),
-        Index("ix_reads_plate_captured_at", "plate", "captured_at"),
+        # text_pattern_ops serves both `plate = :p ORDER BY captured_at` and `plate LIKE 'AB%'`.
+        Index(
+            "ix_reads_plate_captured_at",
+            "plate",
+            "captured_at",
+            postgresql_ops={"plate": "text_pattern_ops"},
+        ),
+        # A resent batch stores nothing twice (ingest inserts with ON CONFLICT DO NOTHING):
+        # reads without a client id are the same read when device, plate and time agree;
+        # another agency's reads (no device) dedupe the same way within their agency.
+        Index(
+            "uq_reads_device_plate_captured_at",
+            "device_id",
+            "plate",
+            "captured_at",
+            unique=True,
+            postgresql_where=text("client_read_id IS NULL"),
+            sqlite_where=text("client_read_id IS NULL"),
+        ),
+        Index(
+            "uq_reads_agency_client_read",
+            "source_agency_id",
+            "client_read_id",
+            unique=True,
+            postgresql_where=text("device_id IS NULL"),
+            sqlite_where=text("device_id IS NULL"),
+        ),
+        Index(
+            "uq_reads_agency_plate_captured_at",
+            "source_agency_id",
+            "plate",
+            "captured_at",
+            unique=True,
+            postgresql_where=text("device_id IS NULL AND client_read_id IS NULL"),
+            sqlite_where=text("device_id IS NULL AND client_read_id IS NULL"),
+        ),
         Index("ix_reads_device_captured_at", "device_id", "captured_at"),
+        # The purge finds ACP-deferred reads (425.5(b)) without scanning the table.
+        Index(
+            "ix_reads_acp_deferred_at",
+            "acp_deferred_at",
+            postgresql_where=text("acp_deferred_at IS NOT NULL"),
+            sqlite_where=text("acp_deferred_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

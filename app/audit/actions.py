@@ -16,7 +16,7 @@ class AuditAction(StrEnum):
     USER_ROLES_CHANGED = "user.roles_changed"
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
-    USER_PASSWORD_SET = "user.password_set"
+    USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an action name)
     TRAINING_RECORDED = "training.recorded"
     AGENCY_CREATED = "agency.created"
 
@@ -28,7 +28,7 @@ class AuditAction(StrEnum):
     # devices and deployments (425.4.1(d))
     DEVICE_CREATED = "device.created"
     DEVICE_UPDATED = "device.updated"
-    DEVICE_TOKEN_ROTATED = "device.token_rotated"
+    DEVICE_TOKEN_ROTATED = "device.token_rotated"  # noqa: S105 (an action name)
     DEVICE_REVOKED = "device.revoked"
     DEVICE_FIRST_USE = "device.first_use"
     DEPLOYMENT_CREATED = "deployment.created"
@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     READ_OCR_COMPLETED = "read.ocr_completed"
     READ_PLATE_CONFIRMED = "read.plate_confirmed"
     READ_PLATE_CORRECTED = "read.plate_corrected"
+    REVIEW_QUEUE_VIEWED = "reads.review_queue_viewed"
 
     # hotlists and hits (425.4.1(b), 425.4(f))
     HOTLIST_LOADED = "hotlist.loaded"

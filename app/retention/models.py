@@ -1,4 +1,4 @@
-"""Retention (policy 425.5): investigations, holds, exculpatory and ACP requests, purge bookkeeping."""
+"""Retention (policy 425.5): investigations, holds, exculpatory and ACP requests, purges."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def _values(enum: type[StrEnum]) -> str:
 
 
 class InvestigationStatus(StrEnum):
+    """Stored investigation statuses."""
+
     ACTIVE = "active"
     CLOSED = "closed"
 
@@ -63,6 +65,8 @@ class StoredDocument(Base):
 
 
 class HoldKind(StrEnum):
+    """Why a hold exists: an investigation or an exculpatory request."""
+
     INVESTIGATION = "investigation"
     EXCULPATORY = "exculpatory"
 
@@ -88,7 +92,9 @@ class Hold(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    investigation_id: Mapped[int | None] = mapped_column(ForeignKey("investigations.id"), index=True)
+    investigation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("investigations.id"), index=True
+    )
     exculpatory_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("exculpatory_requests.id"), index=True
     )
@@ -105,20 +111,30 @@ class Hold(Base):
 
 
 class HoldPlate(Base):
+    """A plate a hold is narrowed to (stored as the reads store it)."""
+
     __tablename__ = "hold_plates"
 
-    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True)
+    hold_id: Mapped[int] = mapped_column(
+        ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True
+    )
     plate: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
 
 
 class HoldDevice(Base):
+    """A device a hold is narrowed to."""
+
     __tablename__ = "hold_devices"
 
-    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True)
+    hold_id: Mapped[int] = mapped_column(
+        ForeignKey("holds.id", ondelete="CASCADE"), primary_key=True
+    )
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
 
 
 class ExculpatoryStatus(StrEnum):
+    """Stored exculpatory request statuses (see workflow_requests.py)."""
+
     RECEIVED = "received"
     ACTIVE = "active"
     RELEASED = "released"
@@ -152,6 +168,8 @@ class ExculpatoryRequest(Base):
 
 
 class AcpStatus(StrEnum):
+    """Stored ACP request statuses (see workflow_requests.py)."""
+
     RECEIVED = "received"
     VERIFIED = "verified"
     EXISTING_DESTROYED = "existing_destroyed"
@@ -193,7 +211,7 @@ class AcpPlate(Base):
 
 
 class ImageTombstone(Base):
-    """An image file whose rows are gone: deleted from disk after the commit, retried if a run dies."""
+    """An image file whose rows are gone: removed after the commit, retried if a run dies."""
 
     __tablename__ = "image_tombstones"
 

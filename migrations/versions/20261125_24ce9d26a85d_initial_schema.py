@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 50c23cf9c90a
+Revision ID: 24ce9d26a85d
 Revises: 
-Create Date: 2026-11-25 09:15:56.079771
+Create Date: 2026-11-25 10:13:36.684786
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import app.db
 
 
-revision: str = '50c23cf9c90a'
+revision: str = '24ce9d26a85d'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -336,11 +336,15 @@ def upgrade() -> None:
     sa.UniqueConstraint('device_id', 'client_read_id', name='uq_reads_device_client_read')
     )
     with op.batch_alter_table('reads', schema=None) as batch_op:
+        batch_op.create_index('ix_reads_acp_deferred_at', ['acp_deferred_at'], unique=False, postgresql_where=sa.text('acp_deferred_at IS NOT NULL'), sqlite_where=sa.text('acp_deferred_at IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_reads_active_use_period_id'), ['active_use_period_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reads_captured_at'), ['captured_at'], unique=False)
         batch_op.create_index('ix_reads_device_captured_at', ['device_id', 'captured_at'], unique=False)
-        batch_op.create_index('ix_reads_plate_captured_at', ['plate', 'captured_at'], unique=False)
+        batch_op.create_index('ix_reads_plate_captured_at', ['plate', 'captured_at'], unique=False, postgresql_ops={'plate': 'text_pattern_ops'})
         batch_op.create_index(batch_op.f('ix_reads_source_agency_id'), ['source_agency_id'], unique=False)
+        batch_op.create_index('uq_reads_agency_client_read', ['source_agency_id', 'client_read_id'], unique=True, postgresql_where=sa.text('device_id IS NULL'), sqlite_where=sa.text('device_id IS NULL'))
+        batch_op.create_index('uq_reads_agency_plate_captured_at', ['source_agency_id', 'plate', 'captured_at'], unique=True, postgresql_where=sa.text('device_id IS NULL AND client_read_id IS NULL'), sqlite_where=sa.text('device_id IS NULL AND client_read_id IS NULL'))
+        batch_op.create_index('uq_reads_device_plate_captured_at', ['device_id', 'plate', 'captured_at'], unique=True, postgresql_where=sa.text('client_read_id IS NULL'), sqlite_where=sa.text('client_read_id IS NULL'))
 
     op.create_table('searches',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -468,11 +472,15 @@ def downgrade() -> None:
 
     op.drop_table('searches')
     with op.batch_alter_table('reads', schema=None) as batch_op:
+        batch_op.drop_index('uq_reads_device_plate_captured_at', postgresql_where=sa.text('client_read_id IS NULL'), sqlite_where=sa.text('client_read_id IS NULL'))
+        batch_op.drop_index('uq_reads_agency_plate_captured_at', postgresql_where=sa.text('device_id IS NULL AND client_read_id IS NULL'), sqlite_where=sa.text('device_id IS NULL AND client_read_id IS NULL'))
+        batch_op.drop_index('uq_reads_agency_client_read', postgresql_where=sa.text('device_id IS NULL'), sqlite_where=sa.text('device_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_reads_source_agency_id'))
-        batch_op.drop_index('ix_reads_plate_captured_at')
+        batch_op.drop_index('ix_reads_plate_captured_at', postgresql_ops={'plate': 'text_pattern_ops'})
         batch_op.drop_index('ix_reads_device_captured_at')
         batch_op.drop_index(batch_op.f('ix_reads_captured_at'))
         batch_op.drop_index(batch_op.f('ix_reads_active_use_period_id'))
+        batch_op.drop_index('ix_reads_acp_deferred_at', postgresql_where=sa.text('acp_deferred_at IS NOT NULL'), sqlite_where=sa.text('acp_deferred_at IS NOT NULL'))
 
     op.drop_table('reads')
     op.drop_table('hotlist_sources')

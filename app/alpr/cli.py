@@ -1,0 +1,170 @@
+"""`flask --app wsgi devices|hotlist|reads ...`: cameras, hotlist loads and other agencies' reads.
+
+Contract (DESIGN.md): ``devices create`` and ``devices rotate-token`` print the device's API
+token alone on the last line of their output, so scripts can take it with ``tail -n 1``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.alpr.devices import (
+    DeviceError,
+    create_device,
+    get_device_by_serial,
+    revoke_device,
+    rotate_token,
+)
+from app.alpr.hotlists import MN_PLATE_FILE, HotlistError, load_hotlist
+from app.alpr.ingest import IngestRefused, Limits, ingest_reads, validate_reads
+from app.alpr.models import Device, DeviceKind
+from app.auth.models import Agency
+from app.db import unit_of_work, utcnow
+
+devices_cli = AppGroup("devices", help="ALPR cameras and their API tokens.")
+hotlist_cli = AppGroup("hotlist", help="Hotlists reads are matched with (policy 425.4.1(b)).")
+reads_cli = AppGroup("reads", help="Reads received from another agency (policy 425.5).")
+
+CLI_ACTOR = "cli:devices"
+
+
+@devices_cli.command("create")
+@click.option("--serial", required=True)
+@click.option("--kind", required=True, type=click.Choice([k.value for k in DeviceKind]))
+@click.option("--description", default="")
+@click.option("--installed-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def create_command(serial: str, kind: str, description: str, installed_on) -> None:
+    """Register a device; its API token is printed once, alone on the last line."""
+    try:
+        with unit_of_work() as session:
+            device, token = create_device(
+                session,
+                CLI_ACTOR,
+                serial=serial,
+                kind=kind,
+                description=description,
+                installed_on=installed_on.date() if installed_on else None,
+            )
+            device_id = device.id
+    except DeviceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created device {device_id} serial={serial} kind={kind}")
+    if kind == DeviceKind.FIXED.value:
+        click.echo("a fixed device sends reads only once a deployment records its location")
+    click.echo("API token (shown once; store it in the camera now):")
+    click.echo(token)
+
+
+@devices_cli.command("rotate-token")
+@click.option("--serial", required=True)
+def rotate_command(serial: str) -> None:
+    """Issue a new token (the old one stops working); printed alone on the last line."""
+    try:
+        with unit_of_work() as session:
+            token = rotate_token(session, CLI_ACTOR, get_device_by_serial(session, serial))
+    except DeviceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"new API token for {serial} (shown once; the old token no longer works):")
+    click.echo(token)
+
+
+@devices_cli.command("revoke")
+@click.option("--serial", required=True)
+@click.option("--reason", default="", help="Why, for the audit trail.")
+def revoke_command(serial: str, reason: str) -> None:
+    """Revoke a device: its token is refused from now on."""
+    try:
+        with unit_of_work() as session:
+            revoke_device(session, CLI_ACTOR, get_device_by_serial(session, serial), reason)
+    except DeviceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked device {serial}")
+
+
+@devices_cli.command("list")
+def list_command() -> None:
+    """Every device with kind, status, token hint and last use (never a token)."""
+    with unit_of_work() as session:
+        devices = session.scalars(select(Device).order_by(Device.serial)).all()
+        for d in devices:
+            seen = d.last_seen_at.isoformat(timespec="seconds") if d.last_seen_at else "never"
+            click.echo(f"{d.serial}\t{d.kind}\t{d.status}\t{d.token_hint or ''}\tlast seen {seen}")
+    if not devices:
+        click.echo("no devices")
+
+
+@hotlist_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default=MN_PLATE_FILE, show_default=True, help="Source name.")
+@click.option(
+    "--case-number", default=None, help="Active investigation (any source but the state file)."
+)
+def hotlist_import(file: Path, source: str, case_number: str | None) -> None:
+    """Replace a source's hotlist with FILE (CSV: plate,category[,reference])."""
+    try:
+        with unit_of_work() as session:
+            load = load_hotlist(
+                session,
+                "cli:hotlist",
+                file.read_bytes(),
+                source_name=source,
+                case_number=case_number,
+            )
+            name = load.source.name
+    except HotlistError as exc:
+        raise click.ClickException(str(exc)) from exc
+    categories = ", ".join(f"{k}={v}" for k, v in load.by_category.items())
+    click.echo(
+        f"loaded {load.entries} entries into {name} (replaced {load.replaced}); {categories}; "
+        f"sha256 {load.sha256}"
+    )
+
+
+@reads_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", required=True, help="Name of the agency the reads came from.")
+def reads_import(file: Path, agency: str) -> None:
+    """Import another agency's reads (CSV with the API's fields), checked the same way.
+
+    Columns: plate, captured_at, latitude, longitude and optionally client_read_id; any other
+    column refuses the file (425.4.1(a)). Any bad row refuses the whole file.
+    """
+    limits = Limits.from_config(current_app.config)
+    reader = csv.DictReader(
+        io.StringIO(file.read_text(encoding="utf-8-sig")), restkey="(unnamed extra column)"
+    )
+    rows = [dict(row) for row in reader]
+    chunk = limits.max_batch
+    try:
+        with unit_of_work() as session:
+            source = session.scalars(select(Agency).where(Agency.name == agency.strip())).first()
+            if source is None:
+                raise click.ClickException(
+                    f"No agency named {agency!r}; create it first (users create --agency ...)."
+                )
+            whole = Limits(len(rows) or 1, limits.clock_skew_seconds, limits.retention_days)
+            reads = validate_reads(rows, now=utcnow(), limits=whole, text_values=True)
+            totals: dict[str, int] = {}
+            for start in range(0, len(reads), chunk):
+                result = ingest_reads(
+                    session, "cli:reads-import", reads[start : start + chunk], agency=source
+                )
+                for key, value in result.counts.items():
+                    totals[key] = totals.get(key, 0) + value
+    except IngestRefused as exc:
+        details = "; ".join(
+            f"line {e['index'] + 2}: {', '.join(e['errors'])}" for e in exc.errors[:20]
+        )
+        raise click.ClickException(f"{exc.message}. {details}".strip()) from exc
+    click.echo(
+        f"imported from {agency}: stored {totals.get('stored', 0)}, "
+        f"duplicate {totals.get('duplicate', 0)}, destroyed_acp {totals.get('destroyed_acp', 0)}, "
+        f"hits {totals.get('hits', 0)}"
+    )

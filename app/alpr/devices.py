@@ -1,0 +1,299 @@
+"""Devices and fixed deployments (policy 425.3, 425.4.1(d), 425.5.1(d)).
+
+A device's API token is returned once by :func:`create_device` / :func:`rotate_token` and stored
+only as a digest. A fixed device has a location only through a deployment: the log of use and
+the public list of fixed locations read deployments, and each new fixed location, an
+installation and a first use are BCA-notice events, so ``Device.installed_on``,
+``Device.first_used_at`` and deployments are kept exact and every change is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.alpr.device_auth import new_token
+from app.alpr.models import Deployment, Device, DeviceKind, DeviceStatus
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.db import utcnow
+
+MAX_SERIAL_LENGTH = 64
+
+
+class DeviceError(ValueError):
+    """A clear, user-facing reason a device or deployment action was refused."""
+
+
+def device_by_serial(session: Session, serial: str) -> Device | None:
+    """Serials are what staff and the CLI name devices by."""
+    return session.scalars(select(Device).where(Device.serial == serial.strip())).first()
+
+
+def get_device_by_serial(session: Session, serial: str) -> Device:
+    """Like :func:`device_by_serial`, raising a clear error for an unknown serial."""
+    device = device_by_serial(session, serial)
+    if device is None:
+        raise DeviceError(f"No device with serial {serial.strip()!r}.")
+    return device
+
+
+def _issue_token(device: Device) -> str:
+    token, digest, hint = new_token()
+    device.token_hash = digest
+    device.token_hint = hint
+    device.token_issued_at = utcnow()
+    return token
+
+
+def create_device(
+    session: Session,
+    actor: Any,
+    *,
+    serial: str,
+    kind: str,
+    description: str = "",
+    installed_on: date | None = None,
+) -> tuple[Device, str]:
+    """Register a camera and issue its API token, returned here once and never stored in clear.
+
+    The installation date opens a BCA notice later (425.4.1(d)), so it is recorded with the
+    device and in the audit entry. Raises :class:`DeviceError` for a duplicate serial or an
+    unknown kind.
+    """
+    serial = serial.strip()
+    if not serial or len(serial) > MAX_SERIAL_LENGTH:
+        raise DeviceError(f"A serial is 1 to {MAX_SERIAL_LENGTH} characters.")
+    try:
+        kind_value = DeviceKind(kind).value
+    except ValueError as exc:
+        raise DeviceError(f"Unknown device kind {kind!r}: use mobile or fixed.") from exc
+    if device_by_serial(session, serial) is not None:
+        raise DeviceError(f"A device with serial {serial!r} already exists.")
+    device = Device(
+        serial=serial,
+        kind=kind_value,
+        description=description.strip(),
+        installed_on=installed_on,
+        status=DeviceStatus.ACTIVE.value,
+    )
+    token = _issue_token(device)
+    session.add(device)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEVICE_CREATED,
+        device,
+        {
+            "serial": serial,
+            "kind": kind_value,
+            "description": device.description,
+            "installed_on": installed_on.isoformat() if installed_on else None,
+            "token_hint": device.token_hint,
+        },
+    )
+    return device, token
+
+
+def rotate_token(session: Session, actor: Any, device: Device) -> str:
+    """Replace the device's token (e.g. a camera was serviced); the old one stops working now."""
+    if device.status != DeviceStatus.ACTIVE.value:
+        raise DeviceError(f"Device {device.serial} is revoked; register a new device instead.")
+    old_hint = device.token_hint
+    token = _issue_token(device)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEVICE_TOKEN_ROTATED,
+        device,
+        {"serial": device.serial, "old_token_hint": old_hint, "token_hint": device.token_hint},
+    )
+    return token
+
+
+def revoke_device(session: Session, actor: Any, device: Device, reason: str = "") -> Device:
+    """Stop a device for good: its token is refused from now on (403, so it can tell why)."""
+    if device.status == DeviceStatus.REVOKED.value:
+        raise DeviceError(f"Device {device.serial} is already revoked.")
+    device.status = DeviceStatus.REVOKED.value
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEVICE_REVOKED,
+        device,
+        {"serial": device.serial, "reason": reason.strip()},
+    )
+    return device
+
+
+def update_device(
+    session: Session,
+    actor: Any,
+    device: Device,
+    *,
+    description: str | None = None,
+    installed_on: date | None = None,
+) -> Device:
+    """Correct a device's description or installation date; the audit keeps before and after."""
+    changes: dict[str, Any] = {}
+    if description is not None and description.strip() != device.description:
+        changes["description"] = [device.description, description.strip()]
+        device.description = description.strip()
+    if installed_on is not None and installed_on != device.installed_on:
+        before = device.installed_on.isoformat() if device.installed_on else None
+        changes["installed_on"] = [before, installed_on.isoformat()]
+        device.installed_on = installed_on
+    if not changes:
+        return device
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEVICE_UPDATED,
+        device,
+        {"serial": device.serial, "changes": changes},
+    )
+    return device
+
+
+def open_deployment(device: Device) -> Deployment | None:
+    """The deployment that has not ended, if any (a fixed device has at most one)."""
+    return next((d for d in device.deployments if d.ended_on is None), None)
+
+
+def deployment_in_force(session: Session, device_id: int, on: date) -> Deployment | None:
+    """Where a fixed device stood on `on` (a local calendar date), for the log of use."""
+    return session.scalars(
+        select(Deployment)
+        .where(
+            Deployment.device_id == device_id,
+            Deployment.started_on <= on,
+            (Deployment.ended_on.is_(None)) | (Deployment.ended_on >= on),
+        )
+        .order_by(Deployment.started_on.desc())
+        .limit(1)
+    ).first()
+
+
+def _check_coordinates(latitude: float, longitude: float) -> None:
+    if not -90 <= latitude <= 90:
+        raise DeviceError("Latitude must be between -90 and 90.")
+    if not -180 <= longitude <= 180:
+        raise DeviceError("Longitude must be between -180 and 180.")
+
+
+def create_deployment(
+    session: Session,
+    actor: Any,
+    device: Device,
+    *,
+    location_name: str,
+    latitude: float,
+    longitude: float,
+    started_on: date,
+    security_information: bool = False,
+) -> Deployment:
+    """Place a fixed device at a location from `started_on` (a new fixed location: 425.4.1(d)).
+
+    Refused for mobile or revoked devices, while another deployment is still open (end it
+    first, so the public list of locations has no overlaps), or when the new one would start
+    before the previous one ended.
+    """
+    if device.kind != DeviceKind.FIXED.value:
+        raise DeviceError(
+            "Only fixed devices have deployments; a mobile device reports its position."
+        )
+    if device.status != DeviceStatus.ACTIVE.value:
+        raise DeviceError(f"Device {device.serial} is revoked.")
+    location_name = location_name.strip()
+    if not location_name:
+        raise DeviceError("A deployment needs a location name.")
+    _check_coordinates(latitude, longitude)
+    current = open_deployment(device)
+    if current is not None:
+        raise DeviceError(
+            f"Device {device.serial} is still deployed at {current.location_name}; "
+            "end that deployment first."
+        )
+    latest_end = max((d.ended_on for d in device.deployments if d.ended_on), default=None)
+    if latest_end is not None and started_on < latest_end:
+        raise DeviceError(f"The new deployment must start on or after {latest_end.isoformat()}.")
+    deployment = Deployment(
+        device=device,
+        location_name=location_name,
+        latitude=latitude,
+        longitude=longitude,
+        started_on=started_on,
+        security_information=security_information,
+    )
+    session.add(deployment)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEPLOYMENT_CREATED,
+        deployment,
+        {
+            "serial": device.serial,
+            "location_name": location_name,
+            "latitude": latitude,
+            "longitude": longitude,
+            "started_on": started_on.isoformat(),
+            "security_information": security_information,
+        },
+    )
+    return deployment
+
+
+def end_deployment(
+    session: Session, actor: Any, deployment: Deployment, *, ended_on: date
+) -> Deployment:
+    """Record the last day a fixed device stood at a location (the public list shows it)."""
+    if deployment.ended_on is not None:
+        raise DeviceError("This deployment has already ended.")
+    if ended_on < deployment.started_on:
+        raise DeviceError(
+            f"A deployment cannot end before it started ({deployment.started_on.isoformat()})."
+        )
+    deployment.ended_on = ended_on
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEPLOYMENT_ENDED,
+        deployment,
+        {
+            "serial": deployment.device.serial,
+            "location_name": deployment.location_name,
+            "ended_on": ended_on.isoformat(),
+        },
+    )
+    return deployment
+
+
+def mark_security_information(
+    session: Session, actor: Any, deployment: Deployment, *, security_information: bool
+) -> Deployment:
+    """Keep a location off the public list, or put it back (Minn. Stat. § 13.37 subd. 2)."""
+    if deployment.security_information == security_information:
+        return deployment
+    deployment.security_information = security_information
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.DEPLOYMENT_UPDATED,
+        deployment,
+        {
+            "serial": deployment.device.serial,
+            "location_name": deployment.location_name,
+            "security_information": security_information,
+        },
+    )
+    return deployment

@@ -1,0 +1,59 @@
+"""Search and plate-history forms; Flask-WTF adds the CSRF token to each.
+
+Times are typed in the department's local time (HTML ``datetime-local``); the view converts them
+to UTC. The services re-check everything, so these validators only give early, field-level help.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.alpr.search import PURPOSE_MIN
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class PurposeForm(FlaskForm):
+    """What every query of ALPR data states (425.6(b)), plus the tracking authority (425.4.1(c))."""
+
+    purpose = TextAreaField(
+        "Purpose",
+        validators=[
+            DataRequired(),
+            Length(
+                min=PURPOSE_MIN,
+                max=2000,
+                message=f"State the purpose in at least {PURPOSE_MIN} characters (425.6(b)).",
+            ),
+        ],
+        description="The legitimate law-enforcement purpose of this search (policy 425.6(b)).",
+    )
+    case_number = StringField(
+        "Case or incident number", validators=[DataRequired(), Length(max=64)]
+    )
+    start = DateTimeLocalField("From", format=DATETIME_FORMATS, validators=[DataRequired()])
+    end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired()])
+    warrant_number = StringField("Search warrant number", validators=[Optional(), Length(max=64)])
+    exigent_statement = TextAreaField(
+        "Exigent circumstances", validators=[Optional(), Length(max=2000)]
+    )
+
+
+class SearchForm(PurposeForm):
+    """Search reads by plate (exact or partial), device, deployment or area."""
+
+    plate = StringField(
+        "Plate",
+        validators=[Optional(), Length(max=20)],
+        description="Exact plate, or partial with * (e.g. ABC* or *12*).",
+    )
+    device_id = SelectField("Device", coerce=int, validators=[Optional()])
+    deployment_id = SelectField("Near deployment", coerce=int, validators=[Optional()])
+    min_lat = FloatField("South", validators=[Optional(), NumberRange(-90, 90)])
+    max_lat = FloatField("North", validators=[Optional(), NumberRange(-90, 90)])
+    min_lon = FloatField("West", validators=[Optional(), NumberRange(-180, 180)])
+    max_lon = FloatField("East", validators=[Optional(), NumberRange(-180, 180)])
+
+
+class PlateHistoryForm(PurposeForm):
+    """A plate's history is always tracking: the warrant or exigency fields are required."""

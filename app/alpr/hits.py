@@ -1,0 +1,227 @@
+"""Hit alerts (policy 425.4(f)): what operators see live, and each step they take on a hit.
+
+Every step goes through :class:`~app.alpr.workflow.HitMachine` and appends its audit entry in the
+caller's transaction (actor and time in the entry's header, the reason in its details). Hits are
+created by ingest matching; nothing here creates one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+from app.alpr.models import Hit, HitStatus, Read
+from app.alpr.workflow import hit_machine
+from app.audit.actions import AuditAction
+from app.audit.models import AuditEntry
+from app.audit.services import record
+from app.auth.models import User
+from app.core.workflow import WorkflowError
+
+#: The live list shows at most this many hits (newest first); older open hits stay reachable.
+LIVE_LIST_LIMIT = 100
+
+
+class HitError(ValueError):
+    """A clear, user-facing reason a step on a hit was refused."""
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _load_options() -> Sequence[Any]:
+    return (joinedload(Hit.read).joinedload(Read.device), joinedload(Hit.source))
+
+
+def live_hits(session: Session, *, include_closed: bool = False) -> list[Hit]:
+    """The operators' alert list: open hits, latest sighting first (closed too when asked)."""
+    stmt = (
+        select(Hit)
+        .join(Hit.read)
+        .options(contains_eager(Hit.read).joinedload(Read.device), joinedload(Hit.source))
+    )
+    if not include_closed:
+        stmt = stmt.where(Hit.status != HitStatus.CLOSED.value)
+    stmt = stmt.order_by(Read.captured_at.desc(), Hit.id.desc()).limit(LIVE_LIST_LIMIT)
+    return list(session.scalars(stmt).unique())
+
+
+def load_hit(session: Session, hit_id: int) -> Hit | None:
+    """One hit with its read, device and hotlist source loaded."""
+    return session.scalars(select(Hit).options(*_load_options()).where(Hit.id == hit_id)).first()
+
+
+def hits_fingerprint(hits: Sequence[Hit]) -> str:
+    """A short digest of what a list shows (ids, states, last change): equal means unchanged."""
+    parts = [f"{h.id}:{h.status}:{h.updated_at.isoformat() if h.updated_at else ''}" for h in hits]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def record_hits_viewed(
+    session: Session, actor: User | str | None, hits: Sequence[Hit], trigger: str
+) -> None:
+    """Audit that `actor` was shown `hits` (425.6(e)): the count and ids, never plates."""
+    record(
+        session,
+        actor,
+        AuditAction.HITS_VIEWED,
+        None,
+        {"count": len(hits), "hit_ids": [h.id for h in hits], "trigger": trigger},
+    )
+
+
+def _step(
+    session: Session,
+    actor: User | str | None,
+    hit: Hit,
+    event: str,
+    entry: AuditAction,
+    details: dict[str, Any],
+    changes: dict[str, Any],
+    inputs: dict[str, Any],
+) -> Hit:
+    """Take `event` with the guards' `inputs`, then apply `changes` and audit them."""
+    before = hit.status
+    try:
+        hit_machine(hit).fire(event, **inputs)
+    except WorkflowError as exc:
+        raise HitError(str(exc)) from None
+    for name, value in changes.items():
+        setattr(hit, name, value)
+    if isinstance(actor, User):
+        hit.handled_by_id = actor.id
+    session.flush()
+    record(
+        session,
+        actor,
+        entry,
+        hit,
+        {"from": before, "to": hit.status, "category": hit.category, **details},
+    )
+    return hit
+
+
+def confirm_hit(session: Session, actor: User | str | None, hit: Hit, verified_via: str) -> Hit:
+    """The alert was verified through MNJIS and/or NLETS (425.4(f)): `verified_via` says which."""
+    verified_via = _clean(verified_via)
+    return _step(
+        session,
+        actor,
+        hit,
+        "confirm",
+        AuditAction.HIT_CONFIRMED,
+        {"verified_via": verified_via},
+        {"verified_via": verified_via},
+        {"verified_via": verified_via},
+    )
+
+
+def mark_hit_not_confirmed(
+    session: Session, actor: User | str | None, hit: Hit, reason: str
+) -> Hit:
+    """Verification did not confirm the alert (e.g. vehicle recovered): no action on it alone."""
+    reason = _clean(reason)
+    return _step(
+        session,
+        actor,
+        hit,
+        "mark_not_confirmed",
+        AuditAction.HIT_NOT_CONFIRMED,
+        {"reason": reason},
+        {},
+        {"reason": reason},
+    )
+
+
+def record_enforcement_action(
+    session: Session,
+    actor: User | str | None,
+    hit: Hit,
+    action: str,
+    impracticable_reason: str | None = None,
+) -> Hit:
+    """Record enforcement taken on a hit.
+
+    On a confirmed hit the action is enough. On a hit that is new or not confirmed, 425.4(f)
+    allows acting on the ALPR alert alone only where verification was impracticable, so
+    `impracticable_reason` is required and kept. Raises HitError otherwise, or when the hit is
+    closed or already has an enforcement action.
+    """
+    action = _clean(action)
+    reason = _clean(impracticable_reason) or None
+    kept_reason = None if hit.status == HitStatus.CONFIRMED.value else reason
+    return _step(
+        session,
+        actor,
+        hit,
+        "record_enforcement",
+        AuditAction.HIT_ENFORCEMENT_RECORDED,
+        {"action": action, "impracticable_reason": kept_reason},
+        {"enforcement_action": action, "impracticable_reason": kept_reason},
+        {"action": action, "impracticable_reason": reason},
+    )
+
+
+def close_hit(session: Session, actor: User | str | None, hit: Hit, note: str) -> Hit:
+    """Close a worked hit with a note saying how it ended."""
+    note = _clean(note)
+    return _step(
+        session,
+        actor,
+        hit,
+        "close",
+        AuditAction.HIT_CLOSED,
+        {"note": note},
+        {"closing_note": note},
+        {"note": note},
+    )
+
+
+@dataclass(frozen=True)
+class HitEvent:
+    """One step in a hit's history, as its audit entry recorded it."""
+
+    occurred_at: datetime
+    actor_label: str
+    action: str
+    details: dict[str, Any]
+
+
+HIT_STEP_ACTIONS = (
+    AuditAction.HIT_CREATED,
+    AuditAction.HIT_CONFIRMED,
+    AuditAction.HIT_NOT_CONFIRMED,
+    AuditAction.HIT_ENFORCEMENT_RECORDED,
+    AuditAction.HIT_CLOSED,
+)
+
+
+def hit_history(session: Session, hit: Hit) -> list[HitEvent]:
+    """The hit's steps from the audit trail itself, so the page shows what the trail holds."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.detail))
+        .where(
+            AuditEntry.subject_type == Hit.__tablename__,
+            AuditEntry.subject_id == str(hit.id),
+            AuditEntry.action.in_([a.value for a in HIT_STEP_ACTIONS]),
+        )
+        .order_by(AuditEntry.seq)
+    )
+    events = []
+    for entry in entries:
+        raw = entry.detail.details_json if entry.detail else None
+        events.append(
+            HitEvent(
+                entry.occurred_at, entry.actor_label, entry.action, json.loads(raw) if raw else {}
+            )
+        )
+    return events

@@ -1,0 +1,314 @@
+"""Reads that arrive as pictures: receiving them, OCR's verdict, an operator's review, viewing.
+
+Every function takes the session and the actor and flushes; the view, job or command commits.
+The plate steps go through :mod:`app.alpr.plate_workflow`; each appends its audit entry here.
+Plates never go into an audit header or a JobRun row (those outlive the 60-day retention):
+only into audit details, which the purge can redact.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.alpr.hotlists import match_reads
+from app.alpr.images import ImageInfo, write_image
+from app.alpr.ingest import ReadIn, device_actor, ingest_reads
+from app.alpr.models import Device, ImageKind, PlateStatus, Read, ReadImage
+from app.alpr.plate_workflow import advance
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.db import utcnow
+from app.retention.acp import AcpVerdict, screen_at_collection
+from app.retention.policy import ReadFacts
+from app.retention.purge import Deleted, delete_reads
+
+if TYPE_CHECKING:
+    from app.alpr.ocr.pipeline import OcrResult
+    from app.auth.models import User
+
+#: The picture OCR tries first: a plate crop reads best, a wide overview worst.
+OCR_IMAGE_ORDER = (ImageKind.PLATE, ImageKind.VEHICLE, ImageKind.OVERVIEW)
+#: How many reads the review queue shows at once, oldest first.
+REVIEW_PAGE_SIZE = 50
+#: The audit label of the OCR job.
+OCR_ACTOR = "system:ocr"
+
+
+class ReadNotFound(LookupError):
+    """No read with that id (never existed, or destroyed under the retention rules)."""
+
+
+@dataclass(frozen=True)
+class IncomingImage:
+    """A picture already checked by :func:`app.alpr.images.inspect_image`, not yet stored."""
+
+    kind: ImageKind
+    data: bytes
+    info: ImageInfo
+
+
+@dataclass(frozen=True)
+class ImageReadOutcome:
+    """What a device's upload did: ``stored``, ``duplicate`` or ``destroyed_acp`` (no read)."""
+
+    read: Read | None
+    outcome: str
+
+
+def _existing_read(session: Session, device: Device, read: ReadIn) -> Read | None:
+    """The read an earlier upload stored, matched as the JSON ingest matches resends."""
+    stmt = select(Read).where(Read.device_id == device.id)
+    if read.client_read_id is not None:
+        stmt = stmt.where(Read.client_read_id == read.client_read_id)
+    else:
+        stmt = stmt.where(
+            Read.client_read_id.is_(None),
+            Read.plate == read.plate,
+            Read.captured_at == read.captured_at,
+        )
+    return session.scalars(stmt).first()
+
+
+def _store_read(
+    session: Session, device: Device, read: ReadIn, gap_minutes: int
+) -> ImageReadOutcome:
+    """A plate the camera read goes through the JSON ingest itself: ACP screen, periods, hits."""
+    result = ingest_reads(
+        session, device_actor(device), [read], device=device, gap_minutes=gap_minutes
+    )
+    outcome = result.outcomes[0]["outcome"]
+    if outcome == "stored":
+        return ImageReadOutcome(session.get(Read, result.outcomes[0]["read_id"]), outcome)
+    if outcome == "duplicate":
+        return ImageReadOutcome(_existing_read(session, device, read), outcome)
+    return ImageReadOutcome(None, outcome)
+
+
+def receive_image_read(
+    session: Session,
+    device: Device,
+    read: ReadIn,
+    images: list[IncomingImage],
+    *,
+    gap_minutes: int,
+) -> ImageReadOutcome:
+    """Store a device's read with its pictures (425.4.1(a)); a resend returns the first read.
+
+    With a plate (``read.plate`` not empty) the read is ingested exactly as a JSON read is. Without
+    one it waits at ``pending_ocr`` for the OCR job, which the caller enqueues after committing;
+    the ACP screen and hotlist matching then happen when its plate is known. An ACP-suppressed
+    plate (``destroyed_acp``) stores neither the read nor its pictures. The read row is flushed
+    before any file is written, so the database write lock (SQLite) or the per-digest lock
+    (PostgreSQL) covers the files until the commit; if the transaction fails, the caller takes
+    them back with :func:`app.alpr.images.remove_unreferenced_image`.
+    """
+    if read.plate:
+        outcome = _store_read(session, device, read, gap_minutes)
+        if outcome.outcome != "stored" or outcome.read is None:
+            return outcome
+        stored = outcome.read
+    else:
+        existing = _existing_read(session, device, read) if read.client_read_id else None
+        if existing is not None:
+            return ImageReadOutcome(existing, "duplicate")
+        stored = Read(
+            device_id=device.id,
+            captured_at=read.captured_at,
+            latitude=read.latitude,
+            longitude=read.longitude,
+            client_read_id=read.client_read_id,
+            plate_status=PlateStatus.PENDING_OCR.value,
+        )
+        session.add(stored)
+        device.last_seen_at = utcnow()
+        session.flush()
+    for image in images:
+        write_image(session, image.data, image.info)
+        session.add(
+            ReadImage(
+                read_id=stored.id,
+                kind=image.kind.value,
+                sha256=image.info.sha256,
+                content_type=image.info.content_type,
+                byte_size=image.info.byte_size,
+                width=image.info.width,
+                height=image.info.height,
+            )
+        )
+    session.flush()
+    record(
+        session,
+        device_actor(device),
+        AuditAction.READ_IMAGE_STORED,
+        stored,
+        {
+            "plate_status": stored.plate_status,
+            "images": [
+                {"kind": i.kind.value, "sha256": i.info.sha256, "bytes": i.info.byte_size}
+                for i in images
+            ],
+        },
+    )
+    session.refresh(stored, ["images"])
+    return ImageReadOutcome(stored, "stored")
+
+
+def screen_final_plate(session: Session, read: Read) -> Deleted | None:
+    """Apply the ACP screen (425.5(b)) to a plate that OCR or a reviewer just gave a read.
+
+    A suppressed plate's read is destroyed now, pictures included (the Deleted it returns
+    names the files to remove once the caller commits); a held one is kept, marked deferred.
+    """
+    facts = ReadFacts(read.plate, read.captured_at, read.device_id)
+    verdict = screen_at_collection(session, [facts])[0]
+    if verdict is AcpVerdict.DESTROY:
+        return delete_reads(session, [read.id])
+    if verdict is AcpVerdict.DEFER:
+        read.acp_deferred_at = utcnow()
+    return None
+
+
+def match_final_plate(session: Session, actor: User | str, read: Read) -> int:
+    """Compare a plate that is now final with the hotlists (425.4.1(b)); how many hits."""
+    return match_reads(session, actor, [(read.id, read.plate)])
+
+
+def images_for_ocr(read: Read) -> list[ReadImage]:
+    """The read's pictures in the order OCR should try them."""
+    by_kind = {image.kind: image for image in read.images}
+    return [by_kind[kind.value] for kind in OCR_IMAGE_ORDER if kind.value in by_kind]
+
+
+def record_ocr_result(
+    session: Session, read: Read, result: OcrResult, image_kind: ImageKind | None
+) -> Deleted | None:
+    """Apply OCR's verdict: accepted, sent to review, or unreadable; audited.
+
+    The plate is screened against ACP requests first (425.5(b)): a suppressed plate's read is
+    destroyed and its audit entry carries no plate; the returned Deleted names the files to
+    remove after the commit. Only an accepted plate is matched against the hotlists now; a
+    doubtful one is matched when an operator confirms or corrects it, so an alert never rests
+    on a plate nobody trusts.
+    """
+    event = "ocr_fail" if not result.plate else "ocr_doubt" if result.needs_review else "ocr_accept"
+    advance(read, event, result.plate)
+    read.plate = result.plate or None
+    read.ocr_confidence = result.confidence
+    read.ocr_candidates = json.dumps(result.engines, sort_keys=True)
+    details: dict[str, Any] = {
+        "confidence": result.confidence,
+        "image": image_kind.value if image_kind else None,
+    }
+    deleted = screen_final_plate(session, read) if read.plate else None
+    if deleted is not None:
+        record(
+            session,
+            OCR_ACTOR,
+            AuditAction.READ_OCR_COMPLETED,
+            ("reads", read.id),
+            {**details, "plate_status": "destroyed_acp"},
+        )
+        return deleted
+    record(
+        session,
+        OCR_ACTOR,
+        AuditAction.READ_OCR_COMPLETED,
+        read,
+        {
+            **details,
+            "plate": read.plate,
+            "plate_status": read.plate_status,
+            "engines": result.engines,
+        },
+    )
+    if read.plate_status == PlateStatus.OCR_ACCEPTED.value:
+        match_final_plate(session, OCR_ACTOR, read)
+    return None
+
+
+def _decide_plate(
+    session: Session, actor: User, read: Read, event: str, plate: str, action: AuditAction
+) -> Deleted | None:
+    """A reviewer's decision: the step, the ACP screen, the audit entry, then the hotlists."""
+    before = read.plate
+    advance(read, event, plate)
+    read.plate = plate
+    deleted = screen_final_plate(session, read)
+    details = {"before": before, "confidence": read.ocr_confidence}
+    if deleted is not None:
+        record(session, actor, action, ("reads", read.id), {**details, "outcome": "destroyed_acp"})
+        return deleted
+    record(session, actor, action, read, {**details, "after": plate})
+    match_final_plate(session, actor, read)
+    return None
+
+
+def confirm_plate(session: Session, actor: User, read: Read) -> Deleted | None:
+    """An operator confirms the plate OCR was unsure of; it is then matched (425.4.1(b))."""
+    return _decide_plate(
+        session, actor, read, "confirm", read.plate or "", AuditAction.READ_PLATE_CONFIRMED
+    )
+
+
+def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Deleted | None:
+    """An operator replaces OCR's plate with what the picture shows; audited before/after."""
+    return _decide_plate(session, actor, read, "correct", plate, AuditAction.READ_PLATE_CORRECTED)
+
+
+def view_read(session: Session, actor: User, read_id: int) -> Read:
+    """Open one read for a user (425.6(e): every access is an audit entry)."""
+    read = session.scalars(
+        select(Read).where(Read.id == read_id).options(selectinload(Read.images))
+    ).first()
+    if read is None:
+        raise ReadNotFound(f"read {read_id} does not exist")
+    record(session, actor, AuditAction.READ_VIEWED, read, {"images": len(read.images)})
+    return read
+
+
+def view_read_image(session: Session, actor: User, read_id: int, kind: str) -> ReadImage:
+    """Hand one picture of a read to a user, audited with the read it belongs to."""
+    image = session.scalars(
+        select(ReadImage).where(ReadImage.read_id == read_id, ReadImage.kind == kind)
+    ).first()
+    if image is None:
+        raise ReadNotFound(f"read {read_id} has no {kind} image")
+    record(
+        session,
+        actor,
+        AuditAction.READ_IMAGE_VIEWED,
+        ("reads", read_id),
+        {"read_id": read_id, "image_id": image.id, "kind": kind, "sha256": image.sha256},
+    )
+    return image
+
+
+def review_queue(session: Session, actor: User) -> list[Read]:
+    """The reads an operator must look at, oldest first; showing them is an audited access."""
+    reads = list(
+        session.scalars(
+            select(Read)
+            .where(Read.plate_status == PlateStatus.NEEDS_REVIEW.value)
+            .order_by(Read.captured_at, Read.id)
+            .limit(REVIEW_PAGE_SIZE)
+            .options(selectinload(Read.images))
+        )
+    )
+    record(
+        session,
+        actor,
+        AuditAction.REVIEW_QUEUE_VIEWED,
+        None,
+        {"result_count": len(reads), "read_ids": [r.id for r in reads]},
+    )
+    return reads
+
+
+def candidates(read: Read) -> dict[str, Any]:
+    """Each engine's reading of the read, for the reviewer (empty when OCR never ran)."""
+    return json.loads(read.ocr_candidates) if read.ocr_candidates else {}

@@ -1,0 +1,655 @@
+"""Ingest of plate reads: a device's JSON batch, or a file of reads from another agency.
+
+Validation is all-or-nothing. A batch with any structural error (unknown field, wrong type,
+missing field) or any invalid value (plate, time, coordinates) is refused whole with one error
+per offending read, and nothing is stored: a camera resends a corrected batch, and a half-
+stored batch would leave it guessing which reads made it. Unknown fields are named, because
+425.4.1(a) limits what a read may hold.
+
+A valid batch is stored in one transaction with few statements, whatever its size:
+
+1. reads already stored (a resend) are found with one query and answered ``duplicate``;
+2. the ACP screen (:func:`app.retention.acp.screen_at_collection`) runs once: a suppressed
+   plate is not stored (``destroyed_acp``, counted in the log of use only), or is stored with
+   ``acp_deferred_at`` when a hold in force covers it;
+3. the reads go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLAlchemy's
+   insertmanyvalues), the last guard against a concurrent resend;
+4. one ``plate IN (...)`` query matches them with the hotlists in force; each match is a Hit
+   with its own HIT_CREATED audit entry;
+5. the device's periods of active use (425.5.1) are extended or opened incrementally: counts are
+   added at ingest and never recomputed from reads, which the purge destroys;
+6. one READS_INGESTED (or READS_IMPORTED) audit entry records counts, never plates.
+
+A device's batches are serialised on its row (``SELECT ... FOR UPDATE``) from the period step
+to the commit, so periods stay exact when a camera sends several batches at once; the checks
+before it are read-only, and a resend racing its original is caught by the insert's ON CONFLICT
+and counted nowhere.
+
+On PostgreSQL the set-at-a-time statements bind arrays (``unnest``, ``= ANY``): see
+:mod:`app.alpr.bulk` for why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from app.alpr.bulk import on_postgresql
+from app.alpr.devices import deployment_in_force
+from app.alpr.hotlists import find_matches, record_hits, sources_in_force, sources_json
+from app.alpr.models import (
+    ActiveUsePeriod,
+    Deployment,
+    Device,
+    DeviceKind,
+    PlateStatus,
+    Read,
+)
+from app.alpr.validation import (
+    READ_FIELDS,
+    FieldError,
+    normalise_plate,
+    parse_captured_at,
+    parse_client_read_id,
+    parse_coordinate,
+)
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import Agency
+from app.core.timeutil import local_today
+from app.db import utcnow
+from app.retention.acp import AcpVerdict, screen_at_collection
+from app.retention.policy import ReadFacts
+
+REQUIRED_FIELDS = ("plate", "captured_at", "latitude", "longitude")
+BATCH_FIELDS = frozenset({"reads"})
+
+
+class IngestRefused(ValueError):
+    """The batch is refused whole; `status` is the HTTP status, `errors` one entry per read."""
+
+    def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class ReadIn:
+    """One validated read, normalised, with its position in the batch."""
+
+    index: int
+    plate: str
+    captured_at: datetime
+    latitude: float
+    longitude: float
+    client_read_id: str | None = None
+
+
+@dataclass
+class IngestResult:
+    """Per-read outcomes (stored, duplicate, destroyed_acp) and the batch's counts."""
+
+    outcomes: list[dict[str, Any]]
+    counts: Counter[str] = field(default_factory=Counter)
+    period_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The configured bounds a batch is checked against (from app.config)."""
+
+    max_batch: int
+    clock_skew_seconds: int
+    retention_days: int
+
+    @classmethod
+    def from_config(cls, config: Any) -> Limits:
+        """Read the bounds from a Flask config mapping."""
+        return cls(
+            max_batch=config["INGEST_MAX_BATCH"],
+            clock_skew_seconds=config["CLOCK_SKEW_SECONDS"],
+            retention_days=config["RETENTION_DAYS"],
+        )
+
+
+def _check_types(item: dict[str, Any], text_values: bool) -> list[str]:
+    """Structural problems of one read: missing fields and wrong JSON types."""
+    problems = [f"{name}: is required" for name in REQUIRED_FIELDS if item.get(name) is None]
+    for name in ("plate", "captured_at"):
+        if item.get(name) is not None and not isinstance(item[name], str):
+            problems.append(f"{name}: must be a string")
+    for name in ("latitude", "longitude"):
+        value = item.get(name)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if value is not None and not numeric and not (text_values and isinstance(value, str)):
+            problems.append(f"{name}: must be a number")
+    client_id = item.get("client_read_id")
+    if client_id is not None and not isinstance(client_id, str):
+        problems.append("client_read_id: must be a string")
+    return problems
+
+
+def _parse_read(
+    index: int, item: dict[str, Any], now: datetime, limits: Limits
+) -> tuple[ReadIn | None, list[str]]:
+    """The read, or every field's problem (a camera fixes them all in one go)."""
+    parsers = {
+        "plate": normalise_plate,
+        "captured_at": lambda v: parse_captured_at(
+            v,
+            now=now,
+            clock_skew_seconds=limits.clock_skew_seconds,
+            retention_days=limits.retention_days,
+        ),
+        "latitude": lambda v: parse_coordinate(v, "latitude"),
+        "longitude": lambda v: parse_coordinate(v, "longitude"),
+        "client_read_id": parse_client_read_id,
+    }
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, parse in parsers.items():
+        try:
+            values[name] = parse(item.get(name))
+        except FieldError as exc:
+            problems.append(f"{exc.field}: {exc.message}")
+    if problems:
+        return None, problems
+    return ReadIn(index=index, **values), []
+
+
+def validate_reads(
+    items: Sequence[Any], *, now: datetime, limits: Limits, text_values: bool = False
+) -> list[ReadIn]:
+    """Check every read; any problem refuses the whole batch (422) naming each read's faults.
+
+    `text_values` accepts coordinates written as text (a CSV file); JSON must send numbers.
+    """
+    if not items:
+        raise IngestRefused(422, "the batch is empty: send at least one read")
+    if len(items) > limits.max_batch:
+        raise IngestRefused(
+            413, f"the batch has {len(items)} reads; at most {limits.max_batch} are accepted"
+        )
+    reads: list[ReadIn] = []
+    errors: list[dict[str, Any]] = []
+    unknown_fields: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"index": index, "errors": ["a read must be a JSON object"]})
+            continue
+        unknown = sorted(set(item) - READ_FIELDS)
+        unknown_fields.update(unknown)
+        problems = [f"{name}: field not allowed (policy 425.4.1(a))" for name in unknown]
+        problems += _check_types(item, text_values)
+        if not problems:
+            parsed, problems = _parse_read(index, item, now, limits)
+            if parsed is not None:
+                reads.append(parsed)
+                continue
+        errors.append({"index": index, "errors": problems})
+    if unknown_fields:
+        raise IngestRefused(
+            422,
+            "fields outside policy 425.4.1(a)'s list are not accepted: "
+            + ", ".join(sorted(unknown_fields))
+            + "; nothing was stored",
+            errors,
+        )
+    if errors:
+        raise IngestRefused(
+            422, f"{len(errors)} of {len(items)} reads are invalid; nothing was stored", errors
+        )
+    return reads
+
+
+def validate_payload(payload: Any, *, now: datetime, limits: Limits) -> list[ReadIn]:
+    """The JSON body of ``POST /api/v1/reads``: ``{"reads": [...]}`` and nothing else."""
+    if not isinstance(payload, dict):
+        raise IngestRefused(400, 'the body must be a JSON object: {"reads": [...]}')
+    unknown = sorted(set(payload) - BATCH_FIELDS)
+    if unknown:
+        raise IngestRefused(
+            422, f'fields not accepted: {", ".join(unknown)}; the body holds only "reads"'
+        )
+    if "reads" not in payload:
+        raise IngestRefused(422, '"reads" is required: a list of reads')
+    if not isinstance(payload["reads"], list):
+        raise IngestRefused(422, '"reads" must be a list of reads')
+    return validate_reads(payload["reads"], now=now, limits=limits)
+
+
+def device_actor(device: Device) -> str:
+    """The audit label of a camera (devices are not users)."""
+    return f"device:{device.serial}"
+
+
+# --- storing ------------------------------------------------------------------------------
+
+
+def _dedupe_key(read: ReadIn) -> tuple[Any, ...]:
+    return (
+        ("c", read.client_read_id) if read.client_read_id else ("p", read.plate, read.captured_at)
+    )
+
+
+def _already_stored(
+    session: Session, reads: Sequence[ReadIn], device: Device | None, agency: Agency | None
+) -> set[tuple[Any, ...]]:
+    """Keys of `reads` that an earlier batch stored (by client id, else by plate and time)."""
+    client_ids = [r.client_read_id for r in reads if r.client_read_id]
+    plain = [r for r in reads if not r.client_read_id]
+    if on_postgresql(session):
+        return _already_stored_pg(session, client_ids, plain, device, agency)
+    if device is not None:
+        scope = [Read.device_id == device.id]
+    else:
+        scope = [Read.device_id.is_(None), Read.source_agency_id == agency.id]  # type: ignore[union-attr]
+    found: set[tuple[Any, ...]] = set()
+    if client_ids:
+        found.update(
+            ("c", cid)
+            for cid in session.scalars(
+                select(Read.client_read_id).where(*scope, Read.client_read_id.in_(client_ids))
+            )
+        )
+    if plain:
+        rows = session.execute(
+            select(Read.plate, Read.captured_at).where(
+                *scope,
+                Read.client_read_id.is_(None),
+                Read.plate.in_({r.plate for r in plain}),
+                Read.captured_at.between(
+                    min(r.captured_at for r in plain), max(r.captured_at for r in plain)
+                ),
+            )
+        )
+        found.update(("p", plate, captured_at) for plate, captured_at in rows)
+    return found
+
+
+def _already_stored_pg(
+    session: Session,
+    client_ids: list[str],
+    plain: Sequence[ReadIn],
+    device: Device | None,
+    agency: Agency | None,
+) -> set[tuple[Any, ...]]:
+    """The PostgreSQL form: join the batch's keys (arrays) to the unique indexes, probe by probe.
+
+    An ``IN``/``ANY`` filter lets the planner scan all of a busy device's reads instead.
+    """
+    scope = (
+        "r.device_id = :owner" if device else "r.device_id IS NULL AND r.source_agency_id = :owner"
+    )
+    owner = device.id if device else agency.id  # type: ignore[union-attr]
+    found: set[tuple[Any, ...]] = set()
+    if client_ids:
+        rows = session.execute(
+            text(
+                "SELECT r.client_read_id FROM unnest(CAST(:ids AS varchar[])) AS u(cid) "  # noqa: S608 (scope is one of two constants)
+                f"JOIN reads r ON r.client_read_id = u.cid WHERE {scope}"
+            ),
+            {"ids": client_ids, "owner": owner},
+        )
+        found.update(("c", cid) for (cid,) in rows)
+    if plain:
+        rows = session.execute(
+            text(
+                "SELECT r.plate, r.captured_at FROM unnest(CAST(:plates AS varchar[]), "  # noqa: S608
+                "CAST(:times AS timestamptz[])) AS u(plate, captured_at) "
+                "JOIN reads r ON r.plate = u.plate AND r.captured_at = u.captured_at "
+                f"WHERE r.client_read_id IS NULL AND {scope}"
+            ),
+            {
+                "plates": [r.plate for r in plain],
+                "times": [r.captured_at for r in plain],
+                "owner": owner,
+            },
+        )
+        found.update(("p", plate, _utc(captured_at)) for plate, captured_at in rows)
+    return found
+
+
+def _deployments_for(
+    session: Session, device: Device, reads: Iterable[ReadIn]
+) -> dict[date, Deployment]:
+    """Where a fixed device stood on each local date of the batch; refuses unknown locations.
+
+    A fixed camera's reads need a recorded location: the log of use names it and every new
+    fixed location is a BCA notice (425.4.1(d), 425.5.1(d)).
+    """
+    located: dict[date, Deployment] = {}
+    for day in sorted({local_today(r.captured_at) for r in reads}):
+        deployment = deployment_in_force(session, device.id, day)
+        if deployment is None:
+            raise IngestRefused(
+                409,
+                f"fixed device {device.serial} has no deployment in force on {day.isoformat()}: "
+                "an administrator must record its location before it sends reads",
+            )
+        located[day] = deployment
+    return located
+
+
+class _Periods:
+    """A device's periods of active use near a batch, extended or opened read by read."""
+
+    def __init__(
+        self, session: Session, device: Device, gap: timedelta, lo: datetime, hi: datetime
+    ):
+        self.session, self.device, self.gap = session, device, gap
+        self.periods = list(
+            session.scalars(
+                select(ActiveUsePeriod)
+                .where(
+                    ActiveUsePeriod.device_id == device.id,
+                    ActiveUsePeriod.ended_at > lo - gap,
+                    ActiveUsePeriod.started_at < hi + gap,
+                )
+                .order_by(ActiveUsePeriod.started_at)
+            )
+        )
+
+    def place(self, at: datetime, deployment: Deployment | None) -> ActiveUsePeriod:
+        """The period of a read at `at`: a gap under the limit extends one, else a new one."""
+        deployment_id = deployment.id if deployment else None
+        for period in self.periods:
+            if (
+                period.deployment_id == deployment_id
+                and period.started_at - self.gap < at < period.ended_at + self.gap
+            ):
+                if at < period.started_at:
+                    period.started_at = at
+                elif at > period.ended_at:
+                    period.ended_at = at
+                return period
+        period = ActiveUsePeriod(
+            device_id=self.device.id,
+            deployment_id=deployment_id,
+            location_name=deployment.location_name if deployment else None,
+            started_at=at,
+            ended_at=at,
+            plates_read=0,
+            sources_compared="[]",
+            hits_stolen=0,
+            hits_warrant=0,
+            hits_suspended_revoked=0,
+            hits_investigative=0,
+        )
+        self.session.add(period)
+        self.periods.append(period)
+        return period
+
+
+#: The PostgreSQL insert: one array per varying column, so the statement stays short (bulk.py).
+_UNNEST_INSERT = text(
+    """
+    INSERT INTO reads (device_id, source_agency_id, plate, captured_at, latitude, longitude,
+                       client_read_id, plate_status, active_use_period_id, acp_deferred_at,
+                       received_at)
+    SELECT CAST(:device_id AS integer), CAST(:source_agency_id AS integer), u.plate,
+           u.captured_at, u.latitude, u.longitude, u.client_read_id, :plate_status, u.period_id,
+           u.acp_deferred_at, :received_at
+    FROM unnest(CAST(:plates AS varchar[]), CAST(:captured AS timestamptz[]),
+                CAST(:latitudes AS float8[]), CAST(:longitudes AS float8[]),
+                CAST(:client_ids AS varchar[]), CAST(:periods AS integer[]),
+                CAST(:deferred AS timestamptz[]))
+         AS u(plate, captured_at, latitude, longitude, client_read_id, period_id, acp_deferred_at)
+    ON CONFLICT DO NOTHING
+    RETURNING id, client_read_id, plate, captured_at
+    """
+)
+
+
+def _insert_reads(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
+    """Bulk insert; returns the new ids by dedupe key (a conflicting row returns nothing).
+
+    SQLite: a Core insertmanyvalues INSERT ... ON CONFLICT DO NOTHING RETURNING. PostgreSQL:
+    the same statement over ``unnest`` of column arrays (see :mod:`app.alpr.bulk`).
+    """
+    if not rows:
+        return {}
+    if on_postgresql(session):
+        first = rows[0]
+        result = session.connection().execute(
+            _UNNEST_INSERT,
+            {
+                "device_id": first["device_id"],
+                "source_agency_id": first["source_agency_id"],
+                "plate_status": first["plate_status"],
+                "received_at": first["received_at"],
+                "plates": [r["plate"] for r in rows],
+                "captured": [r["captured_at"] for r in rows],
+                "latitudes": [r["latitude"] for r in rows],
+                "longitudes": [r["longitude"] for r in rows],
+                "client_ids": [r["client_read_id"] for r in rows],
+                "periods": [r["active_use_period_id"] for r in rows],
+                "deferred": [r["acp_deferred_at"] for r in rows],
+            },
+        )
+    else:
+        table = Read.__table__
+        stmt = (
+            sqlite.insert(table)
+            .on_conflict_do_nothing()
+            .returning(table.c.id, table.c.client_read_id, table.c.plate, table.c.captured_at)
+        )
+        result = session.connection().execute(stmt, rows)
+    return {
+        (("c", cid) if cid else ("p", plate, _utc(captured_at))): read_id
+        for read_id, cid, plate, captured_at in result
+    }
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ingest_reads(
+    session: Session,
+    actor: Any,
+    reads: Sequence[ReadIn],
+    *,
+    device: Device | None = None,
+    agency: Agency | None = None,
+    gap_minutes: int = 30,
+) -> IngestResult:
+    """Store validated reads from a device (or another agency's, 425.5), match, count, audit.
+
+    Exactly one of `device` / `agency` is given. Another agency's reads have no period of active
+    use (the log of use is about this department's cameras). Raises :class:`IngestRefused`
+    (409) when a fixed device has no deployment in force. Flushes; the caller commits.
+    """
+    if (device is None) == (agency is None):
+        raise ValueError("ingest_reads needs exactly one of device or agency")
+    now = utcnow()
+    outcomes: dict[int, dict[str, Any]] = {}
+    fresh: list[ReadIn] = []
+    seen: set[tuple[Any, ...]] = set()
+    for read in reads:
+        key = _dedupe_key(read)
+        if key in seen:
+            outcomes[read.index] = {"outcome": "duplicate"}
+        else:
+            seen.add(key)
+            fresh.append(read)
+
+    located: dict[date, Deployment] = {}
+    if device is not None and device.kind == DeviceKind.FIXED.value:
+        located = _deployments_for(session, device, fresh)
+
+    # Read-only work first, outside the device lock; a resend racing this batch is still caught
+    # by the insert's ON CONFLICT and then counted nowhere.
+    stored_before = _already_stored(session, fresh, device, agency)
+    for read in fresh:
+        if _dedupe_key(read) in stored_before:
+            outcomes[read.index] = {"outcome": "duplicate"}
+    fresh = [r for r in fresh if _dedupe_key(r) not in stored_before]
+
+    verdicts = screen_at_collection(
+        session,
+        [ReadFacts(r.plate, r.captured_at, device.id if device else None) for r in fresh],
+    )
+    if device is not None:
+        # One batch of a device at a time from here: its periods are read, extended and counted.
+        session.execute(select(Device.id).where(Device.id == device.id).with_for_update())
+    periods = (
+        _Periods(
+            session,
+            device,
+            timedelta(minutes=gap_minutes),
+            min(r.captured_at for r in fresh),
+            max(r.captured_at for r in fresh),
+        )
+        if device is not None and fresh
+        else None
+    )
+    period_of: dict[int, ActiveUsePeriod] = {}
+    used: list[ReadIn] = []
+    for read, verdict in sorted(zip(fresh, verdicts, strict=True), key=lambda p: p[0].captured_at):
+        if periods is not None:
+            deployment = located[local_today(read.captured_at)] if located else None
+            period_of[read.index] = periods.place(read.captured_at, deployment)
+        if verdict is AcpVerdict.DESTROY:
+            outcomes[read.index] = {"outcome": "destroyed_acp"}
+        else:
+            used.append(read)
+    session.flush()
+
+    deferred = {r.index for r, v in zip(fresh, verdicts, strict=True) if v is AcpVerdict.DEFER}
+    new_ids = _insert_reads(
+        session,
+        [
+            {
+                "device_id": device.id if device else None,
+                "source_agency_id": agency.id if agency else None,
+                "plate": r.plate,
+                "captured_at": r.captured_at,
+                "latitude": r.latitude,
+                "longitude": r.longitude,
+                "client_read_id": r.client_read_id,
+                "plate_status": PlateStatus.REPORTED.value,
+                "active_use_period_id": period_of[r.index].id if r.index in period_of else None,
+                "acp_deferred_at": now if r.index in deferred else None,
+                "received_at": now,
+            }
+            for r in used
+        ],
+    )
+    stored: list[tuple[ReadIn, int]] = []
+    for read in used:
+        read_id = new_ids.get(_dedupe_key(read))
+        if read_id is None:  # a concurrent resend won the race
+            outcomes[read.index] = {"outcome": "duplicate"}
+            period_of.pop(read.index, None)
+        else:
+            outcomes[read.index] = {"outcome": "stored", "read_id": read_id}
+            stored.append((read, read_id))
+
+    label = device_actor(device) if device is not None else actor
+    sources = sources_in_force(session)
+    hit_pairs = record_hits(
+        session, label, find_matches(session, [(i, r.plate) for r, i in stored], sources)
+    )
+    if periods is not None:
+        _count_in_periods(session, fresh, period_of, stored, hit_pairs, sorted(sources.values()))
+    if device is not None:
+        _note_device_use(session, device, [r for r in fresh if r.index in period_of], now)
+
+    ordered = [{"index": r.index, **outcomes[r.index]} for r in reads]
+    for item, read in zip(ordered, reads, strict=True):
+        if read.client_read_id:
+            item["client_read_id"] = read.client_read_id
+    counts = Counter(item["outcome"] for item in ordered)
+    counts["deferred_acp"] = len(deferred & {r.index for r, _ in stored})
+    counts["hits"] = len(hit_pairs)
+    period_ids = sorted({p.id for p in period_of.values()})
+    record(
+        session,
+        actor,
+        AuditAction.READS_INGESTED if device is not None else AuditAction.READS_IMPORTED,
+        device if device is not None else agency,
+        {
+            "received": len(reads),
+            "stored": counts["stored"],
+            "duplicate": counts["duplicate"],
+            "destroyed_acp": counts["destroyed_acp"],
+            "deferred_acp": counts["deferred_acp"],
+            "hits": counts["hits"],
+            "active_use_periods": period_ids,
+        },
+    )
+    return IngestResult(ordered, counts, period_ids)
+
+
+def _count_in_periods(
+    session: Session,
+    fresh: Sequence[ReadIn],
+    period_of: dict[int, ActiveUsePeriod],
+    stored: Sequence[tuple[ReadIn, int]],
+    hit_pairs: set[tuple[int, str]],
+    compared: list[str],
+) -> None:
+    """Add the batch to its periods' counts (425.5.1(b)-(c)); never recomputed later."""
+    period_by_read_id = {read_id: period_of[read.index] for read, read_id in stored}
+    for read in fresh:
+        period = period_of.get(read.index)
+        if period is not None:
+            period.plates_read += 1
+    for read_id, category in hit_pairs:
+        period = period_by_read_id[read_id]
+        column = f"hits_{category}"
+        setattr(period, column, getattr(period, column) + 1)
+    for period in {id(p): p for p in period_of.values()}.values():
+        previous = period.sources_compared or "[]"
+        period.sources_compared = sources_json([*json.loads(previous), *compared])
+    session.flush()
+
+
+def _note_device_use(
+    session: Session, device: Device, counted: Sequence[ReadIn], now: datetime
+) -> None:
+    """Keep last-seen current and the device's first use exact (a BCA-notice event).
+
+    The first batch records DEVICE_FIRST_USE; a read that arrives later but was captured
+    earlier moves the date back, audited as a correction.
+    """
+    device.last_seen_at = now
+    if not counted:
+        return
+    earliest = min(r.captured_at for r in counted)
+    if device.first_used_at is None:
+        device.first_used_at = earliest
+        session.flush()
+        record(
+            session,
+            device_actor(device),
+            AuditAction.DEVICE_FIRST_USE,
+            device,
+            {"serial": device.serial, "first_used_at": earliest.isoformat()},
+        )
+    elif earliest < device.first_used_at:
+        before = device.first_used_at
+        device.first_used_at = earliest
+        session.flush()
+        record(
+            session,
+            device_actor(device),
+            AuditAction.DEVICE_UPDATED,
+            device,
+            {
+                "serial": device.serial,
+                "changes": {"first_used_at": [before.isoformat(), earliest.isoformat()]},
+                "reason": "a read captured before the recorded first use arrived late",
+            },
+        )

@@ -1,0 +1,417 @@
+"""Purpose-bound search of reads (policy 425.6(b)) with the tracking guard (425.4.1(c)).
+
+Every search states a purpose and a case or incident number and is stored as a
+:class:`~app.alpr.models.Search` row with its criteria and result count; performing it and
+viewing each result page are audit entries (425.6(e)). A search that follows one plate over a
+window longer than ``TRACKING_WINDOW_HOURS`` (or the plate-history view, whatever its window)
+is tracking: it needs a search warrant number or an exigent-circumstances statement, or it is
+refused and the refusal audited.
+
+Queries keep the shapes the read indexes serve: ``plate = :p`` or ``plate LIKE 'AB%'`` on
+``(plate, captured_at)``, ``device_id = :d`` on ``(device_id, captured_at)``, always inside a
+bounded ``captured_at`` window, newest first, 50 rows a page, counted by a separate COUNT that
+stops at :data:`COUNT_CAP`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.alpr.models import Deployment, Device, Read, Search
+from app.alpr.validation import FieldError, normalise_plate
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import User
+from app.retention.investigations import investigation_by_case_number, normalise_case_number
+from app.retention.models import InvestigationStatus
+
+PAGE_SIZE = 50
+#: Counting stops here ("10,000 or more"), so a broad search never scans the table to count.
+COUNT_CAP = 10_000
+#: A purpose a reviewer can understand is at least this long ("stolen car" is 10).
+PURPOSE_MIN = 10
+#: "Near a deployment": half the side of the box around its coordinates, in metres.
+NEAR_METRES = 500.0
+METRES_PER_DEGREE = 111_320.0
+WILDCARDS = "*%"
+#: A partial plate must name at least this many characters besides wildcards.
+PATTERN_MIN_CHARS = 2
+
+KIND_SEARCH = "search"
+KIND_PLATE_HISTORY = "plate_history"
+
+
+class SearchError(ValueError):
+    """Input that cannot make a lawful search; `field` names the form field when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SearchRefused(SearchError):
+    """A search refused on a rule of law; a SEARCH_REFUSED entry has been appended: commit it."""
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    """What to look for: a bounded window plus at least one of plate, device or place.
+
+    `plate` is stored normalised: an exact plate, or a pattern with ``%`` for the wildcards.
+    `box` is (min_lat, max_lat, min_lon, max_lon); a deployment sets it to the area around it.
+    """
+
+    start: datetime
+    end: datetime
+    plate: str | None = None
+    device_id: int | None = None
+    deployment_id: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    kind: str = KIND_SEARCH
+
+    @property
+    def is_pattern(self) -> bool:
+        """A partial plate (wildcards) rather than one exact plate."""
+        return self.plate is not None and "%" in self.plate
+
+    @property
+    def window(self) -> timedelta:
+        """How long a stretch of time the search covers."""
+        return self.end - self.start
+
+    def to_json(self) -> str:
+        """The stored form (``searches.criteria_json``), times in ISO 8601 UTC."""
+        data = asdict(self)
+        data["start"] = self.start.isoformat()
+        data["end"] = self.end.isoformat()
+        return json.dumps(data, sort_keys=True)
+
+    def summary(self) -> dict[str, Any]:
+        """The criteria as the audit entry records them."""
+        return json.loads(self.to_json())
+
+    @classmethod
+    def from_json(cls, raw: str) -> SearchCriteria:
+        """Rebuild a stored search's criteria to fetch its other result pages."""
+        data = json.loads(raw)
+        data["start"] = datetime.fromisoformat(data["start"])
+        data["end"] = datetime.fromisoformat(data["end"])
+        data["box"] = tuple(data["box"]) if data.get("box") else None
+        return cls(**data)
+
+
+def parse_plate_query(raw: str | None) -> str | None:
+    """An exact plate, or a partial one with ``*``/``%`` wildcards ("ABC*" is a prefix).
+
+    Spaces and dashes are dropped and letters upper-cased as at ingest. Raises SearchError for
+    other characters or a pattern naming fewer than two characters (that would be every plate).
+    """
+    text = re.sub(r"[\s-]", "", raw or "").upper()
+    if not text:
+        return None
+    if not any(c in WILDCARDS for c in text):
+        try:
+            return normalise_plate(text)
+        except FieldError as exc:
+            raise SearchError(f"Plate {exc.message}.", "plate") from None
+    pattern = re.sub(r"[*%]+", "%", text)
+    literal = pattern.replace("%", "")
+    if not re.fullmatch(r"[A-Z0-9%]{1,12}", pattern):
+        raise SearchError("A partial plate may hold only letters, digits and * or %.", "plate")
+    if len(literal) < PATTERN_MIN_CHARS:
+        raise SearchError(
+            f"A partial plate must name at least {PATTERN_MIN_CHARS} characters.", "plate"
+        )
+    return pattern
+
+
+def box_near(latitude: float, longitude: float, metres: float = NEAR_METRES) -> tuple[float, ...]:
+    """The box of ±`metres` around a point, in degrees (longitude degrees shrink with latitude)."""
+    dlat = metres / METRES_PER_DEGREE
+    dlon = metres / (METRES_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
+    return (
+        round(max(latitude - dlat, -90.0), 6),
+        round(min(latitude + dlat, 90.0), 6),
+        round(max(longitude - dlon, -180.0), 6),
+        round(min(longitude + dlon, 180.0), 6),
+    )
+
+
+def build_criteria(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    max_window_days: int,
+    plate: str | None = None,
+    device_id: int | None = None,
+    deployment_id: int | None = None,
+    box: tuple[float | None, float | None, float | None, float | None] | None = None,
+    kind: str = KIND_SEARCH,
+) -> SearchCriteria:
+    """Check and normalise what was asked for; raises SearchError naming the field.
+
+    The window is required and bounded: it ends no later than now (so later result pages show
+    the same rows) and spans at most `max_window_days` (the retention period: no lawful data is
+    older). A search must narrow by plate, device or place: an unfocused sweep of every read is
+    not a purpose-bound search.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise SearchError("Times must carry a time zone.")
+    end = min(end, now)
+    if start >= end:
+        raise SearchError("The window must start before it ends (and before now).", "start")
+    if end - start > timedelta(days=max_window_days):
+        raise SearchError(
+            f"The window may span at most {max_window_days} days: no older data is kept "
+            "(policy 425.5).",
+            "start",
+        )
+    pattern = parse_plate_query(plate)
+    if device_id is not None and session.get(Device, device_id) is None:
+        raise SearchError("No such device.", "device_id")
+    clean_box = None
+    if box is not None and any(v is not None for v in box):
+        if any(v is None for v in box):
+            raise SearchError("Give all four edges of the area, or none.", "min_lat")
+        min_lat, max_lat, min_lon, max_lon = (float(v) for v in box)  # type: ignore[arg-type]
+        if not (-90 <= min_lat < max_lat <= 90 and -180 <= min_lon < max_lon <= 180):
+            raise SearchError(
+                "The area needs south < north within ±90 and west < east within ±180.", "min_lat"
+            )
+        clean_box = (min_lat, max_lat, min_lon, max_lon)
+    if deployment_id is not None:
+        deployment = session.get(Deployment, deployment_id)
+        if deployment is None:
+            raise SearchError("No such deployment.", "deployment_id")
+        if clean_box is not None:
+            raise SearchError("Choose a deployment or an area, not both.", "deployment_id")
+        clean_box = box_near(deployment.latitude, deployment.longitude)  # type: ignore[assignment]
+    if pattern is None and device_id is None and clean_box is None:
+        raise SearchError("Narrow the search by plate, device, deployment or area.", "plate")
+    return SearchCriteria(
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        plate=pattern,
+        device_id=device_id,
+        deployment_id=deployment_id,
+        box=clean_box,
+        kind=kind,
+    )
+
+
+def _where(criteria: SearchCriteria) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [
+        Read.captured_at >= criteria.start,
+        Read.captured_at < criteria.end,
+    ]
+    if criteria.plate is not None:
+        clauses.append(
+            Read.plate.like(criteria.plate) if criteria.is_pattern else Read.plate == criteria.plate
+        )
+    if criteria.device_id is not None:
+        clauses.append(Read.device_id == criteria.device_id)
+    if criteria.box is not None:
+        min_lat, max_lat, min_lon, max_lon = criteria.box
+        clauses += [
+            Read.latitude.between(min_lat, max_lat),
+            Read.longitude.between(min_lon, max_lon),
+        ]
+    return clauses
+
+
+def results_query(criteria: SearchCriteria) -> Select[tuple[Read]]:
+    """Matching reads, newest first (id breaks ties so pages never overlap)."""
+    return select(Read).where(*_where(criteria)).order_by(Read.captured_at.desc(), Read.id.desc())
+
+
+def count_results(session: Session, criteria: SearchCriteria) -> tuple[int, bool]:
+    """How many reads match, counting no further than COUNT_CAP; (count, capped)."""
+    bounded = select(Read.id).where(*_where(criteria)).limit(COUNT_CAP + 1).subquery()
+    count = session.scalar(select(func.count()).select_from(bounded)) or 0
+    return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+def _follows_one_plate(session: Session, criteria: SearchCriteria) -> bool:
+    """A partial plate that matches one plate only is, in effect, that plate followed."""
+    plates = session.scalars(select(Read.plate).where(*_where(criteria)).distinct().limit(2)).all()
+    return len(plates) == 1
+
+
+def tracking_reason(
+    session: Session, criteria: SearchCriteria, tracking_window_hours: int
+) -> str | None:
+    """Why this search follows one plate across time and places (425.4.1(c)), or None."""
+    if criteria.kind == KIND_PLATE_HISTORY:
+        return "a plate history follows one plate across time and places"
+    if criteria.plate is None or criteria.window <= timedelta(hours=tracking_window_hours):
+        return None
+    if not criteria.is_pattern:
+        return (
+            f"a single-plate search over more than {tracking_window_hours} hours follows one "
+            "plate across time and places"
+        )
+    if _follows_one_plate(session, criteria):
+        return (
+            f"this partial plate matches a single plate over more than {tracking_window_hours} "
+            "hours, which follows that plate across time and places"
+        )
+    return None
+
+
+def _refuse(
+    session: Session,
+    actor: User,
+    message: str,
+    field: str | None,
+    details: dict[str, Any],
+) -> SearchRefused:
+    record(session, actor, AuditAction.SEARCH_REFUSED, None, {"reason": message, **details})
+    return SearchRefused(message, field)
+
+
+def perform_search(
+    session: Session,
+    actor: User,
+    *,
+    criteria: SearchCriteria,
+    purpose: str,
+    case_number: str,
+    tracking_window_hours: int,
+    warrant_number: str | None = None,
+    exigent_statement: str | None = None,
+) -> Search:
+    """Run a purpose-bound search and keep it on file with its result count.
+
+    Raises SearchError (nothing written) for a missing purpose or case number, and
+    SearchRefused (a SEARCH_REFUSED entry appended: the caller commits it) when the search
+    tracks a plate without a warrant number or exigent statement, or cites a closed case.
+    """
+    purpose = (purpose or "").strip()
+    case_number = normalise_case_number(case_number)
+    warrant = (warrant_number or "").strip() or None
+    exigent = (exigent_statement or "").strip() or None
+    if len(purpose) < PURPOSE_MIN:
+        raise SearchError(
+            f"State the purpose of this search (at least {PURPOSE_MIN} characters; "
+            "policy 425.6(b)).",
+            "purpose",
+        )
+    if not case_number:
+        raise SearchError("A case or incident number is required (policy 425.6(b)).", "case_number")
+    context = {"criteria": criteria.summary(), "purpose": purpose, "case_number": case_number}
+    investigation = investigation_by_case_number(session, case_number)
+    if investigation is not None and investigation.status != InvestigationStatus.ACTIVE.value:
+        raise _refuse(
+            session,
+            actor,
+            f"Case {investigation.case_number} is closed: a search must serve an active "
+            "investigation or a current incident.",
+            "case_number",
+            context,
+        )
+    reason = tracking_reason(session, criteria, tracking_window_hours)
+    if reason is not None and warrant is None and exigent is None:
+        raise _refuse(
+            session,
+            actor,
+            f"Refused: {reason}. Policy 425.4.1(c) allows that only under a search warrant or "
+            "because of exigent circumstances: enter the warrant number or an "
+            "exigent-circumstances statement.",
+            "warrant_number",
+            {**context, "tracking": reason},
+        )
+    count, capped = count_results(session, criteria)
+    search = Search(
+        user_id=actor.id,
+        purpose=purpose,
+        case_number=case_number,
+        investigation_id=investigation.id if investigation is not None else None,
+        criteria_json=criteria.to_json(),
+        is_tracking=reason is not None,
+        warrant_number=warrant,
+        exigent_statement=exigent,
+        result_count=count,
+    )
+    session.add(search)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.SEARCH_PERFORMED,
+        search,
+        {
+            **context,
+            "result_count": count,
+            "count_capped": capped,
+            "is_tracking": search.is_tracking,
+            "tracking": reason,
+            "warrant_number": warrant,
+            "exigent_statement": exigent,
+        },
+    )
+    return search
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """One page of a stored search's results."""
+
+    rows: list[Read]
+    page: int
+    pages: int
+    total: int
+    capped: bool
+
+
+def page_count(total: int) -> int:
+    """Pages of PAGE_SIZE needed for `total` results (at least one, even when empty)."""
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def view_results(session: Session, actor: User, search: Search, page: int) -> ResultPage:
+    """Fetch result page `page` and audit that `actor` saw it, with its row count.
+
+    Raises SearchError for a page outside the results.
+    """
+    criteria = SearchCriteria.from_json(search.criteria_json)
+    pages = page_count(search.result_count)
+    if page < 1 or page > pages:
+        raise SearchError(f"There are {pages} pages of results.")
+    rows = list(
+        session.scalars(
+            results_query(criteria)
+            .options(selectinload(Read.device))
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    record(
+        session,
+        actor,
+        AuditAction.SEARCH_PAGE_VIEWED,
+        search,
+        {"page": page, "rows": len(rows), "result_count": search.result_count},
+    )
+    return ResultPage(rows, page, pages, search.result_count, search.result_count >= COUNT_CAP)
+
+
+def recent_searches(session: Session, user: User, limit: int = 10) -> list[Search]:
+    """The user's own latest searches, to return to their results."""
+    return list(
+        session.scalars(
+            select(Search)
+            .where(Search.user_id == user.id)
+            .order_by(Search.created_at.desc(), Search.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,88 @@
+"""Checks on what a device sends, shared by the JSON ingest and the image upload (425.4.1(a)).
+
+Each parser takes the raw value (JSON or form text) and returns the stored form or raises
+:class:`FieldError` naming the field, so both APIs refuse bad input with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+#: The only fields a read may carry (425.4.1(a)), plus the device's own id for resends.
+READ_FIELDS = frozenset({"plate", "captured_at", "latitude", "longitude", "client_read_id"})
+#: Letters and digits only once spaces and dashes are gone; no US or Canadian plate is longer.
+PLATE_PATTERN = re.compile(r"[A-Z0-9]{1,10}")
+CLIENT_READ_ID_MAX = 64
+
+
+class FieldError(ValueError):
+    """One field's value is refused; `field` names it for the client's error message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def normalise_plate(raw: object, field: str = "plate") -> str:
+    """Upper case without spaces or dashes, so one plate is always stored one way."""
+    if not isinstance(raw, str):
+        raise FieldError(field, "must be text")
+    plate = re.sub(r"[\s-]", "", raw).upper()
+    if not PLATE_PATTERN.fullmatch(plate):
+        raise FieldError(
+            field, "must be 1 to 10 letters and digits (spaces and dashes are dropped)"
+        )
+    return plate
+
+
+def parse_captured_at(
+    raw: object, *, now: datetime, clock_skew_seconds: int, retention_days: int
+) -> datetime:
+    """An ISO 8601 time with a UTC offset, not in the future and not already past retention.
+
+    A read older than the retention period would have to be destroyed at once (425.5), so it is
+    refused rather than stored; a small clock skew is allowed for cameras' clocks.
+    """
+    field = "captured_at"
+    if not isinstance(raw, str) or not raw.strip():
+        raise FieldError(field, "must be an ISO 8601 date and time")
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise FieldError(field, f"{raw!r} is not an ISO 8601 date and time") from exc
+    if value.tzinfo is None:
+        raise FieldError(field, "must carry a UTC offset (e.g. 2026-05-01T14:03:00Z)")
+    value = value.astimezone(UTC)
+    if value > now + timedelta(seconds=clock_skew_seconds):
+        raise FieldError(field, "is in the future")
+    if value < now - timedelta(days=retention_days):
+        raise FieldError(field, f"is older than the {retention_days}-day retention period")
+    return value
+
+
+def parse_coordinate(raw: object, field: str) -> float:
+    """Latitude within ±90 or longitude within ±180, from a number or its text."""
+    limit = 90.0 if field == "latitude" else 180.0
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise FieldError(field, "must be a number")
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise FieldError(field, f"{raw!r} is not a number") from exc
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise FieldError(field, f"must be between -{limit:g} and {limit:g}")
+    return value
+
+
+def parse_client_read_id(raw: object) -> str | None:
+    """The device's own id for a read, which makes a resend harmless; optional."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or len(raw) > CLIENT_READ_ID_MAX:
+        raise FieldError(
+            "client_read_id", f"must be text of at most {CLIENT_READ_ID_MAX} characters"
+        )
+    return raw

@@ -1,0 +1,298 @@
+"""Address Confidentiality Program requests (425.5(b)): plates only as keyed HMACs.
+
+A participant's plates are never stored, logged or audited in clear: the request keeps
+HMAC-SHA256 digests of the normalised plates under ``ACP_HMAC_KEY``. Ingest calls
+:func:`screen_at_collection` for every batch so that a new read of a suppressed plate is
+destroyed at collection (or, when an in-force hold covers it, stored with its destruction
+deferred).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from flask import current_app
+from sqlalchemy import not_, select, update
+from sqlalchemy.orm import Session
+
+from app.alpr.models import Read
+from app.alpr.validation import FieldError, normalise_plate
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import User
+from app.db import utcnow
+from app.retention.holds import scopes_in_force
+from app.retention.models import AcpPlate, AcpRequest, AcpStatus, StoredDocument
+from app.retention.policy import ReadFacts, is_held
+from app.retention.purge import delete_reads, held_clause
+from app.retention.workflow_requests import acp_machine
+
+#: Statuses in which a request suppresses its plates: once the written request has been
+#: received *and verified*, new data of the participant must not be kept (425.5(b)).
+SUPPRESSING_STATUSES = (
+    AcpStatus.VERIFIED.value,
+    AcpStatus.EXISTING_DESTROYED.value,
+    AcpStatus.SUPPRESSION_ACTIVE.value,
+)
+
+SCREEN_ACTOR = "system:acp-screen"
+#: Reads deleted per statement when destroying a participant's existing data.
+DESTROY_CHUNK = 5000
+
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+
+
+class AcpError(ValueError):
+    """The ACP request cannot be entered; the message says why (and never repeats a plate)."""
+
+
+class AcpVerdict(Enum):
+    """What ingest must do with one arriving read."""
+
+    KEEP = "keep"
+    DESTROY = "destroy"  # do not store the read or its images; it is only counted
+    DEFER = "defer"  # store it with ``acp_deferred_at`` set: a hold in force covers it
+
+
+def hmac_form(plate: str) -> str:
+    """The plate as it is HMAC'd: upper-case A-Z0-9 with the letter O folded into 0.
+
+    Folding matches the OCR pipeline's normalisation, so a participant's plate matches however
+    a camera or a clerk spelled it; over-matching an O/0 twin errs on the side of destruction.
+    """
+    return _NOT_ALNUM.sub("", plate.upper()).replace("O", "0")
+
+
+def plate_hmac(key: str, plate: str) -> str:
+    """HMAC-SHA256 (hex) of the normalised plate: lets us match plates without keeping them."""
+    message = hmac_form(plate).encode("utf-8")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def hmac_key() -> str:
+    """The configured ACP key (a stable per-installation secret; see app/config.py)."""
+    return current_app.config["ACP_HMAC_KEY"]
+
+
+def suppressed_hmacs(session: Session, candidates: set[str]) -> dict[str, int]:
+    """Which of `candidates` an in-force request suppresses, mapped to one such request id."""
+    if not candidates:
+        return {}
+    rows = session.execute(
+        select(AcpPlate.plate_hmac, AcpPlate.request_id)
+        .join(AcpRequest, AcpRequest.id == AcpPlate.request_id)
+        .where(AcpRequest.status.in_(SUPPRESSING_STATUSES), AcpPlate.plate_hmac.in_(candidates))
+        .order_by(AcpPlate.request_id)
+    )
+    found: dict[str, int] = {}
+    for digest, request_id in rows:
+        found.setdefault(digest, request_id)
+    return found
+
+
+def screen_at_collection(
+    session: Session, facts: Sequence[ReadFacts], *, key: str | None = None
+) -> list[AcpVerdict]:
+    """Decide, per arriving read, whether an ACP request forbids storing it (425.5(b)).
+
+    One query per batch finds the suppressed HMACs among the batch's plates; only when some
+    match are the in-force holds loaded (a DEFER keeps a read that an active matter holds).
+    Counts go to each request and to ONE audit entry per batch; plates never leave this
+    function. Flushes, never commits: the ingest's unit of work commits.
+    """
+    key = key or hmac_key()
+    digests = [plate_hmac(key, fact.plate) if fact.plate else None for fact in facts]
+    suppressed = suppressed_hmacs(session, {d for d in digests if d})
+    if not suppressed:
+        return [AcpVerdict.KEEP] * len(facts)
+
+    holds = scopes_in_force(session)
+    verdicts: list[AcpVerdict] = []
+    destroyed: Counter[int] = Counter()
+    deferred: Counter[int] = Counter()
+    for fact, digest in zip(facts, digests, strict=True):
+        request_id = suppressed.get(digest) if digest else None
+        if request_id is None:
+            verdicts.append(AcpVerdict.KEEP)
+        elif is_held(fact, holds):
+            verdicts.append(AcpVerdict.DEFER)
+            deferred[request_id] += 1
+        else:
+            # is_destroyable(..., acp_suppressed=True) for an unheld read: destroyable at any age.
+            verdicts.append(AcpVerdict.DESTROY)
+            destroyed[request_id] += 1
+
+    for request_id in destroyed.keys() | deferred.keys():
+        session.execute(
+            update(AcpRequest)
+            .where(AcpRequest.id == request_id)
+            .values(
+                destroyed_at_collection=AcpRequest.destroyed_at_collection + destroyed[request_id],
+                deferred=AcpRequest.deferred + deferred[request_id],
+            )
+        )
+    record(
+        session,
+        SCREEN_ACTOR,
+        AuditAction.ACP_DESTROYED_AT_COLLECTION,
+        None,
+        {
+            "destroyed": sum(destroyed.values()),
+            "deferred": sum(deferred.values()),
+            "by_request": {
+                str(rid): {"destroyed": destroyed[rid], "deferred": deferred[rid]}
+                for rid in sorted(destroyed.keys() | deferred.keys())
+            },
+        },
+    )
+    return verdicts
+
+
+def receive_acp_request(
+    session: Session,
+    actor: User | str,
+    *,
+    participant_number: str,
+    plates: Iterable[str],
+    received_on: date,
+    document: StoredDocument | None = None,
+) -> AcpRequest:
+    """Enter a participant's written request; plates are kept only as HMACs. Audited.
+
+    Raises AcpError (nothing added) without a participant number or without a valid plate.
+    Error messages name the plate's position, never the plate.
+    """
+    participant_number = (participant_number or "").strip()
+    if not participant_number:
+        raise AcpError("Give the participant's ACP participant number.")
+    key = hmac_key()
+    digests: set[str] = set()
+    for position, raw in enumerate((p for p in plates if str(p).strip()), start=1):
+        try:
+            digests.add(plate_hmac(key, normalise_plate(str(raw))))
+        except FieldError as exc:
+            raise AcpError(f"Plate {position}: {exc.message}.") from None
+    if not digests:
+        raise AcpError("List at least one plate of the participant.")
+    request = AcpRequest(
+        participant_number=participant_number,
+        received_on=received_on,
+        document_sha256=document.sha256 if document else None,
+        entered_by_id=actor.id if isinstance(actor, User) else None,
+        plates=[AcpPlate(plate_hmac=d) for d in sorted(digests)],
+    )
+    session.add(request)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.ACP_RECEIVED,
+        request,
+        {"plates": len(digests), "received_on": received_on.isoformat()},
+    )
+    return request
+
+
+def verify_acp_request(session: Session, actor: User | str, request: AcpRequest) -> AcpRequest:
+    """The request is verified (received → verified): from now on its plates are suppressed."""
+    acp_machine(request).fire("verify", actor=actor)
+    session.flush()
+    record(session, actor, AuditAction.ACP_VERIFIED, request, {})
+    return request
+
+
+@dataclass(frozen=True)
+class AcpDestruction:
+    """Counts of one destruction of existing data, and the image files to remove after commit."""
+
+    destroyed: int
+    images: int
+    deferred: int
+    orphans: frozenset[str]
+
+
+def matching_plates(session: Session, digests: set[str], key: str) -> list[str]:
+    """The stored plates whose HMAC is among `digests`.
+
+    A keyed HMAC cannot be reversed or computed by the database portably (SQLite has no HMAC;
+    PostgreSQL needs pgcrypto), so the distinct stored plates are HMAC'd here. That is one
+    index-only pass and roughly a microsecond per distinct plate, and it runs once per request,
+    in a job. The matches live only in memory and are used to select rows.
+    """
+    stored = session.scalars(select(Read.plate).where(Read.plate.is_not(None)).distinct())
+    return [plate for plate in stored if plate_hmac(key, plate) in digests]
+
+
+def destroy_existing_acp_data(
+    session: Session, actor: User | str, request: AcpRequest, *, key: str | None = None
+) -> AcpDestruction:
+    """Destroy the participant's data already collected (verified → existing_destroyed).
+
+    Reads an in-force hold covers are not destroyed: their ``acp_deferred_at`` is set and they
+    are counted as deferred (425.5(b)); the purge destroys them once no hold keeps them. Counts
+    go on the request and in one ACP_EXISTING_DESTROYED entry. Flushes, never commits: the job
+    commits, then removes the image files (:func:`app.retention.purge.finish_tombstones`).
+    """
+    acp_machine(request).fire("record_existing_destroyed")
+    plates = matching_plates(session, {p.plate_hmac for p in request.plates}, key or hmac_key())
+    destroyed = images = deferred = 0
+    orphans: set[str] = set()
+    if plates:
+        held = held_clause(scopes_in_force(session))
+        ids = list(session.scalars(select(Read.id).where(Read.plate.in_(plates), not_(held))))
+        for start in range(0, len(ids), DESTROY_CHUNK):
+            deleted = delete_reads(session, ids[start : start + DESTROY_CHUNK])
+            destroyed += deleted.reads
+            images += deleted.images
+            orphans |= deleted.orphans
+        deferred = session.execute(
+            update(Read)
+            .where(Read.plate.in_(plates), held, Read.acp_deferred_at.is_(None))
+            .values(acp_deferred_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    request.existing_destroyed += destroyed
+    request.deferred += deferred
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.ACP_EXISTING_DESTROYED,
+        request,
+        {"destroyed": destroyed, "images": images, "deferred": deferred},
+    )
+    return AcpDestruction(destroyed, images, deferred, frozenset(orphans))
+
+
+def activate_acp_suppression(
+    session: Session, actor: User | str, request: AcpRequest
+) -> AcpRequest:
+    """Existing data is gone: record that suppression at collection is active. Audited."""
+    acp_machine(request).fire("activate_suppression", actor=actor)
+    session.flush()
+    record(session, actor, AuditAction.ACP_SUPPRESSION_ACTIVATED, request, {})
+    return request
+
+
+def end_acp_request(
+    session: Session, actor: User | str, request: AcpRequest, *, ended_on: date | None
+) -> AcpRequest:
+    """The participant left the program: new reads of the plates are kept again. Audited."""
+    acp_machine(request).fire("end", actor=actor, ended_on=ended_on)
+    request.ended_on = ended_on
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.ACP_ENDED,
+        request,
+        {"ended_on": ended_on.isoformat() if ended_on else None},
+    )
+    return request

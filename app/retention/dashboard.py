@@ -1,0 +1,105 @@
+"""What the retention dashboard shows: ages of stored reads, the next purge, the compliance line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.alpr.models import Read
+from app.retention.acp import SUPPRESSING_STATUSES
+from app.retention.holds import holds_in_force, scopes_in_force
+from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, PurgeRun
+from app.retention.policy import retention_cutoff
+from app.retention.purge import destroyable_clause
+
+#: Age buckets (days, inclusive lower bound) shown on the dashboard.
+AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("under 8 days", 0, 8),
+    ("8–30 days", 8, 31),
+    ("31–50 days", 31, 51),
+    ("51–60 days", 51, 61),
+    ("over 60 days", 61, None),
+)
+
+
+@dataclass(frozen=True)
+class RetentionOverview:
+    """Counts only, never plates: the dashboard is a compliance view."""
+
+    buckets: list[tuple[str, int]]
+    total_reads: int
+    next_purge_at: datetime
+    next_purge_count: int
+    overdue: int
+    overdue_deferred: int
+    deferred_held: int
+    holds: list[Hold]
+    suppressions: list[AcpRequest]
+    exculpatory_open: list[ExculpatoryRequest]
+    last_runs: list[PurgeRun]
+
+
+def next_daily_run(now: datetime, hour: int, minute: int) -> datetime:
+    """The next time a daily UTC schedule fires after `now`."""
+    candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return candidate if candidate > now else candidate + timedelta(days=1)
+
+
+def retention_overview(
+    session: Session, now: datetime, retention_days: int, purge_hour_minute: tuple[int, int]
+) -> RetentionOverview:
+    """Gather the dashboard's figures at `now`.
+
+    The compliance line (`overdue` + `overdue_deferred`) counts the reads the rule says must
+    already be gone: older than the retention period, or ACP-deferred, with no hold in force
+    keeping them. It reads zero right after a purge; anything else is a violation to act on.
+    """
+    buckets = []
+    for label, low, high in AGE_BUCKETS:
+        stmt = (
+            select(func.count())
+            .select_from(Read)
+            .where(Read.captured_at <= now - timedelta(days=low))
+        )
+        if high is not None:
+            stmt = stmt.where(Read.captured_at > now - timedelta(days=high))
+        buckets.append((label, session.scalar(stmt) or 0))
+    scopes = scopes_in_force(session)
+    cutoff = retention_cutoff(now, retention_days)
+    destroyable = destroyable_clause(scopes, cutoff)
+
+    def count(*where: object) -> int:
+        return session.scalar(select(func.count()).select_from(Read).where(*where)) or 0
+
+    next_run = next_daily_run(now, *purge_hour_minute)
+    return RetentionOverview(
+        buckets=buckets,
+        total_reads=count(),
+        next_purge_at=next_run,
+        next_purge_count=count(
+            destroyable_clause(scopes, retention_cutoff(next_run, retention_days))
+        ),
+        overdue=count(destroyable, Read.acp_deferred_at.is_(None)),
+        overdue_deferred=count(destroyable, Read.acp_deferred_at.is_not(None)),
+        deferred_held=count(Read.acp_deferred_at.is_not(None))
+        - count(destroyable, Read.acp_deferred_at.is_not(None)),
+        holds=holds_in_force(session),
+        suppressions=list(
+            session.scalars(
+                select(AcpRequest)
+                .where(AcpRequest.status.in_(SUPPRESSING_STATUSES))
+                .order_by(AcpRequest.id)
+            )
+        ),
+        exculpatory_open=list(
+            session.scalars(
+                select(ExculpatoryRequest)
+                .where(ExculpatoryRequest.status != "released")
+                .order_by(ExculpatoryRequest.id)
+            )
+        ),
+        last_runs=list(session.scalars(select(PurgeRun).order_by(PurgeRun.id.desc()).limit(5))),
+    )

@@ -1,0 +1,128 @@
+"""Exculpatory requests (425.5(a)): a subject's written request keeps data until resolution.
+
+The request's scope is stored as its Hold at receipt, so a bad scope is refused before anything
+is saved; that hold is in force only while the request is *active* (see
+:func:`app.retention.holds.hold_in_force_clause`), and stops when the request is released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import User
+from app.db import utcnow
+from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
+from app.retention.models import ExculpatoryRequest, HoldKind, StoredDocument
+from app.retention.workflow_requests import exculpatory_machine
+
+
+class ExculpatoryError(ValueError):
+    """The request cannot be entered or moved on; the message says why."""
+
+
+def receive_exculpatory_request(
+    session: Session,
+    actor: User | str,
+    *,
+    requester_name: str,
+    case_file_number: str,
+    received_on: date,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    plates: Iterable[str] = (),
+    device_ids: Iterable[int] = (),
+    document: StoredDocument | None = None,
+) -> ExculpatoryRequest:
+    """Enter a subject's written request with its scope; audited EXCULPATORY_RECEIVED.
+
+    Raises ExculpatoryError (nothing added) for a missing requester or case/court file
+    number, or an empty or unbounded scope.
+    """
+    requester_name = (requester_name or "").strip()
+    case_file_number = (case_file_number or "").strip()
+    if not requester_name:
+        raise ExculpatoryError("Name the person who made the written request.")
+    if not case_file_number:
+        raise ExculpatoryError("Give the case or court file number the request concerns.")
+    try:
+        scope = clean_scope(session, window_start, window_end, plates, device_ids)
+    except HoldError as exc:
+        raise ExculpatoryError(str(exc)) from None
+    request = ExculpatoryRequest(
+        requester_name=requester_name,
+        case_file_number=case_file_number,
+        received_on=received_on,
+        document_sha256=document.sha256 if document else None,
+        entered_by_id=actor.id if isinstance(actor, User) else None,
+    )
+    session.add(request)
+    session.flush()
+    hold = new_hold(HoldKind.EXCULPATORY, scope, f"Exculpatory request {request.id}", actor)
+    hold.exculpatory_request_id = request.id
+    session.add(hold)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.EXCULPATORY_RECEIVED,
+        request,
+        {
+            "case_file_number": case_file_number,
+            "received_on": received_on.isoformat(),
+            "document_sha256": request.document_sha256,
+            **scope_summary(hold),
+        },
+    )
+    return request
+
+
+def activate_exculpatory_hold(
+    session: Session, actor: User | str, request: ExculpatoryRequest
+) -> ExculpatoryRequest:
+    """Put the request's hold in force (received → active); audited EXCULPATORY_ACTIVATED."""
+    exculpatory_machine(request).fire("activate", actor=actor)
+    session.flush()
+    record(session, actor, AuditAction.EXCULPATORY_ACTIVATED, request, {})
+    return request
+
+
+def release_exculpatory_hold(
+    session: Session,
+    actor: User | str,
+    request: ExculpatoryRequest,
+    *,
+    disposition: str,
+    resolved_on: date | None,
+) -> ExculpatoryRequest:
+    """The criminal matter is resolved: record how and when, and end the hold (active → released).
+
+    Raises WorkflowError without the disposition and date (or from the wrong state); the data
+    then falls back under the 60-day rule and goes at the next purge if it is older.
+    """
+    disposition = (disposition or "").strip()
+    exculpatory_machine(request).fire(
+        "release", actor=actor, disposition=disposition, resolved_on=resolved_on
+    )
+    request.disposition = disposition
+    request.resolved_on = resolved_on
+    now = utcnow()
+    for hold in request.holds:
+        if hold.released_at is None:
+            hold.released_at = now
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.EXCULPATORY_RELEASED,
+        request,
+        {
+            "disposition": disposition,
+            "resolved_on": resolved_on.isoformat() if resolved_on else None,
+        },
+    )
+    return request

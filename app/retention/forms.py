@@ -1,0 +1,67 @@
+"""Forms of the retention pages; Flask-WTF adds the CSRF token to each."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+PLATES_HINT = "One plate per line; spaces and dashes are ignored."
+WINDOW_HINT = "Local time (America/Chicago)."
+
+
+class AcpRequestForm(FlaskForm):
+    """A participant's written request (425.5(b)); plates are kept only as HMACs."""
+
+    participant_number = StringField(
+        "ACP participant number", validators=[DataRequired(), Length(max=64)]
+    )
+    plates = TextAreaField("Plates", description=PLATES_HINT)
+    received_on = DateField("Request received on", validators=[DataRequired()])
+    document = FileField("Scanned request (PDF, PNG or JPEG)", validators=[FileRequired()])
+
+
+class ExculpatoryRequestForm(FlaskForm):
+    """A subject's written request to keep exculpatory data (425.5(a))."""
+
+    requester_name = StringField("Requester", validators=[DataRequired(), Length(max=200)])
+    case_file_number = StringField(
+        "Case or court file number", validators=[DataRequired(), Length(max=64)]
+    )
+    received_on = DateField("Request received on", validators=[DataRequired()])
+    window_start = StringField("Data from", description=WINDOW_HINT)
+    window_end = StringField("Data until", description=WINDOW_HINT)
+    plates = TextAreaField("Plates", description=PLATES_HINT)
+    device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
+    document = FileField("Scanned request (PDF, PNG or JPEG)", validators=[FileRequired()])
+
+
+class HoldForm(FlaskForm):
+    """An investigation hold: a bounded window narrowed by plates and/or devices."""
+
+    investigation_id = SelectField("Active investigation", coerce=int)
+    window_start = StringField("Data from", description=WINDOW_HINT)
+    window_end = StringField("Data until", description=WINDOW_HINT)
+    plates = TextAreaField("Plates", description=PLATES_HINT)
+    device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
+    description = TextAreaField("Why the data is needed", validators=[Length(max=2000)])
+
+
+class ReleaseHoldForm(FlaskForm):
+    """Release an investigation hold early."""
+
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
+
+
+class ExculpatoryReleaseForm(FlaskForm):
+    """The criminal matter is resolved: disposition and date."""
+
+    disposition = TextAreaField("Disposition", validators=[Length(max=2000)])
+    resolved_on = DateField("Resolved on", validators=[Optional()])
+
+
+class AcpEndForm(FlaskForm):
+    """The participant left the program."""
+
+    ended_on = DateField("Left the program on", validators=[Optional()])

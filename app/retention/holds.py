@@ -1,0 +1,224 @@
+"""Holds: keep the data an active criminal investigation or an exculpatory request relies on.
+
+425.5: data *related to an active criminal investigation* escapes the 60-day rule, and an
+exculpatory request keeps data until the criminal matter is resolved. A hold names that data
+by a bounded scope (a time window narrowed by plates and/or devices) and is in force only while
+its reason is: the investigation active, the exculpatory request active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from app.alpr.models import Device
+from app.alpr.validation import FieldError, normalise_plate
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import User
+from app.db import utcnow
+from app.retention.models import (
+    ExculpatoryRequest,
+    ExculpatoryStatus,
+    Hold,
+    HoldDevice,
+    HoldKind,
+    HoldPlate,
+    Investigation,
+    InvestigationStatus,
+)
+from app.retention.policy import HoldScope
+
+#: A hold keeps data past the statutory 60 days, so its window must be a real, bounded period:
+#: anything longer than a year is taken for a typing error rather than a case's needs.
+MAX_HOLD_SPAN = timedelta(days=366)
+
+
+class HoldError(ValueError):
+    """A hold (or a request's scope) cannot be placed or released; the message says why."""
+
+
+@dataclass(frozen=True)
+class CleanScope:
+    """A validated scope, ready to be stored on a Hold."""
+
+    window_start: datetime
+    window_end: datetime
+    plates: tuple[str, ...]
+    device_ids: tuple[int, ...]
+
+
+def clean_scope(
+    session: Session,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    plates: Iterable[str] = (),
+    device_ids: Iterable[int] = (),
+) -> CleanScope:
+    """Check a scope or raise HoldError: bounded window, and at least one plate or device.
+
+    A scope with neither plates nor devices would keep *everyone's* data in the window, which
+    is not "data related to" one matter (425.5), so it is refused as empty.
+    """
+    if window_start is None or window_end is None:
+        raise HoldError("A hold needs a bounded time window: give both its start and its end.")
+    if window_start.tzinfo is None or window_end.tzinfo is None:
+        raise HoldError("The window's start and end need a time zone.")
+    if window_end <= window_start:
+        raise HoldError("The window's end must come after its start.")
+    if window_end - window_start > MAX_HOLD_SPAN:
+        raise HoldError(
+            f"The window spans {(window_end - window_start).days} days; a hold may span at "
+            f"most {MAX_HOLD_SPAN.days} days. Narrow it to the period the matter concerns."
+        )
+    cleaned: set[str] = set()
+    for raw in plates:
+        if not str(raw).strip():
+            continue
+        try:
+            cleaned.add(normalise_plate(str(raw)))
+        except FieldError as exc:
+            raise HoldError(f"Plate {str(raw)!r}: {exc.message}") from None
+    devices = {int(d) for d in device_ids}
+    if devices:
+        known = set(session.scalars(select(Device.id).where(Device.id.in_(devices))))
+        if unknown := devices - known:
+            raise HoldError(f"Unknown device id(s): {', '.join(map(str, sorted(unknown)))}.")
+    if not cleaned and not devices:
+        raise HoldError(
+            "A hold's scope is empty: list at least one plate or one device, so that it keeps "
+            "only the data the matter concerns."
+        )
+    return CleanScope(window_start, window_end, tuple(sorted(cleaned)), tuple(sorted(devices)))
+
+
+def new_hold(kind: HoldKind, scope: CleanScope, description: str, actor: object) -> Hold:
+    """A Hold row for `scope` (not yet added to a session)."""
+    return Hold(
+        kind=kind.value,
+        window_start=scope.window_start,
+        window_end=scope.window_end,
+        description=description.strip(),
+        created_by_id=actor.id if isinstance(actor, User) else None,
+        plates=[HoldPlate(plate=p) for p in scope.plates],
+        devices=[HoldDevice(device_id=d) for d in scope.device_ids],
+    )
+
+
+def scope_summary(hold: Hold) -> dict[str, object]:
+    """What the audit trail records about a hold's scope: its window and counts.
+
+    Plates are not written to the trail (it is public once redacted, § 13.824 subd. 7);
+    the hold row itself names them for staff.
+    """
+    return {
+        "window_start": hold.window_start.isoformat(),
+        "window_end": hold.window_end.isoformat(),
+        "plates": len(hold.plates),
+        "devices": sorted(d.device_id for d in hold.devices),
+    }
+
+
+def place_hold(
+    session: Session,
+    actor: User | str,
+    investigation: Investigation,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    plates: Iterable[str] = (),
+    device_ids: Iterable[int] = (),
+    description: str = "",
+) -> Hold:
+    """Keep the data in scope for an active investigation (425.5); audited HOLD_PLACED.
+
+    Raises HoldError when the investigation is not active or the scope is empty or unbounded;
+    nothing is added to the session then.
+    """
+    if investigation.status != InvestigationStatus.ACTIVE.value:
+        raise HoldError(
+            f"Investigation {investigation.case_number} is {investigation.status}: only an "
+            "active criminal investigation can hold data."
+        )
+    scope = clean_scope(session, window_start, window_end, plates, device_ids)
+    hold = new_hold(HoldKind.INVESTIGATION, scope, description, actor)
+    hold.investigation_id = investigation.id
+    session.add(hold)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.HOLD_PLACED,
+        hold,
+        {"kind": hold.kind, "investigation_id": investigation.id, **scope_summary(hold)},
+    )
+    return hold
+
+
+def release_hold(session: Session, actor: User | str, hold: Hold, reason: str) -> Hold:
+    """Stop an investigation hold early (the data falls back under the 60-day rule); audited.
+
+    Exculpatory holds are released through their request's workflow, which records the
+    resolution of the criminal matter.
+    """
+    if hold.kind != HoldKind.INVESTIGATION.value:
+        raise HoldError("An exculpatory hold is released by releasing its request.")
+    if hold.released_at is not None:
+        raise HoldError("This hold has already been released.")
+    if not (reason or "").strip():
+        raise HoldError("State why the hold is released.")
+    hold.released_at = utcnow()
+    record(
+        session,
+        actor,
+        AuditAction.HOLD_RELEASED,
+        hold,
+        {"kind": hold.kind, "reason": reason.strip(), **scope_summary(hold)},
+    )
+    return hold
+
+
+def hold_in_force_clause() -> ColumnElement[bool]:
+    """SQL truth of "this hold is in force": not released and its reason still active.
+
+    An investigation hold lasts while the investigation is active; an exculpatory hold while
+    its request is active (until the criminal matter is resolved).
+    """
+    investigation_active = exists().where(
+        Investigation.id == Hold.investigation_id,
+        Investigation.status == InvestigationStatus.ACTIVE.value,
+    )
+    request_active = exists().where(
+        ExculpatoryRequest.id == Hold.exculpatory_request_id,
+        ExculpatoryRequest.status == ExculpatoryStatus.ACTIVE.value,
+    )
+    return and_(
+        Hold.released_at.is_(None),
+        or_(
+            and_(Hold.kind == HoldKind.INVESTIGATION.value, investigation_active),
+            and_(Hold.kind == HoldKind.EXCULPATORY.value, request_active),
+        ),
+    )
+
+
+def scope_of(hold: Hold) -> HoldScope:
+    """The pure rule's view of a stored hold."""
+    return HoldScope(
+        window_start=hold.window_start,
+        window_end=hold.window_end,
+        plates=frozenset(p.plate for p in hold.plates),
+        device_ids=frozenset(d.device_id for d in hold.devices),
+    )
+
+
+def holds_in_force(session: Session) -> list[Hold]:
+    """Every hold in force now, with plates and devices loaded."""
+    return list(session.scalars(select(Hold).where(hold_in_force_clause()).order_by(Hold.id)))
+
+
+def scopes_in_force(session: Session) -> list[HoldScope]:
+    """The in-force holds as the pure rule takes them."""
+    return [scope_of(hold) for hold in holds_in_force(session)]

@@ -1,0 +1,176 @@
+"""The case registry: active criminal investigations that searches, hotlists and holds cite.
+
+An investigation being *active* is what lets data outlive 60 days (425.5), lets another hotlist
+source be loaded (425.4.1(b)) and ties a search to a case (425.6(b)). Opening, closing and
+reopening each append their audit entry in the caller's transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import User
+from app.core.workflow import WorkflowError
+from app.retention.models import Investigation, InvestigationStatus
+from app.retention.workflow import investigation_machine
+
+CASE_NUMBER_MAX = 64
+
+
+class InvestigationError(ValueError):
+    """A clear, user-facing reason an investigation action was refused."""
+
+
+def normalise_case_number(case_number: str) -> str:
+    """Case numbers compare without surrounding blanks or letter case, as staff type them."""
+    return " ".join((case_number or "").split()).upper()
+
+
+def investigation_by_case_number(session: Session, case_number: str) -> Investigation | None:
+    """The registered investigation with this case number, active or closed."""
+    wanted = normalise_case_number(case_number)
+    if not wanted:
+        return None
+    return session.scalars(
+        select(Investigation).where(func.upper(Investigation.case_number) == wanted)
+    ).first()
+
+
+def open_investigation(
+    session: Session,
+    actor: User | str | None,
+    *,
+    case_number: str,
+    title: str,
+    opened_on: date,
+    lead: User | None = None,
+) -> Investigation:
+    """Register an active investigation; a case number is registered once, ever.
+
+    Raises InvestigationError for a blank or duplicate case number or a blank title.
+    """
+    number = normalise_case_number(case_number)
+    title = (title or "").strip()
+    if not number:
+        raise InvestigationError("A case number is required.")
+    if len(number) > CASE_NUMBER_MAX:
+        raise InvestigationError(f"Case numbers are at most {CASE_NUMBER_MAX} characters.")
+    if not title:
+        raise InvestigationError("A title is required.")
+    existing = investigation_by_case_number(session, number)
+    if existing is not None:
+        raise InvestigationError(
+            f"Case {existing.case_number} is already registered ({existing.status})."
+        )
+    investigation = Investigation(
+        case_number=number,
+        title=title,
+        status=InvestigationStatus.ACTIVE.value,
+        opened_on=opened_on,
+        lead_id=lead.id if lead is not None else None,
+    )
+    session.add(investigation)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.INVESTIGATION_OPENED,
+        investigation,
+        {
+            "case_number": number,
+            "title": title,
+            "opened_on": opened_on.isoformat(),
+            "lead_id": investigation.lead_id,
+        },
+    )
+    return investigation
+
+
+def close_investigation(
+    session: Session,
+    actor: User | str | None,
+    investigation: Investigation,
+    reason: str,
+    closed_on: date,
+) -> Investigation:
+    """Close an active investigation with a stated reason; its holds stop being in force.
+
+    Raises InvestigationError when it is already closed, the reason is blank, or `closed_on`
+    is before it was opened.
+    """
+    if closed_on < investigation.opened_on:
+        raise InvestigationError(
+            f"An investigation cannot close ({closed_on}) before it opened "
+            f"({investigation.opened_on})."
+        )
+    reason = (reason or "").strip()
+    try:
+        investigation_machine(investigation).fire("close", reason=reason, actor=actor)
+    except WorkflowError as exc:
+        raise InvestigationError(str(exc)) from None
+    investigation.closed_on = closed_on
+    investigation.closing_reason = reason
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.INVESTIGATION_CLOSED,
+        investigation,
+        {
+            "case_number": investigation.case_number,
+            "reason": reason,
+            "closed_on": closed_on.isoformat(),
+        },
+    )
+    return investigation
+
+
+def reopen_investigation(
+    session: Session, actor: User | str | None, investigation: Investigation, reason: str
+) -> Investigation:
+    """Reopen a closed investigation (Deputy Chief, designee or admin only, with a reason).
+
+    The earlier closing date and reason stay on the audit trail; the row is cleared so that
+    "active" never carries a closing date (the CHECK constraints and the holds rely on it).
+    """
+    reason = (reason or "").strip()
+    previous = {
+        "closed_on": investigation.closed_on.isoformat() if investigation.closed_on else None,
+        "closing_reason": investigation.closing_reason,
+    }
+    try:
+        investigation_machine(investigation).fire("reopen", reason=reason, actor=actor)
+    except WorkflowError as exc:
+        raise InvestigationError(str(exc)) from None
+    investigation.closed_on = None
+    investigation.closing_reason = None
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.INVESTIGATION_REOPENED,
+        investigation,
+        {"case_number": investigation.case_number, "reason": reason, "previous": previous},
+    )
+    return investigation
+
+
+def list_investigations(session: Session, status: str | None = None) -> list[Investigation]:
+    """Active cases first, then newest opened; `status` narrows to one state."""
+    stmt = select(Investigation)
+    if status in {s.value for s in InvestigationStatus}:
+        stmt = stmt.where(Investigation.status == status)
+    return list(
+        session.scalars(
+            stmt.order_by(
+                Investigation.status.asc(),
+                Investigation.opened_on.desc(),
+                Investigation.id.desc(),
+            )
+        )
+    )

@@ -1,0 +1,78 @@
+"""The retention rule of policy 425.5 in one place, free of any database or Flask state.
+
+The purge's SQL (:mod:`app.retention.purge`), the ACP screen at collection
+(:mod:`app.retention.acp`) and the dashboard's compliance line all implement this rule; a
+property test runs the real purge against :func:`is_destroyable` to keep them in agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFacts:
+    """What the rule needs to know about one read (stored or arriving at ingest).
+
+    ``plate`` is the normalised plate as stored (None while an image waits for OCR).
+    """
+
+    plate: str | None
+    captured_at: datetime
+    device_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldScope:
+    """A hold's scope: a bounded window, narrowed by plates and/or devices when listed."""
+
+    window_start: datetime
+    window_end: datetime
+    plates: frozenset[str] = field(default_factory=frozenset)
+    device_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    """Reads captured at or before this instant have reached the end of their retention."""
+    return now - timedelta(days=retention_days)
+
+
+def hold_covers(read: ReadFacts, hold: HoldScope) -> bool:
+    """Whether `read` falls inside `hold`'s scope (window bounds inclusive).
+
+    A read whose plate is not yet known is covered only by a hold that lists no plates: a plate
+    list names what to keep, and an unread plate cannot be shown to be one of them.
+    """
+    if not hold.window_start <= read.captured_at <= hold.window_end:
+        return False
+    if hold.plates and (read.plate is None or read.plate not in hold.plates):
+        return False
+    return not hold.device_ids or (read.device_id is not None and read.device_id in hold.device_ids)
+
+
+def is_held(read: ReadFacts, holds: Collection[HoldScope]) -> bool:
+    """Whether any of `holds` (the holds in force) keeps `read`: it is tied to an active matter."""
+    return any(hold_covers(read, hold) for hold in holds)
+
+
+def is_destroyable(
+    read: ReadFacts,
+    holds: Sequence[HoldScope],
+    now: datetime,
+    *,
+    retention_days: int,
+    acp_suppressed: bool = False,
+) -> bool:
+    """Whether `read` must be destroyed now (425.5).
+
+    `holds` are the holds in force (an active investigation's, an active exculpatory
+    request's). A held read is never destroyable. Otherwise a read goes once its retention
+    has run out (captured at or before ``now - retention_days``), and at once when
+    `acp_suppressed`: its plate belongs to an ACP participant whose request is in force, or
+    its ACP destruction was deferred earlier and no hold keeps it any longer (425.5(b)).
+    """
+    if is_held(read, holds):
+        return False
+    return acp_suppressed or read.captured_at <= retention_cutoff(now, retention_days)

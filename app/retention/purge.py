@@ -1,0 +1,291 @@
+"""The retention purge (425.5): destroy every destroyable read, with its images, in batches.
+
+The SQL here is :func:`app.retention.policy.is_destroyable` written as a WHERE clause; a
+property test runs this purge against the pure function to keep the two in agreement.
+
+Crash safety: each batch deletes its rows and, in the same transaction, queues the digests
+of pictures no remaining row references as :class:`ImageTombstone` rows. Only after the
+commit are the files removed (under the image store's digest lock, re-checking that no row
+references the picture) and their tombstones deleted. A run that dies anywhere leaves either
+rows with their files, or tombstones whose files the next run removes first, never a row
+pointing at a missing file nor a file nobody can reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.alpr.images import remove_unreferenced_image
+from app.alpr.models import Read, ReadImage
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.db import utcnow
+from app.retention.holds import scopes_in_force
+from app.retention.models import ImageTombstone, PurgeRun
+from app.retention.policy import HoldScope, retention_cutoff
+
+#: Tombstones handled per transaction when removing files after a commit.
+TOMBSTONE_CHUNK = 500
+
+SessionFactory = Callable[[], Session]
+
+
+@dataclass
+class PurgeResult:
+    """Counts of one run (never plates): what the CLI prints and the job records."""
+
+    run_id: int
+    cutoff: datetime
+    reads_destroyed: int = 0
+    images_destroyed: int = 0
+    acp_deferred_destroyed: int = 0
+    files_removed: int = 0
+    leftover_files_removed: int = 0
+    batches: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly form for JobRun results and the CLI."""
+        return {
+            "run_id": self.run_id,
+            "cutoff": self.cutoff.isoformat(),
+            "reads_destroyed": self.reads_destroyed,
+            "images_destroyed": self.images_destroyed,
+            "acp_deferred_destroyed": self.acp_deferred_destroyed,
+            "files_removed": self.files_removed,
+            "leftover_files_removed": self.leftover_files_removed,
+            "batches": self.batches,
+        }
+
+
+def held_clause(holds: Sequence[HoldScope]) -> ColumnElement[bool]:
+    """SQL of :func:`app.retention.policy.is_held` for these (in-force) holds.
+
+    Every term is two-valued (NULL plates or devices compare FALSE, never NULL), so that
+    ``NOT held`` is TRUE for an unheld read whose plate is not yet known.
+    """
+    terms: list[ColumnElement[bool]] = []
+    for hold in holds:
+        parts: list[ColumnElement[bool]] = [
+            Read.captured_at >= hold.window_start,
+            Read.captured_at <= hold.window_end,
+        ]
+        if hold.plates:
+            parts += [Read.plate.is_not(None), Read.plate.in_(sorted(hold.plates))]
+        if hold.device_ids:
+            parts += [Read.device_id.is_not(None), Read.device_id.in_(sorted(hold.device_ids))]
+        terms.append(and_(*parts))
+    return or_(*terms) if terms else false()
+
+
+def destroyable_clause(holds: Sequence[HoldScope], cutoff: datetime) -> ColumnElement[bool]:
+    """SQL of :func:`app.retention.policy.is_destroyable` (ACP suppression = a deferred read)."""
+    return and_(
+        or_(Read.captured_at <= cutoff, Read.acp_deferred_at.is_not(None)),
+        not_(held_clause(holds)),
+    )
+
+
+def count_destroyable(session: Session, now: datetime, retention_days: int) -> int:
+    """How many reads the rule says must be gone at `now` (the dashboard's compliance line)."""
+    clause = destroyable_clause(scopes_in_force(session), retention_cutoff(now, retention_days))
+    return session.scalar(select(func.count()).select_from(Read).where(clause)) or 0
+
+
+def _queue_tombstones(session: Session, digests: set[str]) -> set[str]:
+    """Tombstone the digests no remaining row references; returns them."""
+    if not digests:
+        return set()
+    still_used = set(
+        session.scalars(select(ReadImage.sha256).where(ReadImage.sha256.in_(digests)).distinct())
+    )
+    orphans = digests - still_used
+    if orphans:
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        session.execute(
+            insert(ImageTombstone)
+            .values([{"sha256": digest, "queued_at": utcnow()} for digest in sorted(orphans)])
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+    return orphans
+
+
+def finish_tombstones(
+    session_factory: SessionFactory, digests: set[str] | frozenset[str] | None = None
+) -> int:
+    """Remove the files of queued tombstones (all of them, or just `digests`); count removals.
+
+    Each file goes under the digest lock after re-checking that no row references it (an
+    upload may have brought the same picture back since), then its tombstone is deleted and the
+    chunk committed. Dying half-way leaves tombstones for the next run; a file already gone
+    is simply not counted.
+    """
+    removed = 0
+    while True:
+        with session_factory() as session:
+            stmt = select(ImageTombstone.sha256).order_by(ImageTombstone.sha256)
+            if digests is not None:
+                stmt = stmt.where(ImageTombstone.sha256.in_(digests))
+            chunk = list(session.scalars(stmt.limit(TOMBSTONE_CHUNK)))
+            if not chunk:
+                return removed
+            for digest in chunk:
+                removed += remove_unreferenced_image(session, digest)
+            session.execute(delete(ImageTombstone).where(ImageTombstone.sha256.in_(chunk)))
+            session.commit()
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What one deletion removed: counts, and the digests whose files must now go."""
+
+    reads: int
+    images: int
+    acp_deferred: int
+    orphans: frozenset[str]
+
+
+def _among(column: ColumnElement, ids: list[int], dialect: str) -> ColumnElement[bool]:
+    """``column IN ids``; one array parameter on PostgreSQL instead of thousands of binds."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=postgresql.ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
+def delete_reads(session: Session, ids: list[int]) -> Deleted:
+    """Delete the reads `ids` with their images (hits go by FK cascade); tombstone the files.
+
+    The images are deleted first so that their digests come back (a cascade would drop them
+    silently). Flushes, never commits; the caller commits, then calls
+    :func:`finish_tombstones`.
+    """
+    dialect = session.get_bind().dialect.name
+    digests = list(
+        session.scalars(
+            delete(ReadImage)
+            .where(_among(ReadImage.read_id, ids, dialect))
+            .returning(ReadImage.sha256)
+        )
+    )
+    deferred_flags = list(
+        session.scalars(
+            delete(Read)
+            .where(_among(Read.id, ids, dialect))
+            .returning(Read.acp_deferred_at.is_not(None))
+        )
+    )
+    orphans = _queue_tombstones(session, set(digests))
+    return Deleted(len(deferred_flags), len(digests), sum(deferred_flags), frozenset(orphans))
+
+
+def _destroy_batch(
+    session: Session, run: PurgeRun, actor: object, ids: list[int], phase: str
+) -> Deleted:
+    """One purge batch: delete, count on the run, one READS_PURGED entry (counts only)."""
+    deleted = delete_reads(session, ids)
+    run.reads_destroyed += deleted.reads
+    run.images_destroyed += deleted.images
+    run.acp_deferred_destroyed += deleted.acp_deferred
+    record(
+        session,
+        actor,  # type: ignore[arg-type]
+        AuditAction.READS_PURGED,
+        run,
+        {
+            "phase": phase,
+            "reads": deleted.reads,
+            "images": deleted.images,
+            "acp_deferred": deleted.acp_deferred,
+            "cutoff": run.cutoff.isoformat(),
+        },
+    )
+    return deleted
+
+
+def destroy_expired_reads(
+    session_factory: SessionFactory,
+    actor: object,
+    now: datetime | None = None,
+    batch_size: int = 10_000,
+    *,
+    retention_days: int = 60,
+    after_commit: Callable[[int], None] | None = None,
+) -> PurgeResult:
+    """Destroy every read that :func:`is_destroyable` condemns at `now`, batch by batch.
+
+    Two phases, each walking an index with a keyset cursor so held rows are skipped once
+    rather than rescanned: reads past the cutoff (``captured_at`` index), then reads whose
+    ACP destruction was deferred and that no hold keeps any longer. The in-force holds are
+    reloaded for every batch, so a hold placed or released during a long run counts from the
+    next batch on. Each batch commits its deletes, its tombstones, its PurgeRun counters and
+    one READS_PURGED audit entry together; files are removed after the commit.
+
+    `after_commit(batch_number)` is called between a batch's commit and its file removal
+    (tests inject a crash there). Leftover tombstones of an earlier, interrupted run are
+    finished first.
+    """
+    now = now or utcnow()
+    cutoff = retention_cutoff(now, retention_days)
+    leftover = finish_tombstones(session_factory)
+    with session_factory() as session:
+        run = PurgeRun(started_at=utcnow(), cutoff=cutoff)
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    result = PurgeResult(run_id=run_id, cutoff=cutoff, leftover_files_removed=leftover)
+
+    phases: tuple[tuple[str, ColumnElement[bool], tuple[ColumnElement, ColumnElement]], ...] = (
+        ("expired", Read.captured_at <= cutoff, (Read.captured_at, Read.id)),
+        ("acp_deferred", Read.acp_deferred_at.is_not(None), (Read.acp_deferred_at, Read.id)),
+    )
+    for phase, candidates, order in phases:
+        last: tuple[object, int] | None = None
+        while True:
+            with session_factory() as session:
+                stmt = select(*order).where(candidates, not_(held_clause(scopes_in_force(session))))
+                if last is not None:
+                    bounds = (literal(v, c.type) for v, c in zip(last, order, strict=True))
+                    stmt = stmt.where(tuple_(*order) > tuple_(*bounds))
+                rows = session.execute(stmt.order_by(*order).limit(batch_size)).all()
+                if not rows:
+                    break
+                last = tuple(rows[-1])  # type: ignore[assignment]
+                run = session.get_one(PurgeRun, run_id)
+                deleted = _destroy_batch(session, run, actor, [row[1] for row in rows], phase)
+                session.commit()
+            result.batches += 1
+            result.reads_destroyed += deleted.reads
+            result.images_destroyed += deleted.images
+            result.acp_deferred_destroyed += deleted.acp_deferred
+            if after_commit is not None:
+                after_commit(result.batches)
+            result.files_removed += finish_tombstones(session_factory, set(deleted.orphans))
+            if len(rows) < batch_size:
+                break
+
+    with session_factory() as session:
+        run = session.get_one(PurgeRun, run_id)
+        run.finished_at = utcnow()
+        session.commit()
+    return result

@@ -1,0 +1,394 @@
+"""Retention pages (425.5): dashboard, holds, exculpatory and ACP requests. Thin views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.alpr.models import Device
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.access import require
+from app.auth.models import Role
+from app.core.timeutil import parse_local_datetime
+from app.core.workflow import WorkflowError
+from app.db import db_session, utcnow
+from app.jobs.services import create_run
+from app.retention import acp, exculpatory
+from app.retention.dashboard import retention_overview
+from app.retention.documents import DocumentRejected, store_document
+from app.retention.forms import (
+    AcpEndForm,
+    AcpRequestForm,
+    ExculpatoryReleaseForm,
+    ExculpatoryRequestForm,
+    HoldForm,
+    ReleaseHoldForm,
+)
+from app.retention.holds import HoldError, place_hold, release_hold
+from app.retention.models import (
+    AcpRequest,
+    ExculpatoryRequest,
+    Hold,
+    Investigation,
+    InvestigationStatus,
+)
+from workers.queue import enqueue
+from workers.retention import destroy_acp_existing_data
+from workers.schedules import SCHEDULES
+
+bp = Blueprint("retention", __name__, url_prefix="/retention")
+
+#: Who sees retention: the Deputy Chief or designee (425.5), administrators, records staff.
+RETENTION_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN, Role.RECORDS})
+#: Who places and releases investigation holds (425.3).
+HOLD_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN})
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+def _purge_time() -> tuple[int, int]:
+    cron = next(s.cron for s in SCHEDULES if s.name == "purge_expired_reads")
+    minute, hour = cron.split()[:2]
+    return int(hour), int(minute)
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _when(text: str | None, form_field: Any) -> datetime | None:
+    """A typed local time, or None (the service then says the window is unbounded)."""
+    if not (text or "").strip():
+        return None
+    try:
+        return parse_local_datetime(text or "")
+    except ValueError:
+        form_field.errors.append("Enter a date and time such as 2026-03-01 08:00.")
+        raise
+
+
+def _devices() -> list[tuple[int, str]]:
+    return [(d.id, d.serial) for d in db_session().scalars(select(Device).order_by(Device.serial))]
+
+
+def _get(session: Session, model: type, ident: int) -> Any:
+    found = session.get(model, ident)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _check_csrf() -> None:
+    """Steps without inputs still carry a CSRF token; a stale page gets a 400."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+
+
+def _document(session: Session, form: Any) -> Any:
+    upload = form.document.data
+    try:
+        return store_document(session, upload.read(), upload.filename or "request")
+    except DocumentRejected as exc:
+        form.document.errors.append(str(exc))
+        raise
+
+
+@bp.route("/")
+@require(RETENTION_ROLES, training=True)
+def dashboard():
+    """Reads by age, the next purge, holds and suppressions, and the compliance line."""
+    session = db_session()
+    overview = retention_overview(
+        session, utcnow(), current_app.config["RETENTION_DAYS"], _purge_time()
+    )
+    record(session, _actor(), AuditAction.RETENTION_VIEWED, ("page", "retention.dashboard"), {})
+    session.commit()
+    return render_template(
+        "retention/dashboard.html",
+        o=overview,
+        retention_days=current_app.config["RETENTION_DAYS"],
+        acp_requests=session.scalars(select(AcpRequest).order_by(AcpRequest.id.desc())).all(),
+        exculpatory_requests=session.scalars(
+            select(ExculpatoryRequest).order_by(ExculpatoryRequest.id.desc())
+        ).all(),
+    )
+
+
+# --- investigation holds ------------------------------------------------------------------
+
+
+@bp.route("/holds/new", methods=["GET", "POST"])
+@require(HOLD_ROLES, training=True)
+def hold_new():
+    """Place an investigation hold on a bounded scope."""
+    session = db_session()
+    form = HoldForm()
+    active = session.scalars(
+        select(Investigation)
+        .where(Investigation.status == InvestigationStatus.ACTIVE.value)
+        .order_by(Investigation.case_number)
+    ).all()
+    form.investigation_id.choices = [(i.id, f"{i.case_number} — {i.title}") for i in active]
+    form.device_ids.choices = _devices()
+    if form.validate_on_submit():
+        try:
+            hold = place_hold(
+                session,
+                _actor(),
+                _get(session, Investigation, form.investigation_id.data),
+                _when(form.window_start.data, form.window_start),
+                _when(form.window_end.data, form.window_end),
+                plates=_lines(form.plates.data),
+                device_ids=form.device_ids.data or [],
+                description=form.description.data or "",
+            )
+        except HoldError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        except ValueError:
+            session.rollback()
+        else:
+            session.commit()
+            flash(f"Hold {hold.id} placed.", "success")
+            return redirect(url_for("retention.dashboard"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("retention/hold_new.html", form=form), status
+
+
+@bp.route("/holds/<int:hold_id>/release", methods=["GET", "POST"])
+@require(HOLD_ROLES, training=True)
+def hold_release(hold_id: int):
+    """Release an investigation hold early, with a reason."""
+    session = db_session()
+    hold = _get(session, Hold, hold_id)
+    form = ReleaseHoldForm()
+    if form.validate_on_submit():
+        try:
+            release_hold(session, _actor(), hold, form.reason.data)
+        except HoldError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            session.commit()
+            flash(f"Hold {hold.id} released.", "success")
+            return redirect(url_for("retention.dashboard"))
+    return render_template("retention/hold_release.html", form=form, hold=hold)
+
+
+# --- ACP requests -------------------------------------------------------------------------
+
+
+@bp.route("/acp/new", methods=["GET", "POST"])
+@require(RETENTION_ROLES)
+def acp_new():
+    """Enter an ACP participant's written request."""
+    session = db_session()
+    form = AcpRequestForm()
+    if form.validate_on_submit():
+        try:
+            request_ = acp.receive_acp_request(
+                session,
+                _actor(),
+                participant_number=form.participant_number.data,
+                plates=_lines(form.plates.data),
+                received_on=form.received_on.data,
+                document=_document(session, form),
+            )
+        except acp.AcpError as exc:
+            session.rollback()
+            form.plates.errors.append(str(exc))
+        except DocumentRejected:
+            session.rollback()
+        else:
+            session.commit()
+            flash(f"ACP request {request_.id} received.", "success")
+            return redirect(url_for("retention.acp_detail", request_id=request_.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("retention/acp_new.html", form=form), status
+
+
+@bp.route("/acp/<int:request_id>")
+@require(RETENTION_ROLES)
+def acp_detail(request_id: int):
+    """One ACP request: status, counts, the next step."""
+    request_ = _get(db_session(), AcpRequest, request_id)
+    return render_template("retention/acp_detail.html", r=request_, end_form=AcpEndForm())
+
+
+def _acp_step(request_id: int, step: Callable[[Session, AcpRequest], str]) -> Any:
+    session = db_session()
+    request_ = _get(session, AcpRequest, request_id)
+    try:
+        message = step(session, request_)
+    except WorkflowError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        session.commit()
+        flash(message, "success")
+    return redirect(url_for("retention.acp_detail", request_id=request_id))
+
+
+@bp.route("/acp/<int:request_id>/verify", methods=["POST"])
+@require(RETENTION_ROLES)
+def acp_verify(request_id: int):
+    """Received → verified: new reads of the plates are destroyed at collection from now."""
+    _check_csrf()
+
+    def step(session: Session, r: AcpRequest) -> str:
+        acp.verify_acp_request(session, _actor(), r)
+        return "Request verified: new reads of these plates are destroyed at collection."
+
+    return _acp_step(request_id, step)
+
+
+@bp.route("/acp/<int:request_id>/destroy-existing", methods=["POST"])
+@require(RETENTION_ROLES)
+def acp_destroy_existing(request_id: int):
+    """Queue the job that destroys the participant's existing data."""
+    _check_csrf()
+    session = db_session()
+    request_ = _get(session, AcpRequest, request_id)
+    if request_.status != "verified":
+        flash("Existing data is destroyed once the request is verified, and only once.", "error")
+        return redirect(url_for("retention.acp_detail", request_id=request_id))
+    run = create_run(
+        session, "destroy_acp_existing_data", current_user.id, acp_request_id=request_id
+    )
+    session.commit()
+    enqueue(destroy_acp_existing_data, request_id, current_user.id, run.id)
+    flash("Destruction of existing data started.", "success")
+    return redirect(url_for("retention.acp_detail", request_id=request_id))
+
+
+@bp.route("/acp/<int:request_id>/activate", methods=["POST"])
+@require(RETENTION_ROLES)
+def acp_activate(request_id: int):
+    """existing_destroyed → suppression_active."""
+    _check_csrf()
+
+    def step(session: Session, r: AcpRequest) -> str:
+        acp.activate_acp_suppression(session, _actor(), r)
+        return "Suppression at collection is active."
+
+    return _acp_step(request_id, step)
+
+
+@bp.route("/acp/<int:request_id>/end", methods=["POST"])
+@require(RETENTION_ROLES)
+def acp_end(request_id: int):
+    """suppression_active → ended: the participant left the program."""
+    form = AcpEndForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def step(session: Session, r: AcpRequest) -> str:
+        acp.end_acp_request(session, _actor(), r, ended_on=form.ended_on.data)
+        return "Request ended: new reads of these plates are kept again."
+
+    return _acp_step(request_id, step)
+
+
+# --- exculpatory requests -----------------------------------------------------------------
+
+
+@bp.route("/exculpatory/new", methods=["GET", "POST"])
+@require(RETENTION_ROLES)
+def exculpatory_new():
+    """Enter a subject's written request with its scope."""
+    session = db_session()
+    form = ExculpatoryRequestForm()
+    form.device_ids.choices = _devices()
+    if form.validate_on_submit():
+        try:
+            request_ = exculpatory.receive_exculpatory_request(
+                session,
+                _actor(),
+                requester_name=form.requester_name.data,
+                case_file_number=form.case_file_number.data,
+                received_on=form.received_on.data,
+                window_start=_when(form.window_start.data, form.window_start),
+                window_end=_when(form.window_end.data, form.window_end),
+                plates=_lines(form.plates.data),
+                device_ids=form.device_ids.data or [],
+                document=_document(session, form),
+            )
+        except exculpatory.ExculpatoryError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        except ValueError:
+            session.rollback()
+        else:
+            session.commit()
+            flash(f"Exculpatory request {request_.id} received.", "success")
+            return redirect(url_for("retention.exculpatory_detail", request_id=request_.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("retention/exculpatory_new.html", form=form), status
+
+
+@bp.route("/exculpatory/<int:request_id>")
+@require(RETENTION_ROLES)
+def exculpatory_detail(request_id: int):
+    """One exculpatory request: scope, status, the next step."""
+    request_ = _get(db_session(), ExculpatoryRequest, request_id)
+    return render_template(
+        "retention/exculpatory_detail.html", r=request_, release_form=ExculpatoryReleaseForm()
+    )
+
+
+def _exculpatory_step(request_id: int, step: Callable[[Session, ExculpatoryRequest], str]) -> Any:
+    session = db_session()
+    request_ = _get(session, ExculpatoryRequest, request_id)
+    try:
+        message = step(session, request_)
+    except WorkflowError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        session.commit()
+        flash(message, "success")
+    return redirect(url_for("retention.exculpatory_detail", request_id=request_id))
+
+
+@bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
+@require(RETENTION_ROLES)
+def exculpatory_activate(request_id: int):
+    """Received → active: the request's hold is in force."""
+    _check_csrf()
+
+    def step(session: Session, r: ExculpatoryRequest) -> str:
+        exculpatory.activate_exculpatory_hold(session, _actor(), r)
+        return "Exculpatory hold active: the data in scope is kept."
+
+    return _exculpatory_step(request_id, step)
+
+
+@bp.route("/exculpatory/<int:request_id>/release", methods=["POST"])
+@require(RETENTION_ROLES)
+def exculpatory_release(request_id: int):
+    """Active → released, with the resolution of the criminal matter."""
+    form = ExculpatoryReleaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def step(session: Session, r: ExculpatoryRequest) -> str:
+        exculpatory.release_exculpatory_hold(
+            session,
+            _actor(),
+            r,
+            disposition=form.disposition.data,
+            resolved_on=form.resolved_on.data,
+        )
+        return "Released: the data falls back under the 60-day rule."
+
+    return _exculpatory_step(request_id, step)

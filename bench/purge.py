@@ -1,0 +1,164 @@
+"""Benchmark the retention purge on PostgreSQL against the cheapest bulk delete of the same rows.
+
+Run: .venv/bin/python bench/purge.py [--sizes 2500000,5000000] [--expired 1000000]
+     [--held 0.01] [--batch-size 10000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+For each table size it creates a fresh database (dropped at the end), builds the schema with
+`alembic upgrade head`, fills `reads` with `generate_series` (the expired rows spread over
+61–90 days old, the rest over the last 59 days; `--held` of the expired rows come from a device
+an active investigation's hold covers), then times `destroy_expired_reads` (the real service,
+batches, audit entries, tombstone bookkeeping). Then it refills the same rows and times the
+baseline: one `DELETE FROM reads WHERE captured_at <= cutoff AND device_id <> held device`.
+Prints one line per size; the cost that matters is seconds per million expired reads and
+whether it stays flat as the table grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+
+from app.retention.purge import destroy_expired_reads  # noqa: E402
+
+FILL = """
+INSERT INTO reads (device_id, plate, captured_at, latitude, longitude, plate_status, received_at)
+SELECT CASE WHEN i <= :expired AND i % :held_every = 0 THEN :held_device ELSE :device END,
+       'B' || i,
+       CASE WHEN i <= :expired
+            THEN :now - interval '61 days' - (i::float / :expired) * interval '29 days'
+            ELSE :now - ((i - :expired)::float / (:total - :expired)) * interval '59 days' END,
+       44.05, -91.64, 'reported', :now
+FROM generate_series(1, :total) AS i
+"""
+
+
+def migrate(url: str) -> None:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+def run_size(admin_url: str, total: int, expired: int, held: float, batch: int) -> str:
+    name = f"alpr_bench_purge_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        migrate(url)
+        from app import create_app
+
+        app = create_app({"DATABASE_URL": url, "REDIS_URL": None})
+        engine = app.extensions["alpr_engine"]
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            device, held_device = (
+                conn.execute(
+                    text(
+                        "INSERT INTO devices (serial, kind, status, description, created_at) "
+                        "VALUES (:s, 'mobile', 'active', '', :now) RETURNING id"
+                    ),
+                    {"s": serial, "now": now},
+                ).scalar_one()
+                for serial in ("BENCH-1", "BENCH-HELD")
+            )
+            case = conn.execute(
+                text(
+                    "INSERT INTO investigations (case_number, title, status, opened_on, "
+                    "created_at) VALUES ('B-1', 'bench', 'active', :d, :now) RETURNING id"
+                ),
+                {"d": date(2026, 1, 1), "now": now},
+            ).scalar_one()
+            hold = conn.execute(
+                text(
+                    "INSERT INTO holds (kind, investigation_id, window_start, window_end, "
+                    "description, created_at) VALUES ('investigation', :c, :s, :e, '', :now) "
+                    "RETURNING id"
+                ),
+                {
+                    "c": case,
+                    "s": now - timedelta(days=100),
+                    "e": now - timedelta(days=60),
+                    "now": now,
+                },
+            ).scalar_one()
+            conn.execute(
+                text("INSERT INTO hold_devices (hold_id, device_id) VALUES (:h, :d)"),
+                {"h": hold, "d": held_device},
+            )
+        params = {
+            "expired": expired,
+            "held_every": round(1 / held),
+            "held_device": held_device,
+            "device": device,
+            "now": now,
+            "total": total,
+        }
+
+        def fill() -> float:
+            started = time.perf_counter()
+            with engine.begin() as conn:
+                conn.execute(text(FILL), params)
+                conn.execute(text("ANALYZE reads"))
+            return time.perf_counter() - started
+
+        fill_s = fill()
+        with app.app_context():
+            started = time.perf_counter()
+            result = destroy_expired_reads(
+                app.extensions["alpr_sessionmaker"], "bench:purge", now, batch, retention_days=60
+            )
+            purge_s = time.perf_counter() - started
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE reads CASCADE"))
+        fill()
+        cutoff = now - timedelta(days=60)
+        with engine.begin() as conn:
+            started = time.perf_counter()
+            baseline_rows = conn.execute(
+                text("DELETE FROM reads WHERE captured_at <= :c AND device_id <> :h"),
+                {"c": cutoff, "h": held_device},
+            ).rowcount
+            baseline_s = time.perf_counter() - started
+        engine.dispose()
+        per_m = purge_s / (result.reads_destroyed / 1e6) if result.reads_destroyed else 0.0
+        return (
+            f"total {total:>9,} expired {expired:>9,} held {expired // round(1 / held):>7,}: "
+            f"fill {fill_s:6.1f} s | purge {result.reads_destroyed:,} reads in {purge_s:6.2f} s "
+            f"({per_m:.2f} s per million, {result.batches} batches of {batch}) | baseline single "
+            f"DELETE {baseline_rows:,} rows in {baseline_s:6.2f} s"
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    """Parse the sizes, run each on its own fresh database, print one line per size."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="2500000,5000000")
+    parser.add_argument("--expired", type=int, default=1_000_000)
+    parser.add_argument("--held", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    for total in (int(s) for s in args.sizes.split(",")):
+        print(run_size(args.pg, total, args.expired, args.held, args.batch_size), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""POST /api/v1/reads: the device ingest contract, bad input, duplicates, hits, ACP, agencies."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.alpr.devices import create_device, revoke_device
+from app.alpr.hotlists import load_hotlist
+from app.alpr.models import ActiveUsePeriod, Hit, Read
+from app.audit.actions import AuditAction
+from app.audit.models import AuditEntry
+from app.auth.services import create_agency
+from app.db import utcnow
+from app.retention.acp import plate_hmac
+from app.retention.models import AcpPlate, AcpRequest, AcpStatus
+
+URL = "/api/v1/reads"
+
+
+@pytest.fixture
+def camera(session):
+    device, token = create_device(session, "test", serial="CAM-1", kind="mobile")
+    session.commit()
+    return device, token
+
+
+def read(plate="ABC123", minutes_ago=5, **extra):
+    item = {
+        "plate": plate,
+        "captured_at": (utcnow() - timedelta(minutes=minutes_ago)).isoformat(),
+        "latitude": 44.0499,
+        "longitude": -91.6393,
+    }
+    item.update(extra)
+    return item
+
+
+def post(client, token, body, raw=False):
+    return client.post(
+        URL,
+        data=body if raw else json.dumps(body),
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="application/json",
+    )
+
+
+def count(session, model) -> int:
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def audit_actions(session) -> list[str]:
+    session.rollback()
+    return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def test_a_valid_batch_is_stored_normalised_with_per_read_outcomes(client, session, camera):
+    _, token = camera
+    response = post(
+        client, token, {"reads": [read("abc 123"), read("xyz-9", client_read_id="r-2")]}
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["stored"] == 2 and body["duplicate"] == 0
+    assert [r["outcome"] for r in body["results"]] == ["stored", "stored"]
+    assert body["results"][1]["client_read_id"] == "r-2"
+    assert sorted(session.scalars(select(Read.plate))) == ["ABC123", "XYZ9"]
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.READS_INGESTED.value)
+    ).one()
+    assert entry.actor_label == "device:CAM-1"
+    details = entry.detail.details_json
+    assert '"stored":2' in details and "ABC123" not in details and "XYZ9" not in details
+
+
+def test_an_extra_field_is_refused_with_422_naming_it(client, session, camera):
+    _, token = camera
+    response = post(client, token, {"reads": [read(), read(vehicle_color="red", speed=40)]})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "vehicle_color" in body["error"] and "speed" in body["error"]
+    assert body["errors"] == [
+        {
+            "index": 1,
+            "errors": [
+                "speed: field not allowed (policy 425.4.1(a))",
+                "vehicle_color: field not allowed (policy 425.4.1(a))",
+            ],
+        }
+    ]
+    assert count(session, Read) == 0
+
+
+def test_an_extra_top_level_field_is_refused_naming_it(client, session, camera):
+    _, token = camera
+    response = post(client, token, {"reads": [read()], "driver_name": "x"})
+    assert response.status_code == 422
+    assert "driver_name" in response.get_json()["error"]
+    assert count(session, Read) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ("{not json", 400, "not valid JSON"),
+        ("[1, 2]", 400, "JSON object"),
+        ('{"reads": "ABC123"}', 422, "must be a list"),
+        ("{}", 422, "reads"),
+        ('{"reads": []}', 422, "empty"),
+        ('{"reads": [42]}', 422, "JSON object"),
+    ],
+)
+def test_malformed_bodies_get_a_clear_json_error(client, session, camera, body, status, words):
+    _, token = camera
+    response = post(client, token, body, raw=True)
+    assert response.status_code == status
+    assert words in response.get_json()["error"] + json.dumps(response.get_json().get("errors"))
+    assert count(session, Read) == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ({"plate": 123}, "plate: must be a string"),
+        ({"latitude": "44.05"}, "latitude: must be a number"),
+        ({"longitude": True}, "longitude: must be a number"),
+        ({"captured_at": 1700000000}, "captured_at: must be a string"),
+        ({"client_read_id": 7}, "client_read_id: must be a string"),
+        ({"plate": None}, "plate: is required"),
+        ({"plate": "AB*12"}, "plate: must be 1 to 10 letters and digits"),
+        ({"plate": "ABCDEFGHIJK"}, "plate: must be 1 to 10 letters and digits"),
+        ({"latitude": 91}, "latitude: must be between -90 and 90"),
+        ({"longitude": -181.5}, "longitude: must be between -180 and 180"),
+        ({"captured_at": "yesterday"}, "is not an ISO 8601"),
+        ({"captured_at": "2026-05-01T10:00:00"}, "must carry a UTC offset"),
+    ],
+)
+def test_each_bad_read_refuses_the_whole_batch(client, session, camera, bad, words):
+    _, token = camera
+    response = post(client, token, {"reads": [read("GOOD1"), read(**{**read(), **bad})]})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["stored"] == 0 and "nothing was stored" in body["error"]
+    assert body["errors"][0]["index"] == 1
+    assert any(words in e for e in body["errors"][0]["errors"]), body
+    assert count(session, Read) == 0
+    assert AuditAction.READS_INGESTED.value not in audit_actions(session)
+
+
+def test_times_in_the_future_or_past_retention_are_refused(app, client, session, camera):
+    _, token = camera
+    skew = app.config["CLOCK_SKEW_SECONDS"]
+    future = read(captured_at=(utcnow() + timedelta(seconds=skew + 60)).isoformat())
+    within_skew = read("SKEW1", captured_at=(utcnow() + timedelta(seconds=skew // 2)).isoformat())
+    too_old = read(
+        captured_at=(utcnow() - timedelta(days=app.config["RETENTION_DAYS"], minutes=1)).isoformat()
+    )
+    response = post(client, token, {"reads": [future, too_old]})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert "captured_at: is in the future" in errors[0]["errors"]
+    assert "retention period" in errors[1]["errors"][0]
+    assert count(session, Read) == 0
+    assert post(client, token, {"reads": [within_skew]}).status_code == 200
+
+
+def test_an_oversize_batch_is_refused_with_413(app, client, session, camera):
+    _, token = camera
+    too_many = app.config["INGEST_MAX_BATCH"] + 1
+    response = post(client, token, {"reads": [read(f"P{i}") for i in range(too_many)]})
+    assert response.status_code == 413
+    assert str(app.config["INGEST_MAX_BATCH"]) in response.get_json()["error"]
+    assert count(session, Read) == 0
+
+
+def test_tokens_missing_unknown_or_revoked_are_refused(client, session, camera):
+    device, token = camera
+    assert client.post(URL, json={"reads": [read()]}).status_code == 401
+    unknown = post(client, "alpr_not-a-real-token", {"reads": [read()]})
+    assert unknown.status_code == 401 and "unknown device token" in unknown.get_json()["error"]
+    revoke_device(session, "test", device, "stolen car")
+    session.commit()
+    revoked = post(client, token, {"reads": [read()]})
+    assert revoked.status_code == 403 and "revoked" in revoked.get_json()["error"]
+    assert count(session, Read) == 0
+
+
+def test_a_non_json_body_is_refused(client, session, camera):
+    _, token = camera
+    response = client.post(
+        URL,
+        data="plate=ABC",
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 415 and "application/json" in response.get_json()["error"]
+
+
+def test_resending_a_batch_stores_nothing_twice(client, session, camera):
+    _, token = camera
+    twice = read("DEF456", minutes_ago=8)
+    batch = {"reads": [read("ABC123", minutes_ago=9, client_read_id="r-1"), twice, dict(twice)]}
+    first = post(client, token, batch).get_json()
+    assert [r["outcome"] for r in first["results"]] == ["stored", "stored", "duplicate"]
+    second = post(client, token, batch).get_json()
+    assert [r["outcome"] for r in second["results"]] == ["duplicate"] * 3
+    assert second["stored"] == 0 and second["duplicate"] == 3
+    assert count(session, Read) == 2
+    period = session.scalars(select(ActiveUsePeriod)).one()
+    assert period.plates_read == 2  # a resend is not a new plate read
+
+
+def test_the_same_client_read_id_from_another_device_is_another_read(client, session, camera):
+    _, token = camera
+    _, other_token = create_device(session, "test", serial="CAM-2", kind="mobile")
+    session.commit()
+    assert post(client, token, {"reads": [read(client_read_id="r-1")]}).get_json()["stored"] == 1
+    assert (
+        post(client, other_token, {"reads": [read(client_read_id="r-1")]}).get_json()["stored"] == 1
+    )
+    assert count(session, Read) == 2
+
+
+def test_listed_plates_create_hits_each_audited(client, session, camera):
+    _, token = camera
+    load_hotlist(
+        session,
+        "test",
+        b"plate,category,reference\nSTOLE1,stolen_vehicle,N-1\nWANT1,warrant,W-9\nWANT1,stolen_plate,N-2\n",
+    )
+    session.commit()
+    body = post(
+        client, token, {"reads": [read("STOLE1"), read("CLEAN1"), read("want 1")]}
+    ).get_json()
+    assert body["hits"] == 3
+    hits = session.scalars(select(Hit).order_by(Hit.id)).all()
+    assert {(h.read.plate, h.category, h.hotlist_reference) for h in hits} == {
+        ("STOLE1", "stolen_vehicle", "N-1"),
+        ("WANT1", "warrant", "W-9"),
+        ("WANT1", "stolen_plate", "N-2"),
+    }
+    hit_entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.HIT_CREATED.value)
+    ).all()
+    assert sorted(int(e.subject_id) for e in hit_entries) == sorted(h.id for h in hits)
+
+
+def test_an_acp_participants_plate_is_destroyed_at_collection(app, client, session, camera):
+    _, token = camera
+    request = AcpRequest(
+        participant_number="ACP-1",
+        received_on=utcnow().date(),
+        status=AcpStatus.SUPPRESSION_ACTIVE.value,
+    )
+    request.plates = [AcpPlate(plate_hmac=plate_hmac(app.config["ACP_HMAC_KEY"], "HIDE42"))]
+    session.add(request)
+    session.commit()
+    body = post(client, token, {"reads": [read("HIDE42"), read("SHOW42")]}).get_json()
+    assert [r["outcome"] for r in body["results"]] == ["destroyed_acp", "stored"]
+    assert body["destroyed_acp"] == 1
+    assert list(session.scalars(select(Read.plate))) == ["SHOW42"]
+    period = session.scalars(select(ActiveUsePeriod)).one()
+    assert period.plates_read == 2  # destroyed at collection, still counted in the log of use
+    session.rollback()
+    assert session.get(AcpRequest, request.id).destroyed_at_collection == 1
+
+
+def test_other_agency_reads_import_records_the_agency(app, session, tmp_path):
+    agency = create_agency(session, "test", name="La Crosse Police", ori="WI0320100")
+    session.commit()
+    when = (utcnow() - timedelta(days=2)).isoformat()
+    csv_file = tmp_path / "reads.csv"
+    csv_file.write_text(
+        "plate,captured_at,latitude,longitude,client_read_id\n"
+        f"abc-123,{when},43.81,-91.25,lx-1\n"
+        f"XYZ789,{when},43.82,-91.26,\n"
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reads", "import", str(csv_file), "--agency", "La Crosse Police"])
+    assert result.exit_code == 0, result.output
+    assert "stored 2" in result.output
+    rows = session.scalars(select(Read).order_by(Read.plate)).all()
+    assert [(r.plate, r.source_agency_id, r.device_id, r.active_use_period_id) for r in rows] == [
+        ("ABC123", agency.id, None, None),
+        ("XYZ789", agency.id, None, None),
+    ]
+    again = runner.invoke(args=["reads", "import", str(csv_file), "--agency", "La Crosse Police"])
+    assert again.exit_code == 0 and "stored 0, duplicate 2" in again.output
+    assert count(session, Read) == 2
+    assert AuditAction.READS_IMPORTED.value in audit_actions(session)
+
+
+def test_other_agency_import_refuses_bad_rows_and_extra_columns_whole(app, session, tmp_path):
+    create_agency(session, "test", name="Rochester PD")
+    session.commit()
+    when = (utcnow() - timedelta(days=1)).isoformat()
+    runner = app.test_cli_runner()
+    bad_row = tmp_path / "bad.csv"
+    bad_row.write_text(
+        f"plate,captured_at,latitude,longitude\nGOOD1,{when},44,-92\nBAD!,{when},95,-92\n"
+    )
+    result = runner.invoke(args=["reads", "import", str(bad_row), "--agency", "Rochester PD"])
+    assert result.exit_code != 0 and "line 3" in result.output and "latitude" in result.output
+    extra = tmp_path / "extra.csv"
+    extra.write_text(f"plate,captured_at,latitude,longitude,owner\nGOOD1,{when},44,-92,Jo\n")
+    result = runner.invoke(args=["reads", "import", str(extra), "--agency", "Rochester PD"])
+    assert result.exit_code != 0 and "owner" in result.output
+    unknown = runner.invoke(args=["reads", "import", str(extra), "--agency", "Nobody"])
+    assert unknown.exit_code != 0 and "No agency named" in unknown.output
+    assert count(session, Read) == 0

@@ -1,0 +1,142 @@
+"""The OCR job: real Redis and an RQ worker on PostgreSQL runs, in-process on SQLite."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from app.alpr.hotlists import load_hotlist
+from app.alpr.image_reads import record_ocr_result
+from app.alpr.images import image_path
+from app.alpr.models import Hit, ImageKind, PlateStatus, Read
+from app.alpr.ocr.pipeline import OcrResult
+from app.audit.models import AuditEntry
+from app.auth.models import Role
+from app.core.timeutil import local_today
+from app.jobs.models import JobRun
+from app.retention.acp import receive_acp_request, verify_acp_request
+from tests.conftest import BACKEND
+from tests.factories import UserFactory
+from tests.image_helpers import blank_picture, device_with_token, plate_picture
+from tests.integration.test_images_api import fields, upload
+from workers.ocr import ocr_read
+
+
+def ocr_entries(session, read_id):
+    session.commit()  # ends the snapshot: see what the job committed
+    return session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "read.ocr_completed", AuditEntry.subject_id == str(read_id)
+        )
+    ).all()
+
+
+def test_ocr_job_reads_the_plate_end_to_end(session, make_app, redis_url):
+    """PostgreSQL: the upload only queues the job; a real RQ worker on Redis runs it."""
+    _, token = device_with_token(session)
+    load_hotlist(session, "test", b"plate,category\nKTR4821,warrant\n")
+    session.commit()
+    on_redis = BACKEND == "postgres"
+    queue_name = f"test-ocr-{uuid.uuid4().hex[:8]}"
+    web = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=queue_name) if on_redis else make_app()
+    response = upload(
+        web.test_client(), token, fields(), {"plate": (plate_picture("KTR 4821"), "plate.png")}
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    run = session.get(JobRun, body["ocr_job"])
+
+    if on_redis:
+        assert body["plate_status"] == PlateStatus.PENDING_OCR.value
+        assert run.status == "queued"
+        queue = Queue(queue_name, connection=web.extensions["alpr_redis"])
+        assert queue.count == 1
+        with web.app_context():
+            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        assert queue.count == 0
+        queue.delete(delete_jobs=True)
+
+    session.commit()  # ends the snapshot: see what the job committed
+    read = session.get(Read, body["read_id"])
+    assert (read.plate, read.plate_status) == ("KTR4821", PlateStatus.OCR_ACCEPTED.value)
+    assert read.ocr_confidence >= 0.9
+    assert json.loads(read.ocr_candidates)["rapidocr"] == "KTR4821"
+    run = session.get(JobRun, body["ocr_job"], populate_existing=True)
+    assert run.status == "done"
+    assert json.loads(run.result_json)["plate_status"] == "ocr_accepted"
+    assert "KTR4821" not in run.result_json
+    hit = session.scalars(select(Hit).where(Hit.read_id == read.id)).one()
+    assert hit.category == "warrant"
+    (entry,) = ocr_entries(session, read.id)
+    assert entry.actor_label == "system:ocr"
+    header = " ".join(str(v) for v in (entry.actor_label, entry.action, entry.subject_type))
+    assert "KTR4821" not in header
+    assert json.loads(entry.detail.details_json)["plate"] == "KTR4821"
+
+
+def test_a_picture_without_a_plate_is_unreadable(client, session):
+    _, token = device_with_token(session)
+    response = upload(client, token, fields(), {"overview": (blank_picture("JPEG"), "o.jpg")})
+    read = session.get(Read, response.get_json()["read_id"])
+    assert (read.plate, read.plate_status) == (None, PlateStatus.UNREADABLE.value)
+    assert read.ocr_confidence == 0
+    (entry,) = ocr_entries(session, read.id)
+    assert json.loads(entry.detail.details_json)["image"] == "overview"
+
+
+def pending_read(client, session, picture=None):
+    """An image-only read whose OCR job has not run (the job is taken off the queue)."""
+    _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
+    import app.alpr.api_images as api
+
+    original = api.enqueue
+    api.enqueue = lambda *args: None
+    try:
+        response = upload(client, token, fields(), {"plate": (picture or plate_picture(), "p.png")})
+    finally:
+        api.enqueue = original
+    return session.get(Read, response.get_json()["read_id"])
+
+
+def test_a_doubtful_plate_goes_to_review_and_is_not_matched_yet(client, session):
+    load_hotlist(session, "test", b"plate,category\nABC1234,stolen_plate\n")
+    read = pending_read(client, session)
+    result = OcrResult("ABC1234", 0.61, True, {"rapidocr": "ABC1234", "tesseract": "A8C1234"})
+    assert record_ocr_result(session, read, result, ImageKind.PLATE) is None
+    session.commit()
+    assert read.plate_status == PlateStatus.NEEDS_REVIEW.value
+    assert session.scalars(select(Hit).where(Hit.read_id == read.id)).all() == []
+
+
+def test_rerun_and_vanished_reads_are_left_alone(client, session):
+    read = pending_read(client, session)
+    assert ocr_read(read.id)["outcome"] == "done"
+    assert ocr_read(read.id) == {
+        "read_id": read.id,
+        "outcome": "skipped",
+        "plate_status": PlateStatus.OCR_ACCEPTED.value,
+    }
+    assert ocr_read(987654)["outcome"] == "gone"
+    assert len(ocr_entries(session, read.id)) == 1
+
+
+def test_an_acp_plate_read_by_ocr_is_destroyed_with_its_picture(client, session):
+    records = UserFactory(roles=[Role.RECORDS])
+    request = receive_acp_request(
+        session, records, participant_number="ACP-7", plates=["ACP 777"], received_on=local_today()
+    )
+    verify_acp_request(session, records, request)
+    session.commit()
+    read = pending_read(client, session, plate_picture("ACP777"))
+    sha = read.images[0].sha256
+    read_id = read.id
+    assert image_path(sha).exists()
+    assert ocr_read(read_id)["outcome"] == "destroyed_acp"
+    session.commit()  # ends the snapshot: see what the job committed
+    assert session.get(Read, read_id, populate_existing=True) is None
+    assert not image_path(sha).exists()
+    (entry,) = ocr_entries(session, read_id)
+    assert "ACP777" not in entry.detail.details_json

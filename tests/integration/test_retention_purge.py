@@ -1,0 +1,211 @@
+"""The retention purge on the real database (SQLite by default, PostgreSQL with the env flag)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from app.alpr.images import image_path
+from app.alpr.models import Read
+from app.audit.actions import AuditAction
+from app.audit.models import AuditEntry
+from app.audit.services import verify
+from app.auth.models import Role
+from app.config import ConfigurationError, validate_retention_days
+from app.core.timeutil import local_today
+from app.db import utcnow
+from app.retention.holds import HoldError, place_hold, release_hold
+from app.retention.investigations import close_investigation
+from app.retention.models import Hold, ImageTombstone, PurgeRun
+from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
+from tests.integration.retention_support import (
+    add_image,
+    aged_read,
+    dangling_images,
+    orphan_files,
+    run_purge,
+    surviving_ids,
+)
+
+
+def test_purge_destroys_expired_reads_with_images_and_keeps_the_rest(app, session):
+    old = aged_read(61, plate="OLD1")
+    shared_old = aged_read(70, plate="OLD2")
+    fresh = aged_read(59, plate="NEW1")
+    fresh_id = fresh.id
+    old_digest = add_image(session, old)
+    shared = add_image(session, shared_old, content=b"same picture")
+    add_image(session, fresh, content=b"same picture")
+
+    result = run_purge(app)
+
+    assert surviving_ids(session) == {fresh_id}
+    assert (result.reads_destroyed, result.images_destroyed) == (2, 2)
+    assert not image_path(old_digest).exists()
+    assert image_path(shared).exists(), "a picture another read still uses stays"
+    assert dangling_images(session) == [] and orphan_files(app, session) == []
+    assert session.scalars(select(ImageTombstone)).all() == []
+    run = session.get(PurgeRun, result.run_id)
+    assert (run.reads_destroyed, run.images_destroyed, run.finished_at is not None) == (2, 2, True)
+
+
+def test_purge_audits_counts_never_plates(app, session):
+    aged_read(65, plate="SECRET9")
+    run_purge(app)
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.READS_PURGED.value)
+    ).all()
+    assert len(entries) == 1
+    details = json.loads(entries[0].detail.details_json)
+    assert details["reads"] == 1 and details["images"] == 0
+    assert "SECRET9" not in entries[0].detail.details_json
+    assert verify(session).ok
+
+
+def test_purge_works_in_bounded_batches_and_is_idempotent(app, session):
+    reads = [aged_read(61 + i) for i in range(5)]
+    for read in reads:
+        add_image(session, read)
+    first = run_purge(app, batch_size=2)
+    assert (first.reads_destroyed, first.batches) == (5, 3)
+    assert (
+        len(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == AuditAction.READS_PURGED.value)
+            ).all()
+        )
+        == 3
+    )
+    second = run_purge(app, batch_size=2)
+    assert (second.reads_destroyed, second.batches) == (0, 0)
+    assert orphan_files(app, session) == []
+
+
+def test_retention_days_setting_shortens_retention(app, session):
+    kept = aged_read(29).id
+    aged_read(31)
+    run_purge(app, retention_days=30)
+    assert surviving_ids(session) == {kept}
+
+
+def test_held_reads_survive_until_the_investigation_closes(app, session):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    device = DeviceFactory()
+    case = InvestigationFactory(opened_on=local_today() - timedelta(days=100))
+    held = aged_read(80, plate="HELD1", device=device)
+    other_plate = aged_read(80, plate="FREE1", device=device)
+    outside_window = aged_read(95, plate="HELD1", device=device)
+    add_image(session, held)
+    place_hold(
+        session,
+        chief,
+        case,
+        utcnow() - timedelta(days=90),
+        utcnow() - timedelta(days=70),
+        plates=["held-1"],
+        description="suspect vehicle",
+    )
+    session.commit()
+
+    held_id, gone = held.id, {other_plate.id, outside_window.id}
+    run_purge(app)
+    assert surviving_ids(session) == {held_id}
+    assert gone.isdisjoint(surviving_ids(session))
+
+    close_investigation(session, chief, case, "charges filed", local_today())
+    session.commit()
+    run_purge(app)
+    assert surviving_ids(session) == set()
+    assert orphan_files(app, session) == []
+
+
+def test_released_hold_no_longer_keeps_data(app, session):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    case = InvestigationFactory()
+    read = aged_read(61, plate="ABC123").id
+    hold = place_hold(
+        session, chief, case, utcnow() - timedelta(days=62), utcnow(), plates=["ABC123"]
+    )
+    session.commit()
+    run_purge(app)
+    assert surviving_ids(session) == {read}
+    release_hold(session, chief, hold, "no longer needed")
+    session.commit()
+    run_purge(app)
+    assert surviving_ids(session) == set()
+
+
+@pytest.mark.parametrize(
+    ("start_days", "end_days", "plates", "devices", "message"),
+    [
+        (None, 1, ["ABC123"], [], "bounded time window"),
+        (10, None, ["ABC123"], [], "bounded time window"),
+        (1, 10, ["ABC123"], [], "end must come after"),
+        (500, 1, ["ABC123"], [], "at most 366 days"),
+        (10, 1, [], [], "scope is empty"),
+        (10, 1, ["  "], [], "scope is empty"),
+        (10, 1, ["#!?"], [], "letters and digits"),
+        (10, 1, [], [999999], "Unknown device"),
+    ],
+)
+def test_bad_hold_scope_is_refused_and_nothing_saved(
+    app, session, start_days, end_days, plates, devices, message
+):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    case = InvestigationFactory()
+    now = utcnow()
+    with pytest.raises(HoldError, match=message):
+        place_hold(
+            session,
+            chief,
+            case,
+            None if start_days is None else now - timedelta(days=start_days),
+            None if end_days is None else now - timedelta(days=end_days),
+            plates=plates,
+            device_ids=devices,
+        )
+    session.rollback()
+    assert session.scalars(select(Hold)).all() == []
+
+
+def test_closed_investigation_cannot_place_a_hold(app, session):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    case = InvestigationFactory(status="closed", closed_on=local_today())
+    with pytest.raises(HoldError, match="only an active criminal investigation"):
+        place_hold(session, chief, case, utcnow() - timedelta(days=3), utcnow(), plates=["A1"])
+    assert session.scalars(select(Hold)).all() == []
+
+
+def test_retention_above_sixty_days_is_refused(base_config):
+    assert validate_retention_days(60) == 60
+    with pytest.raises(ConfigurationError, match=r"between 1 and 60 .*got 61"):
+        validate_retention_days(61)
+    with pytest.raises(ConfigurationError, match="got 61"):
+        create_app({**base_config, "RETENTION_DAYS": 61})
+
+
+def test_a_plate_scoped_hold_does_not_keep_reads_without_a_plate(app, session):
+    """A read with no plate yet (waiting for OCR) is not kept by a plate-scoped hold."""
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    case = InvestigationFactory()
+    pending = aged_read(61, plate=None, plate_status="pending_ocr").id
+    place_hold(session, chief, case, utcnow() - timedelta(days=70), utcnow(), plates=["X1"])
+    session.commit()
+    run_purge(app)
+    assert session.scalar(select(Read.id).where(Read.id == pending)) is None
+
+
+def test_cli_purge_runs_the_tracked_job(app, session):
+    from app.jobs.models import JobRun
+
+    aged_read(61)
+    result = app.test_cli_runner().invoke(args=["retention", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 reads and 0 images destroyed" in result.output
+    session.commit()
+    run = session.scalars(select(JobRun).where(JobRun.name == "purge_expired_reads")).one()
+    assert run.status == "done" and json.loads(run.result_json)["reads_destroyed"] == 1

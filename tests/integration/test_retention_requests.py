@@ -1,0 +1,384 @@
+"""Exculpatory and ACP requests: workflows, bad input, destruction, deferral, ingest screen."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.alpr.device_auth import new_token
+from app.alpr.models import Read
+from app.audit.actions import AuditAction
+from app.audit.models import AuditDetail, AuditEntry
+from app.auth.models import Role
+from app.core.timeutil import local_today
+from app.core.workflow import WorkflowError
+from app.db import utcnow
+from app.retention.acp import (
+    AcpError,
+    AcpVerdict,
+    activate_acp_suppression,
+    destroy_existing_acp_data,
+    end_acp_request,
+    receive_acp_request,
+    screen_at_collection,
+    verify_acp_request,
+)
+from app.retention.exculpatory import (
+    ExculpatoryError,
+    activate_exculpatory_hold,
+    receive_exculpatory_request,
+    release_exculpatory_hold,
+)
+from app.retention.holds import place_hold
+from app.retention.investigations import close_investigation
+from app.retention.models import (
+    AcpRequest,
+    AcpStatus,
+    ExculpatoryRequest,
+    ExculpatoryStatus,
+    Hold,
+)
+from app.retention.policy import ReadFacts
+from app.retention.workflow_requests import acp_machine, exculpatory_machine
+from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
+from tests.integration.retention_support import add_image, aged_read, run_purge, surviving_ids
+
+
+@pytest.fixture
+def records(session):
+    return UserFactory(roles=[Role.RECORDS])
+
+
+def _acp(session, actor, plates=("ABC 123",), status: AcpStatus | None = None) -> AcpRequest:
+    request = receive_acp_request(
+        session, actor, participant_number="ACP-0042", plates=plates, received_on=local_today()
+    )
+    if status is not None:
+        request.status = status.value
+    session.commit()
+    return request
+
+
+def _no_clear_plate_anywhere(session, *plates: str) -> None:
+    texts = [d.details_json or "" for d in session.scalars(select(AuditDetail))]
+    for plate in plates:
+        assert not any(plate in text for text in texts)
+
+
+# --- workflows refuse illegal transitions (table-driven) ----------------------------------
+
+ACP_EVENTS = ("verify", "record_existing_destroyed", "activate_suppression", "end")
+ACP_ALLOWED = {
+    ("received", "verify"),
+    ("verified", "record_existing_destroyed"),
+    ("existing_destroyed", "activate_suppression"),
+    ("suppression_active", "end"),
+}
+
+
+@pytest.mark.parametrize("state", [s.value for s in AcpStatus])
+@pytest.mark.parametrize("event", ACP_EVENTS)
+def test_acp_workflow_allows_only_its_transitions(session, records, state, event):
+    request = AcpRequest(status=state)
+    machine = acp_machine(request)
+    if (state, event) in ACP_ALLOWED:
+        machine.fire(event, actor=records, ended_on=local_today())
+        assert request.status != state
+    else:
+        with pytest.raises(WorkflowError, match="cannot take"):
+            machine.fire(event, actor=records, ended_on=local_today())
+        assert request.status == state
+
+
+EXC_ALLOWED = {("received", "activate"), ("active", "release")}
+
+
+@pytest.mark.parametrize("state", [s.value for s in ExculpatoryStatus])
+@pytest.mark.parametrize("event", ("activate", "release"))
+def test_exculpatory_workflow_allows_only_its_transitions(session, records, state, event):
+    request = ExculpatoryRequest(status=state)
+    machine = exculpatory_machine(request)
+    inputs = {"actor": records, "disposition": "acquitted", "resolved_on": local_today()}
+    if (state, event) in EXC_ALLOWED:
+        machine.fire(event, **inputs)
+        assert request.status != state
+    else:
+        with pytest.raises(WorkflowError, match="cannot take"):
+            machine.fire(event, **inputs)
+        assert request.status == state
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (Role.RECORDS, True),
+        (Role.DEPUTY_CHIEF, True),
+        (Role.DESIGNEE, True),
+        (Role.OPERATOR, False),
+        (Role.AUDITOR, False),
+    ],
+)
+def test_who_may_activate_an_exculpatory_hold(session, role, allowed):
+    request = ExculpatoryRequest(status="received")
+    actor = UserFactory(roles=[role])
+    if allowed:
+        exculpatory_machine(request).fire("activate", actor=actor)
+        assert request.status == "active"
+    else:
+        with pytest.raises(WorkflowError, match="Deputy Chief, the designee or records"):
+            exculpatory_machine(request).fire("activate", actor=actor)
+
+
+# --- exculpatory requests ------------------------------------------------------------------
+
+
+def _exculpatory(session, actor, **overrides):
+    fields = {
+        "requester_name": "J. Subject",
+        "case_file_number": "85-CR-24-1234",
+        "received_on": local_today(),
+        "window_start": utcnow() - timedelta(days=70),
+        "window_end": utcnow() - timedelta(days=60),
+        "plates": ["XYZ789"],
+    }
+    fields.update(overrides)
+    return receive_exculpatory_request(session, actor, **fields)
+
+
+def test_exculpatory_hold_keeps_data_while_active_and_goes_after_release(app, session, records):
+    kept = aged_read(65, plate="XYZ789").id
+    request = _exculpatory(session, records)
+    session.commit()
+    run_purge(app)
+    assert kept not in surviving_ids(session), "a received request holds nothing yet"
+
+    kept = aged_read(65, plate="XYZ789").id
+    request = session.get(ExculpatoryRequest, request.id)
+    activate_exculpatory_hold(session, records, request)
+    session.commit()
+    run_purge(app)
+    assert kept in surviving_ids(session)
+
+    request = session.get(ExculpatoryRequest, request.id)
+    with pytest.raises(WorkflowError, match="disposition"):
+        release_exculpatory_hold(session, records, request, disposition=" ", resolved_on=None)
+    session.rollback()
+    assert session.get(ExculpatoryRequest, request.id).status == "active"
+
+    request = session.get(ExculpatoryRequest, request.id)
+    release_exculpatory_hold(
+        session, records, request, disposition="Charges dismissed", resolved_on=local_today()
+    )
+    session.commit()
+    run_purge(app)
+    assert kept not in surviving_ids(session)
+    actions = set(session.scalars(select(AuditEntry.action)))
+    assert {
+        AuditAction.EXCULPATORY_RECEIVED.value,
+        AuditAction.EXCULPATORY_ACTIVATED.value,
+        AuditAction.EXCULPATORY_RELEASED.value,
+    } <= actions
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"requester_name": " "}, "Name the person"),
+        ({"case_file_number": ""}, "case or court file number"),
+        ({"plates": []}, "scope is empty"),
+        ({"window_end": None}, "bounded time window"),
+    ],
+)
+def test_bad_exculpatory_request_is_refused_and_nothing_saved(session, records, overrides, message):
+    with pytest.raises(ExculpatoryError, match=message):
+        _exculpatory(session, records, **overrides)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(ExculpatoryRequest)) == 0
+    assert session.scalar(select(func.count()).select_from(Hold)) == 0
+
+
+# --- ACP requests ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("participant", "plates", "message"),
+    [
+        ("ACP-1", [], "at least one plate"),
+        ("ACP-1", ["  "], "at least one plate"),
+        ("", ["ABC123"], "participant number"),
+        ("ACP-1", ["ABC123", "!!"], "Plate 2"),
+    ],
+)
+def test_bad_acp_request_is_refused_and_nothing_saved(
+    session, records, participant, plates, message
+):
+    with pytest.raises(AcpError, match=message):
+        receive_acp_request(
+            session,
+            records,
+            participant_number=participant,
+            plates=plates,
+            received_on=local_today(),
+        )
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(AcpRequest)) == 0
+
+
+def test_acp_plates_are_stored_only_as_hmacs(app, session, records):
+    request = _acp(session, records, plates=("abc-123", "ABC123", "QRS 555"))
+    assert len(request.plates) == 2
+    assert all(len(p.plate_hmac) == 64 and "ABC" not in p.plate_hmac for p in request.plates)
+    _no_clear_plate_anywhere(session, "ABC123", "QRS555", "abc-123")
+
+
+def test_acp_destroys_existing_defers_held_and_the_purge_finishes_on_closure(app, session, records):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    device = DeviceFactory()
+    gone = aged_read(3, plate="ABC123", device=device)
+    picture = add_image(session, gone)
+    held = aged_read(5, plate="ABC123", device=device).id
+    other = aged_read(3, plate="OTHER1", device=device).id
+    case = InvestigationFactory(opened_on=local_today() - timedelta(days=30))
+    place_hold(
+        session,
+        chief,
+        case,
+        utcnow() - timedelta(days=6),
+        utcnow() - timedelta(days=4),
+        plates=["ABC123"],
+    )
+    request = _acp(session, records)
+    verify_acp_request(session, records, request)
+    session.commit()
+
+    outcome = destroy_existing_acp_data(session, records, request)
+    session.commit()
+    assert (outcome.destroyed, outcome.images, outcome.deferred) == (1, 1, 1)
+    assert picture in outcome.orphans
+    assert surviving_ids(session) == {held, other}
+    session.expire_all()
+    assert session.get(Read, held).acp_deferred_at is not None
+    request = session.get(AcpRequest, request.id)
+    assert (request.status, request.existing_destroyed, request.deferred) == (
+        "existing_destroyed",
+        1,
+        1,
+    )
+
+    run_purge(app)
+    assert held in surviving_ids(session), "the hold still keeps the deferred read"
+    close_investigation(session, chief, case, "closed", local_today())
+    session.commit()
+    result = run_purge(app)
+    assert result.acp_deferred_destroyed == 1
+    assert surviving_ids(session) == {other}
+    _no_clear_plate_anywhere(session, "ABC123")
+
+
+def test_screen_at_collection_keeps_destroys_or_defers(app, session, records):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    device = DeviceFactory()
+    now = utcnow()
+    facts = [
+        ReadFacts("ABC123", now, device.id),
+        ReadFacts("ZZZ999", now, device.id),
+        ReadFacts("ABC123", now - timedelta(days=2), device.id),
+        ReadFacts(None, now, device.id),
+    ]
+    assert screen_at_collection(session, facts) == [AcpVerdict.KEEP] * 4  # no requests yet
+    request = _acp(session, records)
+    assert screen_at_collection(session, facts)[0] is AcpVerdict.KEEP  # received only
+    request.status = AcpStatus.VERIFIED.value
+    place_hold(
+        session,
+        chief,
+        InvestigationFactory(),
+        now - timedelta(days=3),
+        now - timedelta(days=1),
+        plates=["ABC123"],
+    )
+    session.commit()
+    assert screen_at_collection(session, facts) == [
+        AcpVerdict.DESTROY,
+        AcpVerdict.KEEP,
+        AcpVerdict.DEFER,
+        AcpVerdict.KEEP,
+    ]
+    session.commit()
+    request = session.get(AcpRequest, request.id)
+    assert (request.destroyed_at_collection, request.deferred) == (1, 1)
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.ACP_DESTROYED_AT_COLLECTION.value)
+    ).one()
+    assert json.loads(entry.detail.details_json)["destroyed"] == 1
+    request.status = AcpStatus.ENDED.value
+    session.commit()
+    assert screen_at_collection(session, facts) == [AcpVerdict.KEEP] * 4
+
+
+def test_acp_at_collection_through_the_ingest_api(app, session, client, records):
+    token, digest, hint = new_token()
+    device = DeviceFactory(token_hash=digest, token_hint=hint)
+    request = _acp(session, records)
+    verify_acp_request(session, records, request)
+    session.commit()
+    destroy_existing_acp_data(session, records, request)
+    activate_acp_suppression(session, records, request)
+    session.commit()
+
+    now = utcnow().replace(microsecond=0)
+    response = client.post(
+        "/api/v1/reads",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "reads": [
+                {
+                    "plate": "ABC-123",
+                    "captured_at": now.isoformat(),
+                    "latitude": 44.0,
+                    "longitude": -91.6,
+                },
+                {
+                    "plate": "KEEP01",
+                    "captured_at": now.isoformat(),
+                    "latitude": 44.0,
+                    "longitude": -91.6,
+                },
+            ]
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["destroyed_acp"] == 1 and body["stored"] == 1
+    session.commit()
+    plates = set(session.scalars(select(Read.plate).where(Read.device_id == device.id)))
+    assert plates == {"KEEP01"}
+    session.expire_all()
+    assert session.get(AcpRequest, request.id).destroyed_at_collection == 1
+
+    end_acp_request(session, records, session.get(AcpRequest, request.id), ended_on=local_today())
+    session.commit()
+    again = client.post(
+        "/api/v1/reads",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "reads": [
+                {
+                    "plate": "ABC123",
+                    "captured_at": (now - timedelta(seconds=5)).isoformat(),
+                    "latitude": 44.0,
+                    "longitude": -91.6,
+                }
+            ]
+        },
+    )
+    assert again.get_json()["stored"] == 1, "after the participant leaves, reads are kept again"
+
+
+def test_ending_needs_a_date(session, records):
+    request = _acp(session, records, status=AcpStatus.SUPPRESSION_ACTIVE)
+    with pytest.raises(WorkflowError, match="left the program"):
+        end_acp_request(session, records, request, ended_on=None)

@@ -1,0 +1,396 @@
+"""Purpose-bound search (425.6(b)) and the tracking guard (425.4.1(c))."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from app.alpr import search as search_module
+from app.alpr.models import Search
+from app.alpr.search import (
+    SearchCriteria,
+    SearchError,
+    SearchRefused,
+    build_criteria,
+    parse_plate_query,
+    perform_search,
+)
+from app.audit.actions import AuditAction
+from app.audit.models import AuditEntry
+from app.auth.models import Role
+from app.db import utcnow
+from tests.conftest import form_csrf
+from tests.factories import (
+    AgencyFactory,
+    DeploymentFactory,
+    DeviceFactory,
+    InvestigationFactory,
+    ReadFactory,
+    UserFactory,
+)
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def local(moment) -> str:
+    """The datetime-local text a browser sends for `moment`."""
+    return moment.astimezone(CHICAGO).strftime("%Y-%m-%dT%H:%M")
+
+
+def entries(session, action: AuditAction) -> list[dict]:
+    session.rollback()  # see what the requests committed
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
+    )
+    return [json.loads(e.detail.details_json) for e in rows]
+
+
+def searches(session) -> list[Search]:
+    session.rollback()
+    return list(session.scalars(select(Search).order_by(Search.id)))
+
+
+def post(client, path="/alpr/search", hours=24, **fields):
+    end = utcnow() + timedelta(minutes=1)  # as the form's default: the next whole minute
+    data = {
+        "csrf_token": form_csrf(client, path),
+        "purpose": "Stolen vehicle investigation",
+        "case_number": "24-000100",
+        "start": local(end - timedelta(hours=hours)),
+        "end": local(end),
+        "device_id": "0",
+        "deployment_id": "0",
+    }
+    data.update({k: v for k, v in fields.items() if v is not None})
+    for key in [k for k, v in fields.items() if v is None]:
+        data.pop(key, None)
+    return client.post(path, data=data)
+
+
+@pytest.fixture
+def operator(login_as):
+    return login_as(Role.OPERATOR)
+
+
+# --- purpose and case number (425.6(b)) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"purpose": None}, "This field is required"),
+        ({"purpose": "because"}, "at least 10"),
+        ({"case_number": ""}, "This field is required"),
+    ],
+)
+def test_purpose_and_case_number_are_required(client, session, operator, fields, message):
+    ReadFactory(plate="ABC123")
+    response = post(client, plate="ABC123", **fields)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert searches(session) == []
+    assert entries(session, AuditAction.SEARCH_PERFORMED) == []
+
+
+def test_the_service_refuses_without_purpose_or_case(session):
+    user = UserFactory()
+    now = utcnow()
+    criteria = SearchCriteria(start=now - timedelta(hours=1), end=now, plate="ABC123")
+    for purpose, case in (("", "24-1"), ("Stolen vehicle", " ")):
+        with pytest.raises(SearchError):
+            perform_search(
+                session,
+                user,
+                criteria=criteria,
+                purpose=purpose,
+                case_number=case,
+                tracking_window_hours=24,
+            )
+    assert session.scalar(select(func.count(Search.id))) == 0
+
+
+def test_a_search_is_stored_audited_and_shown_newest_first(client, session, operator):
+    now = utcnow()
+    older = ReadFactory(plate="ABC123", captured_at=now - timedelta(hours=5))
+    newer = ReadFactory(plate="ABC123", captured_at=now - timedelta(hours=1))
+    ReadFactory(plate="XYZ999", captured_at=now - timedelta(hours=1))
+    ReadFactory(plate="ABC123", captured_at=now - timedelta(hours=30))  # outside the window
+    response = post(client, plate="abc-123")
+    assert response.status_code == 302
+    [stored] = searches(session)
+    assert (stored.purpose, stored.case_number, stored.result_count, stored.is_tracking) == (
+        "Stolen vehicle investigation",
+        "24-000100",
+        2,
+        False,
+    )
+    assert json.loads(stored.criteria_json)["plate"] == "ABC123"
+    [performed] = entries(session, AuditAction.SEARCH_PERFORMED)
+    assert performed["result_count"] == 2 and performed["purpose"] == "Stolen vehicle investigation"
+
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    links = re.findall(r'href="/alpr/reads/(\d+)"', html)
+    assert links == [str(newer.id), str(older.id)]
+    assert older.captured_at.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M:%S %Z") in html
+    [viewed] = entries(session, AuditAction.SEARCH_PAGE_VIEWED)
+    assert viewed == {"page": 1, "rows": 2, "result_count": 2}
+
+
+def test_partial_plates(client, session, operator):
+    for plate in ("ABC123", "ABC777", "ZABC12"):
+        ReadFactory(plate=plate)
+    post(client, plate="ABC*")
+    post(client, plate="*BC1*")
+    assert [s.result_count for s in searches(session)] == [2, 2]
+    assert parse_plate_query("a%c 1*") == "A%C1%"
+    for bad in ("*", "A*", "AB!*"):
+        with pytest.raises(SearchError):
+            parse_plate_query(bad)
+
+
+def test_search_by_device_deployment_and_area(client, session, operator):
+    deployment = DeploymentFactory(latitude=44.05, longitude=-91.64)
+    near = ReadFactory(device=deployment.device, latitude=44.051, longitude=-91.641)
+    ReadFactory(latitude=44.2, longitude=-91.9)  # another device, far away
+    post(client, device_id=str(deployment.device.id))
+    post(client, deployment_id=str(deployment.id))
+    post(client, min_lat="44.0", max_lat="44.1", min_lon="-91.7", max_lon="-91.6")
+    assert [s.result_count for s in searches(session)] == [1, 1, 1]
+    page = client.get(f"/alpr/searches/{searches(session)[1].id}").get_data(as_text=True)
+    assert f'href="/alpr/reads/{near.id}"' in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "Narrow the search"),
+        ({"plate": "ABC123", "hours": 24 * 61}, "at most 60 days"),
+        ({"plate": "ABC123", "min_lat": "44"}, "all four edges"),
+    ],
+)
+def test_unbounded_or_unfocused_searches_are_refused(client, session, operator, fields, message):
+    response = post(client, **fields)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert searches(session) == []
+
+
+def test_window_must_start_before_it_ends(session):
+    now = utcnow()
+    with pytest.raises(SearchError, match="start before"):
+        build_criteria(
+            session,
+            start=now,
+            end=now - timedelta(hours=1),
+            now=now,
+            max_window_days=60,
+            plate="A1",
+        )
+
+
+def test_a_closed_case_cannot_justify_a_search(client, session, operator):
+    InvestigationFactory(
+        case_number="24-5", status="closed", closed_on=utcnow().date(), closing_reason="done"
+    )
+    response = post(client, plate="ABC123", case_number="24-5")
+    assert response.status_code == 403 and "is closed" in response.get_data(as_text=True)
+    assert searches(session) == []
+    assert "closed" in entries(session, AuditAction.SEARCH_REFUSED)[0]["reason"]
+
+
+def test_an_active_case_is_linked(client, session, operator):
+    case = InvestigationFactory(case_number="24-6")
+    post(client, plate="ABC123", case_number="24-6")
+    assert searches(session)[0].investigation_id == case.id
+
+
+# --- the tracking guard (425.4.1(c)) ---------------------------------------------------------
+
+
+def test_single_plate_over_the_bound_is_refused_and_audited(client, session, operator):
+    ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(hours=30))
+    response = post(client, plate="ABC123", hours=48)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert (
+        "search warrant" in html and "425.4.1(c)" in html and 'data-testid="search-refusal"' in html
+    )
+    assert searches(session) == []
+    [refused] = entries(session, AuditAction.SEARCH_REFUSED)
+    assert refused["criteria"]["plate"] == "ABC123" and "more than 24 hours" in refused["tracking"]
+
+
+@pytest.mark.parametrize(
+    "authority",
+    [
+        {"warrant_number": "SW-2024-118"},
+        {"exigent_statement": "Child abduction in progress (Amber alert)"},
+    ],
+)
+def test_single_plate_over_the_bound_with_authority(client, session, operator, authority):
+    ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(hours=30))
+    assert post(client, plate="ABC123", hours=48, **authority).status_code == 302
+    [stored] = searches(session)
+    assert stored.is_tracking and stored.result_count == 1
+    assert (stored.warrant_number, stored.exigent_statement) == (
+        authority.get("warrant_number"),
+        authority.get("exigent_statement"),
+    )
+    assert entries(session, AuditAction.SEARCH_PERFORMED)[0]["is_tracking"] is True
+
+
+def test_the_bound_is_configurable(make_app, session):
+    app = make_app(TRACKING_WINDOW_HOURS=72)
+    client = app.test_client()
+    user = UserFactory(roles=[Role.OPERATOR], trained=True)
+    from tests.conftest import login
+
+    login(client, user.email)
+    assert post(client, plate="ABC123", hours=48).status_code == 302
+    assert post(client, plate="ABC123", hours=96).status_code == 403
+
+
+def test_partial_plate_matching_one_plate_is_tracking(client, session, operator):
+    ReadFactory(plate="ABC123")
+    assert post(client, plate="ABC12*", hours=48).status_code == 403
+    ReadFactory(plate="ABC129")
+    assert post(client, plate="ABC12*", hours=48).status_code == 302
+    assert searches(session)[0].is_tracking is False
+
+
+def test_within_the_bound_is_not_tracking(client, session, operator):
+    assert post(client, plate="ABC123", hours=23).status_code == 302
+    assert searches(session)[0].is_tracking is False
+
+
+def test_plate_history_needs_a_warrant_or_exigency(client, session, operator):
+    read = ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(days=20))
+    path = "/alpr/plates/ABC123/history"
+    form = client.get(path)
+    assert form.status_code == 200 and "search warrant" in form.get_data(as_text=True)
+    assert searches(session) == []  # showing the form reveals no data
+
+    refused = post(client, path=path, hours=24 * 59)
+    assert refused.status_code == 403 and "plate history" in refused.get_data(as_text=True)
+    assert entries(session, AuditAction.SEARCH_REFUSED)[0]["tracking"].startswith("a plate history")
+
+    short = post(client, path=path, hours=2)  # a history is tracking whatever its window
+    assert short.status_code == 403
+
+    allowed = post(client, path=path, hours=24 * 59, warrant_number="SW-9")
+    assert allowed.status_code == 302
+    [stored] = searches(session)
+    assert stored.is_tracking and stored.warrant_number == "SW-9" and stored.result_count == 1
+    assert f'href="/alpr/reads/{read.id}"' in client.get(allowed.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
+def test_plate_history_of_a_pattern_is_not_found(client, session, operator):
+    assert client.get("/alpr/plates/AB*/history").status_code == 404
+
+
+# --- pagination ----------------------------------------------------------------------------
+
+
+def test_results_are_paged_by_fifty_and_each_page_is_audited(client, session, operator):
+    device = DeviceFactory()
+    now = utcnow()
+    reads = [
+        ReadFactory(device=device, plate="PAGE1", captured_at=now - timedelta(minutes=i + 1))
+        for i in range(120)
+    ]
+    location = post(client, plate="PAGE1").headers["Location"]
+    seen: list[str] = []
+    for page in (1, 2, 3):
+        html = client.get(f"{location}?page={page}").get_data(as_text=True)
+        rows = re.findall(r'href="/alpr/reads/(\d+)"', html)
+        assert len(rows) == (50 if page < 3 else 20)
+        assert f"page {page} of 3" in html
+        seen += rows
+    assert seen == [str(r.id) for r in reads]  # newest first, no overlap, nothing missed
+    assert client.get(f"{location}?page=4").status_code == 404
+    viewed = entries(session, AuditAction.SEARCH_PAGE_VIEWED)
+    assert [(v["page"], v["rows"], v["result_count"]) for v in viewed] == [
+        (1, 50, 120),
+        (2, 50, 120),
+        (3, 20, 120),
+    ]
+
+
+def test_counting_stops_at_the_cap(client, session, operator, monkeypatch):
+    monkeypatch.setattr(search_module, "COUNT_CAP", 5)
+    for _ in range(8):
+        ReadFactory(plate="CAP1")
+    location = post(client, plate="CAP1").headers["Location"]
+    assert searches(session)[0].result_count == 5
+    assert entries(session, AuditAction.SEARCH_PERFORMED)[0]["count_capped"] is True
+    assert "5 or more" in client.get(location).get_data(as_text=True)
+
+
+# --- who may search ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roles", "trained"),
+    [
+        ((Role.OPERATOR,), False),
+        ((Role.RECORDS,), True),
+        ((Role.AUDITOR,), True),
+        ((Role.AGENCY,), False),
+    ],
+)
+def test_who_may_not_search(client, session, login_as, roles, trained):
+    fields = {"agency": AgencyFactory()} if Role.AGENCY in roles else {}
+    login_as(*roles, trained=trained, **fields)
+    for path in ("/alpr/search", "/alpr/plates/ABC123/history"):
+        assert client.get(path).status_code == 403
+    assert client.post("/alpr/search", data={}).status_code in {400, 403}
+    assert searches(session) == []
+
+
+def test_anonymous_is_sent_to_login(client, session):
+    for path in ("/alpr/search", "/alpr/plates/ABC123/history", "/alpr/searches/1"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_only_the_searcher_pages_through_a_search(client, session, operator):
+    other = UserFactory(roles=[Role.OPERATOR], trained=True)
+    now = utcnow()
+    theirs = Search(
+        user_id=other.id,
+        purpose="Their purpose here",
+        case_number="24-9",
+        criteria_json=SearchCriteria(start=now - timedelta(hours=1), end=now, plate="A1").to_json(),
+    )
+    session.add(theirs)
+    session.commit()
+    assert client.get(f"/alpr/searches/{theirs.id}").status_code == 403
+
+
+def test_refusal_from_the_service_is_audited_in_the_callers_transaction(session):
+    user = UserFactory()
+    now = utcnow()
+    criteria = SearchCriteria(start=now - timedelta(days=3), end=now, plate="ABC123")
+    with pytest.raises(SearchRefused):
+        perform_search(
+            session,
+            user,
+            criteria=criteria,
+            purpose="Stolen vehicle",
+            case_number="24-1",
+            tracking_window_hours=24,
+        )
+    session.rollback()  # a caller that rolls back keeps nothing: the view commits refusals
+    assert (
+        session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "search.refused")
+        )
+        == 0
+    )

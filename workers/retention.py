@@ -1,0 +1,70 @@
+"""Retention jobs (425.5): the daily purge and the destruction of an ACP participant's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.db import utcnow
+from app.jobs.models import JobRun
+from app.jobs.services import run_tracked
+from app.retention.acp import destroy_existing_acp_data
+from app.retention.models import AcpRequest
+from app.retention.purge import destroy_expired_reads, finish_tombstones
+from workers.context import with_app_context
+
+PURGE_ACTOR = "system:purge"
+
+
+def _sessions() -> Session:
+    return current_app.extensions["alpr_sessionmaker"]()
+
+
+@with_app_context
+def purge_expired_reads(run_id: int | None = None) -> dict[str, Any]:
+    """Daily: destroy every read the retention rule condemns now, in PURGE_BATCH_SIZE batches."""
+
+    def work(session: Session, run: JobRun) -> dict[str, Any]:
+        result = destroy_expired_reads(
+            _sessions,
+            PURGE_ACTOR,
+            utcnow(),
+            current_app.config["PURGE_BATCH_SIZE"],
+            retention_days=current_app.config["RETENTION_DAYS"],
+        )
+        # The purge committed through its own sessions; drop this session's older snapshot so
+        # the JobRun update does not collide with those commits (SQLite refuses to upgrade it).
+        session.rollback()
+        return result.as_dict()
+
+    return run_tracked(_sessions, "purge_expired_reads", run_id, work)
+
+
+@with_app_context
+def destroy_acp_existing_data(
+    request_id: int, actor_user_id: int | None, run_id: int | None = None
+) -> dict[str, Any]:
+    """Destroy an ACP participant's existing reads now (deferring held ones), then the files.
+
+    The destruction and its audit entry commit first; the image files are removed after, so a
+    crash in between leaves tombstones that the next purge finishes.
+    """
+
+    def work(session: Session, run: JobRun) -> dict[str, Any]:
+        request = session.get_one(AcpRequest, request_id)
+        actor = session.get(User, actor_user_id) if actor_user_id else None
+        outcome = destroy_existing_acp_data(session, actor or "system:acp-destroy", request)
+        session.commit()
+        files = finish_tombstones(_sessions, outcome.orphans)
+        return {
+            "acp_request_id": request_id,
+            "destroyed": outcome.destroyed,
+            "images": outcome.images,
+            "deferred": outcome.deferred,
+            "files_removed": files,
+        }
+
+    return run_tracked(_sessions, "destroy_acp_existing_data", run_id, work)
