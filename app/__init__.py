@@ -103,13 +103,13 @@ def register_templates(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Each domain's command group under `flask --app wsgi`."""
     from app.alpr.cli import devices_cli, hotlist_cli, reads_cli
+    from app.alpr.ocr.cli import ocr_cli
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.core.demo import demo_cli
     from app.retention.cli import retention_cli
     from workers.cli import jobs_cli
 
-    for group in (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli):
-        app.cli.add_command(group)
-    for group in (devices_cli, hotlist_cli, reads_cli):
+    groups = (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli)
+    for group in (*groups, devices_cli, hotlist_cli, reads_cli, ocr_cli):
         app.cli.add_command(group)

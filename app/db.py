@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -51,6 +52,11 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def sql_values(enum: type[StrEnum]) -> str:
+    """An enum's values as a SQL list, for the CHECK constraints that pin status columns."""
+    return ", ".join(f"'{member.value}'" for member in enum)
 
 
 def utcnow() -> datetime:

@@ -1,5 +1,8 @@
-"""The schedules, declared once: `rq cron` reads them through workers/cron_config.py and the
-in-process scheduler reads them directly. Cron expressions are in UTC."""
+"""The schedules, declared once.
+
+`rq cron` reads them through workers/cron_config.py, the in-process scheduler directly.
+Cron expressions are in UTC.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from workers import retention, tasks
 
 @dataclass(frozen=True)
 class Schedule:
+    """A job function and when it runs (cron, UTC)."""
+
     name: str
     func: Callable[..., Any]
     cron: str

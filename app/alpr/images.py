@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from app.alpr.models import ReadImage
+from app.core.storage import content_path, write_atomically
 
 #: Pillow format name -> the content type stored with the row and sent when it is viewed.
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -99,9 +98,7 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) 
 
 def image_path(sha256: str) -> Path:
     """Where the picture with this digest lives (or would live) in the store."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
-    return Path(current_app.config["IMAGE_STORE"]) / sha256[:2] / sha256[2:4] / sha256
+    return content_path(current_app.config["IMAGE_STORE"], sha256)
 
 
 def lock_image(session: Session, sha256: str) -> None:
@@ -120,14 +117,6 @@ def lock_image(session: Session, sha256: str) -> None:
         session.execute(text("DELETE FROM read_images WHERE 0"))
 
 
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_image(session: Session, data: bytes, info: ImageInfo) -> bool:
     """Put the picture in the store under the digest lock; True when a new file was written.
 
@@ -139,18 +128,7 @@ def write_image(session: Session, data: bytes, info: ImageInfo) -> bool:
     target = image_path(info.sha256)
     if target.exists():
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
+    write_atomically(target, data)
     return True
 
 

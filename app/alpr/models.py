@@ -25,21 +25,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, utcnow
+from app.db import Base, sql_values, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-def _values(enum: type[StrEnum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum)
-
-
 class DeviceKind(StrEnum):
+    """Mobile (a patrol car) or fixed (a pole, with deployments)."""
+
     MOBILE = "mobile"
     FIXED = "fixed"
 
 
 class DeviceStatus(StrEnum):
+    """A revoked device's token no longer opens the API."""
+
     ACTIVE = "active"
     REVOKED = "revoked"
 
@@ -49,8 +49,8 @@ class Device(Base):
 
     __tablename__ = "devices"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_values(DeviceKind)})", name="known_kind"),
-        CheckConstraint(f"status IN ({_values(DeviceStatus)})", name="known_status"),
+        CheckConstraint(f"kind IN ({sql_values(DeviceKind)})", name="known_kind"),
+        CheckConstraint(f"status IN ({sql_values(DeviceStatus)})", name="known_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +72,10 @@ class Device(Base):
 
 
 class Deployment(Base):
-    """A fixed device's location over a period; § 13.37 subd. 2 security information stays off public lists."""
+    """A fixed device's location over a period.
+
+    Security information (Minn. Stat. § 13.37 subd. 2) stays off the public lists.
+    """
 
     __tablename__ = "deployments"
     __table_args__ = (
@@ -111,7 +114,7 @@ class Read(Base):
 
     __tablename__ = "reads"
     __table_args__ = (
-        CheckConstraint(f"plate_status IN ({_values(PlateStatus)})", name="known_plate_status"),
+        CheckConstraint(f"plate_status IN ({sql_values(PlateStatus)})", name="known_plate_status"),
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         CheckConstraint(
@@ -188,6 +191,8 @@ class Read(Base):
 
 
 class ImageKind(StrEnum):
+    """The pictures 425.4.1(a) allows: plate, vehicle, surroundings."""
+
     PLATE = "plate"
     VEHICLE = "vehicle"
     OVERVIEW = "overview"
@@ -198,7 +203,7 @@ class ReadImage(Base):
 
     __tablename__ = "read_images"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_values(ImageKind)})", name="known_kind"),
+        CheckConstraint(f"kind IN ({sql_values(ImageKind)})", name="known_kind"),
         UniqueConstraint("read_id", "kind", name="uq_read_images_read_kind"),
     )
 
@@ -240,6 +245,8 @@ class ActiveUsePeriod(Base):
 
 
 class HotlistCategory(StrEnum):
+    """What a hotlist entry is for; the public log counts hits by these (425.5.1(c))."""
+
     STOLEN_VEHICLE = "stolen_vehicle"
     STOLEN_PLATE = "stolen_plate"
     WARRANT = "warrant"
@@ -248,6 +255,8 @@ class HotlistCategory(StrEnum):
 
 
 class HotlistSourceKind(StrEnum):
+    """The state file, or another source tied to an active investigation (425.4.1(b))."""
+
     MN_PLATE_FILE = "mn_plate_file"  # the Minnesota license plate data file (425.4.1(b))
     INVESTIGATION = "investigation"  # any other source: only for an active investigation
 
@@ -257,7 +266,7 @@ class HotlistSource(Base):
 
     __tablename__ = "hotlist_sources"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_values(HotlistSourceKind)})", name="known_kind"),
+        CheckConstraint(f"kind IN ({sql_values(HotlistSourceKind)})", name="known_kind"),
         CheckConstraint(
             "kind = 'mn_plate_file' OR investigation_id IS NOT NULL",
             name="other_sources_need_investigation",
@@ -280,7 +289,7 @@ class HotlistEntry(Base):
 
     __tablename__ = "hotlist_entries"
     __table_args__ = (
-        CheckConstraint(f"category IN ({_values(HotlistCategory)})", name="known_category"),
+        CheckConstraint(f"category IN ({sql_values(HotlistCategory)})", name="known_category"),
         Index("ix_hotlist_entries_plate", "plate"),
         Index("ix_hotlist_entries_source", "source_id"),
     )
@@ -293,6 +302,8 @@ class HotlistEntry(Base):
 
 
 class HitStatus(StrEnum):
+    """Where a hit alert stands in its workflow."""
+
     NEW = "new"
     CONFIRMED = "confirmed"  # verified through MNJIS/NLETS (425.4(f))
     NOT_CONFIRMED = "not_confirmed"
@@ -304,8 +315,8 @@ class Hit(Base):
 
     __tablename__ = "hits"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(HitStatus)})", name="known_status"),
-        CheckConstraint(f"category IN ({_values(HotlistCategory)})", name="known_category"),
+        CheckConstraint(f"status IN ({sql_values(HitStatus)})", name="known_status"),
+        CheckConstraint(f"category IN ({sql_values(HotlistCategory)})", name="known_category"),
         Index("ix_hits_status_created", "status", "created_at"),
     )
 

@@ -7,13 +7,12 @@ it was made. What a file is comes from its first bytes, never from its name or c
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from app.core.storage import content_path, write_atomically
 from app.retention.models import StoredDocument
 
 #: Leading bytes -> content type: the only formats a scanner produces that we accept.
@@ -30,9 +29,7 @@ class DocumentRejected(ValueError):
 
 def document_path(sha256: str) -> Path:
     """Where the document with this digest lives in the store."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
-    return Path(current_app.config["DOCUMENT_STORE"]) / sha256[:2] / sha256
+    return content_path(current_app.config["DOCUMENT_STORE"], sha256)
 
 
 def sniff_content_type(data: bytes) -> str:
@@ -57,17 +54,7 @@ def store_document(session: Session, data: bytes, original_name: str) -> StoredD
     existing = session.get(StoredDocument, digest)
     target = document_path(digest)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
     if existing is not None:
         return existing
     document = StoredDocument(

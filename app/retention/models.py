@@ -16,11 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, utcnow
-
-
-def _values(enum: type[StrEnum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum)
+from app.db import Base, sql_values, utcnow
 
 
 class InvestigationStatus(StrEnum):
@@ -35,7 +31,7 @@ class Investigation(Base):
 
     __tablename__ = "investigations"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(InvestigationStatus)})", name="known_status"),
+        CheckConstraint(f"status IN ({sql_values(InvestigationStatus)})", name="known_status"),
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closes_after_open"),
     )
 
@@ -81,7 +77,7 @@ class Hold(Base):
 
     __tablename__ = "holds"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_values(HoldKind)})", name="known_kind"),
+        CheckConstraint(f"kind IN ({sql_values(HoldKind)})", name="known_kind"),
         CheckConstraint("window_end > window_start", name="bounded_window"),
         CheckConstraint(
             "(kind = 'investigation' AND investigation_id IS NOT NULL) "
@@ -145,7 +141,7 @@ class ExculpatoryRequest(Base):
 
     __tablename__ = "exculpatory_requests"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(ExculpatoryStatus)})", name="known_status"),
+        CheckConstraint(f"status IN ({sql_values(ExculpatoryStatus)})", name="known_status"),
         CheckConstraint(
             "status <> 'released' OR (disposition IS NOT NULL AND resolved_on IS NOT NULL)",
             name="release_needs_resolution",
@@ -181,7 +177,7 @@ class AcpRequest(Base):
     """An Address Confidentiality Program participant's written request (425.5(b))."""
 
     __tablename__ = "acp_requests"
-    __table_args__ = (CheckConstraint(f"status IN ({_values(AcpStatus)})", name="known_status"),)
+    __table_args__ = (CheckConstraint(f"status IN ({sql_values(AcpStatus)})", name="known_status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_number: Mapped[str] = mapped_column(String(64))
