@@ -225,9 +225,10 @@ def acp_detail(request_id: int):
     return render_template("retention/acp_detail.html", r=request_, end_form=AcpEndForm())
 
 
-def _acp_step(request_id: int, step: Callable[[Session, AcpRequest], str]) -> Any:
+def _request_step(model: type, request_id: int, step: Callable[[Session, Any], str]) -> Any:
+    """Take one workflow step on a request; a refused step is flashed and nothing is saved."""
     session = db_session()
-    request_ = _get(session, AcpRequest, request_id)
+    request_ = _get(session, model, request_id)
     try:
         message = step(session, request_)
     except WorkflowError as exc:
@@ -236,7 +237,12 @@ def _acp_step(request_id: int, step: Callable[[Session, AcpRequest], str]) -> An
     else:
         session.commit()
         flash(message, "success")
-    return redirect(url_for("retention.acp_detail", request_id=request_id))
+    endpoint = "retention.acp_detail" if model is AcpRequest else "retention.exculpatory_detail"
+    return redirect(url_for(endpoint, request_id=request_id))
+
+
+def _acp_step(request_id: int, step: Callable[[Session, AcpRequest], str]) -> Any:
+    return _request_step(AcpRequest, request_id, step)
 
 
 @bp.route("/acp/<int:request_id>/verify", methods=["POST"])
@@ -347,17 +353,7 @@ def exculpatory_detail(request_id: int):
 
 
 def _exculpatory_step(request_id: int, step: Callable[[Session, ExculpatoryRequest], str]) -> Any:
-    session = db_session()
-    request_ = _get(session, ExculpatoryRequest, request_id)
-    try:
-        message = step(session, request_)
-    except WorkflowError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-    else:
-        session.commit()
-        flash(message, "success")
-    return redirect(url_for("retention.exculpatory_detail", request_id=request_id))
+    return _request_step(ExculpatoryRequest, request_id, step)
 
 
 @bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
