@@ -16,7 +16,7 @@ from .locate import plate_row, scene_rows
 ACCEPT = 0.975
 # Below ACCEPT but at least this, the arbiter is asked; lower reads go straight to review
 # (the arbiter costs a process start, so it is kept for reads it can plausibly rescue).
-ARBITRATE_FROM = 0.94
+ARBITRATE_FROM = 0.955
 # Characters the recogniser scores below this are taken for plate artwork (an orange, a
 # cactus, a lighthouse) and dropped, unless that would leave fewer than _MIN_KEEP characters.
 DROP_BELOW = 0.6
