@@ -42,7 +42,7 @@ from app.alpr.bulk import text_in
 from app.alpr.models import Hit, HotlistCategory, HotlistEntry, HotlistSource, HotlistSourceKind
 from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.services import PendingEntry, record, record_many
 from app.db import utcnow
 from app.retention.investigations import investigation_by_case_number
 from app.retention.models import Investigation, InvestigationStatus
@@ -358,29 +358,35 @@ def record_hits(
             for m in matches
         ],
     ).all()
-    counted: set[tuple[int, str]] = set()
-    for hit_id, match in zip(ids, matches, strict=True):
-        counted.add((match.read_id, LOG_CATEGORY[match.category]))
-        record(
-            session,
-            actor,
-            AuditAction.HIT_CREATED,
-            ("hits", hit_id),
-            {
-                "read_id": match.read_id,
-                "source": match.source_name,
-                "category": match.category,
-                "reference": match.reference,
-            },
-        )
-    return counted
+    record_many(
+        session,
+        [
+            PendingEntry(
+                actor,
+                AuditAction.HIT_CREATED,
+                ("hits", hit_id),
+                {
+                    "read_id": match.read_id,
+                    "source": match.source_name,
+                    "category": match.category,
+                    "reference": match.reference,
+                },
+            )
+            for hit_id, match in zip(ids, matches, strict=True)
+        ],
+    )
+    return {(m.read_id, category) for m, category in log_hits(matches)}
 
 
-def match_reads(session: Session, actor: Any, reads: Iterable[tuple[int, str]]) -> int:
-    """Match reads whose plate became final (OCR, a reviewer) and record their hits; how many."""
-    matches = find_matches(session, reads)
-    record_hits(session, actor, matches)
-    return len(matches)
+def log_hits(matches: Iterable[HotlistMatch]) -> list[tuple[HotlistMatch, str]]:
+    """The matches the log of use counts, each with its log category (425.5.1(c)).
+
+    The log counts plates, not list entries: a read on two stolen lists is one stolen plate.
+    """
+    counted: dict[tuple[int, str], HotlistMatch] = {}
+    for match in matches:
+        counted.setdefault((match.read_id, LOG_CATEGORY[match.category]), match)
+    return [(match, category) for (_, category), match in counted.items()]
 
 
 def hotlist_sources(session: Session) -> list[tuple[HotlistSource, Investigation | None]]:

@@ -15,11 +15,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.alpr.hotlists import match_reads
+from app.alpr.hotlists import find_matches, log_hits, record_hits, sources_in_force
 from app.alpr.images import ImageInfo, write_image
-from app.alpr.ingest import ReadIn, device_actor, ingest_reads
-from app.alpr.models import Device, ImageKind, PlateStatus, Read, ReadImage
+from app.alpr.ingest import (
+    ReadIn,
+    count_in_periods,
+    device_actor,
+    ingest_reads,
+    lock_device,
+    note_device_use,
+    place_in_periods,
+)
+from app.alpr.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
 from app.alpr.plate_workflow import advance
+from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow
@@ -116,6 +125,8 @@ def receive_image_read(
         existing = _existing_read(session, device, read) if read.client_read_id else None
         if existing is not None:
             return ImageReadOutcome(existing, "duplicate")
+        # Collected now, though its plate is not known yet: the log of use counts it now.
+        (period,) = place_in_periods(session, device, [read.captured_at], gap_minutes=gap_minutes)
         stored = Read(
             device_id=device.id,
             captured_at=read.captured_at,
@@ -123,10 +134,11 @@ def receive_image_read(
             longitude=read.longitude,
             client_read_id=read.client_read_id,
             plate_status=PlateStatus.PENDING_OCR.value,
+            active_use_period_id=period.id,
         )
         session.add(stored)
-        device.last_seen_at = utcnow()
-        session.flush()
+        count_in_periods(session, reads=[period])
+        note_device_use(session, device, [read.captured_at], utcnow())
     for image in images:
         write_image(session, image.data, image.info)
         session.add(
@@ -174,8 +186,24 @@ def screen_final_plate(session: Session, read: Read) -> Deleted | None:
 
 
 def match_final_plate(session: Session, actor: User | str, read: Read) -> int:
-    """Compare a plate that is now final with the hotlists (425.4.1(b)); how many hits."""
-    return match_reads(session, actor, [(read.id, read.plate)])
+    """Compare a plate that is now final with the hotlists (425.4.1(b)); how many hits.
+
+    The read was counted in its period of active use when it arrived; the lists compared and
+    its hits are added to that period now, as they are created (425.5.1).
+    """
+    sources = sources_in_force(session)
+    matches = find_matches(session, [(read.id, read.plate)], sources)
+    if read.active_use_period_id is not None and read.device_id is not None:
+        lock_device(session, read.device_id)
+        period = session.get(ActiveUsePeriod, read.active_use_period_id, populate_existing=True)
+        if period is not None:
+            count_in_periods(
+                session,
+                hits=[(period, category) for _, category in log_hits(matches)],
+                compared=sorted(sources.values()),
+            )
+    record_hits(session, actor, matches)
+    return len(matches)
 
 
 def images_for_ocr(read: Read) -> list[ReadImage]:
@@ -184,20 +212,33 @@ def images_for_ocr(read: Read) -> list[ReadImage]:
     return [by_kind[kind.value] for kind in OCR_IMAGE_ORDER if kind.value in by_kind]
 
 
+def _ocr_plate(text: str) -> str:
+    """OCR's text as a plate in the one stored spelling, or "" when it cannot be a plate.
+
+    An engine's text that no plate could have (more than 10 characters, say) is no reading.
+    """
+    try:
+        return normalise_plate(text) if text else ""
+    except FieldError:
+        return ""
+
+
 def record_ocr_result(
     session: Session, read: Read, result: OcrResult, image_kind: ImageKind | None
 ) -> Deleted | None:
     """Apply OCR's verdict: accepted, sent to review, or unreadable; audited.
 
-    The plate is screened against ACP requests first (425.5(b)): a suppressed plate's read is
+    OCR's text goes through the same normaliser as every other plate. The plate is screened
+    against ACP requests first (425.5(b)): a suppressed plate's read is
     destroyed and its audit entry carries no plate; the returned Deleted names the files to
     remove after the commit. Only an accepted plate is matched against the hotlists now; a
     doubtful one is matched when an operator confirms or corrects it, so an alert never rests
     on a plate nobody trusts.
     """
-    event = "ocr_fail" if not result.plate else "ocr_doubt" if result.needs_review else "ocr_accept"
-    advance(read, event, result.plate)
-    read.plate = result.plate or None
+    plate = _ocr_plate(result.plate)
+    event = "ocr_fail" if not plate else "ocr_doubt" if result.needs_review else "ocr_accept"
+    advance(read, event, plate)
+    read.plate = plate or None
     read.ocr_confidence = result.confidence
     read.ocr_candidates = json.dumps(result.engines, sort_keys=True)
     details: dict[str, Any] = {
@@ -256,7 +297,12 @@ def confirm_plate(session: Session, actor: User, read: Read) -> Deleted | None:
 
 
 def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Deleted | None:
-    """An operator replaces OCR's plate with what the picture shows; audited before/after."""
+    """An operator replaces OCR's plate with what the picture shows; audited before/after.
+
+    Raises FieldError for text that is no plate; the plate is stored in the one spelling
+    (:func:`app.alpr.validation.normalise_plate`), O folded into 0.
+    """
+    plate = normalise_plate(plate)
     return _decide_plate(session, actor, read, "correct", plate, AuditAction.READ_PLATE_CORRECTED)
 
 

@@ -14,11 +14,16 @@ A valid batch is stored in one transaction with few statements, whatever its siz
    ``acp_deferred_at`` when a hold in force covers it;
 3. the reads go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLAlchemy's
    insertmanyvalues), the last guard against a concurrent resend;
-4. one ``plate IN (...)`` query matches them with the hotlists in force; each match is a Hit
-   with its own HIT_CREATED audit entry;
-5. the device's periods of active use (425.5.1) are extended or opened incrementally: counts are
-   added at ingest and never recomputed from reads, which the purge destroys;
-6. one READS_INGESTED (or READS_IMPORTED) audit entry records counts, never plates.
+4. one ``plate = ANY(...)`` query matches them with the hotlists in force;
+5. the device's periods of active use (425.5.1) are extended or opened incrementally
+   (:func:`place_in_periods`, :func:`count_in_periods`): counts are added at ingest and never
+   recomputed from reads, which the purge destroys;
+6. last, because the audit append serialises all writers until the commit: each match becomes a
+   Hit with its own HIT_CREATED entry (hits are rare; a hit's history page reads them), and one
+   READS_INGESTED (or READS_IMPORTED) entry records the batch's counts, never plates.
+
+An image-only read (:mod:`app.alpr.image_reads`) is placed and counted by the same public
+functions when it arrives, and its hits when OCR or a reviewer gives it a plate.
 
 A device's batches are serialised on its row (``SELECT ... FOR UPDATE``) from the period step
 to the commit, so periods stay exact when a camera sends several batches at once; the checks
@@ -44,7 +49,13 @@ from sqlalchemy.orm import Session
 
 from app.alpr.bulk import on_postgresql
 from app.alpr.devices import deployment_in_force
-from app.alpr.hotlists import find_matches, record_hits, sources_in_force, sources_json
+from app.alpr.hotlists import (
+    find_matches,
+    log_hits,
+    record_hits,
+    sources_in_force,
+    sources_json,
+)
 from app.alpr.models import (
     ActiveUsePeriod,
     Deployment,
@@ -321,15 +332,15 @@ def _already_stored_pg(
 
 
 def _deployments_for(
-    session: Session, device: Device, reads: Iterable[ReadIn]
+    session: Session, device: Device, times: Iterable[datetime]
 ) -> dict[date, Deployment]:
-    """Where a fixed device stood on each local date of the batch; refuses unknown locations.
+    """Where a fixed device stood on each local date of the reads; refuses unknown locations.
 
     A fixed camera's reads need a recorded location: the log of use names it and every new
     fixed location is a BCA notice (425.4.1(d), 425.5.1(d)).
     """
     located: dict[date, Deployment] = {}
-    for day in sorted({local_today(r.captured_at) for r in reads}):
+    for day in sorted({local_today(at) for at in times}):
         deployment = deployment_in_force(session, device.id, day)
         if deployment is None:
             raise IngestRefused(
@@ -341,54 +352,162 @@ def _deployments_for(
     return located
 
 
-class _Periods:
-    """A device's periods of active use near a batch, extended or opened read by read."""
+def lock_device(session: Session, device_id: int) -> None:
+    """Serialise every writer of a device's periods of active use until the commit.
 
-    def __init__(
-        self, session: Session, device: Device, gap: timedelta, lo: datetime, hi: datetime
-    ):
-        self.session, self.device, self.gap = session, device, gap
-        self.periods = list(
-            session.scalars(
-                select(ActiveUsePeriod)
-                .where(
-                    ActiveUsePeriod.device_id == device.id,
-                    ActiveUsePeriod.ended_at > lo - gap,
-                    ActiveUsePeriod.started_at < hi + gap,
-                )
-                .order_by(ActiveUsePeriod.started_at)
+    Ingest batches, image uploads and the OCR and review steps that count late hits all take
+    this row lock before they read a period, so no count is lost to a concurrent update.
+    """
+    session.execute(select(Device.id).where(Device.id == device_id).with_for_update())
+
+
+def place_in_periods(
+    session: Session, device: Device, times: Sequence[datetime], *, gap_minutes: int
+) -> list[ActiveUsePeriod]:
+    """The period of active use (425.5.1) of each read captured at `times`, in that order.
+
+    A read less than `gap_minutes` from a period of the device (at the same fixed location)
+    extends it, else it opens a new one. Locks the device (:func:`lock_device`) and flushes, so
+    the periods have ids. Counts nothing: :func:`count_in_periods` does once the reads are
+    known to be new. Raises :class:`IngestRefused` (409) for a fixed device with no deployment
+    in force on a read's date.
+    """
+    if not times:
+        return []
+    located = (
+        _deployments_for(session, device, times) if device.kind == DeviceKind.FIXED.value else {}
+    )
+    lock_device(session, device.id)
+    gap = timedelta(minutes=gap_minutes)
+    nearby = list(
+        session.scalars(
+            select(ActiveUsePeriod)
+            .where(
+                ActiveUsePeriod.device_id == device.id,
+                ActiveUsePeriod.ended_at > min(times) - gap,
+                ActiveUsePeriod.started_at < max(times) + gap,
             )
+            .order_by(ActiveUsePeriod.started_at)
         )
+    )
+    placed: list[ActiveUsePeriod | None] = [None] * len(times)
+    for position in sorted(range(len(times)), key=times.__getitem__):
+        at = times[position]
+        deployment = located[local_today(at)] if located else None
+        placed[position] = _place(session, device, nearby, gap, at, deployment)
+    session.flush()
+    return placed  # type: ignore[return-value]
 
-    def place(self, at: datetime, deployment: Deployment | None) -> ActiveUsePeriod:
-        """The period of a read at `at`: a gap under the limit extends one, else a new one."""
-        deployment_id = deployment.id if deployment else None
-        for period in self.periods:
-            if (
-                period.deployment_id == deployment_id
-                and period.started_at - self.gap < at < period.ended_at + self.gap
-            ):
-                if at < period.started_at:
-                    period.started_at = at
-                elif at > period.ended_at:
-                    period.ended_at = at
-                return period
-        period = ActiveUsePeriod(
-            device_id=self.device.id,
-            deployment_id=deployment_id,
-            location_name=deployment.location_name if deployment else None,
-            started_at=at,
-            ended_at=at,
-            plates_read=0,
-            sources_compared="[]",
-            hits_stolen=0,
-            hits_warrant=0,
-            hits_suspended_revoked=0,
-            hits_investigative=0,
+
+def _place(
+    session: Session,
+    device: Device,
+    nearby: list[ActiveUsePeriod],
+    gap: timedelta,
+    at: datetime,
+    deployment: Deployment | None,
+) -> ActiveUsePeriod:
+    """Extend the period `at` falls into (within the gap), or open a new one."""
+    deployment_id = deployment.id if deployment else None
+    for period in nearby:
+        if (
+            period.deployment_id == deployment_id
+            and period.started_at - gap < at < period.ended_at + gap
+        ):
+            if at < period.started_at:
+                period.started_at = at
+            elif at > period.ended_at:
+                period.ended_at = at
+            return period
+    period = ActiveUsePeriod(
+        device_id=device.id,
+        deployment_id=deployment_id,
+        location_name=deployment.location_name if deployment else None,
+        started_at=at,
+        ended_at=at,
+        plates_read=0,
+        sources_compared="[]",
+        hits_stolen=0,
+        hits_warrant=0,
+        hits_suspended_revoked=0,
+        hits_investigative=0,
+    )
+    session.add(period)
+    nearby.append(period)
+    return period
+
+
+def count_in_periods(
+    session: Session,
+    *,
+    reads: Iterable[ActiveUsePeriod] = (),
+    hits: Iterable[tuple[ActiveUsePeriod, str]] = (),
+    compared: Sequence[str] = (),
+) -> None:
+    """Add to the public log of use (425.5.1(b)-(c)): the one place its counts grow.
+
+    `reads` holds one period per plate read (a read counts when it is collected, even before
+    OCR knows its plate, and even when an ACP request destroys it at once); `hits` one
+    (period, log category) pair per plate found on a list, whenever that happens (at ingest,
+    after OCR, after a review); `compared` the lists consulted, added to every period touched.
+    Counts are added, never recomputed from reads, which the purge destroys. The caller holds
+    :func:`lock_device`. Flushes.
+    """
+    touched: dict[int, ActiveUsePeriod] = {}
+    for period in reads:
+        period.plates_read += 1
+        touched[id(period)] = period
+    for period, category in hits:
+        column = f"hits_{category}"
+        setattr(period, column, getattr(period, column) + 1)
+        touched[id(period)] = period
+    if compared:
+        for period in touched.values():
+            before = json.loads(period.sources_compared or "[]")
+            merged = sources_json([*before, *compared])
+            if merged != period.sources_compared:
+                period.sources_compared = merged
+    session.flush()
+
+
+def note_device_use(
+    session: Session, device: Device, captured: Sequence[datetime], now: datetime
+) -> None:
+    """Keep last-seen current and the device's first use exact (a BCA-notice event, 425.4.1(d)).
+
+    Every read a camera sends counts, by JSON or as pictures only. The first one records
+    DEVICE_FIRST_USE; a read that arrives later but was captured earlier moves the date back,
+    audited as a correction.
+    """
+    device.last_seen_at = now
+    if not captured:
+        return
+    earliest = min(captured)
+    if device.first_used_at is None:
+        device.first_used_at = earliest
+        session.flush()
+        record(
+            session,
+            device_actor(device),
+            AuditAction.DEVICE_FIRST_USE,
+            device,
+            {"serial": device.serial, "first_used_at": earliest.isoformat()},
         )
-        self.session.add(period)
-        self.periods.append(period)
-        return period
+    elif earliest < device.first_used_at:
+        before = device.first_used_at
+        device.first_used_at = earliest
+        session.flush()
+        record(
+            session,
+            device_actor(device),
+            AuditAction.DEVICE_UPDATED,
+            device,
+            {
+                "serial": device.serial,
+                "changes": {"first_used_at": [before.isoformat(), earliest.isoformat()]},
+                "reason": "a read captured before the recorded first use arrived late",
+            },
+        )
 
 
 #: The PostgreSQL insert: one array per varying column, so the statement stays short (bulk.py).
@@ -411,30 +530,39 @@ _UNNEST_INSERT = text(
 )
 
 
-def _insert_reads(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
+def _insert_reads(
+    session: Session,
+    reads: Sequence[ReadIn],
+    *,
+    device_id: int | None,
+    agency_id: int | None,
+    periods: dict[int, int],
+    deferred: set[int],
+    now: datetime,
+) -> dict[tuple[Any, ...], int]:
     """Bulk insert; returns the new ids by dedupe key (a conflicting row returns nothing).
 
-    SQLite: a Core insertmanyvalues INSERT ... ON CONFLICT DO NOTHING RETURNING. PostgreSQL:
-    the same statement over ``unnest`` of column arrays (see :mod:`app.alpr.bulk`).
+    PostgreSQL: one ``INSERT ... SELECT FROM unnest(...)`` binding one array per column (see
+    :mod:`app.alpr.bulk`). SQLite: a Core insertmanyvalues INSERT ... ON CONFLICT DO NOTHING
+    RETURNING.
     """
-    if not rows:
+    if not reads:
         return {}
     if on_postgresql(session):
-        first = rows[0]
         result = session.connection().execute(
             _UNNEST_INSERT,
             {
-                "device_id": first["device_id"],
-                "source_agency_id": first["source_agency_id"],
-                "plate_status": first["plate_status"],
-                "received_at": first["received_at"],
-                "plates": [r["plate"] for r in rows],
-                "captured": [r["captured_at"] for r in rows],
-                "latitudes": [r["latitude"] for r in rows],
-                "longitudes": [r["longitude"] for r in rows],
-                "client_ids": [r["client_read_id"] for r in rows],
-                "periods": [r["active_use_period_id"] for r in rows],
-                "deferred": [r["acp_deferred_at"] for r in rows],
+                "device_id": device_id,
+                "source_agency_id": agency_id,
+                "plate_status": PlateStatus.REPORTED.value,
+                "received_at": now,
+                "plates": [r.plate for r in reads],
+                "captured": [r.captured_at for r in reads],
+                "latitudes": [r.latitude for r in reads],
+                "longitudes": [r.longitude for r in reads],
+                "client_ids": [r.client_read_id for r in reads],
+                "periods": [periods.get(r.index) for r in reads],
+                "deferred": [now if r.index in deferred else None for r in reads],
             },
         )
     else:
@@ -444,6 +572,22 @@ def _insert_reads(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[An
             .on_conflict_do_nothing()
             .returning(table.c.id, table.c.client_read_id, table.c.plate, table.c.captured_at)
         )
+        rows = [
+            {
+                "device_id": device_id,
+                "source_agency_id": agency_id,
+                "plate": r.plate,
+                "captured_at": r.captured_at,
+                "latitude": r.latitude,
+                "longitude": r.longitude,
+                "client_read_id": r.client_read_id,
+                "plate_status": PlateStatus.REPORTED.value,
+                "active_use_period_id": periods.get(r.index),
+                "acp_deferred_at": now if r.index in deferred else None,
+                "received_at": now,
+            }
+            for r in reads
+        ]
         result = session.connection().execute(stmt, rows)
     return {
         (("c", cid) if cid else ("p", plate, _utc(captured_at))): read_id
@@ -484,67 +628,43 @@ def ingest_reads(
             seen.add(key)
             fresh.append(read)
 
-    located: dict[date, Deployment] = {}
-    if device is not None and device.kind == DeviceKind.FIXED.value:
-        located = _deployments_for(session, device, fresh)
-
     # Read-only work first, outside the device lock; a resend racing this batch is still caught
     # by the insert's ON CONFLICT and then counted nowhere.
     stored_before = _already_stored(session, fresh, device, agency)
-    for read in fresh:
-        if _dedupe_key(read) in stored_before:
-            outcomes[read.index] = {"outcome": "duplicate"}
-    fresh = [r for r in fresh if _dedupe_key(r) not in stored_before]
+    if stored_before:
+        for read in fresh:
+            if _dedupe_key(read) in stored_before:
+                outcomes[read.index] = {"outcome": "duplicate"}
+        fresh = [r for r in fresh if _dedupe_key(r) not in stored_before]
 
     verdicts = screen_at_collection(
         session,
         [ReadFacts(r.plate, r.captured_at, device.id if device else None) for r in fresh],
     )
-    if device is not None:
-        # One batch of a device at a time from here: its periods are read, extended and counted.
-        session.execute(select(Device.id).where(Device.id == device.id).with_for_update())
-    periods = (
-        _Periods(
-            session,
-            device,
-            timedelta(minutes=gap_minutes),
-            min(r.captured_at for r in fresh),
-            max(r.captured_at for r in fresh),
-        )
-        if device is not None and fresh
-        else None
-    )
     period_of: dict[int, ActiveUsePeriod] = {}
+    if device is not None:
+        placed = place_in_periods(
+            session, device, [r.captured_at for r in fresh], gap_minutes=gap_minutes
+        )
+        period_of = {r.index: p for r, p in zip(fresh, placed, strict=True)}
     used: list[ReadIn] = []
-    for read, verdict in sorted(zip(fresh, verdicts, strict=True), key=lambda p: p[0].captured_at):
-        if periods is not None:
-            deployment = located[local_today(read.captured_at)] if located else None
-            period_of[read.index] = periods.place(read.captured_at, deployment)
+    deferred: set[int] = set()
+    for read, verdict in zip(fresh, verdicts, strict=True):
         if verdict is AcpVerdict.DESTROY:
             outcomes[read.index] = {"outcome": "destroyed_acp"}
         else:
             used.append(read)
-    session.flush()
+            if verdict is AcpVerdict.DEFER:
+                deferred.add(read.index)
 
-    deferred = {r.index for r, v in zip(fresh, verdicts, strict=True) if v is AcpVerdict.DEFER}
     new_ids = _insert_reads(
         session,
-        [
-            {
-                "device_id": device.id if device else None,
-                "source_agency_id": agency.id if agency else None,
-                "plate": r.plate,
-                "captured_at": r.captured_at,
-                "latitude": r.latitude,
-                "longitude": r.longitude,
-                "client_read_id": r.client_read_id,
-                "plate_status": PlateStatus.REPORTED.value,
-                "active_use_period_id": period_of[r.index].id if r.index in period_of else None,
-                "acp_deferred_at": now if r.index in deferred else None,
-                "received_at": now,
-            }
-            for r in used
-        ],
+        used,
+        device_id=device.id if device else None,
+        agency_id=agency.id if agency else None,
+        periods={i: p.id for i, p in period_of.items()},
+        deferred=deferred,
+        now=now,
     )
     stored: list[tuple[ReadIn, int]] = []
     for read in used:
@@ -558,14 +678,21 @@ def ingest_reads(
 
     label = device_actor(device) if device is not None else actor
     sources = sources_in_force(session)
-    hit_pairs = record_hits(
-        session, label, find_matches(session, [(i, r.plate) for r, i in stored], sources)
-    )
-    if periods is not None:
-        _count_in_periods(session, fresh, period_of, stored, hit_pairs, sorted(sources.values()))
+    matches = find_matches(session, [(i, r.plate) for r, i in stored], sources)
     if device is not None:
-        _note_device_use(session, device, [r for r in fresh if r.index in period_of], now)
-
+        # Counts first, audit last: the audit append serialises every writer until the commit
+        # (app.audit.services), so nothing else may run between the first append and it.
+        index_of = {read_id: read.index for read, read_id in stored}
+        note_device_use(
+            session, device, [r.captured_at for r in fresh if r.index in period_of], now
+        )
+        count_in_periods(
+            session,
+            reads=period_of.values(),
+            hits=[(period_of[index_of[m.read_id]], category) for m, category in log_hits(matches)],
+            compared=sorted(sources.values()),
+        )
+    hit_pairs = record_hits(session, label, matches)
     ordered = [{"index": r.index, **outcomes[r.index]} for r in reads]
     for item, read in zip(ordered, reads, strict=True):
         if read.client_read_id:
@@ -590,66 +717,3 @@ def ingest_reads(
         },
     )
     return IngestResult(ordered, counts, period_ids)
-
-
-def _count_in_periods(
-    session: Session,
-    fresh: Sequence[ReadIn],
-    period_of: dict[int, ActiveUsePeriod],
-    stored: Sequence[tuple[ReadIn, int]],
-    hit_pairs: set[tuple[int, str]],
-    compared: list[str],
-) -> None:
-    """Add the batch to its periods' counts (425.5.1(b)-(c)); never recomputed later."""
-    period_by_read_id = {read_id: period_of[read.index] for read, read_id in stored}
-    for read in fresh:
-        period = period_of.get(read.index)
-        if period is not None:
-            period.plates_read += 1
-    for read_id, category in hit_pairs:
-        period = period_by_read_id[read_id]
-        column = f"hits_{category}"
-        setattr(period, column, getattr(period, column) + 1)
-    for period in {id(p): p for p in period_of.values()}.values():
-        previous = period.sources_compared or "[]"
-        period.sources_compared = sources_json([*json.loads(previous), *compared])
-    session.flush()
-
-
-def _note_device_use(
-    session: Session, device: Device, counted: Sequence[ReadIn], now: datetime
-) -> None:
-    """Keep last-seen current and the device's first use exact (a BCA-notice event).
-
-    The first batch records DEVICE_FIRST_USE; a read that arrives later but was captured
-    earlier moves the date back, audited as a correction.
-    """
-    device.last_seen_at = now
-    if not counted:
-        return
-    earliest = min(r.captured_at for r in counted)
-    if device.first_used_at is None:
-        device.first_used_at = earliest
-        session.flush()
-        record(
-            session,
-            device_actor(device),
-            AuditAction.DEVICE_FIRST_USE,
-            device,
-            {"serial": device.serial, "first_used_at": earliest.isoformat()},
-        )
-    elif earliest < device.first_used_at:
-        before = device.first_used_at
-        device.first_used_at = earliest
-        session.flush()
-        record(
-            session,
-            device_actor(device),
-            AuditAction.DEVICE_UPDATED,
-            device,
-            {
-                "serial": device.serial,
-                "changes": {"first_used_at": [before.isoformat(), earliest.isoformat()]},
-                "reason": "a read captured before the recorded first use arrived late",
-            },
-        )

@@ -111,10 +111,11 @@ class SearchCriteria:
 def parse_plate_query(raw: str | None) -> str | None:
     """An exact plate, or a partial one with ``*``/``%`` wildcards ("ABC*" is a prefix).
 
-    Spaces and dashes are dropped and letters upper-cased as at ingest. Raises SearchError for
-    other characters or a pattern naming fewer than two characters (that would be every plate).
+    Each part between wildcards goes through :func:`normalise_plate`, as a plate does at every
+    entry point, so "ABO 123" finds the read stored as "AB0123". Raises SearchError for other
+    characters or a pattern naming fewer than two characters (that would be every plate).
     """
-    text = re.sub(r"[\s-]", "", raw or "").upper()
+    text = (raw or "").strip()
     if not text:
         return None
     if not any(c in WILDCARDS for c in text):
@@ -122,11 +123,18 @@ def parse_plate_query(raw: str | None) -> str | None:
             return normalise_plate(text)
         except FieldError as exc:
             raise SearchError(f"Plate {exc.message}.", "plate") from None
-    pattern = re.sub(r"[*%]+", "%", text)
-    literal = pattern.replace("%", "")
-    if not re.fullmatch(r"[A-Z0-9%]{1,12}", pattern):
-        raise SearchError("A partial plate may hold only letters, digits and * or %.", "plate")
-    if len(literal) < PATTERN_MIN_CHARS:
+    parts = re.split(r"[*%]+", text)
+    try:
+        pattern = "%".join(
+            normalise_plate(part) if re.sub(r"[\s-]", "", part) else "" for part in parts
+        )
+    except FieldError:
+        raise SearchError(
+            "A partial plate may hold only letters, digits and * or %.", "plate"
+        ) from None
+    if len(pattern) > 12:
+        raise SearchError("A partial plate may hold at most 12 characters.", "plate")
+    if len(pattern.replace("%", "")) < PATTERN_MIN_CHARS:
         raise SearchError(
             f"A partial plate must name at least {PATTERN_MIN_CHARS} characters.", "plate"
         )

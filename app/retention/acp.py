@@ -9,11 +9,11 @@ deferred).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import not_, select, update
 from sqlalchemy.orm import Session
 
+from app.alpr.bulk import text_in
 from app.alpr.models import Read
 from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
@@ -46,8 +47,6 @@ SCREEN_ACTOR = "system:acp-screen"
 #: Reads deleted per statement when destroying a participant's existing data.
 DESTROY_CHUNK = 5000
 
-_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
-
 
 class AcpError(ValueError):
     """The ACP request cannot be entered; the message says why (and never repeats a plate)."""
@@ -61,19 +60,28 @@ class AcpVerdict(Enum):
     DEFER = "defer"  # store it with ``acp_deferred_at`` set: a hold in force covers it
 
 
-def hmac_form(plate: str) -> str:
-    """The plate as it is HMAC'd: upper-case A-Z0-9 with the letter O folded into 0.
-
-    Folding matches the OCR pipeline's normalisation, so a participant's plate matches however
-    a camera or a clerk spelled it; over-matching an O/0 twin errs on the side of destruction.
-    """
-    return _NOT_ALNUM.sub("", plate.upper()).replace("O", "0")
-
-
 def plate_hmac(key: str, plate: str) -> str:
-    """HMAC-SHA256 (hex) of the normalised plate: lets us match plates without keeping them."""
-    message = hmac_form(plate).encode("utf-8")
-    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    """HMAC-SHA256 (hex) of a plate: lets us match plates without keeping them.
+
+    `plate` is in the one spelling every entry point stores
+    (:func:`app.alpr.validation.normalise_plate`, O folded into 0), so a participant's plate
+    typed with an O matches a read sent with a 0; over-matching an O/0 twin errs on the side
+    of destruction. Callers normalise; ingest has already done so for each read.
+    """
+    return _keyed(key)(plate)
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(key: str) -> Callable[[str], str]:
+    """The HMAC of one key, its key schedule computed once: ingest hashes every read."""
+    base = hmac.new(key.encode("utf-8"), digestmod=hashlib.sha256)
+
+    def digest(plate: str) -> str:
+        mac = base.copy()
+        mac.update(plate.encode("utf-8"))
+        return mac.hexdigest()
+
+    return digest
 
 
 def hmac_key() -> str:
@@ -82,13 +90,20 @@ def hmac_key() -> str:
 
 
 def suppressed_hmacs(session: Session, candidates: set[str]) -> dict[str, int]:
-    """Which of `candidates` an in-force request suppresses, mapped to one such request id."""
+    """Which of `candidates` an in-force request suppresses, mapped to one such request id.
+
+    Runs for every ingest batch, so the candidates are bound as one array on PostgreSQL
+    (:func:`app.alpr.bulk.text_in`): a 500-placeholder ``IN`` costs more to parse than to run.
+    """
     if not candidates:
         return {}
     rows = session.execute(
         select(AcpPlate.plate_hmac, AcpPlate.request_id)
         .join(AcpRequest, AcpRequest.id == AcpPlate.request_id)
-        .where(AcpRequest.status.in_(SUPPRESSING_STATUSES), AcpPlate.plate_hmac.in_(candidates))
+        .where(
+            AcpRequest.status.in_(SUPPRESSING_STATUSES),
+            text_in(session, AcpPlate.plate_hmac, candidates),
+        )
         .order_by(AcpPlate.request_id)
     )
     found: dict[str, int] = {}
@@ -107,8 +122,8 @@ def screen_at_collection(
     Counts go to each request and to ONE audit entry per batch; plates never leave this
     function. Flushes, never commits: the ingest's unit of work commits.
     """
-    key = key or hmac_key()
-    digests = [plate_hmac(key, fact.plate) if fact.plate else None for fact in facts]
+    digest_of = _keyed(key or hmac_key())
+    digests = [digest_of(fact.plate) if fact.plate else None for fact in facts]
     suppressed = suppressed_hmacs(session, {d for d in digests if d})
     if not suppressed:
         return [AcpVerdict.KEEP] * len(facts)

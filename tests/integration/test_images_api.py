@@ -121,7 +121,7 @@ def test_read_with_a_camera_plate_is_ingested_and_matched_without_ocr(client, se
     assert body["ocr_job"] is None
     assert {i["kind"] for i in body["images"]} == {"vehicle", "overview"}
     read = session.get(Read, body["read_id"])
-    assert read.plate == "HOT123"
+    assert read.plate == "H0T123"  # O folded into 0
     assert read.active_use_period_id is not None
     types = {i.kind: i.content_type for i in read.images}
     assert types == {"vehicle": "image/jpeg", "overview": "image/webp"}
@@ -132,7 +132,7 @@ def test_read_with_a_camera_plate_is_ingested_and_matched_without_ocr(client, se
         select(AuditEntry).where(AuditEntry.action == "read.image_stored")
     ).one()
     assert (entry.subject_type, entry.subject_id) == ("reads", str(read.id))
-    assert "HOT123" not in entry.detail.details_json
+    assert "H0T123" not in entry.detail.details_json
 
 
 # --- refusals: nothing stored, no orphan file ----------------------------------------------
