@@ -237,3 +237,19 @@ def test_auditor_can_run_a_verification_from_the_page(client, session, login_as)
     assert "audit chain intact" in response.get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert "intact" in home
+
+
+def test_record_many_appends_in_order_under_one_lock(session):
+    from app.audit.services import PendingEntry, record_many
+
+    first = append_entries(session, 1)[0]
+    entries = record_many(
+        session,
+        [PendingEntry("test", AuditAction.HIT_CREATED, ("hits", n), {"n": n}) for n in range(3)],
+    )
+    session.commit()
+    assert [e.seq for e in entries] == [2, 3, 4]
+    assert entries[0].prev_hash == first.entry_hash
+    assert entries[2].prev_hash == entries[1].entry_hash
+    assert verify(session).ok
+    assert record_many(session, []) == []
