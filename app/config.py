@@ -115,7 +115,7 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "INGEST_MAX_BATCH": _int("ALPR_INGEST_MAX_BATCH", 1000),
         "IMAGE_MAX_BYTES": _int("ALPR_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("ALPR_MAX_REQUEST_BYTES", 20 * 1024 * 1024),
-        "PURGE_BATCH_SIZE": _int("ALPR_PURGE_BATCH_SIZE", 10000),
+        "PURGE_BATCH_SIZE": _int("ALPR_PURGE_BATCH_SIZE", 50000),
         "LOGIN_LOCKOUT_THRESHOLD": _int("ALPR_LOGIN_LOCKOUT_THRESHOLD", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("ALPR_LOGIN_LOCKOUT_MINUTES", 15),
         "LOGIN_RATE_LIMIT": os.environ.get("ALPR_LOGIN_RATE_LIMIT", "20 per minute"),

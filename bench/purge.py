@@ -1,15 +1,20 @@
 """Benchmark the retention purge on PostgreSQL against the cheapest bulk delete of the same rows.
 
 Run: .venv/bin/python bench/purge.py [--sizes 2500000,5000000] [--expired 1000000]
-     [--held 0.01] [--batch-size 10000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+     [--held 0.01] [--batch-size 50000] [--explain]
+     [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 For each table size it creates a fresh database (dropped at the end), builds the schema with
 `alembic upgrade head`, fills `reads` with `generate_series` (the expired rows spread over
 61–90 days old, the rest over the last 59 days; `--held` of the expired rows come from a device
 an active investigation's hold covers), then times `destroy_expired_reads` (the real service,
-batches, audit entries, tombstone bookkeeping). Then it refills the same rows and times the
-baseline: one `DELETE FROM reads WHERE captured_at <= cutoff AND device_id <> held device`.
-Prints one line per size; the cost that matters is seconds per million expired reads and
+batches, audit entries, tombstone bookkeeping), with the time spent in each kind of statement
+(the rest is Python), and the VACUUM that reclaims the dead rows afterwards. Then it refills
+the same rows and times the baseline, one `DELETE FROM reads WHERE captured_at <= cutoff AND
+device_id <> held device`, and once more with the foreign-key triggers switched off (a
+bench-only reference showing what the row-by-row ON DELETE CASCADE triggers cost).
+`--explain` prints EXPLAIN ANALYZE of one batch's statements (rolled back).
+Prints one block per size; the cost that matters is seconds per million expired reads and
 whether it stays flat as the table grows.
 """
 
@@ -19,10 +24,12 @@ import argparse
 import sys
 import time
 import uuid
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +51,64 @@ FROM generate_series(1, :total) AS i
 """
 
 
+EXPLAINED = (
+    (
+        "select batch",
+        "SELECT id FROM reads WHERE captured_at <= :c AND NOT (captured_at >= :hs "
+        "AND captured_at <= :he AND device_id IS NOT NULL AND device_id IN (:h)) "
+        "ORDER BY captured_at, id LIMIT :n",
+    ),
+    ("delete hits", "DELETE FROM hits WHERE read_id = ANY(:ids)"),
+    ("delete images", "DELETE FROM read_images WHERE read_id = ANY(:ids) RETURNING sha256"),
+    (
+        "delete reads",
+        "DELETE FROM reads WHERE id = ANY(:ids) RETURNING acp_deferred_at IS NOT NULL",
+    ),
+)
+
+
+def statement_kind(statement: str) -> str:
+    """Bucket a statement by verb and table ("DELETE reads", "SELECT reads", ...)."""
+    words = statement.split()
+    verb = words[0].upper() if words else "?"
+    for table in ("purge_runs", "image_tomb", "audit", "holds", "hits", "read_images", "reads"):
+        if table in statement.split("WHERE")[0]:
+            return f"{verb} {table}"
+    return f"{verb} other"
+
+
+def time_statements(engine: Engine) -> dict[str, float]:
+    """Seconds spent in the database per statement kind (the rest of a run is Python)."""
+    spent: dict[str, float] = defaultdict(float)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before(conn, cursor, statement, params, context, many):
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(conn, cursor, statement, params, context, many):
+        spent[statement_kind(statement)] += time.perf_counter() - conn.info["bench_started"]
+
+    return spent
+
+
+def explain_batch(engine: Engine, cutoff: datetime, hold: tuple, batch: int) -> str:
+    """EXPLAIN ANALYZE one batch's statements inside a transaction that is rolled back."""
+    lines: list[str] = []
+    with engine.connect() as conn:
+        trans = conn.begin()
+        select_sql = EXPLAINED[0][1]
+        params = {"c": cutoff, "hs": hold[0], "he": hold[1], "h": hold[2], "n": batch}
+        ids = list(conn.execute(text(select_sql), params).scalars())
+        for label, sql in EXPLAINED:
+            plan = conn.execute(
+                text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"), {**params, "ids": ids}
+            ).scalars()
+            lines += [f"-- {label}", *(line[:150] for line in plan)]
+        trans.rollback()
+    return "\n".join(lines)
+
+
 def migrate(url: str) -> None:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["database_url"] = url
@@ -51,7 +116,10 @@ def migrate(url: str) -> None:
     command.upgrade(cfg, "head")
 
 
-def run_size(admin_url: str, total: int, expired: int, held: float, batch: int) -> str:
+def run_size(
+    admin_url: str, total: int, expired: int, held: float, batch: int, explain: bool = False
+) -> str:
+    """Fill a fresh database of `total` reads, time the purge and the baselines on it."""
     name = f"alpr_bench_purge_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -116,30 +184,61 @@ def run_size(admin_url: str, total: int, expired: int, held: float, batch: int) 
             return time.perf_counter() - started
 
         fill_s = fill()
+        cutoff = now - timedelta(days=60)
+        plans = ""
+        if explain:
+            window = (now - timedelta(days=100), now - timedelta(days=60), held_device)
+            plans = "\n" + explain_batch(engine, cutoff, window, batch)
+        spent = time_statements(engine)
         with app.app_context():
             started = time.perf_counter()
             result = destroy_expired_reads(
                 app.extensions["alpr_sessionmaker"], "bench:purge", now, batch, retention_days=60
             )
             purge_s = time.perf_counter() - started
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE reads CASCADE"))
-        fill()
-        cutoff = now - timedelta(days=60)
-        with engine.begin() as conn:
+        spent = dict(spent)  # the baselines below run on the same engine
+        # Deferred cost of any DELETE, not part of the purge's time: reclaiming the dead rows
+        # visits every index of reads (autovacuum does this in the background).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             started = time.perf_counter()
-            baseline_rows = conn.execute(
-                text("DELETE FROM reads WHERE captured_at <= :c AND device_id <> :h"),
-                {"c": cutoff, "h": held_device},
-            ).rowcount
-            baseline_s = time.perf_counter() - started
+            conn.execute(text("VACUUM reads"))
+            vacuum_s = time.perf_counter() - started
+            indexes = conn.execute(
+                text("SELECT count(*) FROM pg_indexes WHERE tablename = 'reads'")
+            ).scalar_one()
+        baselines = []
+        for label, setup in (
+            ("single DELETE", None),
+            # Bench-only reference: the same DELETE with the FK triggers switched off shows what
+            # the row-by-row ON DELETE CASCADE triggers cost (never done by the application).
+            ("same DELETE without FK triggers", "SET LOCAL session_replication_role = replica"),
+        ):
+            with engine.begin() as conn:
+                conn.execute(text("TRUNCATE reads CASCADE"))
+            fill()
+            with engine.begin() as conn:
+                if setup:
+                    conn.execute(text(setup))
+                started = time.perf_counter()
+                rows = conn.execute(
+                    text("DELETE FROM reads WHERE captured_at <= :c AND device_id <> :h"),
+                    {"c": cutoff, "h": held_device},
+                ).rowcount
+                baselines.append(f"{label} {rows:,} rows in {time.perf_counter() - started:6.2f} s")
         engine.dispose()
         per_m = purge_s / (result.reads_destroyed / 1e6) if result.reads_destroyed else 0.0
+        in_db = sum(spent.values())
+        breakdown = ", ".join(
+            f"{kind} {seconds:.2f}" for kind, seconds in sorted(spent.items(), key=lambda i: -i[1])
+        )
         return (
             f"total {total:>9,} expired {expired:>9,} held {expired // round(1 / held):>7,}: "
             f"fill {fill_s:6.1f} s | purge {result.reads_destroyed:,} reads in {purge_s:6.2f} s "
-            f"({per_m:.2f} s per million, {result.batches} batches of {batch}) | baseline single "
-            f"DELETE {baseline_rows:,} rows in {baseline_s:6.2f} s"
+            f"({per_m:.2f} s per million, {result.batches} batches of {batch}) | baseline "
+            + " | ".join(baselines)
+            + f"\n    purge time in SQL {in_db:.2f} s ({breakdown}); Python {purge_s - in_db:.2f} s"
+            + f"\n    then VACUUM reads ({indexes} indexes) {vacuum_s:.2f} s"
+            + plans
         )
     finally:
         with admin.connect() as conn:
@@ -153,11 +252,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="2500000,5000000")
     parser.add_argument("--expired", type=int, default=1_000_000)
     parser.add_argument("--held", type=float, default=0.01)
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=50_000)
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE one batch")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     for total in (int(s) for s in args.sizes.split(",")):
-        print(run_size(args.pg, total, args.expired, args.held, args.batch_size), flush=True)
+        print(
+            run_size(args.pg, total, args.expired, args.held, args.batch_size, args.explain),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.alpr.images import image_path
-from app.alpr.models import Read
+from app.alpr.models import Hit, Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import verify
@@ -21,7 +21,14 @@ from app.db import utcnow
 from app.retention.holds import HoldError, place_hold, release_hold
 from app.retention.investigations import close_investigation
 from app.retention.models import Hold, ImageTombstone, PurgeRun
-from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
+from app.retention.purge import delete_reads
+from tests.factories import (
+    DeviceFactory,
+    HitFactory,
+    InvestigationFactory,
+    ReadFactory,
+    UserFactory,
+)
 from tests.integration.retention_support import (
     add_image,
     aged_read,
@@ -209,3 +216,56 @@ def test_cli_purge_runs_the_tracked_job(app, session):
     session.commit()
     run = session.scalars(select(JobRun).where(JobRun.name == "purge_expired_reads")).one()
     assert run.status == "done" and json.loads(run.result_json)["reads_destroyed"] == 1
+
+
+def test_purge_takes_the_hits_of_destroyed_reads_and_keeps_the_others(app, session):
+    old, fresh = aged_read(61), aged_read(10)
+    HitFactory(read=old)
+    kept_hit = HitFactory(read=fresh).id
+    session.commit()
+    run_purge(app)
+    assert set(session.scalars(select(Hit.id))) == {kept_hit}
+
+
+def test_batches_walk_reads_sharing_one_instant_past_held_rows(app, session):
+    """Many reads at one captured_at, a held one among them, split over several batches."""
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    device, held_device = DeviceFactory(), DeviceFactory()
+    instant = utcnow() - timedelta(days=70)
+    doomed = [ReadFactory(device=device, plate=f"SAME{n}", captured_at=instant) for n in range(5)]
+    held = ReadFactory(device=held_device, plate="SAME9", captured_at=instant)
+    later = ReadFactory(device=device, plate="LATER1", captured_at=instant + timedelta(hours=1))
+    place_hold(
+        session,
+        chief,
+        InvestigationFactory(),
+        instant - timedelta(days=1),
+        instant + timedelta(minutes=1),
+        device_ids=[held_device.id],
+    )
+    session.commit()
+    held_id, gone = held.id, {r.id for r in [*doomed, later]}
+
+    result = run_purge(app, batch_size=2)
+
+    assert surviving_ids(session) == {held_id}
+    assert result.reads_destroyed == len(gone) == 6
+
+
+def test_delete_reads_flushes_pending_changes_and_forgets_the_deleted_objects(app, session):
+    """The OCR/ACP path destroys a read it has just changed, with its images and hits loaded."""
+    read, other = aged_read(1, plate="OCR1"), aged_read(1, plate="KEEP1")
+    add_image(session, read)
+    hit = HitFactory(read=read)
+    session.commit()
+    assert read.images and hit.read is read
+    read.plate = "OCR2"
+    other.plate = "KEEP2"
+
+    deleted = delete_reads(session, [read.id])
+    session.commit()
+
+    assert (deleted.reads, deleted.images, len(deleted.orphans)) == (1, 1, 1)
+    assert read not in session and hit not in session
+    assert surviving_ids(session) == {other.id}
+    assert session.scalar(select(Read.plate).where(Read.id == other.id)) == "KEEP2"
