@@ -159,27 +159,20 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
     entries: list[AuditEntry] = []
     for actor_user_id, actor_label, action, subject_type, subject_id, text_, digest in prepared:
         seq += 1
-        occurred_at = utcnow()
-        header = canonical_header(
-            seq=seq,
-            occurred_at=occurred_at,
-            actor_user_id=actor_user_id,
-            actor_label=actor_label,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-        )
+        header_fields = {
+            "seq": seq,
+            "occurred_at": utcnow(),
+            "actor_user_id": actor_user_id,
+            "actor_label": actor_label,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+        }
         entry = AuditEntry(
-            seq=seq,
-            occurred_at=occurred_at,
-            actor_user_id=actor_user_id,
-            actor_label=actor_label,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
+            **header_fields,
             details_digest=digest,
             prev_hash=prev_hash,
-            entry_hash=chain_hash(prev_hash, header, digest),
+            entry_hash=chain_hash(prev_hash, canonical_header(**header_fields), digest),
         )
         entry.detail = AuditDetail(details_json=text_)
         entries.append(entry)
