@@ -211,16 +211,19 @@ def delete_reads(session: Session, ids: list[int]) -> Deleted:
             .returning(images.sha256)
         ).scalars()
     )
-    deferred_flags = list(
+    # The column itself, not `acp_deferred_at IS NOT NULL`: SQLite evaluates an expression in
+    # DELETE ... RETURNING as true for every row, so the test is made here.
+    deferred_at = list(
         conn.execute(
             delete(Read.__table__)
             .where(_among(reads.id, ids, dialect))
-            .returning(reads.acp_deferred_at.is_not(None))
+            .returning(reads.acp_deferred_at)
         ).scalars()
     )
     _forget_deleted(session, set(ids))
     orphans = _queue_tombstones(session, set(digests))
-    return Deleted(len(deferred_flags), len(digests), sum(deferred_flags), frozenset(orphans))
+    deferred = sum(value is not None for value in deferred_at)
+    return Deleted(len(deferred_at), len(digests), deferred, frozenset(orphans))
 
 
 def _destroy_batch(

@@ -56,8 +56,10 @@ def test_purge_destroys_expired_reads_with_images_and_keeps_the_rest(app, sessio
     assert image_path(shared).exists(), "a picture another read still uses stays"
     assert dangling_images(session) == [] and orphan_files(app, session) == []
     assert session.scalars(select(ImageTombstone)).all() == []
+    assert result.acp_deferred_destroyed == 0, "expired reads are not counted as ACP-deferred"
     run = session.get(PurgeRun, result.run_id)
     assert (run.reads_destroyed, run.images_destroyed, run.finished_at is not None) == (2, 2, True)
+    assert run.acp_deferred_destroyed == 0
 
 
 def test_purge_audits_counts_never_plates(app, session):
