@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask import Flask, current_app, g
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -82,13 +83,29 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    """Send list parameters as binary arrays.
+
+    The ingest and purge bind one array per column (:mod:`app.alpr.bulk`). psycopg's default
+    text dumper quotes an array element by element with a regular expression in Python; the
+    binary dumper does not (measured: 7 arrays of 500 elements, 7.2 ms per round trip as
+    text, 1.9 ms as binary). Registering it for ``list`` also makes it the ``%s`` default.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
 def make_engine(url: str) -> Engine:
     """Build the engine for DATABASE_URL; SQLite gets WAL and foreign keys."""
     if url.startswith("sqlite"):
         engine = create_engine(url, poolclass=NullPool)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _configure_postgresql(engine)
+    return engine
 
 
 def init_app(app: Flask) -> None:

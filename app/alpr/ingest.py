@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, text
@@ -150,25 +151,35 @@ def _check_types(item: dict[str, Any], text_values: bool) -> list[str]:
     return problems
 
 
+Parser = Callable[[Any], Any]
+
+
+def _field_parsers(now: datetime, limits: Limits) -> tuple[tuple[str, Parser], ...]:
+    """Each read field with its parser, bound to this batch's clock once (not per read)."""
+    return (
+        ("plate", normalise_plate),
+        (
+            "captured_at",
+            partial(
+                parse_captured_at,
+                now=now,
+                clock_skew_seconds=limits.clock_skew_seconds,
+                retention_days=limits.retention_days,
+            ),
+        ),
+        ("latitude", partial(parse_coordinate, field="latitude")),
+        ("longitude", partial(parse_coordinate, field="longitude")),
+        ("client_read_id", parse_client_read_id),
+    )
+
+
 def _parse_read(
-    index: int, item: dict[str, Any], now: datetime, limits: Limits
+    index: int, item: dict[str, Any], parsers: tuple[tuple[str, Parser], ...]
 ) -> tuple[ReadIn | None, list[str]]:
     """The read, or every field's problem (a camera fixes them all in one go)."""
-    parsers = {
-        "plate": normalise_plate,
-        "captured_at": lambda v: parse_captured_at(
-            v,
-            now=now,
-            clock_skew_seconds=limits.clock_skew_seconds,
-            retention_days=limits.retention_days,
-        ),
-        "latitude": lambda v: parse_coordinate(v, "latitude"),
-        "longitude": lambda v: parse_coordinate(v, "longitude"),
-        "client_read_id": parse_client_read_id,
-    }
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for name, parse in parsers.items():
+    for name, parse in parsers:
         try:
             values[name] = parse(item.get(name))
         except FieldError as exc:
@@ -191,6 +202,7 @@ def validate_reads(
         raise IngestRefused(
             413, f"the batch has {len(items)} reads; at most {limits.max_batch} are accepted"
         )
+    parsers = _field_parsers(now, limits)
     reads: list[ReadIn] = []
     errors: list[dict[str, Any]] = []
     unknown_fields: set[str] = set()
@@ -203,7 +215,7 @@ def validate_reads(
         problems = [f"{name}: field not allowed (policy 425.4.1(a))" for name in unknown]
         problems += _check_types(item, text_values)
         if not problems:
-            parsed, problems = _parse_read(index, item, now, limits)
+            parsed, problems = _parse_read(index, item, parsers)
             if parsed is not None:
                 reads.append(parsed)
                 continue
@@ -390,35 +402,48 @@ def place_in_periods(
             .order_by(ActiveUsePeriod.started_at)
         )
     )
+    spans = [_Span(p, p.deployment_id, p.started_at, p.ended_at) for p in nearby]
     placed: list[ActiveUsePeriod | None] = [None] * len(times)
     for position in sorted(range(len(times)), key=times.__getitem__):
         at = times[position]
         deployment = located[local_today(at)] if located else None
-        placed[position] = _place(session, device, nearby, gap, at, deployment)
+        placed[position] = _place(session, device, spans, gap, at, deployment)
+    for span in spans:
+        if span.period.started_at != span.start:
+            span.period.started_at = span.start
+        if span.period.ended_at != span.end:
+            span.period.ended_at = span.end
     session.flush()
     return placed  # type: ignore[return-value]
+
+
+@dataclass(slots=True)
+class _Span:
+    """A period's bounds while a batch is placed, written back to the row once at the end."""
+
+    period: ActiveUsePeriod
+    deployment_id: int | None
+    start: datetime
+    end: datetime
 
 
 def _place(
     session: Session,
     device: Device,
-    nearby: list[ActiveUsePeriod],
+    spans: list[_Span],
     gap: timedelta,
     at: datetime,
     deployment: Deployment | None,
 ) -> ActiveUsePeriod:
     """Extend the period `at` falls into (within the gap), or open a new one."""
     deployment_id = deployment.id if deployment else None
-    for period in nearby:
-        if (
-            period.deployment_id == deployment_id
-            and period.started_at - gap < at < period.ended_at + gap
-        ):
-            if at < period.started_at:
-                period.started_at = at
-            elif at > period.ended_at:
-                period.ended_at = at
-            return period
+    for span in spans:
+        if span.deployment_id == deployment_id and span.start - gap < at < span.end + gap:
+            if at < span.start:
+                span.start = at
+            elif at > span.end:
+                span.end = at
+            return span.period
     period = ActiveUsePeriod(
         device_id=device.id,
         deployment_id=deployment_id,
@@ -433,7 +458,7 @@ def _place(
         hits_investigative=0,
     )
     session.add(period)
-    nearby.append(period)
+    spans.append(_Span(period, deployment_id, at, at))
     return period
 
 
@@ -454,9 +479,12 @@ def count_in_periods(
     :func:`lock_device`. Flushes.
     """
     touched: dict[int, ActiveUsePeriod] = {}
+    read_counts: Counter[int] = Counter()
     for period in reads:
-        period.plates_read += 1
+        read_counts[id(period)] += 1
         touched[id(period)] = period
+    for key, count in read_counts.items():
+        touched[key].plates_read += count
     for period, category in hits:
         column = f"hits_{category}"
         setattr(period, column, getattr(period, column) + 1)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 READ_FIELDS = frozenset({"plate", "captured_at", "latitude", "longitude", "client_read_id"})
 #: Letters and digits only once spaces and dashes are gone; no US or Canadian plate is longer.
 PLATE_PATTERN = re.compile(r"[A-Z0-9]{1,10}")
+PLATE_SEPARATORS = re.compile(r"[\s-]")
 CLIENT_READ_ID_MAX = 64
 
 
@@ -40,7 +41,7 @@ def normalise_plate(raw: object, field: str = "plate") -> str:
     """
     if not isinstance(raw, str):
         raise FieldError(field, "must be text")
-    plate = re.sub(r"[\s-]", "", raw).upper().replace("O", "0")
+    plate = PLATE_SEPARATORS.sub("", raw).upper().replace("O", "0")
     if not PLATE_PATTERN.fullmatch(plate):
         raise FieldError(
             field, "must be 1 to 10 letters and digits (spaces and dashes are dropped)"
