@@ -8,17 +8,19 @@ stored batch would leave it guessing which reads made it. Unknown fields are nam
 
 A valid batch is stored in one transaction with few statements, whatever its size:
 
-1. reads already stored (a resend) are found with one query and answered ``duplicate``;
-2. the ACP screen (:func:`app.retention.acp.screen_at_collection`) runs once: a suppressed
+1. the ACP screen (:func:`app.retention.acp.screen_at_collection`) runs once: a suppressed
    plate is not stored (``destroyed_acp``, counted in the log of use only), or is stored with
    ``acp_deferred_at`` when a hold in force covers it;
-3. the reads go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLAlchemy's
-   insertmanyvalues), the last guard against a concurrent resend;
-4. one ``plate = ANY(...)`` query matches them with the hotlists in force;
-5. the device's periods of active use (425.5.1) are extended or opened incrementally
+2. the reads go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (an array per
+   column on PostgreSQL, SQLAlchemy's insertmanyvalues on SQLite): a read it does not return
+   was stored before (a resend) and is answered ``duplicate``, counted nowhere. Only the reads
+   the screen destroys, which are never inserted, are looked up beforehand, so that a resent
+   destroyed read is not counted twice;
+3. one ``plate = ANY(...)`` query matches them with the hotlists in force;
+4. the device's periods of active use (425.5.1) are extended or opened incrementally
    (:func:`place_in_periods`, :func:`count_in_periods`): counts are added at ingest and never
    recomputed from reads, which the purge destroys;
-6. last, because the audit append serialises all writers until the commit: each match becomes a
+5. last, because the audit append serialises all writers until the commit: each match becomes a
    Hit with its own HIT_CREATED entry (hits are rare; a hit's history page reads them), and one
    READS_INGESTED (or READS_IMPORTED) entry records the batch's counts, never plates.
 
@@ -27,8 +29,7 @@ functions when it arrives, and its hits when OCR or a reviewer gives it a plate.
 
 A device's batches are serialised on its row (``SELECT ... FOR UPDATE``) from the period step
 to the commit, so periods stay exact when a camera sends several batches at once; the checks
-before it are read-only, and a resend racing its original is caught by the insert's ON CONFLICT
-and counted nowhere.
+before it are read-only.
 
 On PostgreSQL the set-at-a-time statements bind arrays (``unnest``, ``= ANY``): see
 :mod:`app.alpr.bulk` for why.
@@ -656,19 +657,27 @@ def ingest_reads(
             seen.add(key)
             fresh.append(read)
 
-    # Read-only work first, outside the device lock; a resend racing this batch is still caught
-    # by the insert's ON CONFLICT and then counted nowhere.
-    stored_before = _already_stored(session, fresh, device, agency)
+    # Read-only work first, outside the device lock. A resend is found by the insert's ON
+    # CONFLICT, except a read the ACP screen destroys, which is never inserted: its resend is
+    # looked up here, or the log of use would count that read twice.
+    verdicts = dict(
+        zip(
+            (r.index for r in fresh),
+            screen_at_collection(
+                session,
+                [ReadFacts(r.plate, r.captured_at, device.id if device else None) for r in fresh],
+            ),
+            strict=True,
+        )
+    )
+    doomed = [r for r in fresh if verdicts[r.index] is AcpVerdict.DESTROY]
+    stored_before = _already_stored(session, doomed, device, agency) if doomed else set()
     if stored_before:
-        for read in fresh:
+        for read in doomed:
             if _dedupe_key(read) in stored_before:
                 outcomes[read.index] = {"outcome": "duplicate"}
-        fresh = [r for r in fresh if _dedupe_key(r) not in stored_before]
+        fresh = [r for r in fresh if r.index not in outcomes]
 
-    verdicts = screen_at_collection(
-        session,
-        [ReadFacts(r.plate, r.captured_at, device.id if device else None) for r in fresh],
-    )
     period_of: dict[int, ActiveUsePeriod] = {}
     if device is not None:
         placed = place_in_periods(
@@ -677,7 +686,8 @@ def ingest_reads(
         period_of = {r.index: p for r, p in zip(fresh, placed, strict=True)}
     used: list[ReadIn] = []
     deferred: set[int] = set()
-    for read, verdict in zip(fresh, verdicts, strict=True):
+    for read in fresh:
+        verdict = verdicts[read.index]
         if verdict is AcpVerdict.DESTROY:
             outcomes[read.index] = {"outcome": "destroyed_acp"}
         else:

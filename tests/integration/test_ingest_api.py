@@ -269,6 +269,27 @@ def test_an_acp_participants_plate_is_destroyed_at_collection(app, client, sessi
     assert session.get(AcpRequest, request.id).destroyed_at_collection == 1
 
 
+def test_a_resent_read_stored_before_suppression_began_is_a_duplicate(app, client, session, camera):
+    """The read is already held (the ACP job destroys it); its resend must not count again."""
+    _, token = camera
+    batch = {"reads": [read("HIDE42", minutes_ago=7), read("SHOW42", minutes_ago=6)]}
+    assert post(client, token, batch).get_json()["stored"] == 2
+    request = AcpRequest(
+        participant_number="ACP-2",
+        received_on=utcnow().date(),
+        status=AcpStatus.SUPPRESSION_ACTIVE.value,
+    )
+    request.plates = [AcpPlate(plate_hmac=plate_hmac(app.config["ACP_HMAC_KEY"], "HIDE42"))]
+    session.add(request)
+    session.commit()
+    again = post(client, token, batch).get_json()
+    assert [r["outcome"] for r in again["results"]] == ["duplicate", "duplicate"]
+    assert again["destroyed_acp"] == 0
+    session.rollback()
+    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 2
+    assert session.get(AcpRequest, request.id).destroyed_at_collection == 0
+
+
 def test_other_agency_reads_import_records_the_agency(app, session, tmp_path):
     agency = create_agency(session, "test", name="La Crosse Police", ori="WI0320100")
     session.commit()
