@@ -65,14 +65,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
     """Let SQLAlchemy own transactions on SQLite (pysqlite's own BEGIN handling is broken)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -97,11 +97,16 @@ def _configure_postgresql(engine: Engine) -> None:
         dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
-def make_engine(url: str) -> Engine:
-    """Build the engine for DATABASE_URL; SQLite gets WAL and foreign keys."""
+def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
+    """Build the engine for DATABASE_URL; SQLite gets WAL and foreign keys.
+
+    Migrations turn SQLite's foreign keys off (`enforce_foreign_keys=False`): SQLite changes a
+    table by copying it and dropping the original, and with enforcement on that drop would
+    cascade to the rows that refer to it. They check the keys themselves afterwards.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, poolclass=NullPool)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, enforce_foreign_keys)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _configure_postgresql(engine)

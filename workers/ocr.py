@@ -18,7 +18,7 @@ from app.alpr.models import ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult, UnreadableImage, read_plate
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
-from app.retention.purge import Deleted, finish_tombstones
+from app.retention.destruction import Deleted, finish_tombstones
 from workers.context import with_app_context
 
 

@@ -12,8 +12,9 @@ from app.db import utcnow
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
 from app.retention.acp import destroy_existing_acp_data
+from app.retention.destruction import finish_tombstones
 from app.retention.models import AcpRequest
-from app.retention.purge import destroy_expired_reads, finish_tombstones
+from app.retention.purge import destroy_expired_reads
 from workers.context import with_app_context
 
 PURGE_ACTOR = "system:purge"

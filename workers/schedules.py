@@ -22,7 +22,9 @@ class Schedule:
     cron: str
 
 
+#: The purge runs just after 00:00 UTC, when retention ends for a whole collection day
+#: (app.retention.policy.retention_cutoff), so no read outlives its retention by more than that.
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
-    Schedule("purge_expired_reads", retention.purge_expired_reads, "15 3 * * *"),
+    Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),
 )

@@ -33,6 +33,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
@@ -289,6 +290,7 @@ class HotlistMatch:
     """One read's plate found on one source's list in one category."""
 
     read_id: int
+    read_captured_at: datetime
     source_id: int
     source_name: str
     category: str
@@ -297,17 +299,17 @@ class HotlistMatch:
 
 def find_matches(
     session: Session,
-    reads: Iterable[tuple[int, str]],
+    reads: Iterable[tuple[int, datetime, str]],
     sources: dict[int, str] | None = None,
 ) -> list[HotlistMatch]:
-    """Match (read id, plate) pairs with the lists in force: ONE lookup however many reads.
+    """Match (read id, captured at, plate) triples with the lists in force: ONE lookup.
 
     `sources` is :func:`sources_in_force` when the caller already has it. A plate listed twice
     in one category of one source gives one match.
     """
-    by_plate: dict[str, list[int]] = {}
-    for read_id, plate in reads:
-        by_plate.setdefault(plate, []).append(read_id)
+    by_plate: dict[str, list[tuple[int, datetime]]] = {}
+    for read_id, captured_at, plate in reads:
+        by_plate.setdefault(plate, []).append((read_id, captured_at))
     sources = sources_in_force(session) if sources is None else sources
     if not by_plate or not sources:
         return []
@@ -326,10 +328,12 @@ def find_matches(
     )
     matches: dict[tuple[int, int, str], HotlistMatch] = {}
     for plate, source_id, category, reference in rows:
-        for read_id in by_plate[plate]:
-            key = (read_id, source_id, category)
+        for read_id, captured_at in by_plate[plate]:
             matches.setdefault(
-                key, HotlistMatch(read_id, source_id, sources[source_id], category, reference)
+                (read_id, source_id, category),
+                HotlistMatch(
+                    read_id, captured_at, source_id, sources[source_id], category, reference
+                ),
             )
     return list(matches.values())
 
@@ -351,6 +355,7 @@ def record_hits(
         [
             {
                 "read_id": m.read_id,
+                "read_captured_at": m.read_captured_at,
                 "source_id": m.source_id,
                 "category": m.category,
                 "hotlist_reference": m.reference,

@@ -33,8 +33,8 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow
 from app.retention.acp import AcpVerdict, screen_at_collection
+from app.retention.destruction import Deleted, delete_reads
 from app.retention.policy import ReadFacts
-from app.retention.purge import Deleted, delete_reads
 
 if TYPE_CHECKING:
     from app.alpr.ocr.pipeline import OcrResult
@@ -73,7 +73,9 @@ def _existing_read(session: Session, device: Device, read: ReadIn) -> Read | Non
     """The read an earlier upload stored, matched as the JSON ingest matches resends."""
     stmt = select(Read).where(Read.device_id == device.id)
     if read.client_read_id is not None:
-        stmt = stmt.where(Read.client_read_id == read.client_read_id)
+        stmt = stmt.where(
+            Read.client_read_id == read.client_read_id, Read.captured_at == read.captured_at
+        )
     else:
         stmt = stmt.where(
             Read.client_read_id.is_(None),
@@ -144,6 +146,7 @@ def receive_image_read(
         session.add(
             ReadImage(
                 read_id=stored.id,
+                read_captured_at=stored.captured_at,
                 kind=image.kind.value,
                 sha256=image.info.sha256,
                 content_type=image.info.content_type,
@@ -192,7 +195,7 @@ def match_final_plate(session: Session, actor: User | str, read: Read) -> int:
     its hits are added to that period now, as they are created (425.5.1).
     """
     sources = sources_in_force(session)
-    matches = find_matches(session, [(read.id, read.plate)], sources)
+    matches = find_matches(session, [(read.id, read.captured_at, read.plate)], sources)
     if read.active_use_period_id is not None and read.device_id is not None:
         lock_device(session, read.device_id)
         period = session.get(ActiveUsePeriod, read.active_use_period_id, populate_existing=True)

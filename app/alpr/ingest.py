@@ -261,31 +261,32 @@ def device_actor(device: Device) -> str:
 
 
 def _dedupe_key(read: ReadIn) -> tuple[Any, ...]:
-    return (
-        ("c", read.client_read_id) if read.client_read_id else ("p", read.plate, read.captured_at)
-    )
+    """A resend repeats the read's capture time and its client id, or else its plate."""
+    if read.client_read_id:
+        return ("c", read.client_read_id, read.captured_at)
+    return ("p", read.plate, read.captured_at)
 
 
 def _already_stored(
     session: Session, reads: Sequence[ReadIn], device: Device | None, agency: Agency | None
 ) -> set[tuple[Any, ...]]:
-    """Keys of `reads` that an earlier batch stored (by client id, else by plate and time)."""
-    client_ids = [r.client_read_id for r in reads if r.client_read_id]
+    """Keys of `reads` that an earlier batch stored (by client id, else by plate; and time)."""
+    with_ids = [r for r in reads if r.client_read_id]
     plain = [r for r in reads if not r.client_read_id]
     if on_postgresql(session):
-        return _already_stored_pg(session, client_ids, plain, device, agency)
+        return _already_stored_pg(session, with_ids, plain, device, agency)
     if device is not None:
         scope = [Read.device_id == device.id]
     else:
         scope = [Read.device_id.is_(None), Read.source_agency_id == agency.id]  # type: ignore[union-attr]
     found: set[tuple[Any, ...]] = set()
-    if client_ids:
-        found.update(
-            ("c", cid)
-            for cid in session.scalars(
-                select(Read.client_read_id).where(*scope, Read.client_read_id.in_(client_ids))
+    if with_ids:
+        rows = session.execute(
+            select(Read.client_read_id, Read.captured_at).where(
+                *scope, Read.client_read_id.in_({r.client_read_id for r in with_ids})
             )
         )
+        found.update(("c", cid, captured_at) for cid, captured_at in rows)
     if plain:
         rows = session.execute(
             select(Read.plate, Read.captured_at).where(
@@ -303,7 +304,7 @@ def _already_stored(
 
 def _already_stored_pg(
     session: Session,
-    client_ids: list[str],
+    with_ids: Sequence[ReadIn],
     plain: Sequence[ReadIn],
     device: Device | None,
     agency: Agency | None,
@@ -317,15 +318,21 @@ def _already_stored_pg(
     )
     owner = device.id if device else agency.id  # type: ignore[union-attr]
     found: set[tuple[Any, ...]] = set()
-    if client_ids:
+    if with_ids:
         rows = session.execute(
             text(
-                "SELECT r.client_read_id FROM unnest(CAST(:ids AS varchar[])) AS u(cid) "  # noqa: S608 (scope is one of two constants)
-                f"JOIN reads r ON r.client_read_id = u.cid WHERE {scope}"
+                "SELECT r.client_read_id, r.captured_at FROM unnest(CAST(:ids AS varchar[]), "  # noqa: S608 (scope is one of two constants)
+                "CAST(:times AS timestamptz[])) AS u(cid, captured_at) "
+                "JOIN reads r ON r.client_read_id = u.cid AND r.captured_at = u.captured_at "
+                f"WHERE {scope}"
             ),
-            {"ids": client_ids, "owner": owner},
+            {
+                "ids": [r.client_read_id for r in with_ids],
+                "times": [r.captured_at for r in with_ids],
+                "owner": owner,
+            },
         )
-        found.update(("c", cid) for (cid,) in rows)
+        found.update(("c", cid, _utc(captured_at)) for cid, captured_at in rows)
     if plain:
         rows = session.execute(
             text(
@@ -619,7 +626,7 @@ def _insert_reads(
         ]
         result = session.connection().execute(stmt, rows)
     return {
-        (("c", cid) if cid else ("p", plate, _utc(captured_at))): read_id
+        (("c", cid) if cid else ("p", plate)) + (_utc(captured_at),): read_id
         for read_id, cid, plate, captured_at in result
     }
 
@@ -716,7 +723,7 @@ def ingest_reads(
 
     label = device_actor(device) if device is not None else actor
     sources = sources_in_force(session)
-    matches = find_matches(session, [(i, r.plate) for r, i in stored], sources)
+    matches = find_matches(session, [(i, r.captured_at, r.plate) for r, i in stored], sources)
     if device is not None:
         # Counts first, audit last: the audit append serialises every writer until the commit
         # (app.audit.services), so nothing else may run between the first append and it.

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -120,7 +121,15 @@ class Read(Base):
         CheckConstraint(
             "device_id IS NOT NULL OR source_agency_id IS NOT NULL", name="has_provenance"
         ),
-        UniqueConstraint("device_id", "client_read_id", name="uq_reads_device_client_read"),
+        # On PostgreSQL `reads` is partitioned by collection day (app.alpr.partitions), and every
+        # unique key there must hold the partition key, so captured_at is part of each one: a
+        # resend repeats its capture time, so it still collides. The primary key there is
+        # (id, captured_at), which is also what the pictures and hits refer to; on SQLite the
+        # table is plain and uq_reads_id_captured_at is that reference target.
+        UniqueConstraint(
+            "device_id", "client_read_id", "captured_at", name="uq_reads_device_client_read"
+        ),
+        UniqueConstraint("id", "captured_at", name="uq_reads_id_captured_at"),
         # text_pattern_ops serves both `plate = :p ORDER BY captured_at` and `plate LIKE 'AB%'`.
         Index(
             "ix_reads_plate_captured_at",
@@ -144,6 +153,7 @@ class Read(Base):
             "uq_reads_agency_client_read",
             "source_agency_id",
             "client_read_id",
+            "captured_at",
             unique=True,
             postgresql_where=text("device_id IS NULL"),
             sqlite_where=text("device_id IS NULL"),
@@ -205,10 +215,18 @@ class ReadImage(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN ({sql_values(ImageKind)})", name="known_kind"),
         UniqueConstraint("read_id", "kind", name="uq_read_images_read_kind"),
+        ForeignKeyConstraint(
+            ["read_id", "read_captured_at"],
+            ["reads.id", "reads.captured_at"],
+            ondelete="CASCADE",
+            name="fk_read_images_read_reads",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    read_id: Mapped[int] = mapped_column(ForeignKey("reads.id", ondelete="CASCADE"))
+    read_id: Mapped[int] = mapped_column(BigId)
+    #: The read's collection time: the day partition the read lives in (app.alpr.partitions).
+    read_captured_at: Mapped[datetime] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content_type: Mapped[str] = mapped_column(String(32))
@@ -318,10 +336,18 @@ class Hit(Base):
         CheckConstraint(f"status IN ({sql_values(HitStatus)})", name="known_status"),
         CheckConstraint(f"category IN ({sql_values(HotlistCategory)})", name="known_category"),
         Index("ix_hits_status_created", "status", "created_at"),
+        ForeignKeyConstraint(
+            ["read_id", "read_captured_at"],
+            ["reads.id", "reads.captured_at"],
+            ondelete="CASCADE",
+            name="fk_hits_read_reads",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    read_id: Mapped[int] = mapped_column(ForeignKey("reads.id", ondelete="CASCADE"), index=True)
+    read_id: Mapped[int] = mapped_column(BigId, index=True)
+    #: The read's collection time: the day partition the read lives in (app.alpr.partitions).
+    read_captured_at: Mapped[datetime] = mapped_column(index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("hotlist_sources.id"))
     category: Mapped[str] = mapped_column(String(24))
     hotlist_reference: Mapped[str | None] = mapped_column(String(64))

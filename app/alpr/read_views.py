@@ -22,7 +22,7 @@ from app.auth.access import ALPR_DATA_ROLES, require
 from app.core.workflow import WorkflowError
 from app.db import db_session
 from app.extensions import htmx
-from app.retention.purge import Deleted, finish_tombstones
+from app.retention.destruction import Deleted, finish_tombstones
 
 IMAGE_KINDS = "any(plate, vehicle, overview)"
 

@@ -10,6 +10,8 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
+from app.retention.policy import retention_cutoff
+
 #: The only fields a read may carry (425.4.1(a)), plus the device's own id for resends.
 READ_FIELDS = frozenset({"plate", "captured_at", "latitude", "longitude", "client_read_id"})
 #: Letters and digits only once spaces and dashes are gone; no US or Canadian plate is longer.
@@ -69,8 +71,13 @@ def parse_captured_at(
     value = value.astimezone(UTC)
     if value > now + timedelta(seconds=clock_skew_seconds):
         raise FieldError(field, "is in the future")
-    if value < now - timedelta(days=retention_days):
-        raise FieldError(field, f"is older than the {retention_days}-day retention period")
+    cutoff = retention_cutoff(now, retention_days)
+    if value < cutoff:
+        raise FieldError(
+            field,
+            f"is past the {retention_days}-day retention period (reads collected before "
+            f"{cutoff:%Y-%m-%d} 00:00 UTC are destroyed)",
+        )
     return value
 
 

@@ -29,10 +29,10 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.db import utcnow
+from app.retention.destruction import delete_reads, held_clause
 from app.retention.holds import scopes_in_force
 from app.retention.models import AcpPlate, AcpRequest, AcpStatus, StoredDocument
 from app.retention.policy import ReadFacts, is_held
-from app.retention.purge import delete_reads, held_clause
 from app.retention.workflow_requests import acp_machine
 
 #: Statuses in which a request suppresses its plates: once the written request has been

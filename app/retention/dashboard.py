@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.alpr.models import Read
 from app.retention.acp import SUPPRESSING_STATUSES
+from app.retention.destruction import destroyable_clause
 from app.retention.holds import holds_in_force, scopes_in_force
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, PurgeRun
 from app.retention.policy import retention_cutoff
-from app.retention.purge import destroyable_clause
 
 #: Age buckets (days, inclusive lower bound) shown on the dashboard.
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (

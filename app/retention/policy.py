@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,16 @@ class HoldScope:
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
-    """Reads captured at or before this instant have reached the end of their retention."""
-    return now - timedelta(days=retention_days)
+    """Reads captured before this instant (a UTC midnight) have reached the end of retention.
+
+    Retention runs by UTC collection day: a day's reads all go at 00:00 UTC on the day that
+    its first read turns `retention_days` old. So no read is kept longer than `retention_days`
+    (its day goes when the oldest of them reaches that age; the others are up to a day
+    younger), however often the purge runs, and the purge takes whole days, which PostgreSQL
+    drops as partitions (app.alpr.partitions).
+    """
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=retention_days - 1)
 
 
 def hold_covers(read: ReadFacts, hold: HoldScope) -> bool:
@@ -69,10 +77,10 @@ def is_destroyable(
 
     `holds` are the holds in force (an active investigation's, an active exculpatory
     request's). A held read is never destroyable. Otherwise a read goes once its retention
-    has run out (captured at or before ``now - retention_days``), and at once when
+    has run out (captured before :func:`retention_cutoff`), and at once when
     `acp_suppressed`: its plate belongs to an ACP participant whose request is in force, or
     its ACP destruction was deferred earlier and no hold keeps it any longer (425.5(b)).
     """
     if is_held(read, holds):
         return False
-    return acp_suppressed or read.captured_at <= retention_cutoff(now, retention_days)
+    return acp_suppressed or read.captured_at < retention_cutoff(now, retention_days)

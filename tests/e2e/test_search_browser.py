@@ -27,7 +27,7 @@ def plate_picture(session, read) -> None:
     write_image(session, buffer.getvalue(), info)
     session.add(
         ReadImage(
-            read_id=read.id,
+            read=read,
             kind=ImageKind.PLATE.value,
             sha256=info.sha256,
             content_type=info.content_type,

@@ -33,7 +33,7 @@ def add_image(
     path.write_bytes(data)
     session.add(
         ReadImage(
-            read_id=read.id,
+            read=read,
             kind=kind,
             sha256=digest,
             content_type="image/jpeg",

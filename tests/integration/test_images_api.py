@@ -95,9 +95,10 @@ def test_identical_pictures_are_stored_once_and_a_resend_is_a_duplicate(
     client, session, app, token
 ):
     picture = plate_picture("DUP4821")
-    first = upload(client, token, fields(client_read_id="a"), {"plate": (picture, "a.png")})
+    sent = fields(client_read_id="a")
+    first = upload(client, token, sent, {"plate": (picture, "a.png")})
     second = upload(client, token, fields(client_read_id="b"), {"plate": (picture, "b.png")})
-    resend = upload(client, token, fields(client_read_id="a"), {"plate": (picture, "a.png")})
+    resend = upload(client, token, sent, {"plate": (picture, "a.png")})
     assert (first.status_code, second.status_code, resend.status_code) == (201, 201, 200)
     assert resend.get_json()["outcome"] == "duplicate"
     assert resend.get_json()["read_id"] == first.get_json()["read_id"]

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from app.alpr.models import Device, Read
 from app.auth.models import Agency
 from app.db import Base
+from app.retention.destruction import count_destroyable
 from app.retention.models import (
     ExculpatoryRequest,
     Hold,
@@ -22,7 +23,6 @@ from app.retention.models import (
     Investigation,
 )
 from app.retention.policy import HoldScope, ReadFacts, is_destroyable
-from app.retention.purge import count_destroyable
 from tests.integration.retention_support import run_purge
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -18,10 +18,10 @@ from app.auth.models import Role
 from app.config import ConfigurationError, validate_retention_days
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.retention.destruction import delete_reads
 from app.retention.holds import HoldError, place_hold, release_hold
 from app.retention.investigations import close_investigation
 from app.retention.models import Hold, ImageTombstone, PurgeRun
-from app.retention.purge import delete_reads
 from tests.factories import (
     DeviceFactory,
     HitFactory,
