@@ -24,10 +24,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     if config:
         app.config.update(config)
-    from app.config import validate_retention_days
+    from app.config import validate_retention_days, validate_trusted_proxies
 
     validate_retention_days(app.config["RETENTION_DAYS"])
+    validate_trusted_proxies(app.config["TRUSTED_PROXIES"])
 
+    register_proxy(app)
     db.init_app(app)
     register_extensions(app)
     register_blueprints(app)
@@ -36,6 +38,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_templates(app)
     register_cli(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind TLS proxies, take the client's address, scheme and host from X-Forwarded-*.
+
+    Without it every request seems to come from the proxy over http: one login rate-limit
+    bucket for everyone, and no HSTS. Off by default, since without a proxy a client could
+    forge those headers.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -72,6 +72,16 @@ def validate_retention_days(days: int) -> int:
     return days
 
 
+def validate_trusted_proxies(hops: object) -> int:
+    """X-Forwarded-* is trusted from this many proxies; one too many lets a client forge it."""
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise ConfigurationError(
+            "ALPR_TRUSTED_PROXIES must be 0 (no reverse proxy) or the number of reverse proxies "
+            f"in front of the app; got {hops!r}."
+        )
+    return hops
+
+
 def database_url(instance_path: Path) -> str:
     """DATABASE_URL, or a SQLite file under instance/ by default."""
     url = os.environ.get("DATABASE_URL", "")
@@ -131,4 +141,5 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": _int("ALPR_SESSION_MINUTES", 480) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "TRUSTED_PROXIES": validate_trusted_proxies(_int("ALPR_TRUSTED_PROXIES", 0)),
     }

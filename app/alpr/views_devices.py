@@ -1,8 +1,9 @@
 """Administrators' pages: devices, their tokens and deployments, and hotlist loads.
 
-Who: ADMIN_ROLES (the Deputy Chief and the ALPR administrator, 425.3) with current training,
-since administering cameras and hotlists is operating ALPR equipment (425.4(d)). A new or
-rotated token is shown once, on the page answering the POST (never stored, never flashed).
+Who: EQUIPMENT_ROLES (the Deputy Chief, their designee and the ALPR administrator, 425.3) with
+current training, since administering cameras and hotlists is operating ALPR equipment (425.4(d)).
+A new or rotated token is shown once, on the page answering the POST (never stored, never
+flashed).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from app.alpr.forms_devices import (
 )
 from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
 from app.alpr.models import ActiveUsePeriod, Deployment, Device
-from app.auth.access import ADMIN_ROLES, require
+from app.auth.access import EQUIPMENT_ROLES, require
 from app.core.timeutil import local_today
 from app.db import db_session
 
@@ -80,7 +81,7 @@ def _detail(device: Device, *, token: str | None = None, status: int = 200, **fo
 
 
 @bp.route("/devices")
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def devices():
     """Every camera with kind, status, location and last use."""
     rows = db_session().scalars(select(Device).order_by(Device.serial)).all()
@@ -88,7 +89,7 @@ def devices():
 
 
 @bp.route("/devices/new", methods=["GET", "POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def device_new():
     """Register a camera; the answer shows its API token once."""
     form = DeviceForm()
@@ -113,14 +114,14 @@ def device_new():
 
 
 @bp.route("/devices/<int:device_id>")
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def device_detail(device_id: int):
     """One camera: token hint, deployments, recent periods of active use."""
     return _detail(_device_or_404(device_id))
 
 
 @bp.route("/devices/<int:device_id>/rotate-token", methods=["POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def device_rotate(device_id: int):
     """Issue a new token; the answer shows it once and the old one stops working."""
     device = _device_or_404(device_id)
@@ -139,7 +140,7 @@ def device_rotate(device_id: int):
 
 
 @bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def device_revoke(device_id: int):
     """Revoke a camera for good, with a reason."""
     device = _device_or_404(device_id)
@@ -159,7 +160,7 @@ def device_revoke(device_id: int):
 
 
 @bp.route("/devices/<int:device_id>/deployments", methods=["POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def deployment_new(device_id: int):
     """Record where a fixed camera stands from a date (a new fixed location)."""
     device = _device_or_404(device_id)
@@ -188,7 +189,7 @@ def deployment_new(device_id: int):
 
 
 @bp.route("/deployments/<int:deployment_id>/end", methods=["POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def deployment_end(deployment_id: int):
     """Record the last day at a location."""
     deployment = _deployment_or_404(deployment_id)
@@ -208,7 +209,7 @@ def deployment_end(deployment_id: int):
 
 
 @bp.route("/deployments/<int:deployment_id>/security/<any(on, off):change>", methods=["POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def deployment_security(deployment_id: int, change: str):
     """Mark a location as security information (off the public list), or clear the mark."""
     deployment = _deployment_or_404(deployment_id)
@@ -223,7 +224,7 @@ def deployment_security(deployment_id: int, change: str):
 
 
 @bp.route("/hotlists", methods=["GET", "POST"])
-@require(ADMIN_ROLES, training=True)
+@require(EQUIPMENT_ROLES, training=True)
 def hotlists():
     """Hotlist sources with their last load, and the upload that replaces a source's list."""
     form = HotlistUploadForm()

@@ -23,8 +23,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 STAFF_ROLES = frozenset(r for r in Role if r is not Role.AGENCY)
 #: Roles that run ALPR day to day (425.3); with current training they reach ALPR data.
 ALPR_DATA_ROLES = frozenset({Role.OPERATOR, Role.ADMIN, Role.DEPUTY_CHIEF, Role.DESIGNEE})
-#: Roles that administer accounts and devices (425.3: the Deputy Chief or designee).
+#: Roles that administer accounts and training records.
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.DEPUTY_CHIEF})
+#: Roles that administer devices, deployments and hotlists: 425.3 puts installation and
+#: maintenance of ALPR equipment under the Deputy Chief or their designee.
+EQUIPMENT_ROLES = ADMIN_ROLES | {Role.DESIGNEE}
 
 
 @dataclass(frozen=True)

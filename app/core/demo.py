@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...], bool], ...] = (
     ("operator@demo.alpr", "Olive Operator", (Role.OPERATOR,), True),
     ("untrained@demo.alpr", "Uma Untrained", (Role.OPERATOR,), False),
     ("records@demo.alpr", "Riley Records", (Role.RECORDS,), True),
-    ("auditor@demo.alpr", "Avery Auditor", (Role.AUDITOR,), False),
+    ("auditor@demo.alpr", "Avery Auditor", (Role.AUDITOR,), True),
     ("agency@demo.alpr", "Sam State-Patrol", (Role.AGENCY,), False),
 )
 
@@ -76,7 +77,16 @@ def seed_accounts(session: Session) -> list[str]:
 
 @demo_cli.command("seed")
 def seed() -> None:
-    """Create demo users for every role (and each domain's demo data); safe to run twice."""
+    """Create demo users for every role (and each domain's demo data); safe to run twice.
+
+    Refused in production: the demo passwords are published, so each account would be open.
+    """
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException(
+            "demo seed is refused in production (ALPR_ENV or FLASK_ENV is production): it "
+            "creates accounts whose passwords are published. Nothing was created; create real "
+            "accounts with `flask --app wsgi users create`."
+        )
     import app.demo_seeders  # noqa: F401  (registers the domains' seeders)
 
     with unit_of_work() as session:

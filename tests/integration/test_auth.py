@@ -83,6 +83,36 @@ def test_login_is_rate_limited_per_address(make_app, session):
     assert codes[3] == 429
 
 
+def _login_from(client, email, forwarded_for):
+    token = form_csrf(client, "/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": "wrong-password-x", "csrf_token": token},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_bucket(make_app, session):
+    app = make_app(LOGIN_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+    client = app.test_client()
+    first = [_login_from(client, f"a{i}@example.test", "203.0.113.1").status_code for i in (1, 2)]
+    assert first == [401, 401]
+    # A client cannot escape its bucket by prepending a forged address: only the hop the
+    # proxy appended is trusted.
+    assert _login_from(client, "a3@example.test", "10.0.0.9, 203.0.113.1").status_code == 429
+    assert _login_from(client, "b1@example.test", "203.0.113.2").status_code == 401
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(make_app, session):
+    app = make_app(LOGIN_RATE_LIMIT="2 per minute")
+    assert app.config["TRUSTED_PROXIES"] == 0
+    client = app.test_client()
+    codes = [
+        _login_from(client, f"c{i}@example.test", f"203.0.113.{i}").status_code for i in range(3)
+    ]
+    assert codes == [401, 401, 429]
+
+
 def test_login_rate_limit_also_counts_per_account(make_app, session):
     app = make_app(LOGIN_RATE_LIMIT="2 per minute")
     user = UserFactory()
@@ -160,7 +190,7 @@ ADMIN_PAGES = ["/admin/users", "/admin/users/new"]
     [
         (Role.ADMIN, True),
         (Role.DEPUTY_CHIEF, True),
-        (Role.DESIGNEE, False),
+        (Role.DESIGNEE, False),  # the designee administers equipment (425.3), not accounts
         (Role.OPERATOR, False),
         (Role.RECORDS, False),
         (Role.AUDITOR, False),

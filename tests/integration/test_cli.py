@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from app.alpr.models import Device
 from app.auth.models import Role, User
 from app.core.demo import DEMO_USERS, demo_password
 from tests.conftest import login
@@ -82,3 +84,24 @@ def test_demo_seed_creates_every_role_once_and_the_passwords_work(app, session):
     assert (
         login(client, "operator@demo.alpr", demo_password("operator@demo.alpr")).status_code == 302
     )
+
+
+@pytest.mark.parametrize("variable", ["ALPR_ENV", "FLASK_ENV"])
+def test_demo_seed_is_refused_in_production_and_creates_nothing(
+    app, make_app, monkeypatch, variable
+):
+    monkeypatch.setenv(variable, "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    production = make_app()
+    assert production.config["PRODUCTION"] is True
+    # No app context is pushed here (no `session` fixture), so the command runs in this app.
+    result = production.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code != 0
+    assert "refused in production" in result.output
+    assert "@demo.alpr" not in result.output
+    with production.app_context():
+        from app.db import db_session
+
+        assert db_session().scalars(select(User)).all() == []
+        assert db_session().scalars(select(Device)).all() == []

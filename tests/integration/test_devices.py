@@ -20,7 +20,7 @@ from app.alpr.devices import (
 from app.alpr.models import Deployment, Device
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
-from app.auth.access import ADMIN_ROLES
+from app.auth.access import ADMIN_ROLES, EQUIPMENT_ROLES
 from app.core.timeutil import local_today
 from app.db import utcnow
 from tests.conftest import form_csrf
@@ -232,8 +232,34 @@ def test_pages_rotate_revoke_and_manage_deployments(client, session, login_as):
     assert AuditAction.DEPLOYMENT_UPDATED.value in actions(session)
 
 
+@pytest.mark.parametrize("role", sorted(EQUIPMENT_ROLES))
+def test_trained_equipment_administrators_reach_the_device_pages(client, session, login_as, role):
+    """425.3: the Deputy Chief or their designee manages ALPR equipment, with the administrator."""
+    login_as(role)
+    assert client.get("/alpr/devices").status_code == 200
+    assert client.get("/alpr/devices/new").status_code == 200
+
+
+def test_a_trained_designee_adds_a_device(client, session, login_as):
+    login_as("designee")
+    csrf = form_csrf(client, "/alpr/devices/new")
+    response = client.post(
+        "/alpr/devices/new", data={"csrf_token": csrf, "serial": "DES-1", "kind": "mobile"}
+    )
+    assert response.status_code == 201
+    assert session.scalars(select(Device).where(Device.serial == "DES-1")).one()
+
+
 @pytest.mark.parametrize(
-    ("role", "trained"), [("operator", True), ("auditor", True), ("admin", False)]
+    ("role", "trained"),
+    [
+        ("operator", True),
+        ("auditor", True),
+        ("records", True),
+        ("admin", False),
+        ("deputy_chief", False),
+        ("designee", False),
+    ],
 )
 def test_device_pages_are_for_trained_administrators(client, session, login_as, role, trained):
     login_as(role, trained=trained)

@@ -16,7 +16,7 @@ from app.alpr.ingest import ReadIn, ingest_reads
 from app.alpr.models import Hit, HotlistEntry, HotlistSource
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
-from app.auth.access import ADMIN_ROLES
+from app.auth.access import ADMIN_ROLES, EQUIPMENT_ROLES
 from app.db import utcnow
 from app.retention.models import InvestigationStatus
 from tests.conftest import form_csrf
@@ -190,7 +190,17 @@ def test_the_hotlists_page_uploads_for_trained_administrators(client, session, l
     assert bad.status_code == 400 and "active criminal investigation" in bad.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("role", "trained"), [("operator", True), ("admin", False)])
+@pytest.mark.parametrize("role", sorted(EQUIPMENT_ROLES))
+def test_trained_equipment_administrators_reach_the_hotlists_page(client, session, login_as, role):
+    """425.3: hotlists are part of the equipment the Deputy Chief or their designee manages."""
+    login_as(role)
+    assert client.get("/alpr/hotlists").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "trained"),
+    [("operator", True), ("admin", False), ("deputy_chief", False), ("designee", False)],
+)
 def test_the_hotlists_page_refuses_operators_and_untrained_admins(
     client, session, login_as, role, trained
 ):

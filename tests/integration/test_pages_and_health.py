@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
@@ -211,3 +212,11 @@ def test_admin_form_post_without_csrf_is_refused(client, session, login_as):
     )
     session.expire_all()
     assert session.get(User, target.id).roles == {Role.OPERATOR}
+
+
+@pytest.mark.parametrize(("hops", "hsts"), [(1, True), (0, False)])
+def test_forwarded_https_is_honoured_only_behind_a_trusted_proxy(make_app, session, hops, hsts):
+    app = make_app(TRUSTED_PROXIES=hops)
+    response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert response.status_code == 200
+    assert ("Strict-Transport-Security" in response.headers) is hsts

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from app.config import ConfigurationError, load_settings, validate_retention_days
+from app.config import (
+    ConfigurationError,
+    load_settings,
+    validate_retention_days,
+    validate_trusted_proxies,
+)
 
 
 def test_defaults_are_sqlite_and_in_process_jobs(tmp_path, monkeypatch):
@@ -22,6 +27,7 @@ def test_defaults_are_sqlite_and_in_process_jobs(tmp_path, monkeypatch):
     assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'alpr.sqlite3'}"
     assert settings["REDIS_URL"] is None
     assert settings["RETENTION_DAYS"] == 60
+    assert settings["TRUSTED_PROXIES"] == 0
 
 
 def test_development_keys_are_generated_once_and_kept(tmp_path, monkeypatch):
@@ -87,3 +93,23 @@ def test_retention_may_be_shortened(tmp_path, monkeypatch):
 def test_postgres_urls_use_psycopg3(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     assert load_settings(tmp_path)["DATABASE_URL"] == "postgresql+psycopg://u@h/db"
+
+
+def test_trusted_proxies_are_read_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPR_TRUSTED_PROXIES", "2")
+    assert load_settings(tmp_path)["TRUSTED_PROXIES"] == 2
+
+
+@pytest.mark.parametrize("raw", ["-1", "one", "1.5", "yes"])
+def test_a_bad_trusted_proxies_value_refuses_start(tmp_path, monkeypatch, raw):
+    monkeypatch.setenv("ALPR_TRUSTED_PROXIES", raw)
+    with pytest.raises(ConfigurationError, match="ALPR_TRUSTED_PROXIES"):
+        load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("hops", [-1, "1", True, None])
+def test_trusted_proxies_override_in_factory_is_validated(tmp_path, hops):
+    with pytest.raises(ConfigurationError, match="ALPR_TRUSTED_PROXIES"):
+        validate_trusted_proxies(hops)
+    with pytest.raises(ConfigurationError, match="ALPR_TRUSTED_PROXIES"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "TRUSTED_PROXIES": hops})
