@@ -77,6 +77,7 @@ class AuditAction(StrEnum):
     ACP_DESTROYED_AT_COLLECTION = "acp.destroyed_at_collection"
     ACP_DEFERRED_DESTROYED = "acp.deferred_destroyed"
     READS_PURGED = "retention.reads_purged"
+    PURGE_COMPLETED = "retention.purge_completed"
     RETENTION_VIEWED = "retention.viewed"
 
     # jobs

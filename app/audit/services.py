@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -185,8 +185,35 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
     return entries
 
 
+def redact_many(session: Session, actor: Any, entry_ids: Sequence[int], reason: str) -> None:
+    """Blank the details of several entries at once, with ONE entry recording the redaction.
+
+    The purge uses it for the entries that name a plate of the reads it destroys; that record
+    lists the entries (`verify` accounts for each), never the blanked content.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise AuditError("a redaction needs a stated reason")
+    if not entry_ids:
+        return
+    ids = sorted(set(entry_ids))
+    now = utcnow()
+    for detail in session.scalars(select(AuditDetail).where(AuditDetail.entry_id.in_(ids))):
+        if detail.redacted_at is None:
+            detail.details_json = None
+            detail.redacted_at = now
+            detail.redacted_reason = reason
+    record(
+        session, actor, AuditAction.AUDIT_DETAILS_REDACTED, None, {"reason": reason, "entries": ids}
+    )
+
+
 def redact_details(session: Session, actor: Any, entry_id: int, reason: str) -> AuditEntry:
-    """Blank an entry's details (e.g. data that must be destroyed); the chain still verifies."""
+    """Blank an entry's details (e.g. data that must be destroyed); the chain still verifies.
+
+    The redaction is itself an entry naming the redacted entry and the reason, never the
+    blanked content: `verify` refuses a redacted entry that no later entry accounts for.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise AuditError("a redaction needs a stated reason")
@@ -242,6 +269,7 @@ def _stream(session: Session) -> Iterator[Any]:
             AuditEntry.entry_hash,
             AuditDetail.details_json,
             AuditDetail.redacted_at,
+            AuditDetail.redacted_reason,
         )
         .outerjoin(AuditDetail, AuditDetail.entry_id == AuditEntry.id)
         .order_by(AuditEntry.seq)
@@ -267,22 +295,84 @@ def _entry_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
     )
     if chain_hash(prev_hash, header, row.details_digest) != row.entry_hash:
         return "entry hash does not match its contents"
-    if row.redacted_at is None:
-        if row.details_json is None:
-            return "details missing without a redaction record"
-        if details_digest(row.details_json) != row.details_digest:
-            return "details do not match their digest"
+    if row.redacted_at is not None:
+        if row.details_json is not None:
+            return "marked redacted but still holds details"
+        if not (row.redacted_reason or "").strip():
+            return "marked redacted without a stated reason"
+        return None
+    if row.details_json is None:
+        return "details missing without a redaction record"
+    if details_digest(row.details_json) != row.details_digest:
+        return "details do not match their digest"
     return None
 
 
+@dataclass
+class _Redactions:
+    """Redacted entries met so far that no later entry has yet recorded the redaction of.
+
+    A redaction is only proven by a later, chain-covered `audit.details_redacted` entry whose
+    subject names the redacted entry and whose reason (unless itself redacted) is the one the
+    entry shows; otherwise anyone with database access could blank or rewrite details.
+    """
+
+    waiting: dict[str, Any] = field(default_factory=dict)
+    mismatched: set[str] = field(default_factory=set)
+
+    def see(self, row: Any) -> None:
+        """Note a redacted entry, or settle the ones that this redaction entry records.
+
+        A redaction entry names one entry as its subject (:func:`redact_details`) or lists
+        several in its details (:func:`redact_many`).
+        """
+        if row.redacted_at is not None:
+            self.waiting[str(row.id)] = row
+        if row.action != AuditAction.AUDIT_DETAILS_REDACTED.value:
+            return
+        details = json.loads(row.details_json) if row.details_json else {}
+        named = [str(i) for i in details.get("entries", [])]
+        if row.subject_type == "audit_entry" and row.subject_id is not None:
+            named.append(row.subject_id)
+        recorded = details.get("reason")
+        for key in named:
+            target = self.waiting.get(key)
+            if target is None:
+                continue
+            if recorded is None or recorded == target.redacted_reason:
+                del self.waiting[key]
+                self.mismatched.discard(key)
+            else:
+                self.mismatched.add(key)
+
+    def first_unrecorded(self) -> VerifyResult | None:
+        """The lowest redacted entry left unaccounted for once the chain is walked."""
+        if not self.waiting:
+            return None
+        key, row = min(self.waiting.items(), key=lambda item: item[1].seq)
+        reason = (
+            "redaction reason differs from the entry that recorded the redaction"
+            if key in self.mismatched
+            else "marked redacted but no later entry records the redaction"
+        )
+        # The chain held up to here, so seq - 1 entries precede this one.
+        return VerifyResult(False, row.seq - 1, row.seq, row.id, reason)
+
+
 def verify(session: Session) -> VerifyResult:
-    """Walk the chain in order and name the first entry that does not hold."""
+    """Walk the chain in order and name the first entry that does not hold.
+
+    A broken link or head is named first: past it later entries (and the redaction records
+    among them) cannot be trusted, so an unrecorded redaction before it is not yet proven bad.
+    """
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     last_id: int | None = None
+    redactions = _Redactions()
     for row in _stream(session):
         problem = _entry_problem(row, expected_seq, prev_hash)
         if problem is not None:
             return VerifyResult(False, checked, row.seq, row.id, problem)
+        redactions.see(row)
         prev_hash, expected_seq, last_id = row.entry_hash, row.seq + 1, row.id
         checked += 1
     head = session.execute(
@@ -297,7 +387,7 @@ def verify(session: Session) -> VerifyResult:
             f"chain head says seq {head.seq} but the chain ends at seq {checked}: "
             "entries after it were removed or the head was altered",
         )
-    return VerifyResult(True, checked)
+    return redactions.first_unrecorded() or VerifyResult(True, checked)
 
 
 def verify_and_record(session: Session, actor: Any) -> VerifyResult:
@@ -317,6 +407,50 @@ def verify_and_record(session: Session, actor: Any) -> VerifyResult:
         },
     )
     return result
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    """One page of the trail as the auditor's page shows it, newest first."""
+
+    rows: list[AuditEntry]
+    page: int
+    pages: int
+    total: int
+    action: str
+
+
+def browse_trail(
+    session: Session, actor: Any, *, page: int, action: str, page_size: int
+) -> TrailPage:
+    """A page of entries, recorded as an access: their details hold ALPR data (425.6(e)).
+
+    The view's entry names the page, the filter and which entries were shown, never their
+    details; a filter that is not a known action is logged as such, since it is free text.
+    """
+    page = max(1, page)
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
+    count_stmt = select(func.count(AuditEntry.id))
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+        count_stmt = count_stmt.where(AuditEntry.action == action)
+    total = session.scalar(count_stmt) or 0
+    rows = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
+    known = action in {member.value for member in AuditAction}
+    record(
+        session,
+        actor,
+        AuditAction.AUDIT_VIEWED,
+        ("page", "audit.entries"),
+        {
+            "page": page,
+            "action_filter": action if known or not action else "(not a known action)",
+            "result_count": len(rows),
+            "total": total,
+            "seqs": [rows[0].seq, rows[-1].seq] if rows else [],
+        },
+    )
+    return TrailPage(rows, page, max(1, -(-total // page_size)), total, action)
 
 
 def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | None:

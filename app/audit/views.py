@@ -1,14 +1,16 @@
-"""The audit trail for auditors: browse entries, run a verification."""
+"""The audit trail for auditors: browse entries, run a verification.
+
+The entries' details carry ALPR data (plates read by OCR, reviews, search criteria), so both
+pages demand current training like the ALPR pages (425.4(d)) and each view is an entry (425.6(a)).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 
-from app.audit.models import AuditEntry
-from app.audit.services import last_verification, verify_and_record
+from app.audit.services import browse_trail, last_verification, verify_and_record
 from app.auth.access import require
 from app.auth.models import Role
 from app.db import db_session
@@ -20,35 +22,35 @@ PAGE_SIZE = 50
 
 
 @bp.route("/")
-@require(AUDIT_ROLES)
+@require(AUDIT_ROLES, training=True)
 def entries():
-    """Newest entries first, paginated; details are shown unless redacted."""
+    """Newest entries first, paginated; details are shown unless redacted; the view is audited."""
     session = db_session()
-    page = max(1, request.args.get("page", 1, type=int))
-    action = request.args.get("action", "").strip()
-    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
-    count_stmt = select(func.count(AuditEntry.id))
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-        count_stmt = count_stmt.where(AuditEntry.action == action)
-    total = session.scalar(count_stmt) or 0
-    rows = session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    trail = browse_trail(
+        session,
+        current_user._get_current_object(),
+        page=request.args.get("page", 1, type=int),
+        action=request.args.get("action", "").strip(),
+        page_size=PAGE_SIZE,
+    )
+    verification = last_verification(session)
+    session.commit()
     return render_template(
         "audit/entries.html",
-        rows=rows,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        total=total,
-        action=action,
-        verification=last_verification(session),
+        rows=trail.rows,
+        page=trail.page,
+        pages=trail.pages,
+        total=trail.total,
+        action=trail.action,
+        verification=verification,
         form=FlaskForm(),
     )
 
 
 @bp.route("/verify", methods=["POST"])
-@require(AUDIT_ROLES)
+@require(AUDIT_ROLES, training=True)
 def verify_now():
-    """Verify the whole chain now and record the outcome."""
+    """Verify the whole chain now and record the outcome (its own audit entry)."""
     form = FlaskForm()
     if not form.validate_on_submit():
         flash("The form expired; try again.", "error")

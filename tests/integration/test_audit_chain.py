@@ -187,6 +187,94 @@ def test_redaction_keeps_the_chain_valid_and_shows_as_redacted(session):
     assert last.action == AuditAction.AUDIT_DETAILS_REDACTED.value
 
 
+def _mark_redacted(session, entry_id: int, **values) -> None:
+    """What someone with database access could do: flag an entry redacted without the service."""
+    session.execute(
+        update(AuditDetail)
+        .where(AuditDetail.entry_id == entry_id)
+        .values(redacted_at=utcnow(), redacted_reason="routine", **values)
+    )
+    session.commit()
+
+
+def test_marking_redacted_and_rewriting_details_is_caught(app, session):
+    entries = append_entries(session)
+    _mark_redacted(session, entries[1].id, details_json='{"n":1,"note":"forged"}')
+    result = verify(session)
+    assert not result.ok and result.first_bad_id == entries[1].id, result.describe()
+    assert result.first_bad_seq == entries[1].seq and "holds details" in result.reason
+    bad = app.test_cli_runner().invoke(args=["audit", "verify", "--no-record"])
+    assert bad.exit_code == 1
+    assert f"audit chain BROKEN at entry id={entries[1].id} seq={entries[1].seq}:" in bad.output
+
+
+def test_marking_redacted_while_keeping_details_is_caught(session):
+    entries = append_entries(session)
+    _mark_redacted(session, entries[2].id)
+    result = verify(session)
+    assert not result.ok and result.first_bad_id == entries[2].id, result.describe()
+    assert "holds details" in result.reason
+
+
+def test_blanking_details_as_if_redacted_without_a_record_is_caught(session):
+    entries = append_entries(session)
+    _mark_redacted(session, entries[2].id, details_json=None)
+    result = verify(session)
+    assert not result.ok and result.first_bad_id == entries[2].id, result.describe()
+    assert result.first_bad_seq == 3 and result.entries == 2
+    assert "no later entry records the redaction" in result.reason
+
+
+def test_a_redaction_record_covers_only_the_entry_it_names(session):
+    entries = append_entries(session)
+    redact_details(session, "records-officer", entries[0].id, "ACP participant data")
+    session.commit()
+    _mark_redacted(session, entries[3].id, details_json=None)
+    result = verify(session)
+    assert not result.ok and result.first_bad_id == entries[3].id, result.describe()
+
+
+def test_changing_a_genuine_redactions_reason_is_caught(session):
+    entries = append_entries(session)
+    redact_details(session, "records-officer", entries[1].id, "court order 123")
+    session.commit()
+    session.execute(
+        update(AuditDetail)
+        .where(AuditDetail.entry_id == entries[1].id)
+        .values(redacted_reason="something else")
+    )
+    session.commit()
+    result = verify(session)
+    assert not result.ok and result.first_bad_id == entries[1].id
+    assert "reason differs" in result.reason
+
+
+def test_redaction_is_recorded_by_entry_id_and_reason_never_content(session):
+    entries = append_entries(session, 2)
+    record_entry = redact_details(session, "records-officer", entries[0].id, "court order 123")
+    session.commit()
+    assert (record_entry.subject_type, record_entry.subject_id) == (
+        "audit_entry",
+        str(entries[0].id),
+    )
+    assert record_entry.detail.details_json == '{"reason":"court order 123"}'
+    # Redacting the same entry twice keeps the first reason and both records verify.
+    redact_details(session, "records-officer", entries[0].id, "second look")
+    session.commit()
+    assert verify(session).ok
+
+
+def test_a_broken_link_is_named_before_an_unrecorded_redaction(session):
+    entries = append_entries(session)
+    _mark_redacted(session, entries[1].id, details_json=None)
+    session.execute(
+        update(AuditEntry).where(AuditEntry.id == entries[3].id).values(actor_label="tampered")
+    )
+    session.commit()
+    result = verify(session)
+    assert not result.ok and result.first_bad_id == entries[3].id
+
+
 def test_redaction_needs_a_reason(session):
     entries = append_entries(session, 1)
     with pytest.raises(AuditError):
@@ -199,7 +287,7 @@ def test_redacted_entry_shows_as_redacted_in_the_trail(client, session, login_as
     entries = append_entries(session, 2)
     redact_details(session, "records-officer", entries[0].id, "court order 123")
     session.commit()
-    login_as(Role.AUDITOR, trained=False)
+    login_as(Role.AUDITOR, trained=True)
     html = client.get("/audit/").get_data(as_text=True)
     assert "redacted" in html and "court order 123" in html
 
@@ -231,7 +319,7 @@ def test_auditor_can_run_a_verification_from_the_page(client, session, login_as)
     from app.auth.models import Role
     from tests.conftest import form_csrf
 
-    login_as(Role.AUDITOR, trained=False)
+    login_as(Role.AUDITOR, trained=True)
     token = form_csrf(client, "/audit/")
     response = client.post("/audit/verify", data={"csrf_token": token}, follow_redirects=True)
     assert "audit chain intact" in response.get_data(as_text=True)
