@@ -173,7 +173,7 @@ def receive_image_read(
     return ImageReadOutcome(stored, "stored")
 
 
-def screen_final_plate(session: Session, read: Read) -> Deleted | None:
+def screen_final_plate(session: Session, actor: User | str, read: Read) -> Deleted | None:
     """Apply the ACP screen (425.5(b)) to a plate that OCR or a reviewer just gave a read.
 
     A suppressed plate's read is destroyed now, pictures included (the Deleted it returns
@@ -182,10 +182,20 @@ def screen_final_plate(session: Session, read: Read) -> Deleted | None:
     facts = ReadFacts(read.plate, read.captured_at, read.device_id)
     verdict = screen_at_collection(session, [facts])[0]
     if verdict is AcpVerdict.DESTROY:
-        return delete_reads(session, [read.id])
+        return delete_reads(session, [read.id], actor)
     if verdict is AcpVerdict.DEFER:
         read.acp_deferred_at = utcnow()
     return None
+
+
+def _lock_device_first(session: Session, read: Read) -> None:
+    """Take the device's row lock before any audit append, in the order ingest takes them.
+
+    Every writer locks the device row, then the audit chain (which serialises appends until
+    the commit); taking them the other way round could deadlock with a batch from the camera.
+    """
+    if read.device_id is not None:
+        lock_device(session, read.device_id)
 
 
 def match_final_plate(session: Session, actor: User | str, read: Read) -> int:
@@ -238,6 +248,7 @@ def record_ocr_result(
     doubtful one is matched when an operator confirms or corrects it, so an alert never rests
     on a plate nobody trusts.
     """
+    _lock_device_first(session, read)
     plate = _ocr_plate(result.plate)
     event = "ocr_fail" if not plate else "ocr_doubt" if result.needs_review else "ocr_accept"
     advance(read, event, plate)
@@ -248,7 +259,7 @@ def record_ocr_result(
         "confidence": result.confidence,
         "image": image_kind.value if image_kind else None,
     }
-    deleted = screen_final_plate(session, read) if read.plate else None
+    deleted = screen_final_plate(session, OCR_ACTOR, read) if read.plate else None
     if deleted is not None:
         record(
             session,
@@ -279,10 +290,11 @@ def _decide_plate(
     session: Session, actor: User, read: Read, event: str, plate: str, action: AuditAction
 ) -> Deleted | None:
     """A reviewer's decision: the step, the ACP screen, the audit entry, then the hotlists."""
+    _lock_device_first(session, read)
     before = read.plate
     advance(read, event, plate)
     read.plate = plate
-    deleted = screen_final_plate(session, read)
+    deleted = screen_final_plate(session, actor, read)
     details = {"before": before, "confidence": read.ocr_confidence}
     if deleted is not None:
         record(session, actor, action, ("reads", read.id), {**details, "outcome": "destroyed_acp"})

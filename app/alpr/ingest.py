@@ -14,8 +14,8 @@ A valid batch is stored in one transaction with few statements, whatever its siz
 2. the reads go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (an array per
    column on PostgreSQL, SQLAlchemy's insertmanyvalues on SQLite): a read it does not return
    was stored before (a resend) and is answered ``duplicate``, counted nowhere. Only the reads
-   the screen destroys, which are never inserted, are looked up beforehand, so that a resent
-   destroyed read is not counted twice;
+   the screen destroys, which are never inserted, are looked up beforehand: one stored before
+   its plate's suppression began is a duplicate when resent;
 3. one ``plate = ANY(...)`` query matches them with the hotlists in force;
 4. the device's periods of active use (425.5.1) are extended or opened incrementally
    (:func:`place_in_periods`, :func:`count_in_periods`): counts are added at ingest and never
@@ -27,9 +27,9 @@ A valid batch is stored in one transaction with few statements, whatever its siz
 An image-only read (:mod:`app.alpr.image_reads`) is placed and counted by the same public
 functions when it arrives, and its hits when OCR or a reviewer gives it a plate.
 
-A device's batches are serialised on its row (``SELECT ... FOR UPDATE``) from the period step
-to the commit, so periods stay exact when a camera sends several batches at once; the checks
-before it are read-only.
+A device's batches are serialised on its row (``SELECT ... FOR UPDATE``, taken first, before
+any audit append) until the commit, so periods stay exact when a camera sends several batches
+at once, and the device lock is always taken before the audit chain's.
 
 On PostgreSQL the set-at-a-time statements bind arrays (``unnest``, ``= ANY``): see
 :mod:`app.alpr.bulk` for why.
@@ -376,7 +376,8 @@ def lock_device(session: Session, device_id: int) -> None:
     """Serialise every writer of a device's periods of active use until the commit.
 
     Ingest batches, image uploads and the OCR and review steps that count late hits all take
-    this row lock before they read a period, so no count is lost to a concurrent update.
+    this row lock before they read a period, so no count is lost to a concurrent update, and
+    before their first audit append, so that no two writers take the locks in opposite order.
     """
     session.execute(select(Device.id).where(Device.id == device_id).with_for_update())
 
@@ -664,9 +665,13 @@ def ingest_reads(
             seen.add(key)
             fresh.append(read)
 
-    # Read-only work first, outside the device lock. A resend is found by the insert's ON
-    # CONFLICT, except a read the ACP screen destroys, which is never inserted: its resend is
-    # looked up here, or the log of use would count that read twice.
+    if device is not None:
+        # Device row first, audit chain after (the ACP screen may append): every writer of a
+        # device's periods takes the two in this order (lock_device).
+        lock_device(session, device.id)
+    # A resend is found by the insert's ON CONFLICT, except a read the ACP screen destroys,
+    # which is never inserted: a read stored before its plate's suppression began and resent
+    # after it is looked up here, so that it is answered as the duplicate it is.
     verdicts = dict(
         zip(
             (r.index for r in fresh),

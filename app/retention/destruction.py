@@ -15,7 +15,7 @@ file nobody can reach.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,8 +35,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.alpr.bulk import text_in
 from app.alpr.images import remove_unreferenced_image
 from app.alpr.models import Hit, Read, ReadImage
+from app.audit.actions import AuditAction
+from app.audit.models import AuditDetail, AuditEntry
+from app.audit.services import redact_many
 from app.db import utcnow
 from app.retention.holds import scopes_in_force
 from app.retention.models import ImageTombstone
@@ -44,6 +48,13 @@ from app.retention.policy import HoldScope, retention_cutoff
 
 #: Tombstones handled per transaction when removing files after a commit.
 TOMBSTONE_CHUNK = 500
+#: Audit entries about one read that carry its plate: OCR's reading, a reviewer's decision.
+PLATE_BEARING_ACTIONS = (
+    AuditAction.READ_OCR_COMPLETED,
+    AuditAction.READ_PLATE_CONFIRMED,
+    AuditAction.READ_PLATE_CORRECTED,
+)
+DESTROYED_REASON = "the read was destroyed (policy 425.5)"
 
 SessionFactory = Callable[[], Session]
 
@@ -158,13 +169,38 @@ def _forget_deleted(session: Session, ids: set[int]) -> None:
             session.expunge(obj)
 
 
-def delete_reads(session: Session, ids: list[int]) -> Deleted:
+def redact_plates_of(session: Session, actor: object, read_ids: Collection[int]) -> None:
+    """Blank the audit details that name the plate of reads being destroyed.
+
+    OCR's reading and a reviewer's decision are recorded against the read with its plate. The
+    chain keeps each entry's header and digest, so what was done stays provable, while the
+    plate, which is the destroyed data itself, goes with the read; one entry records the
+    redaction (:func:`app.audit.services.redact_many`).
+    """
+    if not read_ids:
+        return
+    entry_ids = session.scalars(
+        select(AuditEntry.id)
+        .join(AuditDetail, AuditDetail.entry_id == AuditEntry.id)
+        .where(
+            AuditEntry.subject_type == Read.__tablename__,
+            text_in(session, AuditEntry.subject_id, [str(i) for i in read_ids]),
+            AuditEntry.action.in_([action.value for action in PLATE_BEARING_ACTIONS]),
+            AuditDetail.redacted_at.is_(None),
+        )
+    ).all()
+    redact_many(session, actor, entry_ids, DESTROYED_REASON)
+
+
+def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
     """Delete the reads `ids` with their images and hits; tombstone the files now unused.
 
     The children go first, each in one set-based statement: the image rows so that their
     digests come back (a cascade would drop them silently), the hits so that the foreign
     keys' ``ON DELETE CASCADE`` triggers, which still fire once per read, find nothing left
-    to do. Flushes, never commits; the caller commits, then calls :func:`finish_tombstones`.
+    to do. The audit details naming their plates are redacted by `actor`
+    (:func:`redact_plates_of`). Flushes, never commits; the caller commits, then calls
+    :func:`finish_tombstones`.
     """
     if not ids:
         return Deleted(0, 0, 0, frozenset())
@@ -192,6 +228,7 @@ def delete_reads(session: Session, ids: list[int]) -> Deleted:
         ).scalars()
     )
     _forget_deleted(session, set(ids))
+    redact_plates_of(session, actor, ids)
     orphans = queue_tombstones(session, set(digests))
     deferred = sum(value is not None for value in deferred_at)
     return Deleted(len(deferred_at), len(digests), deferred, frozenset(orphans))

@@ -74,7 +74,7 @@ def _destroy_batch(
     session: Session, run: PurgeRun, actor: object, ids: list[int], phase: str
 ) -> Deleted:
     """One purge batch: delete, count on the run, one READS_PURGED entry (counts only)."""
-    deleted = delete_reads(session, ids)
+    deleted = delete_reads(session, ids, actor)
     run.reads_destroyed += deleted.reads
     run.images_destroyed += deleted.images
     run.acp_deferred_destroyed += deleted.acp_deferred
@@ -151,7 +151,8 @@ def destroy_expired_reads(
 
     `after_commit(step)` is called between a day's or batch's commit and its file removal
     (tests inject a crash there). Leftover tombstones of an earlier, interrupted run are
-    finished first.
+    finished first. The run ends with one PURGE_COMPLETED entry of its totals, files removed
+    included, even when it destroyed nothing.
     """
     now = now or utcnow()
     cutoff = retention_cutoff(now, retention_days)
@@ -207,6 +208,7 @@ def destroy_expired_reads(
     with session_factory() as session:
         run = session.get_one(PurgeRun, run_id)
         run.finished_at = utcnow()
+        record(session, actor, AuditAction.PURGE_COMPLETED, run, result.as_dict())  # type: ignore[arg-type]
         session.commit()
     return result
 

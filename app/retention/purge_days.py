@@ -11,8 +11,9 @@ cutoff, in one transaction:
    deletes, nothing refers to those rows;
 4. detach and drop the day's partition; if any read was kept, the new table takes its place
    and the kept pictures and hits come back, ids unchanged;
-5. queue the tombstones of pictures no row uses any more, add the counts to the purge run and
-   append one READS_PURGED entry (counts, never plates).
+5. redact the audit details that name the plates of destroyed reads, queue the tombstones of
+   pictures no row uses any more, add the counts to the purge run and append one READS_PURGED
+   entry (counts, never plates).
 
 The cost follows the kept rows, not the day's size. Detaching locks ``reads`` exclusively for
 the rest of that short transaction; ``lock_timeout`` bounds the wait, and a day that cannot get
@@ -27,7 +28,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, MetaData, Table, and_, func, insert, not_, select, text
 from sqlalchemy.orm import Session
 
-from app.alpr.models import Read
+from app.alpr.models import PlateStatus, Read
 from app.alpr.partitions import (
     create_table_like_reads,
     day_bounds,
@@ -37,7 +38,7 @@ from app.alpr.partitions import (
 )
 from app.audit.actions import AuditAction
 from app.audit.services import record
-from app.retention.destruction import Deleted, held_clause, queue_tombstones
+from app.retention.destruction import Deleted, held_clause, queue_tombstones, redact_plates_of
 from app.retention.holds import scopes_in_force
 from app.retention.models import PurgeRun
 
@@ -95,6 +96,17 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
     if counts.reads and counts.kept == counts.reads:
         return None
 
+    # Reads whose plate OCR or a reviewer gave have audit entries naming it (few: cameras
+    # mostly send the plate as text); those details go with the reads.
+    redact_plates_of(
+        session,
+        actor,
+        session.scalars(
+            select(Read.id).where(
+                in_day, not_(held), Read.plate_status != PlateStatus.REPORTED.value
+            )
+        ).all(),
+    )
     kept_image_ids: set[int] = set()
     replacement = f"{part}_next"
     if counts.kept:

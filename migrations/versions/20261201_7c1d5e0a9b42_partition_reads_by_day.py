@@ -140,6 +140,7 @@ def _postgresql_upgrade() -> None:
     op.execute(f'INSERT INTO reads ({READ_COLUMNS}) SELECT {READ_COLUMNS} FROM reads_unpartitioned')
     op.drop_table('reads_unpartitioned')
     op.execute('ALTER SEQUENCE reads_id_seq OWNED BY reads.id')
+    op.execute("SELECT setval('reads_id_seq', (SELECT COALESCE(max(id), 0) + 1 FROM reads), false)")
 
     for child in CHILDREN:
         op.create_foreign_key(f'fk_{child}_read_reads', child, 'reads',
@@ -193,6 +194,7 @@ def _postgresql_downgrade() -> None:
     op.execute(f'INSERT INTO reads ({READ_COLUMNS}) SELECT {READ_COLUMNS} FROM reads_partitioned')
     op.execute('DROP TABLE reads_partitioned CASCADE')
     op.execute('ALTER SEQUENCE reads_id_seq OWNED BY reads.id')
+    op.execute("SELECT setval('reads_id_seq', (SELECT COALESCE(max(id), 0) + 1 FROM reads), false)")
     for child in CHILDREN:
         op.create_foreign_key(f'fk_{child}_read_id_reads', child, 'reads', ['read_id'], ['id'],
                               ondelete='CASCADE')

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from app.alpr.models import Device, Read
+from app.alpr.partitions import create_day_partitions, is_partitioned
 from app.auth.models import Agency
 from app.db import Base
 from app.retention.destruction import count_destroyable
@@ -35,6 +36,7 @@ class GenRead:
     age_minutes: int
     device: int | None  # index into the two devices; None: a read shared by another agency
     acp_deferred: bool
+    partitioned: bool  # on PostgreSQL: give its day a partition (else it lands in the default)
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ class GenHold:
     devices: frozenset[int]
 
 
-# Ages, windows and clocks on a whole-day grid so reads land exactly on cutoffs and edges.
-minutes = st.integers(min_value=0, max_value=70).map(lambda days: days * 1440)
+# Ages, windows and clocks on a 12-hour grid from NOW (noon): reads land on UTC midnights,
+# which is where retention cuts (policy.retention_cutoff), and exactly on hold window edges.
+minutes = st.integers(min_value=0, max_value=140).map(lambda half_days: half_days * 720)
 reads_strategy = st.lists(
     st.builds(
         GenRead,
@@ -57,6 +60,7 @@ reads_strategy = st.lists(
         age_minutes=minutes,
         device=st.sampled_from((0, 1, None)),
         acp_deferred=st.booleans(),
+        partitioned=st.booleans(),
     ),
     max_size=12,
     unique_by=lambda r: (r.plate, r.age_minutes, r.device),  # one read per camera, plate, instant
@@ -123,10 +127,10 @@ def _reset(session) -> None:
     reads=reads_strategy,
     holds=holds_strategy,
     retention_days=st.sampled_from((1, 2, 30, 60)) | st.integers(min_value=1, max_value=60),
-    clock_shift=st.integers(min_value=-2, max_value=2).map(lambda n: timedelta(days=n)),
+    clock_shift=st.integers(min_value=-4, max_value=4).map(lambda n: timedelta(hours=12 * n)),
 )
-@example(  # a read exactly at the cutoff; a plate-less read inside a plate-scoped hold's window
-    reads=[GenRead("AAA111", 60 * 1440, 0, False), GenRead(None, 61 * 1440, 0, False)],
+@example(  # reads at noon either side of the cutoff; a plate-less read in a plate-scoped hold
+    reads=[GenRead("AAA111", 60 * 1440, 0, False, True), GenRead(None, 61 * 1440, 0, False, True)],
     holds=[
         GenHold(
             "investigation", "active", False, 62 * 1440, 1440, frozenset({"BBB222"}), frozenset()
@@ -137,14 +141,24 @@ def _reset(session) -> None:
 )
 @example(  # reads exactly on a hold's window edges, one on a device outside its device scope
     reads=[
-        GenRead("AAA111", 61 * 1440, 0, False),
-        GenRead("AAA111", 63 * 1440, 0, True),
-        GenRead("AAA111", 62 * 1440, 1, False),
-        GenRead("AAA111", 62 * 1440, None, False),
+        GenRead("AAA111", 61 * 1440, 0, False, True),
+        GenRead("AAA111", 63 * 1440, 0, True, True),
+        GenRead("AAA111", 62 * 1440, 1, False, False),
+        GenRead("AAA111", 62 * 1440, None, False, True),
     ],
     holds=[
         GenHold("exculpatory", "active", False, 63 * 1440, 2 * 1440, frozenset(), frozenset({0}))
     ],
+    retention_days=60,
+    clock_shift=timedelta(0),
+)
+@example(  # the first read of the cutoff's UTC day stays; the last read before it goes
+    reads=[
+        GenRead("AAA111", 119 * 720, 0, False, True),
+        GenRead("BBB222", 120 * 720, 0, False, True),
+        GenRead("CCC333", 121 * 720, 1, False, False),
+    ],
+    holds=[],
     retention_days=60,
     clock_shift=timedelta(0),
 )
@@ -198,6 +212,9 @@ def test_purge_sql_agrees_with_the_pure_rule(
                     frozenset(devices[d].id for d in gen.devices),
                 )
             )
+    if is_partitioned(session):
+        days = {(NOW - timedelta(minutes=g.age_minutes)).date() for g in reads if g.partitioned}
+        create_day_partitions(session, days)
     expected_survivors: set[int] = set()
     for gen in reads:
         read = Read(

@@ -264,7 +264,7 @@ def test_delete_reads_flushes_pending_changes_and_forgets_the_deleted_objects(ap
     read.plate = "OCR2"
     other.plate = "KEEP2"
 
-    deleted = delete_reads(session, [read.id])
+    deleted = delete_reads(session, [read.id], "system:test")
     session.commit()
 
     assert (deleted.reads, deleted.images, len(deleted.orphans)) == (1, 1, 1)

@@ -1,0 +1,131 @@
+"""Migrations keep the data: reads, their pictures and hits survive the day-partitioning
+revision up and down, on the test run's database engine (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+
+from tests.conftest import BACKEND, PG_ADMIN_URL, ROOT
+
+BEFORE_PARTITIONS = "24ce9d26a85d"
+CAPTURED = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+
+
+@pytest.fixture
+def scratch_url(tmp_path) -> Iterator[str]:
+    """An empty database of the run's engine, dropped afterwards."""
+    if BACKEND != "postgres":
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+        return
+    name = f"alpr_migrate_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _alembic(url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def _seed(url: str) -> None:
+    """A camera's read with a picture and a hit, written as the old schema had them."""
+    engine = create_engine(url)
+    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO devices (id, serial, kind, description, status, created_at) "
+                "VALUES (1, 'MIG-1', 'mobile', '', 'active', :t)"
+            ),
+            {"t": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO hotlist_sources (id, name, kind, entry_count, created_at) "
+                "VALUES (1, 'mn', 'mn_plate_file', 0, :t)"
+            ),
+            {"t": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reads (id, device_id, plate, captured_at, latitude, longitude, "
+                "client_read_id, plate_status, received_at) "
+                "VALUES (7, 1, 'MIG123', :t, 44.0, -91.6, 'c-7', 'reported', :t)"
+            ),
+            {"t": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO read_images (id, read_id, kind, sha256, content_type, byte_size, "
+                "width, height, created_at) VALUES (3, 7, 'plate', :d, 'image/png', 1, 1, 1, :t)"
+            ),
+            {"t": stamp, "d": "a" * 64},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO hits (id, read_id, source_id, category, status, created_at, "
+                "updated_at) VALUES (5, 7, 1, 'warrant', 'new', :t, :t)"
+            ),
+            {"t": stamp},
+        )
+    engine.dispose()
+
+
+def _rows(url: str) -> tuple:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        reads = conn.execute(text("SELECT id, plate, client_read_id FROM reads")).all()
+        images = conn.execute(text("SELECT id, read_id FROM read_images")).all()
+        hits = conn.execute(text("SELECT id, read_id FROM hits")).all()
+    engine.dispose()
+    return [tuple(r) for r in reads], [tuple(i) for i in images], [tuple(h) for h in hits]
+
+
+def test_partitioning_revision_keeps_reads_pictures_and_hits_both_ways(scratch_url):
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, BEFORE_PARTITIONS)
+    _seed(scratch_url)
+    expected = ([(7, "MIG123", "c-7")], [(3, 7)], [(5, 7)])
+
+    command.upgrade(cfg, "head")
+    assert _rows(scratch_url) == expected
+    command.check(cfg)  # the models and the migrated schema agree
+    engine = create_engine(scratch_url)
+    with engine.begin() as conn:
+        stored_at = conn.execute(text("SELECT read_captured_at FROM hits")).scalar_one()
+        if BACKEND == "postgres":
+            assert stored_at == CAPTURED
+            owner = conn.execute(text("SELECT tableoid::regclass::text FROM reads")).scalar()
+            assert owner == f"reads_p{CAPTURED:%Y%m%d}"
+            conn.execute(
+                text(
+                    "INSERT INTO reads (device_id, plate, captured_at, latitude, longitude, "
+                    "plate_status, received_at) VALUES (1, 'NEXT1', now(), 1, 1, 'reported', now())"
+                )
+            )
+            new_id = conn.execute(text("SELECT id FROM reads WHERE plate = 'NEXT1'")).scalar()
+            assert new_id > 7, "the id sequence carried over"
+            conn.execute(text("DELETE FROM reads WHERE plate = 'NEXT1'"))
+        else:
+            assert stored_at is not None
+    engine.dispose()
+
+    command.downgrade(cfg, BEFORE_PARTITIONS)
+    assert _rows(scratch_url) == expected
+    command.upgrade(cfg, "head")
+    assert _rows(scratch_url) == expected
