@@ -30,8 +30,9 @@ from app.audit.services import record
 from app.auth.models import User
 from app.db import utcnow
 from app.retention.destruction import delete_reads, held_clause
+from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
-from app.retention.models import AcpPlate, AcpRequest, AcpStatus, StoredDocument
+from app.retention.models import AcpPlate, AcpRequest, AcpStatus
 from app.retention.policy import ReadFacts, is_held
 from app.retention.workflow_requests import acp_machine
 
@@ -177,12 +178,14 @@ def receive_acp_request(
     participant_number: str,
     plates: Iterable[str],
     received_on: date,
-    document: StoredDocument | None = None,
+    document: IncomingDocument | None = None,
 ) -> AcpRequest:
     """Enter a participant's written request; plates are kept only as HMACs. Audited.
 
-    Raises AcpError (nothing added) without a participant number or without a valid plate.
-    Error messages name the plate's position, never the plate.
+    Raises AcpError (nothing added, the scan not written) without a participant number or
+    without a valid plate. Error messages name the plate's position, never the plate. The scan
+    is written only after validation; should the transaction fail, the caller takes it back
+    (:func:`app.retention.documents.remove_unreferenced_document`).
     """
     participant_number = (participant_number or "").strip()
     if not participant_number:
@@ -196,10 +199,11 @@ def receive_acp_request(
             raise AcpError(f"Plate {position}: {exc.message}.") from None
     if not digests:
         raise AcpError("List at least one plate of the participant.")
+    stored = store_document(session, document) if document is not None else None
     request = AcpRequest(
         participant_number=participant_number,
         received_on=received_on,
-        document_sha256=document.sha256 if document else None,
+        document_sha256=stored.sha256 if stored is not None else None,
         entered_by_id=actor.id if isinstance(actor, User) else None,
         plates=[AcpPlate(plate_hmac=d) for d in sorted(digests)],
     )
@@ -263,7 +267,7 @@ def destroy_existing_acp_data(
         held = held_clause(scopes_in_force(session))
         ids = list(session.scalars(select(Read.id).where(Read.plate.in_(plates), not_(held))))
         for start in range(0, len(ids), DESTROY_CHUNK):
-            deleted = delete_reads(session, ids[start : start + DESTROY_CHUNK])
+            deleted = delete_reads(session, ids[start : start + DESTROY_CHUNK], actor)
             destroyed += deleted.reads
             images += deleted.images
             orphans |= deleted.orphans

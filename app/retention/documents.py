@@ -2,14 +2,22 @@
 
 The policy's exceptions both start with a *written* request; the scan is kept as evidence that
 it was made. What a file is comes from its first bytes, never from its name or claimed type.
+
+A scan is checked first (:func:`inspect_document`, nothing written) and written only by the
+service entering the request, once the request is valid (:func:`store_document`). If the
+transaction still fails, the caller takes the file back (:func:`remove_unreferenced_document`):
+a refused request leaves no one's scan on disk, which for an ACP participant is the point.
+Both serialise on the digest, as the image store does (:mod:`app.alpr.images`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.storage import content_path, write_atomically
@@ -21,10 +29,22 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
+#: Names the per-digest advisory locks on PostgreSQL (two-key form: its own key space).
+DOCUMENT_LOCK_CLASS = 425_050
 
 
 class DocumentRejected(ValueError):
     """The upload is not a PDF, PNG or JPEG scan; the message is fit for the user."""
+
+
+@dataclass(frozen=True)
+class IncomingDocument:
+    """A scan checked by content but not yet written: the service stores it, or nothing does."""
+
+    data: bytes
+    sha256: str
+    content_type: str
+    original_name: str
 
 
 def document_path(sha256: str) -> Path:
@@ -42,27 +62,70 @@ def sniff_content_type(data: bytes) -> str:
     raise DocumentRejected("The scanned request must be a PDF, PNG or JPEG file.")
 
 
-def store_document(session: Session, data: bytes, original_name: str) -> StoredDocument:
+def inspect_document(data: bytes, original_name: str) -> IncomingDocument:
+    """Decide by content whether `data` is an acceptable scan; nothing is written."""
+    content_type = sniff_content_type(data)
+    return IncomingDocument(
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=content_type,
+        original_name=Path(original_name or "request").name[:255] or "request",
+    )
+
+
+def lock_document(session: Session, sha256: str) -> None:
+    """Serialise work on one digest until the caller's transaction ends.
+
+    PostgreSQL: an advisory transaction lock on the digest. SQLite: the database write lock,
+    taken by a write that changes nothing, which every writer needs anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int(sha256[:8], 16) - 2**31
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+            {"cls": DOCUMENT_LOCK_CLASS, "key": key},
+        )
+    else:
+        session.execute(text("DELETE FROM stored_documents WHERE 0"))
+
+
+def store_document(session: Session, document: IncomingDocument) -> StoredDocument:
     """Keep a scan once per content (same bytes, same row and file); flushes, never commits.
 
-    The file is written (atomically, by rename) before the row is flushed. If the caller's
-    transaction then rolls back, the file stays as an unreferenced copy of content someone
-    uploaded, and a later upload of the same scan reuses it.
+    Call it only once the request the scan evidences has passed validation. The row is flushed,
+    then the file written (atomically, by rename) under the digest lock, which holds until the
+    caller's transaction ends; if that transaction fails, the caller rolls back and calls
+    :func:`remove_unreferenced_document`.
     """
-    content_type = sniff_content_type(data)
-    digest = hashlib.sha256(data).hexdigest()
-    existing = session.get(StoredDocument, digest)
-    target = document_path(digest)
+    lock_document(session, document.sha256)
+    stored = session.get(StoredDocument, document.sha256)
+    if stored is None:
+        stored = StoredDocument(
+            sha256=document.sha256,
+            content_type=document.content_type,
+            byte_size=len(document.data),
+            original_name=document.original_name,
+        )
+        session.add(stored)
+        session.flush()
+    target = document_path(document.sha256)
     if not target.exists():
-        write_atomically(target, data)
-    if existing is not None:
-        return existing
-    document = StoredDocument(
-        sha256=digest,
-        content_type=content_type,
-        byte_size=len(data),
-        original_name=Path(original_name or "request").name[:255],
-    )
-    session.add(document)
-    session.flush()
-    return document
+        write_atomically(target, document.data)
+    return stored
+
+
+def remove_unreferenced_document(session: Session, sha256: str) -> bool:
+    """Delete the scan's file when no StoredDocument row names it; True when removed.
+
+    For a caller whose transaction failed after :func:`store_document`: call it after the
+    rollback, then commit. The digest lock keeps a concurrent entry of the same scan from
+    committing a row for a file unlinked here; a scan an earlier request keeps stays.
+    """
+    lock_document(session, sha256)
+    if session.get(StoredDocument, sha256) is not None:
+        return False
+    try:
+        document_path(sha256).unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -16,8 +16,9 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.db import utcnow
+from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
-from app.retention.models import ExculpatoryRequest, HoldKind, StoredDocument
+from app.retention.models import ExculpatoryRequest, HoldKind
 from app.retention.workflow_requests import exculpatory_machine
 
 
@@ -36,12 +37,14 @@ def receive_exculpatory_request(
     window_end: datetime | None,
     plates: Iterable[str] = (),
     device_ids: Iterable[int] = (),
-    document: StoredDocument | None = None,
+    document: IncomingDocument | None = None,
 ) -> ExculpatoryRequest:
     """Enter a subject's written request with its scope; audited EXCULPATORY_RECEIVED.
 
-    Raises ExculpatoryError (nothing added) for a missing requester or case/court file
-    number, or an empty or unbounded scope.
+    Raises ExculpatoryError (nothing added, the scan not written) for a missing requester or
+    case/court file number, or an empty or unbounded scope. The scan is written only after
+    validation; should the transaction fail, the caller takes it back
+    (:func:`app.retention.documents.remove_unreferenced_document`).
     """
     requester_name = (requester_name or "").strip()
     case_file_number = (case_file_number or "").strip()
@@ -53,11 +56,12 @@ def receive_exculpatory_request(
         scope = clean_scope(session, window_start, window_end, plates, device_ids)
     except HoldError as exc:
         raise ExculpatoryError(str(exc)) from None
+    stored = store_document(session, document) if document is not None else None
     request = ExculpatoryRequest(
         requester_name=requester_name,
         case_file_number=case_file_number,
         received_on=received_on,
-        document_sha256=document.sha256 if document else None,
+        document_sha256=stored.sha256 if stored is not None else None,
         entered_by_id=actor.id if isinstance(actor, User) else None,
     )
     session.add(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -23,7 +23,12 @@ from app.db import db_session, utcnow
 from app.jobs.services import create_run
 from app.retention import acp, exculpatory
 from app.retention.dashboard import retention_overview
-from app.retention.documents import DocumentRejected, store_document
+from app.retention.documents import (
+    DocumentRejected,
+    IncomingDocument,
+    inspect_document,
+    remove_unreferenced_document,
+)
 from app.retention.forms import (
     AcpEndForm,
     AcpRequestForm,
@@ -50,6 +55,8 @@ bp = Blueprint("retention", __name__, url_prefix="/retention")
 RETENTION_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN, Role.RECORDS})
 #: Who places and releases investigation holds (425.3).
 HOLD_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN})
+
+T = TypeVar("T")
 
 
 def _actor() -> Any:
@@ -94,13 +101,31 @@ def _check_csrf() -> None:
         abort(400)
 
 
-def _document(session: Session, form: Any) -> Any:
+def _document(form: Any) -> IncomingDocument:
+    """The scan, checked by content only: the service writes it once the request is valid."""
     upload = form.document.data
     try:
-        return store_document(session, upload.read(), upload.filename or "request")
+        return inspect_document(upload.read(), upload.filename or "request")
     except DocumentRejected as exc:
         form.document.errors.append(str(exc))
         raise
+
+
+def _enter(session: Session, document: IncomingDocument, enter: Callable[[], T]) -> T:
+    """Enter a request and commit; on any failure roll back and take the scan's file back.
+
+    A refused request never wrote the file; a failure after the write (a flush, the audit entry,
+    the commit) would otherwise leave the person's scan on disk with no row naming it.
+    """
+    try:
+        entered = enter()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        remove_unreferenced_document(session, document.sha256)
+        session.commit()
+        raise
+    return entered
 
 
 @bp.route("/")
@@ -196,21 +221,24 @@ def acp_new():
     form = AcpRequestForm()
     if form.validate_on_submit():
         try:
-            request_ = acp.receive_acp_request(
+            document = _document(form)
+            request_ = _enter(
                 session,
-                _actor(),
-                participant_number=form.participant_number.data,
-                plates=_lines(form.plates.data),
-                received_on=form.received_on.data,
-                document=_document(session, form),
+                document,
+                lambda: acp.receive_acp_request(
+                    session,
+                    _actor(),
+                    participant_number=form.participant_number.data,
+                    plates=_lines(form.plates.data),
+                    received_on=form.received_on.data,
+                    document=document,
+                ),
             )
         except acp.AcpError as exc:
-            session.rollback()
             form.plates.errors.append(str(exc))
         except DocumentRejected:
-            session.rollback()
+            pass
         else:
-            session.commit()
             flash(f"ACP request {request_.id} received.", "success")
             return redirect(url_for("retention.acp_detail", request_id=request_.id))
     status = 422 if form.is_submitted() else 200
@@ -317,25 +345,30 @@ def exculpatory_new():
     form.device_ids.choices = _devices()
     if form.validate_on_submit():
         try:
-            request_ = exculpatory.receive_exculpatory_request(
+            window_start = _when(form.window_start.data, form.window_start)
+            window_end = _when(form.window_end.data, form.window_end)
+            document = _document(form)
+            request_ = _enter(
                 session,
-                _actor(),
-                requester_name=form.requester_name.data,
-                case_file_number=form.case_file_number.data,
-                received_on=form.received_on.data,
-                window_start=_when(form.window_start.data, form.window_start),
-                window_end=_when(form.window_end.data, form.window_end),
-                plates=_lines(form.plates.data),
-                device_ids=form.device_ids.data or [],
-                document=_document(session, form),
+                document,
+                lambda: exculpatory.receive_exculpatory_request(
+                    session,
+                    _actor(),
+                    requester_name=form.requester_name.data,
+                    case_file_number=form.case_file_number.data,
+                    received_on=form.received_on.data,
+                    window_start=window_start,
+                    window_end=window_end,
+                    plates=_lines(form.plates.data),
+                    device_ids=form.device_ids.data or [],
+                    document=document,
+                ),
             )
         except exculpatory.ExculpatoryError as exc:
-            session.rollback()
             flash(str(exc), "error")
         except ValueError:
-            session.rollback()
+            pass  # a bad time or scan: its field carries the message
         else:
-            session.commit()
             flash(f"Exculpatory request {request_.id} received.", "success")
             return redirect(url_for("retention.exculpatory_detail", request_id=request_.id))
     status = 422 if form.is_submitted() else 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from app.retention.acp import (
     screen_at_collection,
     verify_acp_request,
 )
+from app.retention.documents import inspect_document
 from app.retention.exculpatory import (
     ExculpatoryError,
     activate_exculpatory_hold,
@@ -40,16 +42,24 @@ from app.retention.models import (
     ExculpatoryRequest,
     ExculpatoryStatus,
     Hold,
+    StoredDocument,
 )
 from app.retention.policy import ReadFacts
 from app.retention.workflow_requests import acp_machine, exculpatory_machine
 from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
 from tests.integration.retention_support import add_image, aged_read, run_purge, surviving_ids
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
 
 @pytest.fixture
 def records(session):
     return UserFactory(roles=[Role.RECORDS])
+
+
+def _stored_files(app) -> list[Path]:
+    """Every file under the document store, temporary ones included."""
+    return [p for p in Path(app.config["DOCUMENT_STORE"]).rglob("*") if p.is_file()]
 
 
 def _acp(session, actor, plates=("ABC 123",), status: AcpStatus | None = None) -> AcpRequest:
@@ -192,12 +202,34 @@ def test_exculpatory_hold_keeps_data_while_active_and_goes_after_release(app, se
         ({"window_end": None}, "bounded time window"),
     ],
 )
-def test_bad_exculpatory_request_is_refused_and_nothing_saved(session, records, overrides, message):
+def test_bad_exculpatory_request_is_refused_and_nothing_saved(
+    app, session, records, overrides, message
+):
+    document = inspect_document(PDF, "request.pdf")
     with pytest.raises(ExculpatoryError, match=message):
-        _exculpatory(session, records, **overrides)
+        _exculpatory(session, records, document=document, **overrides)
+    assert _stored_files(app) == [], "the scan is written only for a valid request"
     session.rollback()
     assert session.scalar(select(func.count()).select_from(ExculpatoryRequest)) == 0
     assert session.scalar(select(func.count()).select_from(Hold)) == 0
+    assert session.scalar(select(func.count()).select_from(StoredDocument)) == 0
+
+
+def test_a_valid_request_stores_its_scan_once(app, session, records):
+    document = inspect_document(PDF, "request.pdf")
+    first = _exculpatory(session, records, document=document)
+    second = receive_acp_request(
+        session,
+        records,
+        participant_number="ACP-9",
+        plates=["ABC123"],
+        received_on=local_today(),
+        document=document,
+    )
+    session.commit()
+    assert first.document_sha256 == second.document_sha256 == document.sha256
+    assert session.scalar(select(func.count()).select_from(StoredDocument)) == 1
+    assert [p.name for p in _stored_files(app)] == [document.sha256]
 
 
 # --- ACP requests ---------------------------------------------------------------------------
@@ -213,7 +245,7 @@ def test_bad_exculpatory_request_is_refused_and_nothing_saved(session, records, 
     ],
 )
 def test_bad_acp_request_is_refused_and_nothing_saved(
-    session, records, participant, plates, message
+    app, session, records, participant, plates, message
 ):
     with pytest.raises(AcpError, match=message):
         receive_acp_request(
@@ -222,9 +254,12 @@ def test_bad_acp_request_is_refused_and_nothing_saved(
             participant_number=participant,
             plates=plates,
             received_on=local_today(),
+            document=inspect_document(PDF, "request.pdf"),
         )
+    assert _stored_files(app) == [], "a participant's refused scan must not reach the disk"
     session.rollback()
     assert session.scalar(select(func.count()).select_from(AcpRequest)) == 0
+    assert session.scalar(select(func.count()).select_from(StoredDocument)) == 0
 
 
 def test_acp_plates_are_stored_only_as_hmacs(app, session, records):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,9 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
-from app.retention.models import AcpRequest, ExculpatoryRequest, StoredDocument
+from app.retention import acp, exculpatory
+from app.retention.documents import document_path
+from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, StoredDocument
 from tests.conftest import form_csrf
 from tests.integration.retention_support import aged_read, run_purge
 
@@ -62,6 +65,19 @@ def test_compliance_line_reads_zero_after_the_purge_and_viewing_is_audited(
     assert viewed == 2
 
 
+def _stored_files(app) -> list[Path]:
+    """Every file under the document store, temporary ones included."""
+    return sorted(p for p in Path(app.config["DOCUMENT_STORE"]).rglob("*") if p.is_file())
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def _audit_fails(*args, **kwargs):
+    raise RuntimeError("audit trail unavailable")
+
+
 def _acp_form(client, **overrides):
     data = {
         "csrf_token": form_csrf(client, "/retention/acp/new"),
@@ -74,7 +90,7 @@ def _acp_form(client, **overrides):
     return client.post("/retention/acp/new", data=data, content_type="multipart/form-data")
 
 
-def test_records_enter_an_acp_request_with_its_scan(client, session, login_as):
+def test_records_enter_an_acp_request_with_its_scan(app, client, session, login_as):
     login_as(Role.RECORDS)
     response = _acp_form(client)
     assert response.status_code == 302
@@ -82,6 +98,9 @@ def test_records_enter_an_acp_request_with_its_scan(client, session, login_as):
     request = session.scalars(select(AcpRequest)).one()
     assert len(request.plates) == 2 and request.document_sha256
     assert session.get(StoredDocument, request.document_sha256).content_type == "application/pdf"
+    with app.app_context():
+        assert _stored_files(app) == [document_path(request.document_sha256)]
+    assert _stored_files(app)[0].read_bytes() == PDF
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "ABC123" not in page and "received" in page
 
@@ -90,35 +109,120 @@ def test_records_enter_an_acp_request_with_its_scan(client, session, login_as):
     ("overrides", "message"),
     [
         ({"plates": "   "}, "at least one plate"),
+        ({"plates": "ABC123\n!!"}, "Plate 2"),
+        ({"participant_number": "  "}, "This field is required"),
         ({"document": (io.BytesIO(b"MZ not a scan"), "x.exe")}, "PDF, PNG or JPEG"),
     ],
 )
-def test_bad_acp_form_is_refused_and_nothing_saved(client, session, login_as, overrides, message):
+def test_bad_acp_form_is_refused_and_nothing_saved(
+    app, client, session, login_as, overrides, message
+):
     login_as(Role.RECORDS)
     response = _acp_form(client, **overrides)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     session.commit()
-    assert session.scalar(select(func.count()).select_from(AcpRequest)) == 0
+    assert _count(session, AcpRequest) == 0 and _count(session, StoredDocument) == 0
+    assert _stored_files(app) == [], "a refused request must not leave the scan on disk"
+
+
+def test_a_failure_after_the_scan_is_written_takes_it_back(
+    app, client, session, login_as, monkeypatch
+):
+    login_as(Role.RECORDS)
+    written: list[Path] = []
+
+    def audit_fails(*args, **kwargs):
+        written.extend(_stored_files(app))
+        _audit_fails()
+
+    monkeypatch.setattr(acp, "record", audit_fails)
+    assert _acp_form(client).status_code == 500
+    assert len(written) == 1, "the scan was on disk when the transaction failed"
+    session.commit()
+    assert _count(session, AcpRequest) == 0 and _count(session, StoredDocument) == 0
+    assert _stored_files(app) == []
+
+
+def test_a_failed_request_keeps_a_scan_an_earlier_request_references(
+    app, client, session, login_as, monkeypatch
+):
+    login_as(Role.RECORDS)
+    assert _acp_form(client).status_code == 302
+    kept = _stored_files(app)
+    monkeypatch.setattr(acp, "record", _audit_fails)
+    assert _acp_form(client, participant_number="ACP-78").status_code == 500
+    session.commit()
+    assert _count(session, AcpRequest) == 1 and _count(session, StoredDocument) == 1
+    assert len(kept) == 1 and _stored_files(app) == kept
+
+
+def _exculpatory_form(client, **overrides):
+    start = (local_today() - timedelta(days=5)).isoformat()
+    data = {
+        "csrf_token": form_csrf(client, "/retention/exculpatory/new"),
+        "requester_name": "J. Subject",
+        "case_file_number": "85-CR-1",
+        "received_on": local_today().isoformat(),
+        "window_start": f"{start} 08:00",
+        "window_end": f"{local_today().isoformat()} 08:00",
+        "plates": "ABC123",
+        "document": (io.BytesIO(PDF), "req.pdf"),
+    }
+    data.update(overrides)
+    return client.post("/retention/exculpatory/new", data=data, content_type="multipart/form-data")
+
+
+def test_records_enter_an_exculpatory_request_and_one_scan_is_stored(
+    app, client, session, login_as
+):
+    login_as(Role.RECORDS)
+    response = _exculpatory_form(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    session.commit()
+    request = session.scalars(select(ExculpatoryRequest)).one()
+    assert _count(session, StoredDocument) == 1
+    with app.app_context():
+        assert _stored_files(app) == [document_path(request.document_sha256)]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"plates": ""}, "scope is empty"),
+        ({"window_end": ""}, "bounded time window"),
+        ({"window_start": "yesterday"}, "such as 2026-03-01 08:00"),
+        ({"document": (io.BytesIO(b""), "empty.pdf")}, "Scanned request"),
+        ({"document": (io.BytesIO(b"GIF89a"), "x.gif")}, "PDF, PNG or JPEG"),
+    ],
+)
+def test_bad_exculpatory_form_is_refused_and_nothing_saved(
+    app, client, session, login_as, overrides, message
+):
+    login_as(Role.RECORDS)
+    response = _exculpatory_form(client, **overrides)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    session.commit()
+    assert _count(session, ExculpatoryRequest) == 0 and _count(session, Hold) == 0
+    assert _count(session, StoredDocument) == 0
+    assert _stored_files(app) == [], "a refused request must not leave the scan on disk"
+
+
+def test_a_failed_exculpatory_entry_takes_its_scan_back(
+    app, client, session, login_as, monkeypatch
+):
+    login_as(Role.RECORDS)
+    monkeypatch.setattr(exculpatory, "record", _audit_fails)
+    assert _exculpatory_form(client).status_code == 500
+    session.commit()
+    assert _count(session, ExculpatoryRequest) == 0 and _count(session, StoredDocument) == 0
+    assert _stored_files(app) == []
 
 
 def test_exculpatory_release_without_disposition_is_refused(client, session, login_as):
     login_as(Role.RECORDS)
-    start = (local_today() - timedelta(days=5)).isoformat()
-    response = client.post(
-        "/retention/exculpatory/new",
-        data={
-            "csrf_token": form_csrf(client, "/retention/exculpatory/new"),
-            "requester_name": "J. Subject",
-            "case_file_number": "85-CR-1",
-            "received_on": local_today().isoformat(),
-            "window_start": f"{start} 08:00",
-            "window_end": f"{local_today().isoformat()} 08:00",
-            "plates": "ABC123",
-            "document": (io.BytesIO(PDF), "req.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = _exculpatory_form(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     detail = response.headers["Location"]
     token = form_csrf(client, detail)
