@@ -12,6 +12,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app import create_app
-from app.db import Base
+from app.alpr.partitions import create_day_partitions
+from app.db import Base, utcnow
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +124,14 @@ def _wipe(app: Flask) -> None:
         if engine.dialect.name == "postgresql":
             for sequence in list(conn.scalars(text("SELECT sequencename FROM pg_sequences"))):
                 conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+            # A purge with a moved clock drops day partitions; give the next test the
+            # retention window's partitions again, as a running system has them.
+            today = utcnow().date()
+            with Session(bind=conn) as partitions:
+                create_day_partitions(
+                    partitions, (today + timedelta(days=n) for n in range(-60, 15))
+                )
+                partitions.flush()
     for key in ("IMAGE_STORE", "DOCUMENT_STORE"):
         shutil.rmtree(app.config[key], ignore_errors=True)
 
