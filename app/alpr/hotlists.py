@@ -338,18 +338,19 @@ def find_matches(
     return list(matches.values())
 
 
-def record_hits(
+def create_hits(
     session: Session, actor: Any, matches: Sequence[HotlistMatch]
-) -> set[tuple[int, str]]:
-    """Create one Hit per match and one HIT_CREATED audit entry per hit.
+) -> tuple[set[tuple[int, str]], list[PendingEntry]]:
+    """Insert one Hit per match; returns the log-of-use pairs and the hits' audit entries.
 
-    Returns the (read id, log-of-use category) pairs, categories being stolen, warrant,
-    suspended_revoked and investigative (425.5.1(c)): the log counts plates, not hits, so a
-    read on two stolen lists is one stolen plate. Hits are rare, so an entry per hit keeps
-    each alert traceable without slowing ingest.
+    The pairs are (read id, log category), categories being stolen, warrant, suspended_revoked
+    and investigative (425.5.1(c)): the log counts plates, not hits, so a read on two stolen
+    lists is one stolen plate. The HIT_CREATED entries (one per hit, so each alert stays
+    traceable) are returned for the caller to append with its own in one
+    :func:`app.audit.services.record_many`; :func:`record_hits` appends them at once.
     """
     if not matches:
-        return set()
+        return set(), []
     ids = session.scalars(
         insert(Hit).returning(Hit.id, sort_by_parameter_order=True),
         [
@@ -363,24 +364,30 @@ def record_hits(
             for m in matches
         ],
     ).all()
-    record_many(
-        session,
-        [
-            PendingEntry(
-                actor,
-                AuditAction.HIT_CREATED,
-                ("hits", hit_id),
-                {
-                    "read_id": match.read_id,
-                    "source": match.source_name,
-                    "category": match.category,
-                    "reference": match.reference,
-                },
-            )
-            for hit_id, match in zip(ids, matches, strict=True)
-        ],
-    )
-    return {(m.read_id, category) for m, category in log_hits(matches)}
+    entries = [
+        PendingEntry(
+            actor,
+            AuditAction.HIT_CREATED,
+            ("hits", hit_id),
+            {
+                "read_id": match.read_id,
+                "source": match.source_name,
+                "category": match.category,
+                "reference": match.reference,
+            },
+        )
+        for hit_id, match in zip(ids, matches, strict=True)
+    ]
+    return {(m.read_id, category) for m, category in log_hits(matches)}, entries
+
+
+def record_hits(
+    session: Session, actor: Any, matches: Sequence[HotlistMatch]
+) -> set[tuple[int, str]]:
+    """Create the hits of `matches` and append their HIT_CREATED entries (:func:`create_hits`)."""
+    pairs, entries = create_hits(session, actor, matches)
+    record_many(session, entries)
+    return pairs
 
 
 def log_hits(matches: Iterable[HotlistMatch]) -> list[tuple[HotlistMatch, str]]:

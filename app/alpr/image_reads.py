@@ -128,6 +128,7 @@ def receive_image_read(
         if existing is not None:
             return ImageReadOutcome(existing, "duplicate")
         # Collected now, though its plate is not known yet: the log of use counts it now.
+        lock_device(session, device.id)
         (period,) = place_in_periods(session, device, [read.captured_at], gap_minutes=gap_minutes)
         stored = Read(
             device_id=device.id,

@@ -22,7 +22,8 @@ A valid batch is stored in one transaction with few statements, whatever its siz
    recomputed from reads, which the purge destroys;
 5. last, because the audit append serialises all writers until the commit: each match becomes a
    Hit with its own HIT_CREATED entry (hits are rare; a hit's history page reads them), and one
-   READS_INGESTED (or READS_IMPORTED) entry records the batch's counts, never plates.
+   READS_INGESTED (or READS_IMPORTED) entry records the batch's counts, never plates; all of
+   them in one append (:func:`app.audit.services.record_many`).
 
 An image-only read (:mod:`app.alpr.image_reads`) is placed and counted by the same public
 functions when it arrives, and its hits when OCR or a reviewer gives it a plate.
@@ -52,9 +53,9 @@ from sqlalchemy.orm import Session
 from app.alpr.bulk import on_postgresql
 from app.alpr.devices import deployment_in_force
 from app.alpr.hotlists import (
+    create_hits,
     find_matches,
     log_hits,
-    record_hits,
     sources_in_force,
     sources_json,
 )
@@ -69,13 +70,13 @@ from app.alpr.models import (
 from app.alpr.validation import (
     READ_FIELDS,
     FieldError,
+    captured_at_parser,
     normalise_plate,
-    parse_captured_at,
     parse_client_read_id,
     parse_coordinate,
 )
 from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import Agency
 from app.core.timeutil import local_today
 from app.db import utcnow
@@ -161,8 +162,7 @@ def _field_parsers(now: datetime, limits: Limits) -> tuple[tuple[str, Parser], .
         ("plate", normalise_plate),
         (
             "captured_at",
-            partial(
-                parse_captured_at,
+            captured_at_parser(
                 now=now,
                 clock_skew_seconds=limits.clock_skew_seconds,
                 retention_days=limits.retention_days,
@@ -388,8 +388,9 @@ def place_in_periods(
     """The period of active use (425.5.1) of each read captured at `times`, in that order.
 
     A read less than `gap_minutes` from a period of the device (at the same fixed location)
-    extends it, else it opens a new one. Locks the device (:func:`lock_device`) and flushes, so
-    the periods have ids. Counts nothing: :func:`count_in_periods` does once the reads are
+    extends it, else it opens a new one. The caller holds :func:`lock_device`. New periods are
+    flushed, so they have ids; a period only extended is written with its counts by
+    :func:`count_in_periods`. Counts nothing: :func:`count_in_periods` does once the reads are
     known to be new. Raises :class:`IngestRefused` (409) for a fixed device with no deployment
     in force on a read's date.
     """
@@ -398,7 +399,6 @@ def place_in_periods(
     located = (
         _deployments_for(session, device, times) if device.kind == DeviceKind.FIXED.value else {}
     )
-    lock_device(session, device.id)
     gap = timedelta(minutes=gap_minutes)
     nearby = list(
         session.scalars(
@@ -422,7 +422,8 @@ def place_in_periods(
             span.period.started_at = span.start
         if span.period.ended_at != span.end:
             span.period.ended_at = span.end
-    session.flush()
+    if any(span.period.id is None for span in spans):
+        session.flush()
     return placed  # type: ignore[return-value]
 
 
@@ -548,8 +549,7 @@ def note_device_use(
 
 
 #: The PostgreSQL insert: one array per varying column, so the statement stays short (bulk.py).
-_UNNEST_INSERT = text(
-    """
+_UNNEST_INSERT = """
     INSERT INTO reads (device_id, source_agency_id, plate, captured_at, latitude, longitude,
                        client_read_id, plate_status, active_use_period_id, acp_deferred_at,
                        received_at)
@@ -561,10 +561,22 @@ _UNNEST_INSERT = text(
                 CAST(:client_ids AS varchar[]), CAST(:periods AS integer[]),
                 CAST(:deferred AS timestamptz[]))
          AS u(plate, captured_at, latitude, longitude, client_read_id, period_id, acp_deferred_at)
-    ON CONFLICT DO NOTHING
+    ON CONFLICT {arbiter} DO NOTHING
     RETURNING id, client_read_id, plate, captured_at
-    """
-)
+"""
+#: The unique key a resend collides with, by (sent by a device, carries a client id). Naming
+#: it as the one ON CONFLICT arbiter is cheaper than DO NOTHING on every unique key (measured
+#: on PostgreSQL 15: 29 against 39 microseconds a row); the other keys cannot collide there.
+_INSERT_BY_KIND = {
+    kind: text(_UNNEST_INSERT.format(arbiter=arbiter))
+    for kind, arbiter in {
+        (True, True): "(device_id, client_read_id, captured_at)",
+        (True, False): "(device_id, plate, captured_at) WHERE client_read_id IS NULL",
+        (False, True): "(source_agency_id, client_read_id, captured_at) WHERE device_id IS NULL",
+        (False, False): "(source_agency_id, plate, captured_at) "
+        "WHERE device_id IS NULL AND client_read_id IS NULL",
+    }.items()
+}
 
 
 def _insert_reads(
@@ -579,29 +591,39 @@ def _insert_reads(
 ) -> dict[tuple[Any, ...], int]:
     """Bulk insert; returns the new ids by dedupe key (a conflicting row returns nothing).
 
-    PostgreSQL: one ``INSERT ... SELECT FROM unnest(...)`` binding one array per column (see
-    :mod:`app.alpr.bulk`). SQLite: a Core insertmanyvalues INSERT ... ON CONFLICT DO NOTHING
-    RETURNING.
+    PostgreSQL: an ``INSERT ... SELECT FROM unnest(...)`` binding one array per column (see
+    :mod:`app.alpr.bulk`), one per kind of key (:data:`_INSERT_BY_KIND`). SQLite: a Core
+    insertmanyvalues INSERT ... ON CONFLICT DO NOTHING RETURNING.
     """
     if not reads:
         return {}
     if on_postgresql(session):
-        result = session.connection().execute(
-            _UNNEST_INSERT,
-            {
-                "device_id": device_id,
-                "source_agency_id": agency_id,
-                "plate_status": PlateStatus.REPORTED.value,
-                "received_at": now,
-                "plates": [r.plate for r in reads],
-                "captured": [r.captured_at for r in reads],
-                "latitudes": [r.latitude for r in reads],
-                "longitudes": [r.longitude for r in reads],
-                "client_ids": [r.client_read_id for r in reads],
-                "periods": [periods.get(r.index) for r in reads],
-                "deferred": [now if r.index in deferred else None for r in reads],
-            },
-        )
+        rows: list[Any] = []
+        for with_id in (True, False):
+            group = [r for r in reads if bool(r.client_read_id) is with_id]
+            if not group:
+                continue
+            rows += (
+                session.connection()
+                .execute(
+                    _INSERT_BY_KIND[device_id is not None, with_id],
+                    {
+                        "device_id": device_id,
+                        "source_agency_id": agency_id,
+                        "plate_status": PlateStatus.REPORTED.value,
+                        "received_at": now,
+                        "plates": [r.plate for r in group],
+                        "captured": [r.captured_at for r in group],
+                        "latitudes": [r.latitude for r in group],
+                        "longitudes": [r.longitude for r in group],
+                        "client_ids": [r.client_read_id for r in group],
+                        "periods": [periods.get(r.index) for r in group],
+                        "deferred": [now if r.index in deferred else None for r in group],
+                    },
+                )
+                .all()
+            )
+        result: Any = rows
     else:
         table = Read.__table__
         stmt = (
@@ -727,8 +749,9 @@ def ingest_reads(
             stored.append((read, read_id))
 
     label = device_actor(device) if device is not None else actor
-    sources = sources_in_force(session)
-    matches = find_matches(session, [(i, r.captured_at, r.plate) for r, i in stored], sources)
+    with session.no_autoflush:  # the periods are written once, with their counts, below
+        sources = sources_in_force(session)
+        matches = find_matches(session, [(i, r.captured_at, r.plate) for r, i in stored], sources)
     if device is not None:
         # Counts first, audit last: the audit append serialises every writer until the commit
         # (app.audit.services), so nothing else may run between the first append and it.
@@ -742,7 +765,7 @@ def ingest_reads(
             hits=[(period_of[index_of[m.read_id]], category) for m, category in log_hits(matches)],
             compared=sorted(sources.values()),
         )
-    hit_pairs = record_hits(session, label, matches)
+    hit_pairs, hit_entries = create_hits(session, label, matches)
     ordered = [{"index": r.index, **outcomes[r.index]} for r in reads]
     for item, read in zip(ordered, reads, strict=True):
         if read.client_read_id:
@@ -751,8 +774,7 @@ def ingest_reads(
     counts["deferred_acp"] = len(deferred & {r.index for r, _ in stored})
     counts["hits"] = len(hit_pairs)
     period_ids = sorted({p.id for p in period_of.values()})
-    record(
-        session,
+    batch_entry = PendingEntry(
         actor,
         AuditAction.READS_INGESTED if device is not None else AuditAction.READS_IMPORTED,
         device if device is not None else agency,
@@ -766,4 +788,5 @@ def ingest_reads(
             "active_use_periods": period_ids,
         },
     )
+    record_many(session, [*hit_entries, batch_entry])
     return IngestResult(ordered, counts, period_ids)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from app.retention.policy import retention_cutoff
@@ -51,34 +52,49 @@ def normalise_plate(raw: object, field: str = "plate") -> str:
     return plate
 
 
+def captured_at_parser(
+    *, now: datetime, clock_skew_seconds: int, retention_days: int
+) -> Callable[[object], datetime]:
+    """:func:`parse_captured_at` with its bounds worked out once, for a whole batch."""
+    latest = now + timedelta(seconds=clock_skew_seconds)
+    cutoff = retention_cutoff(now, retention_days)
+    too_old = (
+        f"is past the {retention_days}-day retention period (reads collected before "
+        f"{cutoff:%Y-%m-%d} 00:00 UTC are destroyed)"
+    )
+
+    def parse(raw: object) -> datetime:
+        field = "captured_at"
+        if not isinstance(raw, str) or not raw.strip():
+            raise FieldError(field, "must be an ISO 8601 date and time")
+        try:
+            value = datetime.fromisoformat(raw.strip())
+        except ValueError as exc:
+            raise FieldError(field, f"{raw!r} is not an ISO 8601 date and time") from exc
+        if value.tzinfo is None:
+            raise FieldError(field, "must carry a UTC offset (e.g. 2026-05-01T14:03:00Z)")
+        value = value.astimezone(UTC)
+        if value > latest:
+            raise FieldError(field, "is in the future")
+        if value < cutoff:
+            raise FieldError(field, too_old)
+        return value
+
+    return parse
+
+
 def parse_captured_at(
     raw: object, *, now: datetime, clock_skew_seconds: int, retention_days: int
 ) -> datetime:
     """An ISO 8601 time with a UTC offset, not in the future and not already past retention.
 
-    A read older than the retention period would have to be destroyed at once (425.5), so it is
-    refused rather than stored; a small clock skew is allowed for cameras' clocks.
+    A read past its retention would have to be destroyed at once (425.5), so it is refused
+    rather than stored; a small clock skew is allowed for cameras' clocks.
     """
-    field = "captured_at"
-    if not isinstance(raw, str) or not raw.strip():
-        raise FieldError(field, "must be an ISO 8601 date and time")
-    try:
-        value = datetime.fromisoformat(raw.strip())
-    except ValueError as exc:
-        raise FieldError(field, f"{raw!r} is not an ISO 8601 date and time") from exc
-    if value.tzinfo is None:
-        raise FieldError(field, "must carry a UTC offset (e.g. 2026-05-01T14:03:00Z)")
-    value = value.astimezone(UTC)
-    if value > now + timedelta(seconds=clock_skew_seconds):
-        raise FieldError(field, "is in the future")
-    cutoff = retention_cutoff(now, retention_days)
-    if value < cutoff:
-        raise FieldError(
-            field,
-            f"is past the {retention_days}-day retention period (reads collected before "
-            f"{cutoff:%Y-%m-%d} 00:00 UTC are destroyed)",
-        )
-    return value
+    parse = captured_at_parser(
+        now=now, clock_skew_seconds=clock_skew_seconds, retention_days=retention_days
+    )
+    return parse(raw)
 
 
 def parse_coordinate(raw: object, field: str) -> float:

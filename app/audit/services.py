@@ -93,15 +93,29 @@ def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | N
     return subject.__tablename__, str(subject.id)
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise appends and make sure the head row exists."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+def _lock_chain(session: Session) -> tuple[int, str]:
+    """Serialise appends until the commit; returns the chain's head (last seq and hash).
+
+    PostgreSQL: a transaction-level advisory lock, then the head row (made on the first
+    append). SQLite: writing the head row first takes the database's write lock, so the head
+    is read under it.
+    """
+    head = select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
+    genesis = {"id": 1, "seq": 0, "entry_hash": GENESIS_HASH}
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-        stmt = postgresql.insert(AuditChainHead).values(id=1, seq=0, entry_hash=GENESIS_HASH)
-    else:
-        stmt = sqlite.insert(AuditChainHead).values(id=1, seq=0, entry_hash=GENESIS_HASH)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+        found = session.execute(head).one_or_none()
+        if found is not None:
+            return found.seq, found.entry_hash
+        session.execute(postgresql.insert(AuditChainHead).values(**genesis))
+        return 0, GENESIS_HASH
+    session.execute(
+        sqlite.insert(AuditChainHead)
+        .values(**genesis)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    found = session.execute(head).one()
+    return found.seq, found.entry_hash
 
 
 @dataclass(frozen=True)
@@ -152,10 +166,7 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
         )
     if not prepared:
         return []
-    _lock_chain(session)
-    seq, prev_hash = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
-    ).one()
+    seq, prev_hash = _lock_chain(session)
     entries: list[AuditEntry] = []
     for actor_user_id, actor_label, action, subject_type, subject_id, text_, digest in prepared:
         seq += 1
