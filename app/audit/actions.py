@@ -19,6 +19,9 @@ class AuditAction(StrEnum):
     USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an action name)
     TRAINING_RECORDED = "training.recorded"
     AGENCY_CREATED = "agency.created"
+    AGENCY_TOKEN_ISSUED = "agency.token_issued"  # noqa: S105 (an action name)
+    AGENCY_TOKEN_ROTATED = "agency.token_rotated"  # noqa: S105 (an action name)
+    AGENCY_TOKEN_REVOKED = "agency.token_revoked"  # noqa: S105 (an action name)
 
     # the audit trail itself
     AUDIT_VERIFIED = "audit.verified"
@@ -69,6 +72,7 @@ class AuditAction(StrEnum):
     EXCULPATORY_RECEIVED = "exculpatory.received"
     EXCULPATORY_ACTIVATED = "exculpatory.activated"
     EXCULPATORY_RELEASED = "exculpatory.released"
+    EXCULPATORY_DECLINED = "exculpatory.declined"
     ACP_RECEIVED = "acp.received"
     ACP_VERIFIED = "acp.verified"
     ACP_EXISTING_DESTROYED = "acp.existing_destroyed"

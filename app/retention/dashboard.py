@@ -12,7 +12,13 @@ from app.alpr.models import Read
 from app.retention.acp import SUPPRESSING_STATUSES
 from app.retention.destruction import destroyable_clause
 from app.retention.holds import holds_in_force, scopes_in_force
-from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, PurgeRun
+from app.retention.models import (
+    EXCULPATORY_HOLDING,
+    AcpRequest,
+    ExculpatoryRequest,
+    Hold,
+    PurgeRun,
+)
 from app.retention.policy import retention_cutoff
 
 #: Age buckets (days, inclusive lower bound) shown on the dashboard.
@@ -97,7 +103,7 @@ def retention_overview(
         exculpatory_open=list(
             session.scalars(
                 select(ExculpatoryRequest)
-                .where(ExculpatoryRequest.status != "released")
+                .where(ExculpatoryRequest.status.in_(EXCULPATORY_HOLDING))
                 .order_by(ExculpatoryRequest.id)
             )
         ),

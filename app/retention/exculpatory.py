@@ -1,8 +1,12 @@
 """Exculpatory requests (425.5(a)): a subject's written request keeps data until resolution.
 
 The request's scope is stored as its Hold at receipt, so a bad scope is refused before anything
-is saved; that hold is in force only while the request is *active* (see
-:func:`app.retention.holds.hold_in_force_clause`), and stops when the request is released.
+is saved. 425.5(a) keeps the data "if a written request is made", so that hold is in force from
+receipt: while the request is received or active (see
+:func:`app.retention.holds.hold_in_force_clause`), the purge cannot destroy the data while the
+request waits to be activated. The hold stops when the request is released (the criminal matter
+is resolved) or declined by the Deputy Chief or designee (the request does not qualify, e.g. the
+requester is not the subject of a criminal investigation).
 """
 
 from __future__ import annotations
@@ -88,11 +92,41 @@ def receive_exculpatory_request(
 def activate_exculpatory_hold(
     session: Session, actor: User | str, request: ExculpatoryRequest
 ) -> ExculpatoryRequest:
-    """Put the request's hold in force (received → active); audited EXCULPATORY_ACTIVATED."""
+    """Accept the request (received → active); audited EXCULPATORY_ACTIVATED.
+
+    Its hold has been in force since receipt; it stays so until the request is released.
+    """
     exculpatory_machine(request).fire("activate", actor=actor)
     session.flush()
     record(session, actor, AuditAction.EXCULPATORY_ACTIVATED, request, {})
     return request
+
+
+def decline_exculpatory_request(
+    session: Session, actor: User | str, request: ExculpatoryRequest, *, reason: str
+) -> ExculpatoryRequest:
+    """The request does not qualify under 425.5(a): record why and end its hold (→ declined).
+
+    Only the Deputy Chief or designee may decline, only a received request, and only with a
+    stated reason; otherwise WorkflowError, and nothing changes. Declined is final: the data in
+    scope falls back under the 60-day rule and goes at the next purge if it is older. Audited
+    EXCULPATORY_DECLINED in the caller's transaction.
+    """
+    reason = (reason or "").strip()
+    exculpatory_machine(request).fire("decline", actor=actor, reason=reason)
+    request.decline_reason = reason
+    _end_holds(request)
+    session.flush()
+    record(session, actor, AuditAction.EXCULPATORY_DECLINED, request, {"reason": reason})
+    return request
+
+
+def _end_holds(request: ExculpatoryRequest) -> None:
+    """Mark the request's holds released now (the request's status already ends them)."""
+    now = utcnow()
+    for hold in request.holds:
+        if hold.released_at is None:
+            hold.released_at = now
 
 
 def release_exculpatory_hold(
@@ -114,10 +148,7 @@ def release_exculpatory_hold(
     )
     request.disposition = disposition
     request.resolved_on = resolved_on
-    now = utcnow()
-    for hold in request.holds:
-        if hold.released_at is None:
-            hold.released_at = now
+    _end_holds(request)
     session.flush()
     record(
         session,

@@ -61,6 +61,12 @@ class ExculpatoryReleaseForm(FlaskForm):
     resolved_on = DateField("Resolved on", validators=[Optional()])
 
 
+class ExculpatoryDeclineForm(FlaskForm):
+    """The request does not qualify under 425.5(a): why (the workflow requires it)."""
+
+    reason = TextAreaField("Reason for declining", validators=[Length(max=2000)])
+
+
 class AcpEndForm(FlaskForm):
     """The participant left the program."""
 

@@ -3,7 +3,8 @@
 425.5: data *related to an active criminal investigation* escapes the 60-day rule, and an
 exculpatory request keeps data until the criminal matter is resolved. A hold names that data
 by a bounded scope (a time window narrowed by plates and/or devices) and is in force only while
-its reason is: the investigation active, the exculpatory request active.
+its reason is: the investigation active, the exculpatory request received or active (from
+the written request until the criminal matter is resolved, or the request is declined).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from app.audit.services import record
 from app.auth.models import User
 from app.db import utcnow
 from app.retention.models import (
+    EXCULPATORY_HOLDING,
     ExculpatoryRequest,
-    ExculpatoryStatus,
     Hold,
     HoldDevice,
     HoldKind,
@@ -182,24 +183,27 @@ def release_hold(session: Session, actor: User | str, hold: Hold, reason: str) -
 
 
 def hold_in_force_clause() -> ColumnElement[bool]:
-    """SQL truth of "this hold is in force": not released and its reason still active.
+    """SQL truth of "this hold is in force": not released and its reason still holds.
 
-    An investigation hold lasts while the investigation is active; an exculpatory hold while
-    its request is active (until the criminal matter is resolved).
+    An investigation hold lasts while the investigation is active. An exculpatory hold lasts
+    from the receipt of the written request (received or active) until the criminal matter is
+    resolved (released), or until the Deputy Chief or designee declines the request: 425.5(a)
+    keeps the data "if a written request is made", so the purge must not destroy it while the
+    request waits to be looked at.
     """
     investigation_active = exists().where(
         Investigation.id == Hold.investigation_id,
         Investigation.status == InvestigationStatus.ACTIVE.value,
     )
-    request_active = exists().where(
+    request_holding = exists().where(
         ExculpatoryRequest.id == Hold.exculpatory_request_id,
-        ExculpatoryRequest.status == ExculpatoryStatus.ACTIVE.value,
+        ExculpatoryRequest.status.in_(EXCULPATORY_HOLDING),
     )
     return and_(
         Hold.released_at.is_(None),
         or_(
             and_(Hold.kind == HoldKind.INVESTIGATION.value, investigation_active),
-            and_(Hold.kind == HoldKind.EXCULPATORY.value, request_active),
+            and_(Hold.kind == HoldKind.EXCULPATORY.value, request_holding),
         ),
     )
 

@@ -72,7 +72,7 @@ class Hold(Base):
 
     Scope: a bounded time window, narrowed by plates and/or devices when they are listed.
     An investigation hold is in force while its investigation is active; an exculpatory hold
-    while its request is active.
+    while its request is received or active (EXCULPATORY_HOLDING).
     """
 
     __tablename__ = "holds"
@@ -134,10 +134,20 @@ class ExculpatoryStatus(StrEnum):
     RECEIVED = "received"
     ACTIVE = "active"
     RELEASED = "released"
+    DECLINED = "declined"
+
+
+#: The statuses in which a subject's written request keeps its data (425.5(a)): from receipt
+#: until the criminal matter is resolved (released) or the request is declined.
+EXCULPATORY_HOLDING = (ExculpatoryStatus.RECEIVED.value, ExculpatoryStatus.ACTIVE.value)
 
 
 class ExculpatoryRequest(Base):
-    """A subject's written request to keep data as exculpatory evidence (425.5(a))."""
+    """A subject's written request to keep data as exculpatory evidence (425.5(a)).
+
+    Its hold keeps the data from receipt (received or active) until the request is released
+    (the matter resolved: disposition and date) or declined (it does not qualify: reason).
+    """
 
     __tablename__ = "exculpatory_requests"
     __table_args__ = (
@@ -145,6 +155,9 @@ class ExculpatoryRequest(Base):
         CheckConstraint(
             "status <> 'released' OR (disposition IS NOT NULL AND resolved_on IS NOT NULL)",
             name="release_needs_resolution",
+        ),
+        CheckConstraint(
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="decline_needs_reason"
         ),
     )
 
@@ -156,6 +169,7 @@ class ExculpatoryRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default=ExculpatoryStatus.RECEIVED.value)
     disposition: Mapped[str | None] = mapped_column(Text)
     resolved_on: Mapped[date | None] = mapped_column(Date)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

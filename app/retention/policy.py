@@ -75,9 +75,9 @@ def is_destroyable(
 ) -> bool:
     """Whether `read` must be destroyed now (425.5).
 
-    `holds` are the holds in force (an active investigation's, an active exculpatory
-    request's). A held read is never destroyable. Otherwise a read goes once its retention
-    has run out (captured before :func:`retention_cutoff`), and at once when
+    `holds` are the holds in force (an active investigation's, a received or active
+    exculpatory request's). A held read is never destroyable. Otherwise a read goes once its
+    retention has run out (captured before :func:`retention_cutoff`), and at once when
     `acp_suppressed`: its plate belongs to an ACP participant whose request is in force, or
     its ACP destruction was deferred earlier and no hold keeps it any longer (425.5(b)).
     """

@@ -32,6 +32,7 @@ from app.retention.documents import (
 from app.retention.forms import (
     AcpEndForm,
     AcpRequestForm,
+    ExculpatoryDeclineForm,
     ExculpatoryReleaseForm,
     ExculpatoryRequestForm,
     HoldForm,
@@ -45,6 +46,7 @@ from app.retention.models import (
     Investigation,
     InvestigationStatus,
 )
+from app.retention.workflow_requests import DECLINE_ROLES
 from workers.queue import enqueue
 from workers.retention import destroy_acp_existing_data
 from workers.schedules import SCHEDULES
@@ -378,10 +380,14 @@ def exculpatory_new():
 @bp.route("/exculpatory/<int:request_id>")
 @require(RETENTION_ROLES)
 def exculpatory_detail(request_id: int):
-    """One exculpatory request: scope, status, the next step."""
+    """One exculpatory request: scope, status, the next step (declining for those who may)."""
     request_ = _get(db_session(), ExculpatoryRequest, request_id)
     return render_template(
-        "retention/exculpatory_detail.html", r=request_, release_form=ExculpatoryReleaseForm()
+        "retention/exculpatory_detail.html",
+        r=request_,
+        release_form=ExculpatoryReleaseForm(),
+        decline_form=ExculpatoryDeclineForm(),
+        may_decline=current_user.has_role(*DECLINE_ROLES),
     )
 
 
@@ -392,12 +398,27 @@ def _exculpatory_step(request_id: int, step: Callable[[Session, ExculpatoryReque
 @bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
 @require(RETENTION_ROLES)
 def exculpatory_activate(request_id: int):
-    """Received → active: the request's hold is in force."""
+    """Received → active: the request is accepted; its hold, in force since receipt, stays."""
     _check_csrf()
 
     def step(session: Session, r: ExculpatoryRequest) -> str:
         exculpatory.activate_exculpatory_hold(session, _actor(), r)
-        return "Exculpatory hold active: the data in scope is kept."
+        return "Exculpatory hold active: the data in scope is kept until the matter is resolved."
+
+    return _exculpatory_step(request_id, step)
+
+
+@bp.route("/exculpatory/<int:request_id>/decline", methods=["POST"])
+@require(DECLINE_ROLES)
+def exculpatory_decline(request_id: int):
+    """Received → declined, with the reason: the request does not qualify; its hold ends."""
+    form = ExculpatoryDeclineForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def step(session: Session, r: ExculpatoryRequest) -> str:
+        exculpatory.decline_exculpatory_request(session, _actor(), r, reason=form.reason.data)
+        return "Request declined: the data falls back under the 60-day rule."
 
     return _exculpatory_step(request_id, step)
 

@@ -1,7 +1,10 @@
 """Workflows of the two written-request exceptions of 425.5.
 
-Exculpatory (425.5(a)): received → active (its hold keeps the data) → released (the criminal
-matter is resolved: disposition and date recorded).
+Exculpatory (425.5(a)): the written request's hold keeps the data from receipt. received →
+active (the Deputy Chief, designee or records staff accept it) → released (the criminal matter
+is resolved: disposition and date recorded); or received → declined (the Deputy Chief or designee
+find it does not qualify, e.g. the requester is not the subject of a criminal investigation:
+reason recorded). Released and declined are final, and end the hold.
 
 ACP (425.5(b)): received → verified → existing_destroyed (a job destroyed the participant's
 data already collected) → suppression_active → ended (the participant left the program).
@@ -23,6 +26,9 @@ from app.retention.models import AcpRequest, AcpStatus, ExculpatoryRequest, Excu
 #: Who may put an exculpatory hold in force: the Deputy Chief or designee (425.3), or the
 #: records staff who took the written request.
 ACTIVATE_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.RECORDS})
+#: Who may decline an exculpatory request, ending its hold before the matter is resolved: only
+#: the Deputy Chief or designee, whom 425.3 and 425.5 make responsible for retention.
+DECLINE_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE})
 #: Who may move ACP and exculpatory requests along otherwise (they enter and track them).
 REQUEST_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.RECORDS, Role.ADMIN})
 
@@ -32,7 +38,11 @@ def _is_person_with(actor: User | str | None, roles: frozenset[Role]) -> bool:
 
 
 class ExculpatoryMachine(GuardedMachine):
-    """received → active → released (with the resolution of the criminal matter)."""
+    """received → active → released (the matter resolved); received → declined (with a reason).
+
+    The hold is in force while the request is received or active
+    (:func:`app.retention.holds.hold_in_force_clause`); released and declined are final.
+    """
 
     CASE_LABEL = "exculpatory request"
     REFUSALS = {
@@ -44,18 +54,34 @@ class ExculpatoryMachine(GuardedMachine):
             "Releasing needs the resolution of the criminal matter: its disposition and the "
             "date it was resolved."
         ),
+        "actor_may_decline": (
+            "Only the Deputy Chief or the designee may decline an exculpatory request."
+        ),
+        "decline_reason_given": (
+            "Declining needs a stated reason: why the request does not qualify under 425.5(a)."
+        ),
     }
 
     received = State(value=ExculpatoryStatus.RECEIVED.value, initial=True)
     active = State(value=ExculpatoryStatus.ACTIVE.value)
     released = State(value=ExculpatoryStatus.RELEASED.value, final=True)
+    declined = State(value=ExculpatoryStatus.DECLINED.value, final=True)
 
     activate = received.to(active, cond="actor_may_activate")
     release = active.to(released, cond=["actor_handles_requests", "resolution_given"])
+    decline = received.to(declined, cond=["actor_may_decline", "decline_reason_given"])
 
     def actor_may_activate(self, actor: User | str | None = None, **_: Any) -> bool:
         """425.3 gives retention to the Deputy Chief or designee; records staff enter requests."""
         return _is_person_with(actor, ACTIVATE_ROLES)
+
+    def actor_may_decline(self, actor: User | str | None = None, **_: Any) -> bool:
+        """Declining lets the purge take data a subject asked to keep: the Deputy Chief's call."""
+        return _is_person_with(actor, DECLINE_ROLES)
+
+    def decline_reason_given(self, reason: str | None = None, **_: Any) -> bool:
+        """Why the request does not qualify is recorded on it and in the audit trail."""
+        return bool(reason and reason.strip())
 
     def actor_handles_requests(self, actor: User | str | None = None, **_: Any) -> bool:
         """Releasing ends a hold: a person who handles requests takes it, never a job."""

@@ -80,7 +80,7 @@ holds_strategy = st.lists(
         st.builds(
             GenHold,
             kind=st.just(HoldKind.EXCULPATORY.value),
-            reason_status=st.sampled_from(("received", "active", "released")),
+            reason_status=st.sampled_from(("received", "active", "released", "declined")),
             released=st.booleans(),
             start_minutes_ago=minutes,
             length_minutes=minutes.filter(bool),
@@ -93,8 +93,16 @@ holds_strategy = st.lists(
 
 
 def _in_force(hold: GenHold) -> bool:
-    """The test's own reading of 425.5: a hold keeps data while its reason is active."""
-    return not hold.released and hold.reason_status == "active"
+    """The test's own reading of 425.5: a hold keeps data while its reason holds.
+
+    An investigation hold while the investigation is active; an exculpatory hold from the
+    receipt of the written request (received or active) until it is released or declined.
+    """
+    if hold.released:
+        return False
+    if hold.kind == HoldKind.INVESTIGATION.value:
+        return hold.reason_status == "active"
+    return hold.reason_status in {"received", "active"}
 
 
 def _reset(session) -> None:
@@ -162,6 +170,34 @@ def _reset(session) -> None:
     retention_days=60,
     clock_shift=timedelta(0),
 )
+@example(  # a request only received already keeps its scope; a declined one keeps nothing
+    reads=[
+        GenRead("AAA111", 70 * 1440, 0, False, True),
+        GenRead("BBB222", 70 * 1440, 1, False, True),
+    ],
+    holds=[
+        GenHold(
+            "exculpatory",
+            "received",
+            False,
+            71 * 1440,
+            2 * 1440,
+            frozenset({"AAA111"}),
+            frozenset(),
+        ),
+        GenHold(
+            "exculpatory",
+            "declined",
+            False,
+            71 * 1440,
+            2 * 1440,
+            frozenset({"BBB222"}),
+            frozenset(),
+        ),
+    ],
+    retention_days=60,
+    clock_shift=timedelta(0),
+)
 def test_purge_sql_agrees_with_the_pure_rule(
     app, session, reads, holds, retention_days, clock_shift
 ):
@@ -198,6 +234,7 @@ def test_purge_sql_agrees_with_the_pure_rule(
                 status=gen.reason_status,
                 disposition="resolved" if gen.reason_status == "released" else None,
                 resolved_on=date(2026, 5, 1) if gen.reason_status == "released" else None,
+                decline_reason="not the subject" if gen.reason_status == "declined" else None,
             )
             session.add(request)
             session.flush()

@@ -19,7 +19,8 @@ from app.config import ConfigurationError, validate_retention_days
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.retention.destruction import delete_reads
-from app.retention.holds import HoldError, place_hold, release_hold
+from app.retention.exculpatory import decline_exculpatory_request, receive_exculpatory_request
+from app.retention.holds import HoldError, holds_in_force, place_hold, release_hold
 from app.retention.investigations import close_investigation
 from app.retention.models import Hold, ImageTombstone, PurgeRun
 from tests.factories import (
@@ -146,6 +147,78 @@ def test_released_hold_no_longer_keeps_data(app, session):
     session.commit()
     run_purge(app)
     assert surviving_ids(session) == set()
+
+
+def test_a_received_exculpatory_request_keeps_its_scope_and_a_declined_one_does_not(app, session):
+    """425.5(a): the written request keeps the data from receipt, before anyone activates it."""
+    records = UserFactory(roles=[Role.RECORDS])
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    kept = aged_read(65, plate="KEEP1").id
+    declined_scope = aged_read(65, plate="DECL1").id
+    outside_scope = aged_read(65, plate="FREE2").id
+    window = {"window_start": utcnow() - timedelta(days=70), "window_end": utcnow()}
+    received = receive_exculpatory_request(
+        session,
+        records,
+        requester_name="J. Subject",
+        case_file_number="85-CR-1",
+        received_on=local_today(),
+        plates=["KEEP1"],
+        **window,
+    )
+    to_decline = receive_exculpatory_request(
+        session,
+        records,
+        requester_name="N. Other",
+        case_file_number="85-CR-2",
+        received_on=local_today(),
+        plates=["DECL1"],
+        **window,
+    )
+    session.commit()
+
+    run_purge(app)
+    assert surviving_ids(session) == {kept, declined_scope}, "both requests are only received"
+    assert outside_scope not in surviving_ids(session)
+
+    decline_exculpatory_request(
+        session, chief, to_decline, reason="The requester is not the subject of an investigation."
+    )
+    session.commit()
+    run_purge(app)
+    assert surviving_ids(session) == {kept}
+    assert received.status == "received"
+
+
+@pytest.mark.parametrize(
+    ("status", "in_force"),
+    [("received", True), ("active", True), ("released", False), ("declined", False)],
+)
+def test_the_request_status_alone_decides_whether_its_hold_is_in_force(
+    app, session, status, in_force
+):
+    """Even with the hold row not marked released, a released or declined request keeps nothing."""
+    read = aged_read(65, plate="KEEP1").id
+    request = receive_exculpatory_request(
+        session,
+        UserFactory(roles=[Role.RECORDS]),
+        requester_name="J. Subject",
+        case_file_number="85-CR-1",
+        received_on=local_today(),
+        window_start=utcnow() - timedelta(days=70),
+        window_end=utcnow(),
+        plates=["KEEP1"],
+    )
+    request.status = status
+    if status == "released":
+        request.disposition, request.resolved_on = "Charges dismissed", local_today()
+    if status == "declined":
+        request.decline_reason = "The requester is not the subject of an investigation."
+    session.commit()
+    in_force_ids = [hold.exculpatory_request_id for hold in holds_in_force(session)]
+    assert in_force_ids == ([request.id] if in_force else [])
+    run_purge(app)
+    assert (read in surviving_ids(session)) is in_force
 
 
 @pytest.mark.parametrize(

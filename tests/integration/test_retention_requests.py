@@ -17,6 +17,7 @@ from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.core.workflow import WorkflowError
 from app.db import utcnow
+from app.retention import exculpatory
 from app.retention.acp import (
     AcpError,
     AcpVerdict,
@@ -31,6 +32,7 @@ from app.retention.documents import inspect_document
 from app.retention.exculpatory import (
     ExculpatoryError,
     activate_exculpatory_hold,
+    decline_exculpatory_request,
     receive_exculpatory_request,
     release_exculpatory_hold,
 )
@@ -103,43 +105,109 @@ def test_acp_workflow_allows_only_its_transitions(session, records, state, event
         assert request.status == state
 
 
-EXC_ALLOWED = {("received", "activate"), ("active", "release")}
+#: Every transition an exculpatory request may take, and where it lands.
+EXC_ALLOWED = {
+    ("received", "activate"): "active",
+    ("active", "release"): "released",
+    ("received", "decline"): "declined",
+}
+EXC_EVENTS = ("activate", "release", "decline")
+
+
+def _exc_inputs(actor) -> dict:
+    """Everything any exculpatory step needs, so only the state decides."""
+    return {
+        "actor": actor,
+        "disposition": "acquitted",
+        "resolved_on": local_today(),
+        "reason": "The requester is not the subject of a criminal investigation.",
+    }
 
 
 @pytest.mark.parametrize("state", [s.value for s in ExculpatoryStatus])
-@pytest.mark.parametrize("event", ("activate", "release"))
-def test_exculpatory_workflow_allows_only_its_transitions(session, records, state, event):
+@pytest.mark.parametrize("event", EXC_EVENTS)
+def test_exculpatory_workflow_allows_only_its_transitions(session, state, event):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])  # a role every exculpatory step allows
     request = ExculpatoryRequest(status=state)
     machine = exculpatory_machine(request)
-    inputs = {"actor": records, "disposition": "acquitted", "resolved_on": local_today()}
     if (state, event) in EXC_ALLOWED:
-        machine.fire(event, **inputs)
-        assert request.status != state
+        machine.fire(event, **_exc_inputs(chief))
+        assert request.status == EXC_ALLOWED[(state, event)]
     else:
         with pytest.raises(WorkflowError, match="cannot take"):
-            machine.fire(event, **inputs)
+            machine.fire(event, **_exc_inputs(chief))
         assert request.status == state
 
 
 @pytest.mark.parametrize(
-    ("role", "allowed"),
+    ("state", "final"),
+    [("received", False), ("active", False), ("released", True), ("declined", True)],
+)
+def test_released_and_declined_are_final(session, state, final):
+    machine = exculpatory_machine(ExculpatoryRequest(status=state))
+    assert machine.current_state.final is final
+    assert (not machine.current_state.transitions) is final
+
+
+@pytest.mark.parametrize(
+    ("event", "state", "role", "allowed"),
     [
-        (Role.RECORDS, True),
-        (Role.DEPUTY_CHIEF, True),
-        (Role.DESIGNEE, True),
-        (Role.OPERATOR, False),
-        (Role.AUDITOR, False),
+        ("activate", "received", Role.RECORDS, True),
+        ("activate", "received", Role.DEPUTY_CHIEF, True),
+        ("activate", "received", Role.DESIGNEE, True),
+        ("activate", "received", Role.ADMIN, False),
+        ("activate", "received", Role.OPERATOR, False),
+        ("activate", "received", Role.AUDITOR, False),
+        ("activate", "received", "system:purge", False),
+        ("release", "active", Role.RECORDS, True),
+        ("release", "active", Role.DEPUTY_CHIEF, True),
+        ("release", "active", Role.DESIGNEE, True),
+        ("release", "active", Role.ADMIN, True),
+        ("release", "active", Role.OPERATOR, False),
+        ("release", "active", Role.AUDITOR, False),
+        ("release", "active", "system:purge", False),
+        ("decline", "received", Role.DEPUTY_CHIEF, True),
+        ("decline", "received", Role.DESIGNEE, True),
+        ("decline", "received", Role.RECORDS, False),
+        ("decline", "received", Role.ADMIN, False),
+        ("decline", "received", Role.OPERATOR, False),
+        ("decline", "received", Role.AUDITOR, False),
+        ("decline", "received", "system:purge", False),
     ],
 )
-def test_who_may_activate_an_exculpatory_hold(session, role, allowed):
-    request = ExculpatoryRequest(status="received")
-    actor = UserFactory(roles=[role])
+def test_who_may_take_each_exculpatory_step(session, event, state, role, allowed):
+    request = ExculpatoryRequest(status=state)
+    actor = role if isinstance(role, str) and ":" in role else UserFactory(roles=[role])
+    machine = exculpatory_machine(request)
     if allowed:
-        exculpatory_machine(request).fire("activate", actor=actor)
-        assert request.status == "active"
+        machine.fire(event, **_exc_inputs(actor))
+        assert request.status == EXC_ALLOWED[(state, event)]
     else:
-        with pytest.raises(WorkflowError, match="Deputy Chief, the designee or records"):
-            exculpatory_machine(request).fire("activate", actor=actor)
+        message = {
+            "activate": "Deputy Chief, the designee or records",
+            "release": "does not handle exculpatory requests",
+            "decline": "Only the Deputy Chief or the designee may decline",
+        }[event]
+        with pytest.raises(WorkflowError, match=message):
+            machine.fire(event, **_exc_inputs(actor))
+        assert request.status == state
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_declining_needs_a_stated_reason(session, reason):
+    request = ExculpatoryRequest(status="received")
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    with pytest.raises(WorkflowError, match="Declining needs a stated reason"):
+        exculpatory_machine(request).fire("decline", actor=chief, reason=reason)
+    assert request.status == "received"
+
+
+def test_a_refused_decline_names_every_failed_condition(session, records):
+    request = ExculpatoryRequest(status="received")
+    with pytest.raises(WorkflowError) as refused:
+        exculpatory_machine(request).fire("decline", actor=records, reason="")
+    assert "Only the Deputy Chief or the designee" in str(refused.value)
+    assert "stated reason" in str(refused.value)
 
 
 # --- exculpatory requests ------------------------------------------------------------------
@@ -158,14 +226,13 @@ def _exculpatory(session, actor, **overrides):
     return receive_exculpatory_request(session, actor, **fields)
 
 
-def test_exculpatory_hold_keeps_data_while_active_and_goes_after_release(app, session, records):
+def test_exculpatory_hold_keeps_data_from_receipt_and_goes_after_release(app, session, records):
     kept = aged_read(65, plate="XYZ789").id
     request = _exculpatory(session, records)
     session.commit()
     run_purge(app)
-    assert kept not in surviving_ids(session), "a received request holds nothing yet"
+    assert kept in surviving_ids(session), "the written request keeps the data from receipt"
 
-    kept = aged_read(65, plate="XYZ789").id
     request = session.get(ExculpatoryRequest, request.id)
     activate_exculpatory_hold(session, records, request)
     session.commit()
@@ -191,6 +258,58 @@ def test_exculpatory_hold_keeps_data_while_active_and_goes_after_release(app, se
         AuditAction.EXCULPATORY_ACTIVATED.value,
         AuditAction.EXCULPATORY_RELEASED.value,
     } <= actions
+
+
+def test_declining_records_the_reason_ends_the_hold_and_is_audited(app, session, records):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    request = _exculpatory(session, records)
+    session.commit()
+
+    decline_exculpatory_request(session, chief, request, reason="  Not the subject.  ")
+    session.commit()
+
+    session.expire_all()
+    request = session.get(ExculpatoryRequest, request.id)
+    assert (request.status, request.decline_reason) == ("declined", "Not the subject.")
+    assert all(hold.released_at is not None for hold in request.holds)
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.EXCULPATORY_DECLINED.value)
+    ).one()
+    assert (entry.actor_user_id, entry.subject_id) == (chief.id, str(request.id))
+    assert json.loads(entry.detail.details_json) == {"reason": "Not the subject."}
+    with pytest.raises(WorkflowError, match="declined cannot take"):
+        activate_exculpatory_hold(session, chief, request)
+
+
+def test_a_refused_decline_changes_nothing(app, session, records):
+    request = _exculpatory(session, records)
+    session.commit()
+    with pytest.raises(WorkflowError, match="Only the Deputy Chief or the designee"):
+        decline_exculpatory_request(session, records, request, reason="Not the subject.")
+    session.rollback()
+    request = session.get(ExculpatoryRequest, request.id)
+    assert (request.status, request.decline_reason) == ("received", None)
+    assert all(hold.released_at is None for hold in request.holds)
+    declined = select(AuditEntry).where(AuditEntry.action == AuditAction.EXCULPATORY_DECLINED.value)
+    assert session.scalars(declined).all() == []
+
+
+def test_a_decline_whose_audit_entry_fails_is_not_saved(app, session, records, monkeypatch):
+    """The decline and its audit entry are one transaction: without the entry, no decline."""
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    request = _exculpatory(session, records)
+    session.commit()
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("audit trail unavailable")
+
+    monkeypatch.setattr(exculpatory, "record", audit_fails)
+    with pytest.raises(RuntimeError, match="audit trail unavailable"):
+        decline_exculpatory_request(session, chief, request, reason="Not the subject.")
+    session.rollback()
+    request = session.get(ExculpatoryRequest, request.id)
+    assert (request.status, request.decline_reason) == ("received", None)
+    assert all(hold.released_at is None for hold in request.holds)
 
 
 @pytest.mark.parametrize(

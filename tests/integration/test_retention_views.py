@@ -233,3 +233,87 @@ def test_exculpatory_release_without_disposition_is_refused(client, session, log
     assert "disposition" in page
     session.commit()
     assert session.scalars(select(ExculpatoryRequest)).one().status == "active"
+
+
+def _received_request(client, session, login_as) -> str:
+    """Records staff enter a request; the detail page's path."""
+    login_as(Role.RECORDS)
+    response = _exculpatory_form(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": form_csrf(client, response.headers["Location"])})
+    return response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_decline"),
+    [
+        (Role.DEPUTY_CHIEF, True),
+        (Role.DESIGNEE, True),
+        (Role.RECORDS, False),
+        (Role.ADMIN, False),
+    ],
+)
+def test_the_decline_form_is_shown_only_to_the_deputy_chief_or_designee(
+    client, session, login_as, role, sees_decline
+):
+    detail = _received_request(client, session, login_as)
+    login_as(role)
+    page = client.get(detail).get_data(as_text=True)
+    assert "Activate hold" in page
+    assert ("Decline request" in page) is sees_decline
+    assert (f'action="{detail}/decline"' in page) is sees_decline
+    assert "in force since the request was received" in page
+
+
+def test_the_deputy_chief_declines_a_request_with_a_reason(client, session, login_as):
+    detail = _received_request(client, session, login_as)
+    login_as(Role.DEPUTY_CHIEF)
+    token = form_csrf(client, detail)
+    page = client.post(
+        f"{detail}/decline", data={"csrf_token": token, "reason": "  "}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Declining needs a stated reason" in page
+    session.commit()
+    assert session.scalars(select(ExculpatoryRequest)).one().status == "received"
+
+    page = client.post(
+        f"{detail}/decline",
+        data={"csrf_token": token, "reason": "Not the subject of a criminal investigation."},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Request declined" in page and "Not the subject of a criminal investigation." in page
+    assert "Decline request" not in page and "Activate hold" not in page
+    session.commit()
+    request = session.scalars(select(ExculpatoryRequest)).one()
+    assert (request.status, request.decline_reason) == (
+        "declined",
+        "Not the subject of a criminal investigation.",
+    )
+    declined = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.EXCULPATORY_DECLINED.value)
+    ).all()
+    assert len(declined) == 1
+
+    page = client.post(
+        f"{detail}/decline", data={"csrf_token": token, "reason": "again"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "declined cannot take the &#39;decline&#39; step" in page
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.RECORDS, 403), (Role.ADMIN, 403)])
+def test_others_may_not_decline(client, session, login_as, role, status):
+    detail = _received_request(client, session, login_as)
+    login_as(role)
+    token = form_csrf(client, detail)
+    response = client.post(f"{detail}/decline", data={"csrf_token": token, "reason": "no"})
+    assert response.status_code == status
+    session.commit()
+    assert session.scalars(select(ExculpatoryRequest)).one().status == "received"
+
+
+def test_declining_without_the_csrf_token_is_refused(client, session, login_as):
+    detail = _received_request(client, session, login_as)
+    login_as(Role.DESIGNEE)
+    assert client.post(f"{detail}/decline", data={"reason": "no"}).status_code == 400
+    session.commit()
+    assert session.scalars(select(ExculpatoryRequest)).one().status == "received"
