@@ -79,7 +79,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per domain package."""
-    from app.alpr import routes  # noqa: F401  (attaches every ALPR route module to the blueprints)
+    # attaches every ALPR route module, and other agencies' shared reads, to the blueprints
+    from app.alpr import api_agency, routes  # noqa: F401
     from app.alpr.blueprint import api_bp as alpr_api_bp
     from app.alpr.blueprint import bp as alpr_bp
     from app.audit.views import bp as audit_bp
@@ -88,7 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.retention.views import bp as retention_bp
 
-    csrf.exempt(alpr_api_bp)  # devices authenticate with bearer tokens, not cookies
+    csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
     for blueprint in (core_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp, retention_bp):
         app.register_blueprint(blueprint)
 
@@ -118,7 +119,7 @@ def register_templates(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """Each domain's command group under `flask --app wsgi`."""
-    from app.alpr.cli import devices_cli, hotlist_cli, reads_cli
+    from app.alpr.cli import agencies_cli, devices_cli, hotlist_cli, reads_cli
     from app.alpr.ocr.cli import ocr_cli
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
@@ -127,5 +128,5 @@ def register_cli(app: Flask) -> None:
     from workers.cli import jobs_cli
 
     groups = (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli)
-    for group in (*groups, devices_cli, hotlist_cli, reads_cli, ocr_cli):
+    for group in (*groups, devices_cli, hotlist_cli, reads_cli, agencies_cli, ocr_cli):
         app.cli.add_command(group)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import factory
 from argon2 import PasswordHasher
+from flask import current_app
 
 from app.alpr.models import (
     Deployment,
@@ -20,7 +21,8 @@ from app.alpr.models import (
 from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
 from app.core.timeutil import local_today
 from app.db import utcnow
-from app.retention.models import Investigation
+from app.retention.acp import plate_hmac
+from app.retention.models import AcpPlate, AcpRequest, AcpStatus, Investigation
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 #: Hashed once: argon2 is deliberately slow, and tests create many users.
@@ -146,3 +148,39 @@ class HitFactory(BaseFactory):
     source = factory.SubFactory(HotlistSourceFactory)
     category = HotlistCategory.STOLEN_VEHICLE.value
     hotlist_reference = factory.Sequence(lambda n: f"NCIC-{n:06d}")
+
+
+# --- reads other agencies share (issue 5, item 3) -------------------------------------------
+
+
+def api_read(plate: str = "ABC123", minutes_ago: float = 5, **extra: object) -> dict:
+    """One read as the JSON ingest APIs take it (device and agency), captured minutes ago."""
+    return {
+        "plate": plate,
+        "captured_at": (utcnow() - timedelta(minutes=minutes_ago)).isoformat(),
+        "latitude": 43.8014,
+        "longitude": -91.2396,
+        **extra,
+    }
+
+
+class AcpSuppressionFactory(BaseFactory):
+    """An ACP request whose suppression is active: `AcpSuppressionFactory(suppressed=["HIDE42"])`.
+
+    Plates are given normalised and stored, as ever, only as their keyed HMAC (the app's key).
+    """
+
+    class Meta:
+        model = AcpRequest
+        exclude = ("suppressed",)
+
+    participant_number = factory.Sequence(lambda n: f"ACP-{n}")
+    received_on = factory.LazyFunction(local_today)
+    status = AcpStatus.SUPPRESSION_ACTIVE.value
+    suppressed = ("HIDE42",)
+    plates = factory.LazyAttribute(
+        lambda o: [
+            AcpPlate(plate_hmac=plate_hmac(current_app.config["ACP_HMAC_KEY"], plate))
+            for plate in o.suppressed
+        ]
+    )

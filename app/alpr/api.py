@@ -20,11 +20,23 @@ Confidentiality Program participant's plate, destroyed at collection, 425.5(b));
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from flask import current_app, g, jsonify, request
+from sqlalchemy.orm import Session
 
 from app.alpr.blueprint import api_bp
 from app.alpr.device_auth import device_required
-from app.alpr.ingest import IngestRefused, Limits, device_actor, ingest_reads, validate_payload
+from app.alpr.ingest import (
+    IngestRefused,
+    IngestResult,
+    Limits,
+    ReadIn,
+    device_actor,
+    ingest_reads,
+    validate_payload,
+)
 from app.db import db_session, utcnow
 
 
@@ -35,38 +47,53 @@ def _refused(exc: IngestRefused):
     return jsonify(body), exc.status
 
 
-@api_bp.route("/reads", methods=["POST"])
-@device_required
-def post_reads():
-    """A camera's batch of reads; see the module docstring for the contract."""
+def answer_json_batch(
+    ingest: Callable[[Session, Sequence[ReadIn]], IngestResult], **label: Any
+) -> Any:
+    """The JSON batch contract shared by the device and agency APIs (module docstring).
+
+    Parses and validates the request's body, hands the reads to `ingest` (which stores them),
+    commits once, and answers with `label` (who sent it), the counts and per-read results; any
+    refusal rolls back and answers its status with nothing stored.
+    """
     if not request.is_json:
         return _refused(IngestRefused(415, "send the batch as application/json"))
     payload = request.get_json(silent=True)
     if payload is None:
         return _refused(IngestRefused(400, "the body is not valid JSON"))
     session = db_session()
-    device = g.device
     try:
         reads = validate_payload(
             payload, now=utcnow(), limits=Limits.from_config(current_app.config)
         )
-        result = ingest_reads(
-            session,
-            device_actor(device),
-            reads,
-            device=device,
-            gap_minutes=current_app.config["ACTIVE_USE_GAP_MINUTES"],
-        )
+        result = ingest(session, reads)
     except IngestRefused as exc:
         session.rollback()
         return _refused(exc)
     session.commit()
     return jsonify(
-        device=device.serial,
+        **label,
         received=len(reads),
         stored=result.counts["stored"],
         duplicate=result.counts["duplicate"],
         destroyed_acp=result.counts["destroyed_acp"],
         hits=result.counts["hits"],
         results=result.outcomes,
+    )
+
+
+@api_bp.route("/reads", methods=["POST"])
+@device_required
+def post_reads():
+    """A camera's batch of reads; see the module docstring for the contract."""
+    device = g.device
+    return answer_json_batch(
+        lambda session, reads: ingest_reads(
+            session,
+            device_actor(device),
+            reads,
+            device=device,
+            gap_minutes=current_app.config["ACTIVE_USE_GAP_MINUTES"],
+        ),
+        device=device.serial,
     )

@@ -1,7 +1,8 @@
-"""`flask --app wsgi devices|hotlist|reads ...`: cameras, hotlist loads and other agencies' reads.
+"""`flask --app wsgi devices|hotlist|reads|agencies ...`: cameras, hotlists, other agencies' reads.
 
-Contract (DESIGN.md): ``devices create`` and ``devices rotate-token`` print the device's API
-token alone on the last line of their output, so scripts can take it with ``tail -n 1``.
+Contract (DESIGN.md): ``devices create``, ``devices rotate-token`` and ``agencies issue-token``
+print the API token alone on the last line of their output, so scripts can take it with
+``tail -n 1``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,21 @@ from app.alpr.hotlists import MN_PLATE_FILE, HotlistError, load_hotlist
 from app.alpr.ingest import IngestRefused, Limits, ingest_reads, validate_reads
 from app.alpr.models import Device, DeviceKind
 from app.auth.models import Agency
+from app.auth.services import (
+    AccountError,
+    create_agency,
+    get_agency_by_name,
+    issue_agency_token,
+    revoke_agency_token,
+)
 from app.db import unit_of_work, utcnow
 
 devices_cli = AppGroup("devices", help="ALPR cameras and their API tokens.")
 hotlist_cli = AppGroup("hotlist", help="Hotlists reads are matched with (policy 425.4.1(b)).")
 reads_cli = AppGroup("reads", help="Reads received from another agency (policy 425.5).")
+agencies_cli = AppGroup(
+    "agencies", help="Outside agencies and the API tokens they share reads with (policy 425.5)."
+)
 
 CLI_ACTOR = "cli:devices"
 
@@ -168,3 +179,70 @@ def reads_import(file: Path, agency: str) -> None:
         f"duplicate {totals.get('duplicate', 0)}, destroyed_acp {totals.get('destroyed_acp', 0)}, "
         f"hits {totals.get('hits', 0)}"
     )
+
+
+AGENCIES_ACTOR = "cli:agencies"
+
+
+@agencies_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--ori", default=None, help="The agency's ORI number.")
+def agencies_create(name: str, ori: str | None) -> None:
+    """Register an outside agency (its users, requests and shared reads refer to it)."""
+    try:
+        with unit_of_work() as session:
+            agency = create_agency(session, AGENCIES_ACTOR, name=name, ori=ori)
+            agency_id = agency.id
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created agency {agency_id} {name.strip()}")
+
+
+@agencies_cli.command("issue-token")
+@click.option("--name", required=True, help="The agency's name.")
+def agencies_issue_token(name: str) -> None:
+    """Issue the agency's API token for POST /api/v1/agency-reads, alone on the last line.
+
+    An agency holds one token: issuing replaces the one in force (a rotation) or a revoked one.
+    """
+    try:
+        with unit_of_work() as session:
+            agency = get_agency_by_name(session, name)
+            replaced = agency.api_token_active
+            token = issue_agency_token(session, AGENCIES_ACTOR, agency)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if replaced:
+        click.echo(f"replaced the API token of {name.strip()}: the old token no longer works")
+    click.echo(f"API token for {name.strip()} (shown once; give it to the agency now):")
+    click.echo(token)
+
+
+@agencies_cli.command("revoke-token")
+@click.option("--name", required=True, help="The agency's name.")
+@click.option("--reason", default="", help="Why, for the audit trail.")
+def agencies_revoke_token(name: str, reason: str) -> None:
+    """Revoke the agency's API token: it is refused (403) until a new one is issued."""
+    try:
+        with unit_of_work() as session:
+            revoke_agency_token(session, AGENCIES_ACTOR, get_agency_by_name(session, name), reason)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked the API token of {name.strip()}")
+
+
+@agencies_cli.command("list")
+def agencies_list() -> None:
+    """Every agency with its ORI and API token state (hint only, never a token)."""
+    with unit_of_work() as session:
+        agencies = session.scalars(select(Agency).order_by(Agency.name)).all()
+        for a in agencies:
+            if a.api_token_hash is None:
+                state = "no API token"
+            elif a.api_token_active:
+                state = f"API token {a.api_token_hint}"
+            else:
+                state = f"API token {a.api_token_hint} revoked"
+            click.echo(f"{a.name}\t{a.ori or ''}\t{state}")
+    if not agencies:
+        click.echo("no agencies")

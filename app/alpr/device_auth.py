@@ -1,4 +1,4 @@
-"""Device API tokens: generated once, stored as SHA-256, checked on every API call."""
+"""API bearer tokens of devices and sharing agencies: made once, stored as SHA-256, checked."""
 
 from __future__ import annotations
 
@@ -37,29 +37,56 @@ def device_for_token(session: Session, token: str) -> Device | None:
     return session.scalars(select(Device).where(Device.token_hash == token_digest(token))).first()
 
 
-def _unauthorised(message: str, status: int = 401):
+def _unauthorised(message: str, status: int = 401, realm: str = "alpr-devices"):
     response = jsonify(error=message, status=status)
     response.status_code = status
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="alpr-devices"'
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
     return response
 
 
-def device_required(view: F) -> F:
-    """Accept only `Authorization: Bearer <token>` of an active device; sets `g.device`."""
+def bearer_required(
+    *,
+    kind: str,
+    lookup: Callable[[Session, str], Any],
+    revoked: Callable[[Any], bool],
+    attribute: str,
+    realm: str,
+) -> Callable[[F], F]:
+    """A decorator accepting only `Authorization: Bearer <token>` of a `kind` that `lookup` finds.
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorised("missing device token: send Authorization: Bearer <token>")
-        device = device_for_token(db_session(), token.strip())
-        if device is None:
-            return _unauthorised("unknown device token")
-        if device.status != DeviceStatus.ACTIVE.value:
-            return _unauthorised("this device's token has been revoked", 403)
-        g.device = device
-        return view(*args, **kwargs)
+    No or an unknown token is 401, a token `revoked` says is refused 403 (so the caller can tell
+    why); otherwise the holder is set as ``g.<attribute>``. The view is marked
+    :func:`app.auth.access.device_only`: reached with a bearer token, not a login.
+    """
 
-    return device_only(wrapper)  # type: ignore[return-value]
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return _unauthorised(
+                    f"missing {kind} token: send Authorization: Bearer <token>", realm=realm
+                )
+            holder = lookup(db_session(), token.strip())
+            if holder is None:
+                return _unauthorised(f"unknown {kind} token", realm=realm)
+            if revoked(holder):
+                return _unauthorised(f"this {kind}'s token has been revoked", 403)
+            setattr(g, attribute, holder)
+            return view(*args, **kwargs)
+
+        return device_only(wrapper)  # type: ignore[return-value]
+
+    return decorate
+
+
+#: Accept only `Authorization: Bearer <token>` of an active device; sets `g.device`.
+device_required = bearer_required(
+    kind="device",
+    lookup=device_for_token,
+    revoked=lambda device: device.status != DeviceStatus.ACTIVE.value,
+    attribute="device",
+    realm="alpr-devices",
+)

@@ -43,7 +43,13 @@ ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
 
 class Agency(Base):
-    """An outside law-enforcement or prosecutorial agency (its users, requests, shared data)."""
+    """An outside law-enforcement or prosecutorial agency (its users, requests, shared data).
+
+    An agency that shares its ALPR data pushes it to ``POST /api/v1/agency-reads`` with an API
+    token that, like a device's, is shown once and stored only as a SHA-256 digest
+    (:func:`app.auth.services.issue_agency_token`). A revoked token keeps its digest, so it is
+    answered 403 rather than 401 until a new one replaces it.
+    """
 
     __tablename__ = "agencies"
 
@@ -51,6 +57,15 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     ori: Mapped[str | None] = mapped_column(String(20), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    api_token_hint: Mapped[str | None] = mapped_column(String(12))
+    api_token_issued_at: Mapped[datetime | None]
+    api_token_revoked_at: Mapped[datetime | None]
+
+    @property
+    def api_token_active(self) -> bool:
+        """Whether the agency holds a token the agency API accepts."""
+        return self.api_token_hash is not None and self.api_token_revoked_at is None
 
 
 class User(UserMixin, Base):
