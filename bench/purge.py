@@ -1,21 +1,21 @@
 """Benchmark the retention purge on PostgreSQL against the cheapest bulk delete of the same rows.
 
 Run: .venv/bin/python bench/purge.py [--sizes 2500000,5000000] [--expired 1000000]
-     [--held 0.01] [--batch-size 50000] [--explain]
+     [--held 0.01] [--images 0] [--hits 0] [--batch-size 50000]
      [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 For each table size it creates a fresh database (dropped at the end), builds the schema with
-`alembic upgrade head`, fills `reads` with `generate_series` (the expired rows spread over
-61–90 days old, the rest over the last 59 days; `--held` of the expired rows come from a device
-an active investigation's hold covers), then times `destroy_expired_reads` (the real service,
-batches, audit entries, tombstone bookkeeping), with the time spent in each kind of statement
-(the rest is Python), and the VACUUM that reclaims the dead rows afterwards. Then it refills
-the same rows and times the baseline, one `DELETE FROM reads WHERE captured_at <= cutoff AND
-device_id <> held device`, and once more with the foreign-key triggers switched off (a
-bench-only reference showing what the row-by-row ON DELETE CASCADE triggers cost).
-`--explain` prints EXPLAIN ANALYZE of one batch's statements (rolled back).
-Prints one block per size; the cost that matters is seconds per million expired reads and
-whether it stays flat as the table grows.
+`alembic upgrade head`, gives every collection day of the data its partition (as the daily
+purge would have made them ahead of time), fills `reads` with `generate_series` (the expired
+rows spread over 61-90 days old, the rest over the last 59 days; `--held` of the expired rows
+come from a device an active investigation's hold covers; `--images` and `--hits` of all
+reads get a picture row and a hit), then times `destroy_expired_reads` (the real service: day
+swaps, row batches, audit entries, tombstone bookkeeping) with the time spent in each kind of
+statement (the rest is Python). Then it refills the same rows and times the baseline, one
+`DELETE FROM reads WHERE captured_at < cutoff AND device_id <> held device`, and once more with
+the foreign-key triggers switched off (a bench-only reference showing what the row-by-row
+ON DELETE CASCADE triggers cost). Prints one block per size; the cost that matters is seconds
+per million expired reads and whether it stays flat as the table grows.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
+from app.alpr.partitions import create_day_partitions  # noqa: E402
+from app.retention.policy import retention_cutoff  # noqa: E402
 from app.retention.purge import destroy_expired_reads  # noqa: E402
 
 FILL = """
@@ -51,20 +53,16 @@ FROM generate_series(1, :total) AS i
 """
 
 
-EXPLAINED = (
-    (
-        "select batch",
-        "SELECT id FROM reads WHERE captured_at <= :c AND NOT (captured_at >= :hs "
-        "AND captured_at <= :he AND device_id IS NOT NULL AND device_id IN (:h)) "
-        "ORDER BY captured_at, id LIMIT :n",
-    ),
-    ("delete hits", "DELETE FROM hits WHERE read_id = ANY(:ids)"),
-    ("delete images", "DELETE FROM read_images WHERE read_id = ANY(:ids) RETURNING sha256"),
-    (
-        "delete reads",
-        "DELETE FROM reads WHERE id = ANY(:ids) RETURNING acp_deferred_at IS NOT NULL",
-    ),
-)
+FILL_IMAGES = """
+INSERT INTO read_images (read_id, read_captured_at, kind, sha256, content_type, byte_size,
+                         width, height, created_at)
+SELECT id, captured_at, 'plate', md5(id::text) || md5(id::text), 'image/jpeg', 1, 1, 1, :now
+FROM reads WHERE id % :every = 0
+"""
+FILL_HITS = """
+INSERT INTO hits (read_id, read_captured_at, source_id, category, status, created_at, updated_at)
+SELECT id, captured_at, :source, 'warrant', 'new', :now, :now FROM reads WHERE id % :every = 0
+"""
 
 
 def statement_kind(statement: str) -> str:
@@ -92,23 +90,6 @@ def time_statements(engine: Engine) -> dict[str, float]:
     return spent
 
 
-def explain_batch(engine: Engine, cutoff: datetime, hold: tuple, batch: int) -> str:
-    """EXPLAIN ANALYZE one batch's statements inside a transaction that is rolled back."""
-    lines: list[str] = []
-    with engine.connect() as conn:
-        trans = conn.begin()
-        select_sql = EXPLAINED[0][1]
-        params = {"c": cutoff, "hs": hold[0], "he": hold[1], "h": hold[2], "n": batch}
-        ids = list(conn.execute(text(select_sql), params).scalars())
-        for label, sql in EXPLAINED:
-            plan = conn.execute(
-                text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"), {**params, "ids": ids}
-            ).scalars()
-            lines += [f"-- {label}", *(line[:150] for line in plan)]
-        trans.rollback()
-    return "\n".join(lines)
-
-
 def migrate(url: str) -> None:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["database_url"] = url
@@ -117,7 +98,7 @@ def migrate(url: str) -> None:
 
 
 def run_size(
-    admin_url: str, total: int, expired: int, held: float, batch: int, explain: bool = False
+    admin_url: str, total: int, expired: int, held: float, images: float, hits: float, batch: int
 ) -> str:
     """Fill a fresh database of `total` reads, time the purge and the baselines on it."""
     name = f"alpr_bench_purge_{uuid.uuid4().hex[:8]}"
@@ -131,7 +112,9 @@ def run_size(
 
         app = create_app({"DATABASE_URL": url, "REDIS_URL": None})
         engine = app.extensions["alpr_engine"]
+        sessions = app.extensions["alpr_sessionmaker"]
         now = datetime.now(UTC)
+        cutoff = retention_cutoff(now, 60)
         with engine.begin() as conn:
             device, held_device = (
                 conn.execute(
@@ -143,6 +126,13 @@ def run_size(
                 ).scalar_one()
                 for serial in ("BENCH-1", "BENCH-HELD")
             )
+            source = conn.execute(
+                text(
+                    "INSERT INTO hotlist_sources (name, kind, entry_count, created_at) "
+                    "VALUES ('mn', 'mn_plate_file', 0, :now) RETURNING id"
+                ),
+                {"now": now},
+            ).scalar_one()
             case = conn.execute(
                 text(
                     "INSERT INTO investigations (case_number, title, status, opened_on, "
@@ -177,35 +167,32 @@ def run_size(
         }
 
         def fill() -> float:
+            """The rows, in day partitions made beforehand, as a running system has them."""
+            with sessions() as session:
+                today = now.date()
+                create_day_partitions(session, (today - timedelta(days=n) for n in range(92)))
+                session.commit()
             started = time.perf_counter()
             with engine.begin() as conn:
                 conn.execute(text(FILL), params)
+                if images:
+                    conn.execute(text(FILL_IMAGES), {"now": now, "every": round(1 / images)})
+                if hits:
+                    conn.execute(
+                        text(FILL_HITS), {"now": now, "every": round(1 / hits), "source": source}
+                    )
                 conn.execute(text("ANALYZE reads"))
+                conn.execute(text("ANALYZE read_images"))
+                conn.execute(text("ANALYZE hits"))
             return time.perf_counter() - started
 
         fill_s = fill()
-        cutoff = now - timedelta(days=60)
-        plans = ""
-        if explain:
-            window = (now - timedelta(days=100), now - timedelta(days=60), held_device)
-            plans = "\n" + explain_batch(engine, cutoff, window, batch)
         spent = time_statements(engine)
         with app.app_context():
             started = time.perf_counter()
-            result = destroy_expired_reads(
-                app.extensions["alpr_sessionmaker"], "bench:purge", now, batch, retention_days=60
-            )
+            result = destroy_expired_reads(sessions, "bench:purge", now, batch, retention_days=60)
             purge_s = time.perf_counter() - started
         spent = dict(spent)  # the baselines below run on the same engine
-        # Deferred cost of any DELETE, not part of the purge's time: reclaiming the dead rows
-        # visits every index of reads (autovacuum does this in the background).
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            started = time.perf_counter()
-            conn.execute(text("VACUUM reads"))
-            vacuum_s = time.perf_counter() - started
-            indexes = conn.execute(
-                text("SELECT count(*) FROM pg_indexes WHERE tablename = 'reads'")
-            ).scalar_one()
         baselines = []
         for label, setup in (
             ("single DELETE", None),
@@ -214,14 +201,14 @@ def run_size(
             ("same DELETE without FK triggers", "SET LOCAL session_replication_role = replica"),
         ):
             with engine.begin() as conn:
-                conn.execute(text("TRUNCATE reads CASCADE"))
+                conn.execute(text("TRUNCATE reads, read_images, hits"))
             fill()
             with engine.begin() as conn:
                 if setup:
                     conn.execute(text(setup))
                 started = time.perf_counter()
                 rows = conn.execute(
-                    text("DELETE FROM reads WHERE captured_at <= :c AND device_id <> :h"),
+                    text("DELETE FROM reads WHERE captured_at < :c AND device_id <> :h"),
                     {"c": cutoff, "h": held_device},
                 ).rowcount
                 baselines.append(f"{label} {rows:,} rows in {time.perf_counter() - started:6.2f} s")
@@ -229,16 +216,18 @@ def run_size(
         per_m = purge_s / (result.reads_destroyed / 1e6) if result.reads_destroyed else 0.0
         in_db = sum(spent.values())
         breakdown = ", ".join(
-            f"{kind} {seconds:.2f}" for kind, seconds in sorted(spent.items(), key=lambda i: -i[1])
+            f"{kind} {seconds:.2f}"
+            for kind, seconds in sorted(spent.items(), key=lambda i: -i[1])
+            if seconds >= 0.01
         )
         return (
-            f"total {total:>9,} expired {expired:>9,} held {expired // round(1 / held):>7,}: "
-            f"fill {fill_s:6.1f} s | purge {result.reads_destroyed:,} reads in {purge_s:6.2f} s "
-            f"({per_m:.2f} s per million, {result.batches} batches of {batch}) | baseline "
+            f"total {total:>9,} expired {expired:>9,} held {expired // round(1 / held):>7,} "
+            f"images {images:.0%} hits {hits:.1%}: fill {fill_s:6.1f} s | purge "
+            f"{result.reads_destroyed:,} reads, {result.images_destroyed:,} pictures in "
+            f"{purge_s:6.2f} s ({per_m:.2f} s per million; {result.days} days swapped, "
+            f"{result.batches - result.days} row batches) | baseline "
             + " | ".join(baselines)
             + f"\n    purge time in SQL {in_db:.2f} s ({breakdown}); Python {purge_s - in_db:.2f} s"
-            + f"\n    then VACUUM reads ({indexes} indexes) {vacuum_s:.2f} s"
-            + plans
         )
     finally:
         with admin.connect() as conn:
@@ -247,18 +236,27 @@ def run_size(
 
 
 def main() -> None:
-    """Parse the sizes, run each on its own fresh database, print one line per size."""
+    """Parse the sizes, run each on its own fresh database, print one block per size."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="2500000,5000000")
     parser.add_argument("--expired", type=int, default=1_000_000)
     parser.add_argument("--held", type=float, default=0.01)
+    parser.add_argument("--images", type=float, default=0.0, help="share of reads with a picture")
+    parser.add_argument("--hits", type=float, default=0.0, help="share of reads with a hit")
     parser.add_argument("--batch-size", type=int, default=50_000)
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE one batch")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     for total in (int(s) for s in args.sizes.split(",")):
         print(
-            run_size(args.pg, total, args.expired, args.held, args.batch_size, args.explain),
+            run_size(
+                args.pg,
+                total,
+                args.expired,
+                args.held,
+                args.images,
+                args.hits,
+                args.batch_size,
+            ),
             flush=True,
         )
 
