@@ -8,14 +8,13 @@ stored batch would leave it guessing which reads made it. Unknown fields are nam
 
 A valid batch is stored in one transaction with few statements, whatever its size:
 
-1. the ACP screen (:func:`app.retention.acp.screen_at_collection`) runs once: a suppressed
-   plate is not stored (``destroyed_acp``, counted in the log of use only), or is stored with
-   ``acp_deferred_at`` when a hold in force covers it;
+1. the ACP screen (:func:`app.retention.acp.decide_at_collection`) runs once: a suppressed
+   plate is not stored (``destroyed_acp``, counted in the log of use only; a keyed digest
+   without the plate makes its resend known), or is stored with ``acp_deferred_at`` when a hold
+   in force covers it; resends of either are found first and counted nowhere;
 2. the reads go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (an array per
    column on PostgreSQL, SQLAlchemy's insertmanyvalues on SQLite): a read it does not return
-   was stored before (a resend) and is answered ``duplicate``, counted nowhere. Only the reads
-   the screen destroys, which are never inserted, are looked up beforehand: one stored before
-   its plate's suppression began is a duplicate when resent;
+   was stored before (a resend) and is answered ``duplicate``, counted nowhere;
 3. one ``plate = ANY(...)`` query matches them with the hotlists in force;
 4. the device's periods of active use (425.5.1) are extended or opened incrementally
    (:func:`place_in_periods`, :func:`count_in_periods`): counts are added at ingest and never
@@ -80,7 +79,13 @@ from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import Agency
 from app.core.timeutil import local_today
 from app.db import utcnow
-from app.retention.acp import AcpVerdict, screen_at_collection
+from app.retention.acp import (
+    AcpVerdict,
+    decide_at_collection,
+    known_destroyed,
+    read_identity,
+    remember_destroyed,
+)
 from app.retention.policy import ReadFacts
 
 REQUIRED_FIELDS = ("plate", "captured_at", "latitude", "longitude")
@@ -691,26 +696,37 @@ def ingest_reads(
         # Device row first, audit chain after (the ACP screen may append): every writer of a
         # device's periods takes the two in this order (lock_device).
         lock_device(session, device.id)
-    # A resend is found by the insert's ON CONFLICT, except a read the ACP screen destroys,
-    # which is never inserted: a read stored before its plate's suppression began and resent
-    # after it is looked up here, so that it is answered as the duplicate it is.
-    verdicts = dict(
-        zip(
-            (r.index for r in fresh),
-            screen_at_collection(
-                session,
-                [ReadFacts(r.plate, r.captured_at, device.id if device else None) for r in fresh],
-            ),
-            strict=True,
-        )
+    # A resend is found by the insert's ON CONFLICT; but the ACP screen counts what it destroys
+    # or defers before that, so its reads' resends are found first and counted nowhere: a read
+    # stored before (deferred, or stored before its plate's suppression began) by lookup, one
+    # destroyed at collection before by its keyed digest (app.retention.acp.known_destroyed).
+    screening = decide_at_collection(
+        session, [ReadFacts(r.plate, r.captured_at, device.id if device else None) for r in fresh]
     )
-    doomed = [r for r in fresh if verdicts[r.index] is AcpVerdict.DESTROY]
-    stored_before = _already_stored(session, doomed, device, agency) if doomed else set()
-    if stored_before:
-        for read in doomed:
-            if _dedupe_key(read) in stored_before:
+    verdicts = dict(zip((r.index for r in fresh), screening.verdicts, strict=True))
+    screened = [r for r in fresh if verdicts[r.index] is not AcpVerdict.KEEP]
+    sender = f"device:{device.id}" if device else f"agency:{agency.id}"  # type: ignore[union-attr]
+    identity = {
+        r.index: read_identity(sender, r.client_read_id, r.plate, r.captured_at) for r in screened
+    }
+    if screened:
+        stored_before = _already_stored(session, screened, device, agency)
+        doomed = [r for r in screened if verdicts[r.index] is AcpVerdict.DESTROY]
+        destroyed_before = known_destroyed(session, [identity[r.index] for r in doomed])
+        for read in screened:
+            if _dedupe_key(read) in stored_before or identity[read.index] in destroyed_before:
                 outcomes[read.index] = {"outcome": "duplicate"}
-        fresh = [r for r in fresh if r.index not in outcomes]
+    position = {r.index: n for n, r in enumerate(fresh)}
+    acp_entry = screening.count(session, resent={position[i] for i in outcomes if i in position})
+    fresh = [r for r in fresh if r.index not in outcomes]
+    remember_destroyed(
+        session,
+        (
+            (identity[r.index], r.captured_at)
+            for r in fresh
+            if verdicts[r.index] is AcpVerdict.DESTROY
+        ),
+    )
 
     period_of: dict[int, ActiveUsePeriod] = {}
     if device is not None:
@@ -788,5 +804,5 @@ def ingest_reads(
             "active_use_periods": period_ids,
         },
     )
-    record_many(session, [*hit_entries, batch_entry])
+    record_many(session, [*([acp_entry] if acp_entry else []), *hit_entries, batch_entry])
     return IngestResult(ordered, counts, period_ids)

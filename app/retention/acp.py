@@ -13,26 +13,27 @@ import functools
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 
 from flask import current_app
-from sqlalchemy import not_, select, update
+from sqlalchemy import delete, not_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.alpr.bulk import text_in
+from app.alpr.bulk import on_postgresql, text_in
 from app.alpr.models import Read
 from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import User
 from app.db import utcnow
 from app.retention.destruction import delete_reads, held_clause
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
-from app.retention.models import AcpPlate, AcpRequest, AcpStatus
+from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from app.retention.policy import ReadFacts, is_held
 from app.retention.workflow_requests import acp_machine
 
@@ -113,62 +114,144 @@ def suppressed_hmacs(session: Session, candidates: set[str]) -> dict[str, int]:
     return found
 
 
-def screen_at_collection(
+@dataclass
+class Screening:
+    """The ACP screen's verdict on each arriving read, with the request that decided it."""
+
+    verdicts: list[AcpVerdict]
+    requests: list[int | None]
+
+    def count(self, session: Session, resent: Collection[int] = ()) -> PendingEntry | None:
+        """Add the destroyed and deferred reads to their requests' counts; the audit entry.
+
+        Positions in `resent` are resends of reads already counted (and already destroyed or
+        stored): they count nowhere. Returns the one ACP_DESTROYED_AT_COLLECTION entry for the
+        caller to append (counts only), or None when the screen touched nothing.
+        """
+        destroyed: Counter[int] = Counter()
+        deferred: Counter[int] = Counter()
+        for position, (verdict, request_id) in enumerate(
+            zip(self.verdicts, self.requests, strict=True)
+        ):
+            if request_id is None or position in resent:
+                continue
+            if verdict is AcpVerdict.DESTROY:
+                destroyed[request_id] += 1
+            elif verdict is AcpVerdict.DEFER:
+                deferred[request_id] += 1
+        touched = sorted(destroyed.keys() | deferred.keys())
+        if not touched:
+            return None
+        for request_id in touched:
+            session.execute(
+                update(AcpRequest)
+                .where(AcpRequest.id == request_id)
+                .values(
+                    destroyed_at_collection=AcpRequest.destroyed_at_collection
+                    + destroyed[request_id],
+                    deferred=AcpRequest.deferred + deferred[request_id],
+                )
+            )
+        return PendingEntry(
+            SCREEN_ACTOR,
+            AuditAction.ACP_DESTROYED_AT_COLLECTION,
+            None,
+            {
+                "destroyed": sum(destroyed.values()),
+                "deferred": sum(deferred.values()),
+                "by_request": {
+                    str(rid): {"destroyed": destroyed[rid], "deferred": deferred[rid]}
+                    for rid in touched
+                },
+            },
+        )
+
+
+def decide_at_collection(
     session: Session, facts: Sequence[ReadFacts], *, key: str | None = None
-) -> list[AcpVerdict]:
+) -> Screening:
     """Decide, per arriving read, whether an ACP request forbids storing it (425.5(b)).
 
     One query per batch finds the suppressed HMACs among the batch's plates; only when some
     match are the in-force holds loaded (a DEFER keeps a read that an active matter holds).
-    Counts go to each request and to ONE audit entry per batch; plates never leave this
-    function. Flushes, never commits: the ingest's unit of work commits.
+    Changes nothing: :meth:`Screening.count` counts once the caller knows which reads are
+    resends. Plates never leave this function.
     """
     digest_of = _keyed(key or hmac_key())
     digests = [digest_of(fact.plate) if fact.plate else None for fact in facts]
     suppressed = suppressed_hmacs(session, {d for d in digests if d})
     if not suppressed:
-        return [AcpVerdict.KEEP] * len(facts)
-
+        return Screening([AcpVerdict.KEEP] * len(facts), [None] * len(facts))
     holds = scopes_in_force(session)
     verdicts: list[AcpVerdict] = []
-    destroyed: Counter[int] = Counter()
-    deferred: Counter[int] = Counter()
+    requests: list[int | None] = []
     for fact, digest in zip(facts, digests, strict=True):
         request_id = suppressed.get(digest) if digest else None
+        requests.append(request_id)
         if request_id is None:
             verdicts.append(AcpVerdict.KEEP)
         elif is_held(fact, holds):
             verdicts.append(AcpVerdict.DEFER)
-            deferred[request_id] += 1
         else:
             # is_destroyable(..., acp_suppressed=True) for an unheld read: destroyable at any age.
             verdicts.append(AcpVerdict.DESTROY)
-            destroyed[request_id] += 1
+    return Screening(verdicts, requests)
 
-    for request_id in destroyed.keys() | deferred.keys():
-        session.execute(
-            update(AcpRequest)
-            .where(AcpRequest.id == request_id)
-            .values(
-                destroyed_at_collection=AcpRequest.destroyed_at_collection + destroyed[request_id],
-                deferred=AcpRequest.deferred + deferred[request_id],
-            )
+
+def screen_at_collection(
+    session: Session, facts: Sequence[ReadFacts], *, key: str | None = None
+) -> list[AcpVerdict]:
+    """Decide and count at once, for reads that cannot be resends (a plate OCR just gave).
+
+    Counts go to each request and to ONE audit entry. Flushes, never commits.
+    """
+    screening = decide_at_collection(session, facts, key=key)
+    entry = screening.count(session)
+    if entry is not None:
+        record_many(session, [entry])
+    return screening.verdicts
+
+
+def known_destroyed(session: Session, identities: Sequence[str]) -> set[str]:
+    """Which of these reads (by :func:`read_identity`) were destroyed at collection before."""
+    if not identities:
+        return set()
+    digest_of = _keyed(hmac_key())
+    by_digest = {digest_of(identity): identity for identity in identities}
+    found = session.scalars(
+        select(AcpDestroyedRead.key_hmac).where(
+            text_in(session, AcpDestroyedRead.key_hmac, by_digest)
         )
-    record(
-        session,
-        SCREEN_ACTOR,
-        AuditAction.ACP_DESTROYED_AT_COLLECTION,
-        None,
-        {
-            "destroyed": sum(destroyed.values()),
-            "deferred": sum(deferred.values()),
-            "by_request": {
-                str(rid): {"destroyed": destroyed[rid], "deferred": deferred[rid]}
-                for rid in sorted(destroyed.keys() | deferred.keys())
-            },
-        },
     )
-    return verdicts
+    return {by_digest[digest] for digest in found}
+
+
+def remember_destroyed(session: Session, destroyed: Iterable[tuple[str, datetime]]) -> None:
+    """Keep a keyed digest of each read destroyed at collection, so its resend is known.
+
+    `destroyed` holds (:func:`read_identity`, captured at) pairs; no plate is kept in clear.
+    """
+    digest_of = _keyed(hmac_key())
+    rows = {digest_of(identity): captured_at for identity, captured_at in destroyed}
+    if rows:
+        insert = postgresql.insert if on_postgresql(session) else sqlite.insert
+        session.execute(
+            insert(AcpDestroyedRead)
+            .values([{"key_hmac": k, "captured_at": at} for k, at in sorted(rows.items())])
+            .on_conflict_do_nothing(index_elements=["key_hmac"])
+        )
+
+
+def read_identity(sender: str, client_read_id: str | None, plate: str, at: datetime) -> str:
+    """What makes an arriving read the same read as an earlier one (as ingest dedupes)."""
+    return f"{sender}|{'c:' + client_read_id if client_read_id else 'p:' + plate}|{at.isoformat()}"
+
+
+def forget_destroyed_before(session: Session, cutoff: datetime) -> int:
+    """Drop the digests of reads past retention: their resend is refused anyway."""
+    return session.execute(
+        delete(AcpDestroyedRead).where(AcpDestroyedRead.captured_at < cutoff)
+    ).rowcount
 
 
 def receive_acp_request(

@@ -220,6 +220,21 @@ class AcpPlate(Base):
     plate_hmac: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
+class AcpDestroyedRead(Base):
+    """A read an ACP request destroyed at collection, known only by a keyed digest.
+
+    The digest (HMAC with the ACP key) covers who sent the read, its client id or plate and its
+    capture time, never in clear: a resend of the read is then known and counted nowhere,
+    where the read itself could not be kept to compare with. Kept until the read would have
+    been past retention (a resend is refused by then); the purge removes it.
+    """
+
+    __tablename__ = "acp_destroyed_reads"
+
+    key_hmac: Mapped[str] = mapped_column(String(64), primary_key=True)
+    captured_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ImageTombstone(Base):
     """An image file whose rows are gone: removed after the commit, retried if a run dies."""
 

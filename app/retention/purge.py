@@ -24,6 +24,7 @@ from app.alpr.partitions import is_partitioned, maintain_partitions
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow
+from app.retention.acp import forget_destroyed_before
 from app.retention.destruction import (
     Deleted,
     SessionFactory,
@@ -206,6 +207,7 @@ def destroy_expired_reads(
                 break
 
     with session_factory() as session:
+        forget_destroyed_before(session, cutoff)
         run = session.get_one(PurgeRun, run_id)
         run.finished_at = utcnow()
         record(session, actor, AuditAction.PURGE_COMPLETED, run, result.as_dict())  # type: ignore[arg-type]

@@ -12,11 +12,15 @@ from app.alpr.devices import create_device, revoke_device
 from app.alpr.hotlists import load_hotlist
 from app.alpr.models import ActiveUsePeriod, Hit, Read
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
+from app.audit.models import AuditDetail, AuditEntry
+from app.auth.models import Role
 from app.auth.services import create_agency
 from app.db import utcnow
 from app.retention.acp import plate_hmac
-from app.retention.models import AcpPlate, AcpRequest, AcpStatus
+from app.retention.holds import place_hold
+from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
+from tests.factories import InvestigationFactory, UserFactory
+from tests.integration.retention_support import run_purge
 
 URL = "/api/v1/reads"
 
@@ -288,6 +292,72 @@ def test_a_resent_read_stored_before_suppression_began_is_a_duplicate(app, clien
     session.rollback()
     assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 2
     assert session.get(AcpRequest, request.id).destroyed_at_collection == 0
+
+
+def _suppress(app, session, plate: str, number: str) -> AcpRequest:
+    request = AcpRequest(
+        participant_number=number,
+        received_on=utcnow().date(),
+        status=AcpStatus.SUPPRESSION_ACTIVE.value,
+    )
+    request.plates = [AcpPlate(plate_hmac=plate_hmac(app.config["ACP_HMAC_KEY"], plate))]
+    session.add(request)
+    session.commit()
+    return request
+
+
+@pytest.mark.parametrize("client_id", [True, False])
+def test_a_resent_read_destroyed_at_collection_counts_once(app, client, session, camera, client_id):
+    """The read was never stored, yet its resend is known (a keyed digest, no plate)."""
+    _, token = camera
+    request = _suppress(app, session, "HIDE42", "ACP-3")
+    extra = {"client_read_id": "cam-7"} if client_id else {}
+    batch = {"reads": [read("HIDE42", minutes_ago=7, **extra), read("SHOW42", minutes_ago=6)]}
+    first = post(client, token, batch).get_json()
+    again = post(client, token, batch).get_json()
+    assert [r["outcome"] for r in first["results"]] == ["destroyed_acp", "stored"]
+    assert [r["outcome"] for r in again["results"]] == ["duplicate", "duplicate"]
+    session.rollback()
+    session.expire_all()  # objects kept from the set-up's commit
+    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 2
+    assert session.get(AcpRequest, request.id).destroyed_at_collection == 1
+    (kept,) = session.scalars(select(AcpDestroyedRead)).all()
+    assert "HIDE42" not in kept.key_hmac and "cam-7" not in kept.key_hmac
+    details = [d.details_json or "" for d in session.scalars(select(AuditDetail))]
+    assert not any("HIDE42" in text for text in details)
+
+
+def test_a_resent_deferred_read_counts_once(app, client, session, camera):
+    device, token = camera
+    request = _suppress(app, session, "HELD42", "ACP-4")
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    place_hold(
+        session,
+        chief,
+        InvestigationFactory(),
+        utcnow() - timedelta(hours=1),
+        utcnow(),
+        device_ids=[device.id],
+    )
+    session.commit()
+    batch = {"reads": [read("HELD42")]}
+    assert post(client, token, batch).get_json()["results"][0]["outcome"] == "stored"
+    assert post(client, token, batch).get_json()["results"][0]["outcome"] == "duplicate"
+    session.rollback()
+    session.expire_all()  # objects kept from the set-up's commit
+    assert session.get(AcpRequest, request.id).deferred == 1
+    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
+
+
+def test_the_purge_forgets_digests_of_reads_past_retention(app, client, session, camera):
+    _, token = camera
+    _suppress(app, session, "HIDE42", "ACP-5")
+    post(client, token, {"reads": [read("HIDE42")]})
+    run_purge(app)
+    assert session.scalars(select(func.count()).select_from(AcpDestroyedRead)).one() == 1
+    session.rollback()  # end the snapshot before the purge's own sessions write
+    run_purge(app, now=utcnow() + timedelta(days=61))
+    assert session.scalars(select(func.count()).select_from(AcpDestroyedRead)).one() == 0
 
 
 def test_other_agency_reads_import_records_the_agency(app, session, tmp_path):
