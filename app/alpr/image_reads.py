@@ -69,24 +69,29 @@ class ImageReadOutcome:
     outcome: str
 
 
-def _existing_read(session: Session, device: Device, read: ReadIn) -> Read | None:
-    """The read an earlier upload stored, matched as the JSON ingest matches resends."""
-    stmt = select(Read).where(Read.device_id == device.id)
+def _existing_read(
+    session: Session, device: Device, read: ReadIn, images: list[IncomingImage]
+) -> Read | None:
+    """The read an earlier upload stored, matched as the JSON ingest matches resends.
+
+    A resend repeats the capture time and the client id, or else the plate; an image-only
+    read has no plate yet, so the same pictures at the same instant make it the same read.
+    """
+    stmt = select(Read).where(Read.device_id == device.id, Read.captured_at == read.captured_at)
     if read.client_read_id is not None:
-        stmt = stmt.where(
-            Read.client_read_id == read.client_read_id, Read.captured_at == read.captured_at
-        )
+        stmt = stmt.where(Read.client_read_id == read.client_read_id)
+    elif read.plate:
+        stmt = stmt.where(Read.client_read_id.is_(None), Read.plate == read.plate)
     else:
+        digests = [image.info.sha256 for image in images]
         stmt = stmt.where(
-            Read.client_read_id.is_(None),
-            Read.plate == read.plate,
-            Read.captured_at == read.captured_at,
+            Read.client_read_id.is_(None), Read.images.any(ReadImage.sha256.in_(digests))
         )
     return session.scalars(stmt).first()
 
 
 def _store_read(
-    session: Session, device: Device, read: ReadIn, gap_minutes: int
+    session: Session, device: Device, read: ReadIn, images: list[IncomingImage], gap_minutes: int
 ) -> ImageReadOutcome:
     """A plate the camera read goes through the JSON ingest itself: ACP screen, periods, hits."""
     result = ingest_reads(
@@ -96,7 +101,7 @@ def _store_read(
     if outcome == "stored":
         return ImageReadOutcome(session.get(Read, result.outcomes[0]["read_id"]), outcome)
     if outcome == "duplicate":
-        return ImageReadOutcome(_existing_read(session, device, read), outcome)
+        return ImageReadOutcome(_existing_read(session, device, read, images), outcome)
     return ImageReadOutcome(None, outcome)
 
 
@@ -119,16 +124,17 @@ def receive_image_read(
     them back with :func:`app.alpr.images.remove_unreferenced_image`.
     """
     if read.plate:
-        outcome = _store_read(session, device, read, gap_minutes)
+        outcome = _store_read(session, device, read, images, gap_minutes)
         if outcome.outcome != "stored" or outcome.read is None:
             return outcome
         stored = outcome.read
     else:
-        existing = _existing_read(session, device, read) if read.client_read_id else None
+        # Locked first, so that a resend racing its original finds it once that commits.
+        lock_device(session, device.id)
+        existing = _existing_read(session, device, read, images)
         if existing is not None:
             return ImageReadOutcome(existing, "duplicate")
         # Collected now, though its plate is not known yet: the log of use counts it now.
-        lock_device(session, device.id)
         (period,) = place_in_periods(session, device, [read.captured_at], gap_minutes=gap_minutes)
         stored = Read(
             device_id=device.id,

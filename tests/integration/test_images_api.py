@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app.alpr.devices import revoke_device
 from app.alpr.hotlists import load_hotlist
 from app.alpr.images import ImageRejected, image_path, inspect_image
-from app.alpr.models import Hit, PlateStatus, Read, ReadImage
+from app.alpr.models import ActiveUsePeriod, Hit, PlateStatus, Read, ReadImage
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
@@ -105,6 +105,23 @@ def test_identical_pictures_are_stored_once_and_a_resend_is_a_duplicate(
     assert count(session, Read) == 2
     assert count(session, ReadImage) == 2
     assert len(stored_files(app)) == 1
+
+
+def test_an_image_only_resend_without_a_client_id_is_a_duplicate_counted_once(
+    client, session, token
+):
+    """No plate and no client id: the same pictures at the same instant are the same read."""
+    sent = fields()
+    picture = plate_picture("RSND482")
+    first = upload(client, token, sent, {"plate": (picture, "p.png")})
+    resend = upload(client, token, sent, {"plate": (picture, "p.png")})
+    later = upload(client, token, fields(), {"plate": (picture, "p.png")})
+    assert (first.status_code, resend.status_code, later.status_code) == (201, 200, 201)
+    assert resend.get_json()["outcome"] == "duplicate"
+    assert resend.get_json()["read_id"] == first.get_json()["read_id"]
+    assert count(session, Read) == 2, "the same picture at another instant is another read"
+    session.commit()
+    assert session.scalar(select(func.sum(ActiveUsePeriod.plates_read))) == 2
 
 
 def test_read_with_a_camera_plate_is_ingested_and_matched_without_ocr(client, session, token):
