@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -47,19 +48,37 @@ def _development_key(instance_path: Path, filename: str) -> str:
     return key
 
 
+#: SHA-256 of the development keys an early commit of the repository held by mistake
+#: (removed since, still in its history): public, so never accepted as a key again.
+BURNED_KEY_DIGESTS = frozenset(
+    {
+        "4425d85607ad63629e353aaf93e33793ae108a25da49f6787c80808716501c6e",
+        "870df0fdd7d692df00b9483b5b538ab042241f04618774aa5ba62df1ccb6bcbf",
+    }
+)
+
+
+def _refuse_burned(name: str, value: str) -> str:
+    if hashlib.sha256(value.strip().encode()).hexdigest() in BURNED_KEY_DIGESTS:
+        raise ConfigurationError(
+            f"{name} is a key published in the repository's history; set a new random value."
+        )
+    return value
+
+
 def _secret(name: str, instance_path: Path, filename: str) -> str:
     value = os.environ.get(name, "")
     if value:
         if is_production() and len(value) < 32:
             raise ConfigurationError(f"{name} must be at least 32 characters in production.")
-        return value
+        return _refuse_burned(name, value)
     if is_production():
         raise ConfigurationError(
             f"{name} is not set. In production the app refuses to start without a real key: "
             f"set {name} to a long random value (e.g. `python -c 'import secrets; "
             f"print(secrets.token_hex(32))'`)."
         )
-    return _development_key(instance_path, filename)
+    return _refuse_burned(name, _development_key(instance_path, filename))
 
 
 def validate_retention_days(days: int) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from app import create_app
+from app import config, create_app
 from app.config import (
     ConfigurationError,
     load_settings,
@@ -58,6 +60,20 @@ def test_production_refuses_short_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "short")
     monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
     with pytest.raises(ConfigurationError, match="at least 32"):
+        load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("where", ["environment", "instance file"])
+def test_a_key_published_in_the_history_is_refused(tmp_path, monkeypatch, where):
+    burned = "a-development-key-that-was-committed-once-" + "x" * 8
+    digest = hashlib.sha256(burned.encode()).hexdigest()
+    monkeypatch.setattr(config, "BURNED_KEY_DIGESTS", frozenset({digest}))
+    if where == "environment":
+        monkeypatch.setenv("SECRET_KEY", burned)
+    else:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+        (tmp_path / "secret_key").write_text(burned + "\n")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is a key published"):
         load_settings(tmp_path)
 
 
