@@ -304,40 +304,42 @@ def top_up(url: str, device_id: int, total: int) -> tuple[int, float]:
     return missing, seconds
 
 
-SEARCH_SQL = """
-    SELECT id, device_id, source_agency_id, plate, captured_at, latitude, longitude
-    FROM reads
-    WHERE captured_at >= :start AND captured_at < :end AND plate {op} :p
-    ORDER BY captured_at DESC, id DESC
-    LIMIT 50
-"""
-
-
 def search_latency(url: str, queries: int) -> dict[str, tuple[float, float, float]]:
-    """p50/p95/max in ms of the search page's query shapes, one connection, warm cache."""
+    """p50/p95/max in ms of the search page's own result query, one connection, warm cache.
+
+    The statements are the app's (:func:`app.alpr.search.results_query`), compiled for this
+    database, so the figures are those of the page.
+    """
+    from sqlalchemy.orm import Session
+
+    from app.alpr.search import PAGE_SIZE, SearchCriteria, results_query
+
     engine = create_engine(url)
     out = {}
-    with engine.connect() as conn:
-        plates = [
-            p
-            for (p,) in conn.execute(
+    with Session(engine) as session:
+        plates = list(
+            session.scalars(
                 text("SELECT plate FROM reads TABLESAMPLE SYSTEM (1) LIMIT :n"), {"n": queries}
             )
-        ]
+        )
         end = datetime.now(UTC)
         start = end - timedelta(days=60)
         shapes = {
-            "exact  plate = :p": ("=", plates),
-            "prefix plate LIKE 'AB1%'": ("LIKE", [p[:3] + "%" for p in plates]),
+            "exact  plate = :p": plates,
+            "prefix plate LIKE 'AB1%'": [p[:3] + "%" for p in plates],
         }
-        for label, (op, values) in shapes.items():
-            stmt = text(SEARCH_SQL.format(op=op))
+        for label, values in shapes.items():
+
+            def page(value: str):
+                criteria = SearchCriteria(start=start, end=end, plate=value)
+                return results_query(session, criteria).limit(PAGE_SIZE)
+
             for value in values[:20]:  # warm-up
-                conn.execute(stmt, {"start": start, "end": end, "p": value}).all()
+                session.execute(page(value)).all()
             times = []
             for value in values:
                 t0 = time.perf_counter()
-                conn.execute(stmt, {"start": start, "end": end, "p": value}).all()
+                session.execute(page(value)).all()
                 times.append((time.perf_counter() - t0) * 1000)
             times.sort()
             out[label] = (
@@ -345,10 +347,8 @@ def search_latency(url: str, queries: int) -> dict[str, tuple[float, float, floa
                 times[int(len(times) * 0.95) - 1],
                 times[-1],
             )
-        plan = conn.execute(
-            text("EXPLAIN " + SEARCH_SQL.format(op="LIKE")),
-            {"start": start, "end": end, "p": plates[0][:3] + "%"},
-        ).all()
+        compiled = page(plates[0][:3] + "%").compile(engine, compile_kwargs={"literal_binds": True})
+        plan = session.execute(text(f"EXPLAIN {compiled}")).all()
         out["plan"] = " | ".join(row[0].strip() for row in plan[:4])  # type: ignore[assignment]
     engine.dispose()
     return out

@@ -149,7 +149,7 @@ def test_a_search_typed_with_an_o_finds_the_read(client, session):
             max_window_days=60,
             plate=typed,
         )
-        assert [r.plate for r in session.scalars(results_query(criteria))] == ["XY0789"]
+        assert [r.plate for r in session.scalars(results_query(session, criteria))] == ["XY0789"]
 
 
 @pytest.mark.parametrize(("typed", "sent"), [("HIDE O1", "HIDE01"), ("HID0301", "HIDO3-O1")])

@@ -154,6 +154,26 @@ def test_partial_plates(client, session, operator):
             parse_plate_query(bad)
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("ABZ*", {"ABZ123", "ABZZ99"}),  # the range past Z stops before AC
+        ("AB9*", {"AB9001"}),  # and past 9 before AB[A-Z]
+        ("*Z99", {"ABZZ99"}),  # no prefix: the pattern alone
+        ("AB*9", {"ABZZ99"}),
+    ],
+)
+def test_a_partial_plate_finds_exactly_what_it_names(client, session, operator, typed, found):
+    """The prefix is also searched as a byte range (app.alpr.search._prefix_range)."""
+    for plate in ("ABZ123", "ABZZ99", "AC0001", "AB9001", "ABA100", "AAZ999"):
+        ReadFactory(plate=plate)
+    assert post(client, plate=typed).status_code == 302
+    search = searches(session)[0]
+    page = client.get(f"/alpr/searches/{search.id}").get_data(as_text=True)
+    shown = {plate for plate in found if plate in page}
+    assert search.result_count == len(found) and shown == found
+
+
 def test_search_by_device_deployment_and_area(client, session, operator):
     deployment = DeploymentFactory(latitude=44.05, longitude=-91.64)
     near = ReadFactory(device=deployment.device, latitude=44.051, longitude=-91.641)
