@@ -20,11 +20,11 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.alpr.models import ReadImage
-from app.core.storage import content_path, write_atomically
+from app.core.storage import content_path, lock_digest, write_atomically
 
 #: Pillow format name -> the content type stored with the row and sent when it is viewed.
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -102,19 +102,8 @@ def image_path(sha256: str) -> Path:
 
 
 def lock_image(session: Session, sha256: str) -> None:
-    """Serialise work on one digest until the caller's transaction ends.
-
-    PostgreSQL: an advisory transaction lock on the digest. SQLite: the database write lock,
-    taken by a write that changes nothing, which every writer needs anyway.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int(sha256[:8], 16) - 2**31
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:cls, :key)"),
-            {"cls": IMAGE_LOCK_CLASS, "key": key},
-        )
-    else:
-        session.execute(text("DELETE FROM read_images WHERE 0"))
+    """Serialise work on one picture's file until the caller's transaction ends."""
+    lock_digest(session, IMAGE_LOCK_CLASS, sha256, ReadImage.__table__)
 
 
 def write_image(session: Session, data: bytes, info: ImageInfo) -> bool:

@@ -6,6 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import Table, delete, false, text
+from sqlalchemy.orm import Session
+
 HEX_DIGITS = frozenset("0123456789abcdef")
 
 
@@ -37,3 +40,19 @@ def write_atomically(target: Path, data: bytes) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def lock_digest(session: Session, lock_class: int, sha256: str, rows: Table) -> None:
+    """Serialise work on one stored file (by digest) until the caller's transaction ends.
+
+    PostgreSQL: an advisory transaction lock on (`lock_class`, the digest). SQLite: the
+    database write lock, taken by a write to `rows` that changes nothing, which every writer
+    needs anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int(sha256[:8], 16) - 2**31
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": lock_class, "key": key}
+        )
+    else:
+        session.execute(delete(rows).where(false()))

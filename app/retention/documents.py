@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.core.storage import content_path, write_atomically
+from app.core.storage import content_path, lock_digest, write_atomically
 from app.retention.models import StoredDocument
 
 #: Leading bytes -> content type: the only formats a scanner produces that we accept.
@@ -74,19 +73,8 @@ def inspect_document(data: bytes, original_name: str) -> IncomingDocument:
 
 
 def lock_document(session: Session, sha256: str) -> None:
-    """Serialise work on one digest until the caller's transaction ends.
-
-    PostgreSQL: an advisory transaction lock on the digest. SQLite: the database write lock,
-    taken by a write that changes nothing, which every writer needs anyway.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int(sha256[:8], 16) - 2**31
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:cls, :key)"),
-            {"cls": DOCUMENT_LOCK_CLASS, "key": key},
-        )
-    else:
-        session.execute(text("DELETE FROM stored_documents WHERE 0"))
+    """Serialise work on one scanned request's file until the caller's transaction ends."""
+    lock_digest(session, DOCUMENT_LOCK_CLASS, sha256, StoredDocument.__table__)
 
 
 def store_document(session: Session, document: IncomingDocument) -> StoredDocument:
