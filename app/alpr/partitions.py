@@ -89,12 +89,26 @@ def create_table_like_reads(session: Session, name: str) -> None:
     )
 
 
+def attach_day(session: Session, name: str, day: date) -> None:
+    """Attach table `name` as the partition of `day`.
+
+    Locks ``reads`` only in SHARE UPDATE EXCLUSIVE mode (reads and writes go on), where
+    ``CREATE TABLE ... PARTITION OF`` would take ACCESS EXCLUSIVE.
+    """
+    start, end = day_bounds(day)
+    session.execute(
+        text(
+            f'ALTER TABLE reads ATTACH PARTITION "{name}" '
+            f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+        )
+    )
+
+
 def create_day_partitions(session: Session, days: Iterable[date]) -> list[date]:
     """Create the missing partitions of `days`; returns the days created. Flushes, never commits.
 
-    Each is made as a plain table and then attached, which locks ``reads`` only in SHARE UPDATE
-    EXCLUSIVE mode (reads and writes go on) where ``CREATE TABLE ... PARTITION OF`` would take
-    ACCESS EXCLUSIVE. A day that already has rows in ``reads_default`` cannot get a partition
+    Each is made as a plain table and then attached (:func:`attach_day`). A day that already
+    has rows in ``reads_default`` cannot get a partition
     without moving them; it is skipped with a warning and its rows stay where they are (the
     purge's row-by-row path destroys them on time all the same).
     """
@@ -103,16 +117,10 @@ def create_day_partitions(session: Session, days: Iterable[date]) -> list[date]:
     created = []
     for day in sorted(set(days) - existing):
         name = partition_name(day)
-        start, end = day_bounds(day)
         savepoint = session.begin_nested()
         try:
             create_table_like_reads(session, name)
-            session.execute(
-                text(
-                    f'ALTER TABLE reads ATTACH PARTITION "{name}" '
-                    f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-                )
-            )
+            attach_day(session, name, day)
             savepoint.commit()
         except DBAPIError as exc:
             savepoint.rollback()

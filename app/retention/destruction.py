@@ -40,10 +40,10 @@ from app.alpr.images import remove_unreferenced_image
 from app.alpr.models import Hit, Read, ReadImage
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
-from app.audit.services import redact_many
+from app.audit.services import record, redact_many
 from app.db import utcnow
 from app.retention.holds import scopes_in_force
-from app.retention.models import ImageTombstone
+from app.retention.models import ImageTombstone, PurgeRun
 from app.retention.policy import HoldScope, retention_cutoff
 
 #: Tombstones handled per transaction when removing files after a commit.
@@ -232,3 +232,28 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
     orphans = queue_tombstones(session, set(digests))
     deferred = sum(value is not None for value in deferred_at)
     return Deleted(len(deferred_at), len(digests), deferred, frozenset(orphans))
+
+
+def record_purged(
+    session: Session, run: PurgeRun, actor: object, deleted: Deleted, **details: object
+) -> None:
+    """Add a purge step's destruction to its run and append its READS_PURGED entry.
+
+    The entry holds counts (and `details` such as the phase), never plates.
+    """
+    run.reads_destroyed += deleted.reads
+    run.images_destroyed += deleted.images
+    run.acp_deferred_destroyed += deleted.acp_deferred
+    record(
+        session,
+        actor,  # type: ignore[arg-type]
+        AuditAction.READS_PURGED,
+        run,
+        {
+            **details,
+            "reads": deleted.reads,
+            "images": deleted.images,
+            "acp_deferred": deleted.acp_deferred,
+            "cutoff": run.cutoff.isoformat(),
+        },
+    )

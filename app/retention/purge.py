@@ -31,6 +31,7 @@ from app.retention.destruction import (
     delete_reads,
     finish_tombstones,
     held_clause,
+    record_purged,
 )
 from app.retention.holds import scopes_in_force
 from app.retention.models import PurgeRun
@@ -76,22 +77,7 @@ def _destroy_batch(
 ) -> Deleted:
     """One purge batch: delete, count on the run, one READS_PURGED entry (counts only)."""
     deleted = delete_reads(session, ids, actor)
-    run.reads_destroyed += deleted.reads
-    run.images_destroyed += deleted.images
-    run.acp_deferred_destroyed += deleted.acp_deferred
-    record(
-        session,
-        actor,  # type: ignore[arg-type]
-        AuditAction.READS_PURGED,
-        run,
-        {
-            "phase": phase,
-            "reads": deleted.reads,
-            "images": deleted.images,
-            "acp_deferred": deleted.acp_deferred,
-            "cutoff": run.cutoff.isoformat(),
-        },
-    )
+    record_purged(session, run, actor, deleted, phase=phase)
     return deleted
 
 

@@ -30,15 +30,20 @@ from sqlalchemy.orm import Session
 
 from app.alpr.models import PlateStatus, Read
 from app.alpr.partitions import (
+    attach_day,
     create_table_like_reads,
     day_bounds,
     day_partitions,
     lock_partitions,
     partition_name,
 )
-from app.audit.actions import AuditAction
-from app.audit.services import record
-from app.retention.destruction import Deleted, held_clause, queue_tombstones, redact_plates_of
+from app.retention.destruction import (
+    Deleted,
+    held_clause,
+    queue_tombstones,
+    record_purged,
+    redact_plates_of,
+)
 from app.retention.holds import scopes_in_force
 from app.retention.models import PurgeRun
 
@@ -143,7 +148,7 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
     session.execute(text(f'ALTER TABLE reads DETACH PARTITION "{part}"'))
     session.execute(text(f'DROP TABLE "{part}"'))
     if counts.kept:
-        check = f"{part}_bounds"
+        check = f"{part}_bounds"  # lets the attach skip scanning the table for its range
         session.execute(
             text(
                 f'ALTER TABLE "{replacement}" ADD CONSTRAINT "{check}" CHECK '
@@ -151,12 +156,7 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
             )
         )
         session.execute(text(f'ALTER TABLE "{replacement}" RENAME TO "{part}"'))
-        session.execute(
-            text(
-                f'ALTER TABLE reads ATTACH PARTITION "{part}" '
-                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-            )
-        )
+        attach_day(session, part, day)
         session.execute(text(f'ALTER TABLE "{part}" DROP CONSTRAINT "{check}"'))
         session.execute(text("INSERT INTO hits SELECT * FROM kept_hits"))
         session.execute(text("INSERT INTO read_images SELECT * FROM kept_read_images"))
@@ -170,22 +170,13 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         acp_deferred=counts.acp_deferred,
         orphans=frozenset(queue_tombstones(session, set(destroyed_images))),
     )
-    run.reads_destroyed += deleted.reads
-    run.images_destroyed += deleted.images
-    run.acp_deferred_destroyed += deleted.acp_deferred
-    record(
+    record_purged(
         session,
-        actor,  # type: ignore[arg-type]
-        AuditAction.READS_PURGED,
         run,
-        {
-            "phase": "expired_day",
-            "day": day.isoformat(),
-            "reads": deleted.reads,
-            "images": deleted.images,
-            "acp_deferred": deleted.acp_deferred,
-            "kept_by_holds": counts.kept,
-            "cutoff": run.cutoff.isoformat(),
-        },
+        actor,
+        deleted,
+        phase="expired_day",
+        day=day.isoformat(),
+        kept_by_holds=counts.kept,
     )
     return deleted
