@@ -105,6 +105,17 @@ def test_admin_creates_user_and_it_is_audited(client, session, login_as):
     assert last_action(session) == "user.created"
 
 
+def test_form_fields_carry_aria_attributes_only_when_they_apply(client, session, login_as):
+    """An attribute without a value is left out, never rendered as the text "None"."""
+    assert '="None"' not in client.get("/login").get_data(as_text=True)
+    login_as(Role.ADMIN)
+    token = form_csrf(client, "/admin/users/new")
+    refused = client.post("/admin/users/new", data={"csrf_token": token, "email": "bad"})
+    html = refused.get_data(as_text=True)
+    assert '="None"' not in html
+    assert 'aria-invalid="true"' in html and 'aria-describedby="email-err"' in html
+
+
 def test_bad_user_form_is_refused_and_nothing_saved(client, session, login_as):
     login_as(Role.ADMIN)
     token = form_csrf(client, "/admin/users/new")
