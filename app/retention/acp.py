@@ -243,7 +243,11 @@ def remember_destroyed(session: Session, destroyed: Iterable[tuple[str, datetime
 
 
 def read_identity(sender: str, client_read_id: str | None, plate: str, at: datetime) -> str:
-    """What makes an arriving read the same read as an earlier one (as ingest dedupes)."""
+    """What makes an arriving read the same read as an earlier one (as ingest dedupes).
+
+    `plate` stands in when there is no client id; a read sent as pictures only names its
+    picture there instead.
+    """
     return f"{sender}|{'c:' + client_read_id if client_read_id else 'p:' + plate}|{at.isoformat()}"
 
 

@@ -6,18 +6,19 @@ import json
 import uuid
 
 from rq import Queue, SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.alpr.hotlists import load_hotlist
 from app.alpr.image_reads import record_ocr_result
 from app.alpr.images import image_path
-from app.alpr.models import Hit, ImageKind, PlateStatus, Read
+from app.alpr.models import ActiveUsePeriod, Hit, ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.jobs.models import JobRun
 from app.retention.acp import receive_acp_request, verify_acp_request
+from app.retention.models import AcpRequest
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
 from tests.image_helpers import blank_picture, device_with_token, plate_picture
@@ -140,3 +141,24 @@ def test_an_acp_plate_read_by_ocr_is_destroyed_with_its_picture(client, session)
     assert not image_path(sha).exists()
     (entry,) = ocr_entries(session, read_id)
     assert "ACP777" not in entry.detail.details_json
+
+
+def test_a_resend_of_a_picture_ocr_destroyed_for_acp_counts_once(client, session):
+    """The read is gone, yet its resend is known (a keyed digest): counted in no log again."""
+    records = UserFactory(roles=[Role.RECORDS])
+    request = receive_acp_request(
+        session, records, participant_number="ACP-8", plates=["ACP 888"], received_on=local_today()
+    )
+    verify_acp_request(session, records, request)
+    session.commit()
+    _, token = device_with_token(session, serial="CAM-ACP8")
+    sent, picture = fields(), plate_picture("ACP888")
+    first = upload(client, token, sent, {"plate": (picture, "p.png")}).get_json()
+    assert first["outcome"] == "stored"  # its OCR job ran at once (no Redis) and destroyed it
+    again = upload(client, token, sent, {"plate": (picture, "p.png")})
+    assert again.status_code == 200 and again.get_json()["outcome"] == "destroyed_acp"
+    session.commit()
+    assert session.scalar(select(func.sum(ActiveUsePeriod.plates_read))) == 1
+    assert session.scalars(select(Read)).all() == []
+    session.expire_all()
+    assert session.get(AcpRequest, request.id).destroyed_at_collection == 1
