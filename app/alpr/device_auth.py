@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alpr.models import Device, DeviceStatus
-from app.auth.access import device_only
+from app.auth.access import bearer_token_only
 from app.db import db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +57,7 @@ def bearer_required(
 
     No or an unknown token is 401, a token `revoked` says is refused 403 (so the caller can tell
     why); otherwise the holder is set as ``g.<attribute>``. The view is marked
-    :func:`app.auth.access.device_only`: reached with a bearer token, not a login.
+    :func:`app.auth.access.bearer_token_only`: reached with a bearer token, not a login.
     """
 
     def decorate(view: F) -> F:
@@ -77,7 +77,7 @@ def bearer_required(
             setattr(g, attribute, holder)
             return view(*args, **kwargs)
 
-        return device_only(wrapper)  # type: ignore[return-value]
+        return bearer_token_only(wrapper)  # type: ignore[return-value]
 
     return decorate
 

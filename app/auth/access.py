@@ -35,7 +35,7 @@ class AccessRule:
     """The access a view demands; `training` means current department-approved ALPR training."""
 
     public: bool = False
-    device: bool = False
+    bearer_token: bool = False
     roles: frozenset[Role] = field(default_factory=frozenset)
     training: bool = False
 
@@ -50,9 +50,9 @@ def public(view: F) -> F:
     return _mark(view, AccessRule(public=True))
 
 
-def device_only(view: F) -> F:
-    """Reached with a device bearer token; the view's own decorator checks the token."""
-    return _mark(view, AccessRule(device=True))
+def bearer_token_only(view: F) -> F:
+    """Reached with a device's or an agency's bearer token; the view's own decorator checks it."""
+    return _mark(view, AccessRule(bearer_token=True))
 
 
 def require(*roles: Role | frozenset[Role], training: bool = False) -> Callable[[F], F]:
@@ -110,7 +110,7 @@ def enforce_access() -> Any:
     if rule is None:
         current_app.logger.error("endpoint %s has no access rule; refused", request.endpoint)
         abort(403)
-    if rule.public or rule.device:
+    if rule.public or rule.bearer_token:
         return None
     if not current_user.is_authenticated:
         return _refuse_anonymous()

@@ -61,7 +61,7 @@ def entries(session, action: AuditAction) -> list[AuditEntry]:
 
 def test_the_endpoint_is_reached_only_with_a_token_not_a_login(app):
     rule = rule_for_endpoint(app, "alpr_api.post_agency_reads")
-    assert rule is not None and rule.device and not rule.public and not rule.roles
+    assert rule is not None and rule.bearer_token and not rule.public and not rule.roles
 
 
 def test_shared_reads_are_stored_with_their_agency_and_no_period_of_use(client, session, partner):
