@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from app.alpr.bulk import text_in
 from app.alpr.images import remove_unreferenced_image
-from app.alpr.models import Hit, Read, ReadImage
+from app.alpr.models import Hit, PlateStatus, Read, ReadImage
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.audit.services import record, redact_many
@@ -55,6 +55,9 @@ PLATE_BEARING_ACTIONS = (
     AuditAction.READ_PLATE_CORRECTED,
 )
 DESTROYED_REASON = "the read was destroyed (policy 425.5)"
+#: A read whose plate the camera sent has no entry naming it (ingest records counts only):
+#: only reads whose plate came from OCR or a reviewer need :func:`redact_plates_of`.
+CAMERA_PLATE = PlateStatus.REPORTED.value
 
 SessionFactory = Callable[[], Session]
 
@@ -175,7 +178,8 @@ def redact_plates_of(session: Session, actor: object, read_ids: Collection[int])
     OCR's reading and a reviewer's decision are recorded against the read with its plate. The
     chain keeps each entry's header and digest, so what was done stays provable, while the
     plate, which is the destroyed data itself, goes with the read; one entry records the
-    redaction (:func:`app.audit.services.redact_many`).
+    redaction (:func:`app.audit.services.redact_many`). Callers pass only the reads whose
+    plate did not come from the camera (:data:`CAMERA_PLATE`), which spares the lookup for most.
     """
     if not read_ids:
         return
@@ -198,8 +202,8 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
     The children go first, each in one set-based statement: the image rows so that their
     digests come back (a cascade would drop them silently), the hits so that the foreign
     keys' ``ON DELETE CASCADE`` triggers, which still fire once per read, find nothing left
-    to do. The audit details naming their plates are redacted by `actor`
-    (:func:`redact_plates_of`). Flushes, never commits; the caller commits, then calls
+    to do. The audit details naming the plates OCR or a reviewer gave them are redacted by
+    `actor` (:func:`redact_plates_of`). Flushes, never commits; the caller commits, then calls
     :func:`finish_tombstones`.
     """
     if not ids:
@@ -218,20 +222,20 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
             .returning(images.sha256)
         ).scalars()
     )
-    # The column itself, not `acp_deferred_at IS NOT NULL`: SQLite evaluates an expression in
-    # DELETE ... RETURNING as true for every row, so the test is made here.
-    deferred_at = list(
-        conn.execute(
-            delete(Read.__table__)
-            .where(_among(reads.id, ids, dialect))
-            .returning(reads.acp_deferred_at)
-        ).scalars()
-    )
+    # The columns themselves, not `acp_deferred_at IS NOT NULL`: SQLite evaluates an expression
+    # in DELETE ... RETURNING as true for every row, so the tests are made here.
+    gone = conn.execute(
+        delete(Read.__table__)
+        .where(_among(reads.id, ids, dialect))
+        .returning(reads.id, reads.acp_deferred_at, reads.plate_status)
+    ).all()
     _forget_deleted(session, set(ids))
-    redact_plates_of(session, actor, ids)
+    redact_plates_of(
+        session, actor, [read_id for read_id, _, status in gone if status != CAMERA_PLATE]
+    )
     orphans = queue_tombstones(session, set(digests))
-    deferred = sum(value is not None for value in deferred_at)
-    return Deleted(len(deferred_at), len(digests), deferred, frozenset(orphans))
+    deferred = sum(deferred_at is not None for _, deferred_at, _ in gone)
+    return Deleted(len(gone), len(digests), deferred, frozenset(orphans))
 
 
 def record_purged(

@@ -28,7 +28,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, MetaData, Table, and_, func, insert, not_, select, text
 from sqlalchemy.orm import Session
 
-from app.alpr.models import PlateStatus, Read
+from app.alpr.models import Read
 from app.alpr.partitions import (
     attach_day,
     create_table_like_reads,
@@ -38,6 +38,7 @@ from app.alpr.partitions import (
     partition_name,
 )
 from app.retention.destruction import (
+    CAMERA_PLATE,
     Deleted,
     held_clause,
     queue_tombstones,
@@ -107,9 +108,7 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         session,
         actor,
         session.scalars(
-            select(Read.id).where(
-                in_day, not_(held), Read.plate_status != PlateStatus.REPORTED.value
-            )
+            select(Read.id).where(in_day, not_(held), Read.plate_status != CAMERA_PLATE)
         ).all(),
     )
     kept_image_ids: set[int] = set()
