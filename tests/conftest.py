@@ -25,7 +25,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app import create_app
-from app.alpr.partitions import create_day_partitions
+from app.alpr.partitions import DAYS_AHEAD, create_day_partitions
+from app.config import STATUTORY_RETENTION_DAYS
 from app.db import Base, utcnow
 from tests import factories
 
@@ -127,10 +128,9 @@ def _wipe(app: Flask) -> None:
             # A purge with a moved clock drops day partitions; give the next test the
             # retention window's partitions again, as a running system has them.
             today = utcnow().date()
+            window = range(-STATUTORY_RETENTION_DAYS, DAYS_AHEAD + 1)
             with Session(bind=conn) as partitions:
-                create_day_partitions(
-                    partitions, (today + timedelta(days=n) for n in range(-60, 15))
-                )
+                create_day_partitions(partitions, (today + timedelta(days=n) for n in window))
                 partitions.flush()
     for key in ("IMAGE_STORE", "DOCUMENT_STORE"):
         shutil.rmtree(app.config[key], ignore_errors=True)
