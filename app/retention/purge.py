@@ -56,6 +56,8 @@ class PurgeResult:
     batches: int = 0
     #: Day partitions swapped out (PostgreSQL).
     days: int = 0
+    #: Keyed digests of ACP-destroyed reads dropped as past retention (app.retention.acp).
+    acp_digests_forgotten: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly form for JobRun results and the CLI."""
@@ -69,6 +71,7 @@ class PurgeResult:
             "leftover_files_removed": self.leftover_files_removed,
             "batches": self.batches,
             "days": self.days,
+            "acp_digests_forgotten": self.acp_digests_forgotten,
         }
 
 
@@ -193,7 +196,7 @@ def destroy_expired_reads(
                 break
 
     with session_factory() as session:
-        forget_destroyed_before(session, cutoff)
+        result.acp_digests_forgotten = forget_destroyed_before(session, cutoff)
         run = session.get_one(PurgeRun, run_id)
         run.finished_at = utcnow()
         record(session, actor, AuditAction.PURGE_COMPLETED, run, result.as_dict())  # type: ignore[arg-type]
