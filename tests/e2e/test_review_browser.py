@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from app.alpr.models import PlateStatus, Read
 from app.auth.models import Role
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import decoded_width, sign_in
 from tests.factories import UserFactory
 from tests.integration.test_review_queue import review_read
 
@@ -23,7 +23,7 @@ def test_operator_corrects_a_doubtful_plate(page: Page, live_server: str, app, s
     expect(row.get_by_test_id("ocr-plate")).to_have_text("QRT5519")
     picture = row.get_by_role("img", name=f"Plate picture of read {read.id}")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.naturalWidth") == 520
+    assert decoded_width(picture) == 520
     page.screenshot(path="/tmp/shots/review-queue.png", full_page=True)
 
     row.get_by_label("Correct plate").fill("qrt 5518")

@@ -13,7 +13,7 @@ from app.alpr.images import inspect_image, write_image
 from app.alpr.models import ImageKind, ReadImage
 from app.auth.models import Role
 from app.db import utcnow
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import decoded_width, sign_in
 from tests.factories import ReadFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +68,7 @@ def test_operator_searches_with_a_purpose_and_opens_a_read(page: Page, live_serv
     expect(page).to_have_url(f"{live_server}/alpr/reads/{newest.id}")
     picture = page.get_by_role("img", name=f"Plate picture of read {newest.id}")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.naturalWidth") == 240
+    assert decoded_width(picture) == 240
 
 
 def test_plate_history_without_a_warrant_is_refused(page: Page, live_server: str, session):
