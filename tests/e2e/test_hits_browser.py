@@ -32,5 +32,5 @@ def test_operator_works_a_hit_and_the_list_refreshes(page: Page, live_server: st
     expect(row).to_contain_text("confirmed")  # the table refreshed on the hits-changed event
 
     newer = HitFactory(read=ReadFactory(plate="NEW7781"))
-    expect(page.locator(f"#hit-{newer.id}")).to_contain_text("NEW7781", timeout=8000)  # polled
+    expect(page.locator(f"#hit-{newer.id}")).to_contain_text("NEW7781", timeout=15_000)  # polled
     page.screenshot(path="/tmp/shots/hits-live.png", full_page=True)
