@@ -34,6 +34,7 @@ from app.auth.services import (
     issue_agency_token,
     revoke_agency_token,
 )
+from app.core.cli import command_unit_of_work
 from app.db import unit_of_work, utcnow
 
 devices_cli = AppGroup("devices", help="ALPR cameras and their API tokens.")
@@ -53,19 +54,16 @@ CLI_ACTOR = "cli:devices"
 @click.option("--installed-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 def create_command(serial: str, kind: str, description: str, installed_on) -> None:
     """Register a device; its API token is printed once, alone on the last line."""
-    try:
-        with unit_of_work() as session:
-            device, token = create_device(
-                session,
-                CLI_ACTOR,
-                serial=serial,
-                kind=kind,
-                description=description,
-                installed_on=installed_on.date() if installed_on else None,
-            )
-            device_id = device.id
-    except DeviceError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(DeviceError) as session:
+        device, token = create_device(
+            session,
+            CLI_ACTOR,
+            serial=serial,
+            kind=kind,
+            description=description,
+            installed_on=installed_on.date() if installed_on else None,
+        )
+        device_id = device.id
     click.echo(f"created device {device_id} serial={serial} kind={kind}")
     if kind == DeviceKind.FIXED.value:
         click.echo("a fixed device sends reads only once a deployment records its location")
@@ -77,11 +75,8 @@ def create_command(serial: str, kind: str, description: str, installed_on) -> No
 @click.option("--serial", required=True)
 def rotate_command(serial: str) -> None:
     """Issue a new token (the old one stops working); printed alone on the last line."""
-    try:
-        with unit_of_work() as session:
-            token = rotate_token(session, CLI_ACTOR, get_device_by_serial(session, serial))
-    except DeviceError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(DeviceError) as session:
+        token = rotate_token(session, CLI_ACTOR, get_device_by_serial(session, serial))
     click.echo(f"new API token for {serial} (shown once; the old token no longer works):")
     click.echo(token)
 
@@ -91,11 +86,8 @@ def rotate_command(serial: str) -> None:
 @click.option("--reason", default="", help="Why, for the audit trail.")
 def revoke_command(serial: str, reason: str) -> None:
     """Revoke a device: its token is refused from now on."""
-    try:
-        with unit_of_work() as session:
-            revoke_device(session, CLI_ACTOR, get_device_by_serial(session, serial), reason)
-    except DeviceError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(DeviceError) as session:
+        revoke_device(session, CLI_ACTOR, get_device_by_serial(session, serial), reason)
     click.echo(f"revoked device {serial}")
 
 
@@ -119,18 +111,15 @@ def list_command() -> None:
 )
 def hotlist_import(file: Path, source: str, case_number: str | None) -> None:
     """Replace a source's hotlist with FILE (CSV: plate,category[,reference])."""
-    try:
-        with unit_of_work() as session:
-            load = load_hotlist(
-                session,
-                "cli:hotlist",
-                file.read_bytes(),
-                source_name=source,
-                case_number=case_number,
-            )
-            name = load.source.name
-    except HotlistError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(HotlistError) as session:
+        load = load_hotlist(
+            session,
+            "cli:hotlist",
+            file.read_bytes(),
+            source_name=source,
+            case_number=case_number,
+        )
+        name = load.source.name
     categories = ", ".join(f"{k}={v}" for k, v in load.by_category.items())
     click.echo(
         f"loaded {load.entries} entries into {name} (replaced {load.replaced}); {categories}; "
@@ -154,12 +143,8 @@ def reads_import(file: Path, agency: str) -> None:
     rows = [dict(row) for row in reader]
     chunk = limits.max_batch
     try:
-        with unit_of_work() as session:
-            source = session.scalars(select(Agency).where(Agency.name == agency.strip())).first()
-            if source is None:
-                raise click.ClickException(
-                    f"No agency named {agency!r}; create it first (users create --agency ...)."
-                )
+        with command_unit_of_work(AccountError) as session:
+            source = get_agency_by_name(session, agency)
             whole = Limits(len(rows) or 1, limits.clock_skew_seconds, limits.retention_days)
             reads = validate_reads(rows, now=utcnow(), limits=whole, text_values=True)
             totals: dict[str, int] = {}
@@ -189,12 +174,9 @@ AGENCIES_ACTOR = "cli:agencies"
 @click.option("--ori", default=None, help="The agency's ORI number.")
 def agencies_create(name: str, ori: str | None) -> None:
     """Register an outside agency (its users, requests and shared reads refer to it)."""
-    try:
-        with unit_of_work() as session:
-            agency = create_agency(session, AGENCIES_ACTOR, name=name, ori=ori)
-            agency_id = agency.id
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(AccountError) as session:
+        agency = create_agency(session, AGENCIES_ACTOR, name=name, ori=ori)
+        agency_id = agency.id
     click.echo(f"created agency {agency_id} {name.strip()}")
 
 
@@ -205,13 +187,10 @@ def agencies_issue_token(name: str) -> None:
 
     An agency holds one token: issuing replaces the one in force (a rotation) or a revoked one.
     """
-    try:
-        with unit_of_work() as session:
-            agency = get_agency_by_name(session, name)
-            replaced = agency.api_token_active
-            token = issue_agency_token(session, AGENCIES_ACTOR, agency)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(AccountError) as session:
+        agency = get_agency_by_name(session, name)
+        replaced = agency.api_token_active
+        token = issue_agency_token(session, AGENCIES_ACTOR, agency)
     if replaced:
         click.echo(f"replaced the API token of {name.strip()}: the old token no longer works")
     click.echo(f"API token for {name.strip()} (shown once; give it to the agency now):")
@@ -223,11 +202,8 @@ def agencies_issue_token(name: str) -> None:
 @click.option("--reason", default="", help="Why, for the audit trail.")
 def agencies_revoke_token(name: str, reason: str) -> None:
     """Revoke the agency's API token: it is refused (403) until a new one is issued."""
-    try:
-        with unit_of_work() as session:
-            revoke_agency_token(session, AGENCIES_ACTOR, get_agency_by_name(session, name), reason)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_unit_of_work(AccountError) as session:
+        revoke_agency_token(session, AGENCIES_ACTOR, get_agency_by_name(session, name), reason)
     click.echo(f"revoked the API token of {name.strip()}")
 
 

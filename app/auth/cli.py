@@ -6,11 +6,16 @@ from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from app.auth.models import Agency, Role
-from app.auth.services import AccountError, create_agency, create_user, record_training
-from app.db import unit_of_work
+from app.auth.models import Role
+from app.auth.services import (
+    AccountError,
+    agency_by_name,
+    create_agency,
+    create_user,
+    record_training,
+)
+from app.core.cli import command_unit_of_work
 
 users_cli = AppGroup("users", help="User accounts.")
 
@@ -38,30 +43,28 @@ def create(
     email: str, name: str, roles: tuple[str, ...], agency: str | None, password: str, trained_until
 ) -> None:
     """Create a user with one or more roles."""
-    try:
-        with unit_of_work() as session:
-            agency_row = None
-            if agency:
-                agency_row = session.scalars(select(Agency).where(Agency.name == agency)).first()
-                agency_row = agency_row or create_agency(session, "cli:users", name=agency)
-            user = create_user(
+    with command_unit_of_work(AccountError) as session:
+        agency_row = None
+        if agency:
+            agency_row = agency_by_name(session, agency) or create_agency(
+                session, "cli:users", name=agency
+            )
+        user = create_user(
+            session,
+            "cli:users",
+            email=email,
+            name=name,
+            password=password,
+            roles=roles,
+            agency=agency_row,
+        )
+        if trained_until:
+            record_training(
                 session,
                 "cli:users",
-                email=email,
-                name=name,
-                password=password,
-                roles=roles,
-                agency=agency_row,
+                user,
+                course="Department ALPR training",
+                completed_on=date.today() - timedelta(days=1),
+                expires_on=trained_until.date(),
             )
-            if trained_until:
-                record_training(
-                    session,
-                    "cli:users",
-                    user,
-                    course="Department ALPR training",
-                    completed_on=date.today() - timedelta(days=1),
-                    expires_on=trained_until.date(),
-                )
-            click.echo(f"created user {user.id} {user.email} roles={','.join(sorted(roles))}")
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+        click.echo(f"created user {user.id} {user.email} roles={','.join(sorted(roles))}")
