@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.alpr.devices import create_device
 from app.alpr.hotlists import load_hotlist
@@ -23,6 +24,7 @@ from app.auth.services import (
 from app.db import utcnow
 from app.retention.models import AcpRequest
 from tests.factories import AcpSuppressionFactory, api_read
+from tests.integration.api_support import count_rows, post_json
 
 URL = "/api/v1/agency-reads"
 DEVICE_URL = "/api/v1/reads"
@@ -36,18 +38,7 @@ def partner(session):
     return agency, token
 
 
-def post(client, token, body, raw=False, url=URL):
-    return client.post(
-        url,
-        data=body if raw else json.dumps(body),
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="application/json",
-    )
-
-
-def count(session, model) -> int:
-    session.rollback()
-    return session.scalar(select(func.count()).select_from(model))
+post = partial(post_json, url=URL)
 
 
 def entries(session, action: AuditAction) -> list[AuditEntry]:
@@ -82,7 +73,7 @@ def test_shared_reads_are_stored_with_their_agency_and_no_period_of_use(client, 
         ("XYZ9", agency.id, None, None),
     ]
     assert {r.id for r in rows} == {item["read_id"] for item in body["results"]}
-    assert count(session, ActiveUsePeriod) == 0  # not this department's use of an ALPR
+    assert count_rows(session, ActiveUsePeriod) == 0  # not this department's use of an ALPR
 
 
 def test_one_audit_entry_records_the_batchs_counts_and_no_plates(client, session, partner):
@@ -108,7 +99,7 @@ def test_a_resend_is_a_duplicate_and_stores_nothing_twice(client, session, partn
     again = post(client, token, batch).get_json()
     assert [r["outcome"] for r in again["results"]] == ["duplicate", "duplicate"]
     assert again["stored"] == 0 and again["duplicate"] == 2
-    assert count(session, Read) == 2
+    assert count_rows(session, Read) == 2
 
 
 def test_another_agencys_same_read_is_another_api_read(client, session, partner):
@@ -119,7 +110,7 @@ def test_another_agencys_same_read_is_another_api_read(client, session, partner)
     same = api_read(client_read_id="r-1")
     assert post(client, token, {"reads": [same]}).get_json()["stored"] == 1
     assert post(client, other_token, {"reads": [same]}).get_json()["stored"] == 1
-    assert count(session, Read) == 2
+    assert count_rows(session, Read) == 2
 
 
 def test_tokens_missing_unknown_or_revoked_are_refused(client, session, partner):
@@ -133,7 +124,7 @@ def test_tokens_missing_unknown_or_revoked_are_refused(client, session, partner)
     session.commit()
     revoked = post(client, token, {"reads": [api_read()]})
     assert revoked.status_code == 403 and "revoked" in revoked.get_json()["error"]
-    assert count(session, Read) == 0
+    assert count_rows(session, Read) == 0
 
 
 def test_a_new_token_replaces_the_old_one(client, session, partner):
@@ -174,7 +165,7 @@ def test_device_and_agency_tokens_each_open_only_their_own_endpoint(client, sess
         headers={"Authorization": f"Bearer {agency_token}"},
     )
     assert image.status_code == 401
-    assert count(session, Read) == 0
+    assert count_rows(session, Read) == 0
 
 
 def test_listed_plates_create_hits(client, session, partner):
@@ -193,7 +184,7 @@ def test_listed_plates_create_hits(client, session, partner):
     (hit_entry,) = entries(session, AuditAction.HIT_CREATED)
     assert hit_entry.subject_id == str(hit.id)
     assert hit_entry.actor_label == "agency:La Crosse Police"
-    assert count(session, ActiveUsePeriod) == 0
+    assert count_rows(session, ActiveUsePeriod) == 0
 
 
 def test_an_acp_participants_plate_is_destroyed_at_collection(client, session, partner):

@@ -5,8 +5,8 @@ Bad input, which both JSON read APIs refuse alike, is tested in test_read_api_co
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from app.retention.acp import plate_hmac
 from app.retention.holds import place_hold
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from tests.factories import InvestigationFactory, UserFactory, api_read
+from tests.integration.api_support import count_rows, post_json
 from tests.integration.retention_support import run_purge
 
 URL = "/api/v1/reads"
@@ -35,18 +36,7 @@ def camera(session):
     return device, token
 
 
-def post(client, token, body, raw=False):
-    return client.post(
-        URL,
-        data=body if raw else json.dumps(body),
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="application/json",
-    )
-
-
-def count(session, model) -> int:
-    session.rollback()
-    return session.scalar(select(func.count()).select_from(model))
+post = partial(post_json, url=URL)
 
 
 def audit_actions(session) -> list[str]:
@@ -82,7 +72,7 @@ def test_tokens_missing_unknown_or_revoked_are_refused(client, session, camera):
     session.commit()
     revoked = post(client, token, {"reads": [api_read()]})
     assert revoked.status_code == 403 and "revoked" in revoked.get_json()["error"]
-    assert count(session, Read) == 0
+    assert count_rows(session, Read) == 0
 
 
 def test_resending_a_batch_stores_nothing_twice(client, session, camera):
@@ -94,7 +84,7 @@ def test_resending_a_batch_stores_nothing_twice(client, session, camera):
     second = post(client, token, batch).get_json()
     assert [r["outcome"] for r in second["results"]] == ["duplicate"] * 3
     assert second["stored"] == 0 and second["duplicate"] == 3
-    assert count(session, Read) == 2
+    assert count_rows(session, Read) == 2
     period = session.scalars(select(ActiveUsePeriod)).one()
     assert period.plates_read == 2  # a resend is not a new plate read
 
@@ -106,7 +96,7 @@ def test_the_same_client_read_id_from_another_device_is_another_read(client, ses
     same = {"reads": [api_read(client_read_id="r-1")]}
     assert post(client, token, same).get_json()["stored"] == 1
     assert post(client, other_token, same).get_json()["stored"] == 1
-    assert count(session, Read) == 2
+    assert count_rows(session, Read) == 2
 
 
 def test_listed_plates_create_hits_each_audited(client, session, camera):
@@ -263,7 +253,7 @@ def test_other_agency_reads_import_records_the_agency(app, session, tmp_path):
     ]
     again = runner.invoke(args=["reads", "import", str(csv_file), "--agency", "La Crosse Police"])
     assert again.exit_code == 0 and "stored 0, duplicate 2" in again.output
-    assert count(session, Read) == 2
+    assert count_rows(session, Read) == 2
     assert AuditAction.READS_IMPORTED.value in audit_actions(session)
 
 
@@ -284,4 +274,4 @@ def test_other_agency_import_refuses_bad_rows_and_extra_columns_whole(app, sessi
     assert result.exit_code != 0 and "owner" in result.output
     unknown = runner.invoke(args=["reads", "import", str(extra), "--agency", "Nobody"])
     assert unknown.exit_code != 0 and "No agency named" in unknown.output
-    assert count(session, Read) == 0
+    assert count_rows(session, Read) == 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.alpr.devices import create_device
 from app.alpr.models import Read
@@ -20,6 +20,7 @@ from app.audit.models import AuditEntry
 from app.auth.services import create_agency, issue_agency_token
 from app.db import utcnow
 from tests.factories import api_read
+from tests.integration.api_support import count_rows, post_json
 
 RECEIVED = (AuditAction.READS_INGESTED.value, AuditAction.READS_IMPORTED.value)
 
@@ -30,12 +31,7 @@ class ReadsApi:
     token: str
 
     def post(self, client, body, raw: bool = False):
-        return client.post(
-            self.url,
-            data=body if raw else json.dumps(body),
-            headers={"Authorization": f"Bearer {self.token}"},
-            content_type="application/json",
-        )
+        return post_json(client, self.token, body, raw, url=self.url)
 
 
 @pytest.fixture(params=["device", "agency"])
@@ -51,8 +47,7 @@ def reads_api(request, session) -> ReadsApi:
 
 
 def nothing_received(session) -> bool:
-    session.rollback()
-    stored = session.scalar(select(func.count()).select_from(Read))
+    stored = count_rows(session, Read)
     recorded = session.scalars(select(AuditEntry).where(AuditEntry.action.in_(RECEIVED))).all()
     return stored == 0 and recorded == []
 
