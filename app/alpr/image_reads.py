@@ -329,11 +329,13 @@ def _decide_plate(
     advance(read, event, plate)
     read.plate = plate
     deleted = screen_final_plate(session, actor, read)
-    details = {"before": before, "confidence": read.ocr_confidence}
     if deleted is not None:
-        record(session, actor, action, ("reads", read.id), {**details, "outcome": "destroyed_acp"})
+        # The read is the participant's: neither OCR's reading nor the reviewer's may stay.
+        outcome = {"confidence": read.ocr_confidence, "outcome": "destroyed_acp"}
+        record(session, actor, action, ("reads", read.id), outcome)
         return deleted
-    record(session, actor, action, read, {**details, "after": plate})
+    details = {"before": before, "confidence": read.ocr_confidence, "after": plate}
+    record(session, actor, action, read, details)
     match_final_plate(session, actor, read)
     return None
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from app.alpr.image_reads import record_ocr_result
+from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
 from app.alpr.models import ImageKind
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.actions import AuditAction
@@ -70,6 +70,31 @@ def test_destroying_an_acp_participants_data_redacts_the_plate_ocr_recorded(app,
 
     assert outcome.destroyed == 1
     assert not _plate_anywhere(session, "HIDE123")
+    assert verify(session).ok
+
+
+@pytest.mark.parametrize(("ocr_plate", "decision"), [("HIDE42", None), ("HIDE43", "HIDE42")])
+def test_a_review_giving_a_read_an_acp_plate_leaves_no_plate_in_the_trail(
+    app, client, session, ocr_plate, decision
+):
+    """Confirmed, or corrected to the participant's plate, before the destroy job has run."""
+    records = UserFactory(roles=[Role.RECORDS])
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    read = review_read(client, session, ocr_plate)
+    request = receive_acp_request(
+        session, records, participant_number="ACP-8", plates=["HIDE42"], received_on=local_today()
+    )
+    verify_acp_request(session, records, request)
+    session.commit()
+
+    if decision is None:
+        deleted = confirm_plate(session, operator, read)
+    else:
+        deleted = correct_plate(session, operator, read, decision)
+    session.commit()
+
+    assert deleted is not None
+    assert not _plate_anywhere(session, "HIDE42") and not _plate_anywhere(session, ocr_plate)
     assert verify(session).ok
 
 
