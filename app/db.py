@@ -80,7 +80,7 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -100,15 +100,20 @@ def _configure_postgresql(engine: Engine) -> None:
 def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     """Build the engine for DATABASE_URL; SQLite gets WAL and foreign keys.
 
+    Errors and logs never show bound parameters (`hide_parameters`): they are plates, some of
+    them an ACP participant's, and errors reach job records and logs.
+
     Migrations turn SQLite's foreign keys off (`enforce_foreign_keys=False`): SQLite changes a
     table by copying it and dropping the original, and with enforcement on that drop would
     cascade to the rows that refer to it. They check the keys themselves afterwards.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
         _configure_sqlite(engine, enforce_foreign_keys)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
     _configure_postgresql(engine)
     return engine
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
@@ -42,11 +43,25 @@ def mark_done(session: Session, run: JobRun, result: dict[str, Any]) -> None:
     run.result_json = json.dumps(result, default=str, sort_keys=True)
 
 
+def failure_summary(error: BaseException) -> str:
+    """What a failed run's row and audit entry may say about its error.
+
+    A database error is named by kind only: its text can quote the data the statement carried
+    (an ACP participant's plates, a plate OCR just read), in a DETAIL line or a message such as
+    ``invalid input syntax: "HIDE42"``. The worker log keeps the full error.
+    """
+    if isinstance(error, SQLAlchemyError):
+        cause = getattr(error, "orig", None)
+        kind = type(cause).__name__ if cause is not None else "database"
+        return f"{type(error).__name__} ({kind}); the worker log has the details"
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
 def mark_failed(session: Session, run: JobRun, error: BaseException) -> None:
-    """Record the failure (type and message only: no traceback leaves the worker log)."""
+    """Record the failure (no traceback and no database error text leaves the worker log)."""
     run.status = JobStatus.FAILED.value
     run.finished_at = utcnow()
-    run.error = f"{type(error).__name__}: {error}"[:2000]
+    run.error = failure_summary(error)
     record(session, f"job:{run.name}", AuditAction.JOB_FAILED, run, {"error": run.error})
 
 

@@ -9,13 +9,15 @@ import sys
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.jobs.models import JobRun, JobStatus
-from app.jobs.services import create_run
+from app.jobs.services import create_run, run_tracked
 from workers import tasks
 from workers.queue import enqueue
 
@@ -94,3 +96,28 @@ def test_in_process_scheduler_computes_next_runs():
     runs = next_runs(now)
     assert runs and all(when > now for when, _ in runs)
     assert runs == sorted(runs, key=lambda pair: pair[0])
+
+
+def test_a_failed_jobs_records_never_quote_the_data_its_statement_carried(app, session):
+    """Neither the run's row, nor its audit entry, nor the error itself names the plate."""
+    factory = app.extensions["alpr_sessionmaker"]
+
+    def work(db, _run):
+        db.execute(
+            text("SELECT plate FROM no_such_table WHERE plate = :plate"), {"plate": "HIDE42"}
+        )
+        return {}
+
+    with pytest.raises(DBAPIError) as failure:
+        run_tracked(factory, "destroy_acp_existing_data", None, work)
+    assert "HIDE42" not in str(failure.value)
+
+    session.expire_all()
+    run = session.scalars(select(JobRun)).one()
+    assert run.status == JobStatus.FAILED.value
+    assert run.error.startswith("ProgrammingError") or run.error.startswith("OperationalError")
+    assert "HIDE42" not in run.error and "no_such_table" not in run.error
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.JOB_FAILED.value)
+    ).one()
+    assert json.loads(entry.detail.details_json) == {"error": run.error}
