@@ -12,6 +12,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.alpr.partitions import DAYS_AHEAD, create_day_partitions
@@ -166,7 +168,35 @@ def context_app(base_config: dict[str, Any]) -> Flask:
     `g` (the request's session, the signed-in user) between the test and every request. Test
     code therefore runs in the twin's context, and each request gets a context of its own.
     """
-    return create_app(dict(base_config))
+    twin = create_app(dict(base_config))
+    if BACKEND == "sqlite":
+        observe_without_write_lock(twin)
+    return twin
+
+
+def observe_without_write_lock(twin: Flask) -> None:
+    """Give the test code's session a plain (deferred) BEGIN on SQLite.
+
+    The app begins every transaction IMMEDIATE, taking SQLite's write lock at once, so that a
+    read-then-write transaction cannot fail when another commits in between. Test code reads
+    between requests and would then hold that lock across the next request, CLI command or
+    browser step; it is an observer, so its reads take no write lock, as before.
+    """
+    engine = create_engine(twin.config["DATABASE_URL"], poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    twin.extensions["alpr_engine"].dispose()
+    twin.extensions["alpr_engine"] = engine
+    twin.extensions["alpr_sessionmaker"].configure(bind=engine)
 
 
 @pytest.fixture
@@ -250,14 +280,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served by a real HTTP server on a free local port, for the browser tests."""
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve `app` with a real threaded HTTP server on a free local port; yields its URL."""
     from werkzeug.serving import make_server
 
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real HTTP server on a free local port, for the browser tests."""
+    with serve(app) as url:
+        yield url
