@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.alpr.device_auth import new_token, token_digest
@@ -271,8 +271,43 @@ class LoginOutcome:
     message: str
 
 
-GENERIC_FAILURE = "Invalid email or password."
-LOCKED_MESSAGE = "Too many failed attempts: this account is locked for a while. Try again later."
+def failure_message(lockout_minutes: int) -> str:
+    """The one answer to every refused sign-in, so it tells no one whether an account exists."""
+    return (
+        "Invalid email or password. After repeated failures an account is locked "
+        f"for {lockout_minutes} minutes."
+    )
+
+
+def _verify_dummy(password: str) -> None:
+    """Spend what a real check costs, where there is no real hash to check."""
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
+def _count_failure(
+    session: Session, user: User, address: str, now: datetime, threshold: int, minutes: int
+) -> dict[str, object]:
+    """Add one failure in SQL (concurrent failures all count) and lock at the threshold.
+
+    The lock follows the count the UPDATE returned, not one read before it.
+    """
+    failed = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session="fetch")
+    ).scalar_one()
+    details: dict[str, object] = {
+        "reason": "wrong password",
+        "address": address,
+        "failed_logins": failed,
+    }
+    if failed >= threshold:
+        user.locked_until = now + timedelta(minutes=minutes)
+        details["locked_until"] = user.locked_until
+    return details
 
 
 def authenticate(
@@ -288,12 +323,13 @@ def authenticate(
     """Check a password, counting failures and locking the account after too many.
 
     Every attempt, good or bad, is an audit entry (425.6(a): access documented by name,
-    date and time). Unknown accounts get the same message and timing as wrong passwords.
+    date and time). Unknown, wrong-password and locked attempts get the same answer and cost
+    the same Argon2 check, so neither the message nor the timing tells that an account exists.
     """
+    refused = LoginOutcome(None, failure_message(lockout_minutes))
     user = user_by_email(session, email)
     if user is None:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+        _verify_dummy(password)
         record(
             session,
             f"anonymous@{address}",
@@ -301,8 +337,9 @@ def authenticate(
             None,
             {"email": email.strip().lower()[:254], "reason": "unknown account", "address": address},
         )
-        return LoginOutcome(None, GENERIC_FAILURE)
+        return refused
     if user.is_locked(now):
+        _verify_dummy(password)
         record(
             session,
             user,
@@ -310,22 +347,13 @@ def authenticate(
             user,
             {"address": address, "locked_until": user.locked_until},
         )
-        return LoginOutcome(None, LOCKED_MESSAGE)
+        return refused
     try:
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        details: dict[str, object] = {
-            "reason": "wrong password",
-            "address": address,
-            "failed_logins": user.failed_logins,
-        }
-        locked = user.failed_logins >= lockout_threshold
-        if locked:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            details["locked_until"] = user.locked_until
+        details = _count_failure(session, user, address, now, lockout_threshold, lockout_minutes)
         record(session, user, AuditAction.LOGIN_FAILED, user, details)
-        return LoginOutcome(None, LOCKED_MESSAGE if locked else GENERIC_FAILURE)
+        return refused
     if not user.is_active_account:
         record(
             session,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -36,9 +38,19 @@ def _account_key() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """A `next` that stays on this site, else None.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so a tab or a
+    backslash after the first slash still leads off-site; a control character in the Location
+    header is also a 500, after the login committed.
+    """
+    if not target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    target = target.replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def _home_for(user: User) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
+from app.auth.services import failure_message
 from app.db import utcnow
 from tests.conftest import form_csrf, login
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -16,7 +17,19 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 def actions(session) -> list[str]:
     session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
-    return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+    found = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+    session.rollback()  # and release SQLite's write lock (BEGIN IMMEDIATE) for the next request
+    return found
+
+
+def flashed(response) -> list[str]:
+    """The messages a page shows in its flash area."""
+    import re
+
+    return re.findall(r'<p class="flash flash-\w+">([^<]*)</p>', response.get_data(as_text=True))
+
+
+REFUSED = failure_message(15)
 
 
 def test_login_success_redirects_home_and_is_audited(client, session):
@@ -34,7 +47,7 @@ def test_wrong_password_is_refused_with_a_clear_message_and_audited(client, sess
     user = UserFactory()
     response = login(client, user.email, "wrong-password-entirely")
     assert response.status_code == 401
-    assert "Invalid email or password." in response.get_data(as_text=True)
+    assert flashed(response) == [REFUSED]
     assert client.get("/").status_code == 302  # still anonymous
     assert actions(session) == ["auth.login_failed"]
     session.expire_all()
@@ -44,8 +57,49 @@ def test_wrong_password_is_refused_with_a_clear_message_and_audited(client, sess
 def test_unknown_account_gets_the_same_message(client, session):
     response = login(client, "nobody@example.test", "whatever-password")
     assert response.status_code == 401
-    assert "Invalid email or password." in response.get_data(as_text=True)
+    assert flashed(response) == [REFUSED]
     assert actions(session) == ["auth.login_failed"]
+
+
+def test_the_answer_says_that_repeated_failures_lock_an_account(make_app, session):
+    app = make_app(LOGIN_LOCKOUT_MINUTES=30)
+    response = login(app.test_client(), "nobody@example.test", "whatever-password")
+    assert "locked for 30 minutes" in flashed(response)[0]
+
+
+def test_lockout_does_not_tell_real_accounts_from_unknown_ones(make_app, session):
+    app = make_app(LOGIN_LOCKOUT_THRESHOLD=3)
+    client = app.test_client()
+    user = UserFactory()
+    answers = {}
+    for email in (user.email, "nobody@example.test"):
+        answers[email] = [
+            (response.status_code, flashed(response))
+            for response in (login(client, email, "wrong-password-x") for _ in range(4))
+        ]
+    assert answers[user.email] == answers["nobody@example.test"] == [(401, [REFUSED])] * 4
+    assert actions(session).count("auth.login_locked") == 1  # the real account's 4th try
+
+
+def test_a_locked_attempt_costs_an_argon2_check_like_the_others(make_app, session, monkeypatch):
+    from app.auth import services
+
+    app = make_app(LOGIN_LOCKOUT_THRESHOLD=1)
+    client = app.test_client()
+    user = UserFactory()
+    assert login(client, user.email, "wrong-password-x").status_code == 401
+    checked = []
+
+    class SpyHasher:
+        def verify(self, hashed: str, password: str) -> bool:
+            checked.append(hashed)
+            return real.verify(hashed, password)
+
+    real = services._hasher
+    monkeypatch.setattr(services, "_hasher", SpyHasher())
+    assert login(client, user.email, DEFAULT_PASSWORD).status_code == 401
+    assert checked == [services._DUMMY_HASH]
+    assert actions(session)[-1] == "auth.login_locked"
 
 
 def test_lockout_after_repeated_failures_even_with_the_right_password(make_app, session):
@@ -56,7 +110,8 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(make_app, 
         assert login(client, user.email, "not-the-password").status_code == 401
     response = login(client, user.email, DEFAULT_PASSWORD)
     assert response.status_code == 401
-    assert "locked" in response.get_data(as_text=True)
+    assert flashed(response) == [REFUSED]
+    assert client.get("/").status_code == 302  # the right password did not sign in
     session.expire_all()
     locked = session.get(User, user.id)
     assert locked.locked_until is not None and locked.locked_until > utcnow() + timedelta(
@@ -155,14 +210,41 @@ def test_logout_requires_post_with_csrf(client, login_as, session):
     assert actions(session)[-1] == "auth.logout"
 
 
-def test_open_redirect_is_refused(client, session):
+def _login_with_next(client, next_url: str):
     user = UserFactory()
     token = form_csrf(client, "/login")
-    response = client.post(
-        "/login?next=//evil.example/x",
+    return client.post(
+        f"/login?next={next_url}",
         data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token},
     )
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "//evil.example/x",
+        "/%09/evil.example/x",  # a tab, which browsers drop
+        "/%0a/evil.example",  # a newline (also a 500 in the Location header)
+        "/%0d%0aSet-Cookie:x=1",
+        "/%7f/evil.example",
+        "/%2F/evil.example",
+        "/%5Cevil.example",  # a backslash, which browsers read as a slash
+        "%5C%5Cevil.example",
+        "https://evil.example/",
+        "https:/evil.example",
+        "evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_open_redirect_is_refused(client, session, next_url):
+    response = _login_with_next(client, next_url)
+    assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+def test_a_local_next_is_followed(client, session):
+    response = _login_with_next(client, "/alpr/search%3Fplate%3DABC123")
+    assert response.headers["Location"] == "/alpr/search?plate=ABC123"
 
 
 def test_session_cookie_flags(client, session):
