@@ -56,7 +56,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the bare extensions, the user loader and the job queue to this app."""
-    from app.auth.models import User
+    from app.auth.models import User, user_for_session_id
     from app.extensions import csrf, htmx, limiter, login_manager
 
     csrf.init_app(app)
@@ -69,8 +69,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        return db.db_session().get(User, int(user_id))
+    def _load_user(session_id: str) -> User | None:
+        return user_for_session_id(db.db_session(), session_id)
 
     from workers.queue import init_app as init_queue
 

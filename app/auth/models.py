@@ -80,6 +80,10 @@ class User(UserMixin, Base):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    #: The generation of this user's session cookies: sessions are client-side, so a cookie
+    #: names the generation it was issued in and is refused once this moves on
+    #: (:func:`user_for_session_id`).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -99,6 +103,10 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:
         """Flask-Login refuses inactive accounts."""
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """What the session cookie stores: the id and the session generation it belongs to."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def roles(self) -> set[Role]:
@@ -153,6 +161,21 @@ class TrainingRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="training_records", foreign_keys=[user_id])
+
+
+def user_for_session_id(session: Session, session_id: str) -> User | None:
+    """The user a session cookie names, only while its generation is still the current one.
+
+    A cookie from before a logout, password change, deactivation or role change (or from
+    before generations existed, a bare id) is refused, even though its signature is valid.
+    """
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 def user_by_email(session: Session, email: str) -> User | None:

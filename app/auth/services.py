@@ -89,10 +89,18 @@ def create_user(
     return user
 
 
+def _end_sessions(user: User) -> None:
+    """Move the user to a new session generation: every cookie issued so far stops working.
+
+    An SQL increment, so two concurrent changes cannot both issue the same generation.
+    """
+    user.session_version = User.session_version + 1
+
+
 def set_roles(
     session: Session, actor: User | str | None, user: User, roles: Iterable[str | Role]
 ) -> None:
-    """Replace a user's roles; the before and after are recorded."""
+    """Replace a user's roles; the before and after are recorded, the user's sessions end."""
     new = _parse_roles(roles)
     old = user.roles
     if new == old:
@@ -102,39 +110,71 @@ def set_roles(
     if isinstance(actor, User) and actor.id == user.id and Role.ADMIN in old - new:
         raise AccountError("You cannot remove your own administrator role.")
     user.role_rows = [UserRole(role=r.value) for r in sorted(new)]
+    _end_sessions(user)
     session.flush()
     record(
         session,
         actor,
         AuditAction.USER_ROLES_CHANGED,
         user,
-        {"before": sorted(r.value for r in old), "after": sorted(r.value for r in new)},
+        {
+            "before": sorted(r.value for r in old),
+            "after": sorted(r.value for r in new),
+            "sessions_ended": True,
+        },
     )
 
 
 def set_active(session: Session, actor: User | str | None, user: User, active: bool) -> None:
-    """Deactivate (or reactivate) an account; accounts are never deleted, their trail stays."""
+    """Deactivate (or reactivate) an account; accounts are never deleted, their trail stays.
+
+    Deactivating ends the account's sessions at once, not at their next sign-in.
+    """
     if user.is_active_account == active:
         return
     if not active and isinstance(actor, User) and actor.id == user.id:
         raise AccountError("You cannot deactivate your own account.")
     user.is_active_account = active
+    details: dict[str, object] = {"email": user.email}
     if active:
         user.failed_logins = 0
         user.locked_until = None
+    else:
+        _end_sessions(user)
+        details["sessions_ended"] = True
     record(
         session,
         actor,
         AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
         user,
-        {"email": user.email},
+        details,
     )
 
 
 def set_password(session: Session, actor: User | str | None, user: User, password: str) -> None:
-    """Set a new password (the hash only is kept); audited without the password."""
+    """Set a new password (the hash only is kept) and end the user's sessions.
+
+    Audited without the password.
+    """
     user.password_hash = hash_password(password)
-    record(session, actor, AuditAction.USER_PASSWORD_SET, user, {"email": user.email})
+    _end_sessions(user)
+    record(
+        session,
+        actor,
+        AuditAction.USER_PASSWORD_SET,
+        user,
+        {"email": user.email, "sessions_ended": True},
+    )
+
+
+def sign_out(session: Session, user: User) -> None:
+    """Sign the user out everywhere: the logout is audited and every cookie of theirs refused.
+
+    Sessions are client-side, so forgetting this browser's cookie alone would leave a copy
+    of it working.
+    """
+    _end_sessions(user)
+    record(session, user, AuditAction.LOGOUT, user, {"sessions_ended": True})
 
 
 def record_training(

@@ -8,8 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from app.audit.actions import AuditAction
-from app.audit.services import record
 from app.auth.access import ADMIN_ROLES, public, require
 from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
 from app.auth.models import Agency, Role, User
@@ -21,6 +19,7 @@ from app.auth.services import (
     record_training,
     set_active,
     set_roles,
+    sign_out,
 )
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow
@@ -92,14 +91,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @require(*Role)
 def logout():
-    """Sign out (POST with a CSRF token, so no link elsewhere can sign a user out)."""
+    """Sign out everywhere (POST with a CSRF token, so no link elsewhere can sign a user out)."""
     session = db_session()
-    record(
-        session,
-        current_user._get_current_object(),
-        AuditAction.LOGOUT,
-        current_user._get_current_object(),
-    )
+    sign_out(session, current_user._get_current_object())
     session.commit()
     logout_user()
     flash("You have been signed out.", "info")
@@ -199,6 +193,8 @@ def user_roles(user_id: int):
         form.roles.errors.append(str(exc))
         return _render_detail_with_errors(load_user_or_404(user_id), roles_form=form)
     session.commit()
+    if user.id == current_user.id:
+        login_user(user)  # the change ended the sessions of the user, this one included
     flash("Roles updated.", "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))
 
