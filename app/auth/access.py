@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from app.auth.models import Role
+from app.auth.models import ADMIN_ROLES, Role
 from app.core.timeutil import local_today
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,8 +23,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 STAFF_ROLES = frozenset(r for r in Role if r is not Role.AGENCY)
 #: Roles that run ALPR day to day (425.3); with current training they reach ALPR data.
 ALPR_DATA_ROLES = frozenset({Role.OPERATOR, Role.ADMIN, Role.DEPUTY_CHIEF, Role.DESIGNEE})
-#: Roles that administer accounts and training records.
-ADMIN_ROLES = frozenset({Role.ADMIN, Role.DEPUTY_CHIEF})
 #: Roles that administer devices, deployments and hotlists: 425.3 puts installation and
 #: maintenance of ALPR equipment under the Deputy Chief or their designee.
 EQUIPMENT_ROLES = ADMIN_ROLES | {Role.DESIGNEE}

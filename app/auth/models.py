@@ -41,6 +41,13 @@ ROLE_LABELS = {
 
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
+#: Roles that administer accounts and training records; at least one active account must
+#: hold one, or nobody could fix accounts again (:func:`app.auth.services.set_roles`).
+ADMIN_ROLES = frozenset({Role.ADMIN, Role.DEPUTY_CHIEF})
+#: Roles that only the Deputy Chief may grant or remove: 425.3 has the Deputy Chief assign
+#: their designees.
+DEPUTY_CHIEF_GRANTS = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE})
+
 
 class Agency(Base):
     """An outside law-enforcement or prosecutorial agency (its users, requests, shared data).

@@ -9,13 +9,22 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.alpr.device_auth import new_token, token_digest
 from app.audit.actions import AuditAction
 from app.audit.services import record
-from app.auth.models import Agency, Role, TrainingRecord, User, UserRole, user_by_email
+from app.auth.models import (
+    ADMIN_ROLES,
+    DEPUTY_CHIEF_GRANTS,
+    Agency,
+    Role,
+    TrainingRecord,
+    User,
+    UserRole,
+    user_by_email,
+)
 from app.db import utcnow
 
 _hasher = PasswordHasher()
@@ -70,6 +79,7 @@ def create_user(
         raise AccountError("An agency user must belong to an agency.")
     if Role.AGENCY in role_set and len(role_set) > 1:
         raise AccountError("An agency account cannot also hold department roles.")
+    _check_deputy_chief_grants(actor, role_set)
     user = User(
         email=email,
         name=name.strip() or email,
@@ -89,6 +99,22 @@ def create_user(
     return user
 
 
+def _check_deputy_chief_grants(actor: User | str | None, changed: set[Role]) -> None:
+    """Only a Deputy Chief grants or removes Deputy Chief and designee (425.3).
+
+    A user actor is checked; the CLI and the demo seed (a label) are trusted, as they are run
+    from the server's shell.
+    """
+    if (
+        isinstance(actor, User)
+        and changed & DEPUTY_CHIEF_GRANTS
+        and not actor.has_role(Role.DEPUTY_CHIEF)
+    ):
+        raise AccountError(
+            "Only a Deputy Chief may grant or remove the Deputy Chief and designee roles."
+        )
+
+
 def _end_sessions(user: User) -> None:
     """Move the user to a new session generation: every cookie issued so far stops working.
 
@@ -97,18 +123,71 @@ def _end_sessions(user: User) -> None:
     user.session_version = User.session_version + 1
 
 
+def _lock_accounts(session: Session, user: User) -> None:
+    """Lock and reload `user` and every account administrator's row until the commit.
+
+    Two administrators changing each other at once then run one after the other, and the
+    second sees the first's result (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    writers). The rows are taken in id order, and before the audit chain's lock, as every
+    service takes its row locks first.
+    """
+    holders = select(UserRole.user_id).where(UserRole.role.in_([r.value for r in ADMIN_ROLES]))
+    session.scalars(
+        select(User)
+        .where(or_(User.id == user.id, User.id.in_(holders)))
+        .order_by(User.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def _holds_admin(active: bool, roles: set[Role]) -> bool:
+    return active and bool(roles & ADMIN_ROLES)
+
+
+def _keep_an_administrator(session: Session, user: User) -> None:
+    """Refuse a change that leaves no active account holding an administrator's role.
+
+    Called under :func:`_lock_accounts`, for a change that takes `user` out of that set.
+    """
+    others = session.scalar(
+        select(func.count(func.distinct(User.id)))
+        .select_from(User)
+        .join(UserRole)
+        .where(
+            User.id != user.id,
+            User.is_active_account.is_(True),
+            UserRole.role.in_([r.value for r in ADMIN_ROLES]),
+        )
+    )
+    if not others:
+        labels = " or ".join(sorted(r.label for r in ADMIN_ROLES))
+        raise AccountError(
+            f"{user.email} is the last active {labels}: "
+            "give another account that role first, or nobody could administer accounts."
+        )
+
+
 def set_roles(
     session: Session, actor: User | str | None, user: User, roles: Iterable[str | Role]
 ) -> None:
     """Replace a user's roles; the before and after are recorded, the user's sessions end."""
     new = _parse_roles(roles)
+    _lock_accounts(session, user)
     old = user.roles
     if new == old:
         return
     if Role.AGENCY in new and (len(new) > 1 or user.agency_id is None):
         raise AccountError("An agency account belongs to one agency and holds only that role.")
-    if isinstance(actor, User) and actor.id == user.id and Role.ADMIN in old - new:
-        raise AccountError("You cannot remove your own administrator role.")
+    if isinstance(actor, User) and actor.id == user.id:
+        if new - old:
+            raise AccountError("You cannot add roles to your own account.")
+        if Role.ADMIN in old - new:
+            raise AccountError("You cannot remove your own administrator role.")
+    _check_deputy_chief_grants(actor, old ^ new)
+    active = user.is_active_account
+    if _holds_admin(active, old) and not _holds_admin(active, new):
+        _keep_an_administrator(session, user)
     user.role_rows = [UserRole(role=r.value) for r in sorted(new)]
     _end_sessions(user)
     session.flush()
@@ -130,10 +209,13 @@ def set_active(session: Session, actor: User | str | None, user: User, active: b
 
     Deactivating ends the account's sessions at once, not at their next sign-in.
     """
+    _lock_accounts(session, user)
     if user.is_active_account == active:
         return
     if not active and isinstance(actor, User) and actor.id == user.id:
         raise AccountError("You cannot deactivate your own account.")
+    if not active and _holds_admin(True, user.roles):
+        _keep_an_administrator(session, user)
     user.is_active_account = active
     details: dict[str, object] = {"email": user.email}
     if active:

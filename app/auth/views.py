@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from app.auth.access import ADMIN_ROLES, public, require
+from app.auth.access import public, require
 from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
-from app.auth.models import Agency, Role, User
+from app.auth.models import ADMIN_ROLES, Agency, Role, User
 from app.auth.services import (
     AccountError,
     authenticate,
