@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -36,8 +35,8 @@ from app.db import utcnow
 from app.retention.acp import (
     AcpVerdict,
     known_destroyed,
-    read_identity,
-    remember_destroyed,
+    picture_read_identity,
+    remember_stored_destroyed,
     screen_at_collection,
 )
 from app.retention.destruction import Deleted, delete_reads
@@ -97,13 +96,6 @@ def _existing_read(
     return session.scalars(stmt).first()
 
 
-def _picture_read_identity(
-    device_id: int, client_read_id: str | None, digests: list[str], at: datetime
-) -> str:
-    """What makes an upload the same image-only read as an earlier one, whatever OCR read."""
-    return read_identity(f"device:{device_id}", client_read_id, "picture:" + min(digests), at)
-
-
 def _store_read(
     session: Session, device: Device, read: ReadIn, images: list[IncomingImage], gap_minutes: int
 ) -> ImageReadOutcome:
@@ -148,8 +140,11 @@ def receive_image_read(
         existing = _existing_read(session, device, read, images)
         if existing is not None:
             return ImageReadOutcome(existing, "duplicate")
-        identity = _picture_read_identity(
-            device.id, read.client_read_id, [i.info.sha256 for i in images], read.captured_at
+        identity = picture_read_identity(
+            f"device:{device.id}",
+            read.client_read_id,
+            [i.info.sha256 for i in images],
+            read.captured_at,
         )
         if known_destroyed(session, [identity]):  # OCR found an ACP plate on it: counted once
             return ImageReadOutcome(None, "destroyed_acp")
@@ -208,14 +203,7 @@ def screen_final_plate(session: Session, actor: User | str, read: Read) -> Delet
     facts = ReadFacts(read.plate, read.captured_at, read.device_id)
     verdict = screen_at_collection(session, [facts])[0]
     if verdict is AcpVerdict.DESTROY:
-        if read.device_id is not None and read.images:
-            identity = _picture_read_identity(
-                read.device_id,
-                read.client_read_id,
-                [image.sha256 for image in read.images],
-                read.captured_at,
-            )
-            remember_destroyed(session, [(identity, read.captured_at)])
+        remember_stored_destroyed(session, [read.id])
         return delete_reads(session, [read.id], actor)
     if verdict is AcpVerdict.DEFER:
         read.acp_deferred_at = utcnow()

@@ -19,18 +19,18 @@ from datetime import date, datetime
 from enum import Enum
 
 from flask import current_app
-from sqlalchemy import delete, not_, select, update
+from sqlalchemy import delete, func, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.alpr.bulk import on_postgresql, text_in
-from app.alpr.models import Read
+from app.alpr.models import Read, ReadImage
 from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import User
 from app.db import utcnow
-from app.retention.destruction import delete_reads, held_clause
+from app.retention.destruction import CAMERA_PLATE, delete_reads, held_clause
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
@@ -251,6 +251,52 @@ def read_identity(sender: str, client_read_id: str | None, plate: str, at: datet
     return f"{sender}|{'c:' + client_read_id if client_read_id else 'p:' + plate}|{at.isoformat()}"
 
 
+def picture_read_identity(
+    sender: str, client_read_id: str | None, digests: Collection[str], at: datetime
+) -> str:
+    """An image-only read's identity: its pictures stand in for the plate OCR reads later."""
+    return read_identity(sender, client_read_id, "picture:" + min(digests), at)
+
+
+def remember_stored_destroyed(session: Session, ids: Sequence[int]) -> None:
+    """Keep the digests of a participant's stored reads that are about to be destroyed.
+
+    A camera may resend a read after its destruction; like one destroyed at collection, the
+    resend is then a duplicate, not counted again in the log of use or on the request. A read
+    whose plate came from OCR was sent as pictures, so its pictures identify it, as at upload.
+    """
+    if not ids:
+        return
+    first_picture = dict(
+        session.execute(
+            select(ReadImage.read_id, func.min(ReadImage.sha256))
+            .where(ReadImage.read_id.in_(ids))
+            .group_by(ReadImage.read_id)
+        ).all()
+    )
+    reads = session.execute(
+        select(
+            Read.id,
+            Read.device_id,
+            Read.source_agency_id,
+            Read.client_read_id,
+            Read.plate,
+            Read.plate_status,
+            Read.captured_at,
+        ).where(Read.id.in_(ids))
+    ).all()
+    identities = []
+    for read_id, device_id, agency_id, client_read_id, plate, status, at in reads:
+        sender = f"device:{device_id}" if device_id is not None else f"agency:{agency_id}"
+        picture = first_picture.get(read_id)
+        if status != CAMERA_PLATE and picture is not None:
+            identity = picture_read_identity(sender, client_read_id, [picture], at)
+        else:
+            identity = read_identity(sender, client_read_id, plate or "", at)
+        identities.append((identity, at))
+    remember_destroyed(session, identities)
+
+
 def forget_destroyed_before(session: Session, cutoff: datetime) -> int:
     """Drop the digests of reads past retention: their resend is refused anyway."""
     return session.execute(
@@ -354,7 +400,9 @@ def destroy_existing_acp_data(
         held = held_clause(scopes_in_force(session))
         ids = list(session.scalars(select(Read.id).where(Read.plate.in_(plates), not_(held))))
         for start in range(0, len(ids), DESTROY_CHUNK):
-            deleted = delete_reads(session, ids[start : start + DESTROY_CHUNK], actor)
+            chunk = ids[start : start + DESTROY_CHUNK]
+            remember_stored_destroyed(session, chunk)
+            deleted = delete_reads(session, chunk, actor)
             destroyed += deleted.reads
             images += deleted.images
             orphans |= deleted.orphans

@@ -24,7 +24,7 @@ from app.alpr.partitions import is_partitioned, maintain_partitions
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow
-from app.retention.acp import forget_destroyed_before
+from app.retention.acp import forget_destroyed_before, remember_stored_destroyed
 from app.retention.destruction import (
     Deleted,
     SessionFactory,
@@ -78,7 +78,13 @@ class PurgeResult:
 def _destroy_batch(
     session: Session, run: PurgeRun, actor: object, ids: list[int], phase: str
 ) -> Deleted:
-    """One purge batch: delete, count on the run, one READS_PURGED entry (counts only)."""
+    """One purge batch: delete, count on the run, one READS_PURGED entry (counts only).
+
+    A deferred participant's read may still be within retention: its digest is kept so that
+    a resend is known (:func:`remember_stored_destroyed`).
+    """
+    if phase == "acp_deferred":
+        remember_stored_destroyed(session, ids)
     deleted = delete_reads(session, ids, actor)
     record_purged(session, run, actor, deleted, phase=phase)
     return deleted

@@ -19,8 +19,14 @@ from app.audit.models import AuditDetail, AuditEntry
 from app.auth.models import Role
 from app.auth.services import create_agency
 from app.db import utcnow
-from app.retention.acp import plate_hmac
+from app.retention.acp import (
+    destroy_existing_acp_data,
+    plate_hmac,
+    receive_acp_request,
+    verify_acp_request,
+)
 from app.retention.holds import place_hold
+from app.retention.investigations import close_investigation
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from tests.factories import InvestigationFactory, UserFactory, api_read
 from tests.integration.api_support import count_rows, post_json
@@ -219,6 +225,59 @@ def test_a_resent_deferred_read_counts_once(app, client, session, camera):
     session.expire_all()  # objects kept from the set-up's commit
     assert session.get(AcpRequest, request.id).deferred == 1
     assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
+
+
+@pytest.mark.parametrize("client_id", [True, False])
+def test_a_resent_read_destroyed_as_existing_data_counts_once(
+    app, client, session, camera, client_id
+):
+    """Stored, then destroyed with the participant's existing data: its resend is a duplicate."""
+    _, token = camera
+    extra = {"client_read_id": "cam-9"} if client_id else {}
+    batch = {"reads": [api_read("HIDE42", minutes_ago=7, **extra)]}
+    assert post(client, token, batch).get_json()["stored"] == 1
+    records = UserFactory(roles=[Role.RECORDS])
+    request = receive_acp_request(
+        session, records, participant_number="ACP-6", plates=["HIDE42"], received_on=utcnow().date()
+    )
+    verify_acp_request(session, records, request)
+    assert destroy_existing_acp_data(session, records, request).destroyed == 1
+    session.commit()
+
+    again = post(client, token, batch).get_json()
+
+    assert again["results"][0]["outcome"] == "duplicate" and again["destroyed_acp"] == 0
+    session.rollback()
+    session.expire_all()
+    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
+    stored = session.get(AcpRequest, request.id)
+    assert (stored.existing_destroyed, stored.destroyed_at_collection) == (1, 0)
+
+
+def test_a_resent_deferred_read_the_purge_destroyed_counts_once(app, client, session, camera):
+    """Kept for a case, destroyed once it closed (well within 60 days): its resend is known."""
+    device, token = camera
+    request = _suppress(app, session, "HELD42", "ACP-7")
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    case = InvestigationFactory()
+    place_hold(
+        session, chief, case, utcnow() - timedelta(hours=1), utcnow(), device_ids=[device.id]
+    )
+    session.commit()
+    batch = {"reads": [api_read("HELD42")]}
+    assert post(client, token, batch).get_json()["results"][0]["outcome"] == "stored"
+    close_investigation(session, chief, case, "Charged", utcnow().date())
+    session.commit()
+    assert run_purge(app).acp_deferred_destroyed == 1
+
+    again = post(client, token, batch).get_json()
+
+    assert again["results"][0]["outcome"] == "duplicate" and again["destroyed_acp"] == 0
+    session.rollback()
+    session.expire_all()
+    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
+    stored = session.get(AcpRequest, request.id)
+    assert (stored.deferred, stored.destroyed_at_collection) == (1, 0)
 
 
 def test_the_purge_forgets_digests_of_reads_past_retention(app, client, session, camera):

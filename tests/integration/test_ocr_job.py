@@ -17,7 +17,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.jobs.models import JobRun
-from app.retention.acp import receive_acp_request, verify_acp_request
+from app.retention.acp import destroy_existing_acp_data, receive_acp_request, verify_acp_request
 from app.retention.models import AcpRequest
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
@@ -162,3 +162,28 @@ def test_a_resend_of_a_picture_ocr_destroyed_for_acp_counts_once(client, session
     assert session.scalars(select(Read)).all() == []
     session.expire_all()
     assert session.get(AcpRequest, request.id).destroyed_at_collection == 1
+
+
+def test_a_resend_of_a_picture_destroyed_as_existing_acp_data_counts_once(client, session):
+    """Read by OCR and kept, then destroyed with the participant's existing data."""
+    _, token = device_with_token(session, serial="CAM-ACP9")
+    sent, picture = fields(), plate_picture("ACP999")
+    first = upload(client, token, sent, {"plate": (picture, "p.png")}).get_json()
+    assert session.get(Read, first["read_id"]).plate == "ACP999"
+    records = UserFactory(roles=[Role.RECORDS])
+    request = receive_acp_request(
+        session, records, participant_number="ACP-9", plates=["ACP 999"], received_on=local_today()
+    )
+    verify_acp_request(session, records, request)
+    assert destroy_existing_acp_data(session, records, request).destroyed == 1
+    session.commit()
+
+    again = upload(client, token, sent, {"plate": (picture, "p.png")})
+
+    assert again.status_code == 200 and again.get_json()["outcome"] == "destroyed_acp"
+    session.commit()
+    assert session.scalar(select(func.sum(ActiveUsePeriod.plates_read))) == 1
+    assert session.scalars(select(Read)).all() == []
+    session.expire_all()
+    stored = session.get(AcpRequest, request.id)
+    assert (stored.existing_destroyed, stored.destroyed_at_collection) == (1, 0)
