@@ -159,7 +159,7 @@ def place_hold(
     return hold
 
 
-def release_hold(session: Session, actor: User | str, hold: Hold, reason: str) -> Hold:
+def release_hold(session: Session, actor: User | str | None, hold: Hold, reason: str) -> Hold:
     """Stop an investigation hold early (the data falls back under the 60-day rule); audited.
 
     Exculpatory holds are released through their request's workflow, which records the

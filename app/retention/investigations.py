@@ -16,7 +16,8 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.core.workflow import WorkflowError
-from app.retention.models import Investigation, InvestigationStatus
+from app.retention.holds import release_hold
+from app.retention.models import Hold, Investigation, InvestigationStatus
 from app.retention.workflow import investigation_machine
 
 CASE_NUMBER_MAX = 64
@@ -98,7 +99,10 @@ def close_investigation(
     reason: str,
     closed_on: date,
 ) -> Investigation:
-    """Close an active investigation with a stated reason; its holds stop being in force.
+    """Close an active investigation with a stated reason; its holds are released.
+
+    Released, not merely dormant: reopening the case does not bring back data the holds kept
+    (it is due to the purge from the close on); a reopened case places holds anew.
 
     Raises InvestigationError when it is already closed, the reason is blank, or `closed_on`
     is before it was opened.
@@ -127,6 +131,11 @@ def close_investigation(
             "closed_on": closed_on.isoformat(),
         },
     )
+    open_holds = select(Hold).where(
+        Hold.investigation_id == investigation.id, Hold.released_at.is_(None)
+    )
+    for hold in session.scalars(open_holds).all():
+        release_hold(session, actor, hold, f"Investigation {investigation.case_number} closed")
     return investigation
 
 

@@ -21,7 +21,7 @@ from app.db import utcnow
 from app.retention.destruction import delete_reads
 from app.retention.exculpatory import decline_exculpatory_request, receive_exculpatory_request
 from app.retention.holds import HoldError, holds_in_force, place_hold, release_hold
-from app.retention.investigations import close_investigation
+from app.retention.investigations import close_investigation, reopen_investigation
 from app.retention.models import Hold, ImageTombstone, PurgeRun
 from tests.factories import (
     DeviceFactory,
@@ -131,6 +131,29 @@ def test_held_reads_survive_until_the_investigation_closes(app, session):
     run_purge(app)
     assert surviving_ids(session) == set()
     assert orphan_files(app, session) == []
+
+
+def test_closing_releases_the_cases_holds_and_reopening_does_not_revive_them(app, session):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    case = InvestigationFactory()
+    read = aged_read(61, plate="ABC123").id
+    hold = place_hold(
+        session, chief, case, utcnow() - timedelta(days=62), utcnow(), plates=["ABC123"]
+    )
+    session.commit()
+
+    close_investigation(session, chief, case, "charges filed", local_today())
+    reopen_investigation(session, chief, case, "new evidence")
+    session.commit()
+
+    assert hold.released_at is not None and holds_in_force(session) == []
+    (released,) = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.HOLD_RELEASED.value)
+    ).all()
+    assert released.subject_id == str(hold.id)
+    assert f"Investigation {case.case_number} closed" in released.detail.details_json
+    run_purge(app)
+    assert read not in surviving_ids(session)
 
 
 def test_released_hold_no_longer_keeps_data(app, session):
