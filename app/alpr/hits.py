@@ -78,6 +78,16 @@ def record_hits_viewed(
     )
 
 
+def _locked(session: Session, hit: Hit) -> None:
+    """Reload the hit under a row lock, so that two steps taken at once are taken in turn.
+
+    Each step's guards read the state: without the lock, both of two concurrent steps could
+    pass them (a hit confirmed and not confirmed, or two enforcement actions recorded).
+    """
+    session.execute(select(Hit.id).where(Hit.id == hit.id).with_for_update())
+    session.refresh(hit)
+
+
 def _step(
     session: Session,
     actor: User | str | None,
@@ -111,6 +121,7 @@ def _step(
 
 def confirm_hit(session: Session, actor: User | str | None, hit: Hit, verified_via: str) -> Hit:
     """The alert was verified through MNJIS and/or NLETS (425.4(f)): `verified_via` says which."""
+    _locked(session, hit)
     verified_via = _clean(verified_via)
     return _step(
         session,
@@ -128,6 +139,7 @@ def mark_hit_not_confirmed(
     session: Session, actor: User | str | None, hit: Hit, reason: str
 ) -> Hit:
     """Verification did not confirm the alert (e.g. vehicle recovered): no action on it alone."""
+    _locked(session, hit)
     reason = _clean(reason)
     return _step(
         session,
@@ -155,6 +167,7 @@ def record_enforcement_action(
     `impracticable_reason` is required and kept. Raises HitError otherwise, or when the hit is
     closed or already has an enforcement action.
     """
+    _locked(session, hit)
     action = _clean(action)
     reason = _clean(impracticable_reason) or None
     kept_reason = None if hit.status == HitStatus.CONFIRMED.value else reason
@@ -172,6 +185,7 @@ def record_enforcement_action(
 
 def close_hit(session: Session, actor: User | str | None, hit: Hit, note: str) -> Hit:
     """Close a worked hit with a note saying how it ended."""
+    _locked(session, hit)
     note = _clean(note)
     return _step(
         session,

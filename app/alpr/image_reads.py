@@ -218,6 +218,9 @@ def _lock_device_first(session: Session, read: Read) -> None:
     """
     if read.device_id is not None:
         lock_device(session, read.device_id)
+    # Decide on the read as the last writer left it: a reviewer or OCR job that held the lock
+    # before may have decided it already, and the plate workflow then refuses a second step.
+    session.refresh(read)
 
 
 def match_final_plate(session: Session, actor: User | str, read: Read) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -18,8 +19,8 @@ from app.alpr.hits import (
 from app.alpr.models import Hit
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
-from app.auth.models import Role
-from tests.conftest import form_csrf
+from app.auth.models import Role, User
+from tests.conftest import BACKEND, form_csrf
 from tests.factories import HitFactory, UserFactory
 
 HTMX = {"HX-Request": "true"}
@@ -288,3 +289,37 @@ def test_only_trained_data_roles_see_hits(client, session, login_as, roles, trai
 def test_anonymous_is_sent_to_login(client, session):
     response = client.get("/alpr/hits")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite serialises writers: no two at once")
+def test_two_operators_working_one_hit_at_once_take_their_steps_in_turn(app, session):
+    """The second step waits for the first, then its guard sees the state the first left."""
+    hit = HitFactory()
+    first, second = (UserFactory(roles=[Role.OPERATOR], trained=True) for _ in range(2))
+    session.commit()
+    factory = app.extensions["alpr_sessionmaker"]
+    refused: list[str] = []
+
+    def not_confirmed_meanwhile() -> None:
+        with app.app_context(), factory() as other:
+            try:
+                mark_hit_not_confirmed(
+                    other, other.get(User, second.id), other.get(Hit, hit.id), "NLETS: clear"
+                )
+                other.commit()
+            except HitError as exc:
+                refused.append(str(exc))
+
+    with factory() as mine:
+        confirm_hit(mine, mine.get(User, first.id), mine.get(Hit, hit.id), "NLETS")
+        worker = threading.Thread(target=not_confirmed_meanwhile)
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive(), "the second step did not wait for the hit's row lock"
+        mine.commit()
+    worker.join(timeout=30)
+
+    assert len(refused) == 1
+    assert reload(session, hit).status == "confirmed"
+    assert len(entries(session, AuditAction.HIT_CONFIRMED)) == 1
+    assert entries(session, AuditAction.HIT_NOT_CONFIRMED) == []

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 from sqlalchemy import select
 
 from app.alpr.hotlists import load_hotlist
-from app.alpr.image_reads import record_ocr_result
+from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
 from app.alpr.models import Hit, ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.models import AuditEntry
-from app.auth.models import Role
+from app.auth.models import Role, User
+from app.core.workflow import WorkflowError
+from tests.conftest import BACKEND
+from tests.factories import UserFactory
 from tests.image_helpers import plate_picture
 from tests.integration.test_ocr_job import pending_read
 
@@ -170,3 +174,38 @@ def test_a_decision_without_the_csrf_token_is_refused(client, session, login_as)
     )
     assert response.status_code in (302, 400)
     assert fresh(session, read.id).plate_status == PlateStatus.NEEDS_REVIEW.value
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite serialises writers: no two at once")
+def test_two_reviewers_deciding_one_read_at_once_decide_it_once(app, client, session):
+    """The second decision waits for the device lock, then sees the first and is refused."""
+    read = review_read(client, session, "TWX4821")
+    load_hotlist(session, "test", b"plate,category\nTWX4821,stolen_vehicle\n")
+    first, second = (UserFactory(roles=[Role.OPERATOR], trained=True) for _ in range(2))
+    session.commit()
+    factory = app.extensions["alpr_sessionmaker"]
+    refused: list[str] = []
+
+    def correct_meanwhile() -> None:
+        with app.app_context(), factory() as other:
+            try:
+                correct_plate(
+                    other, other.get(User, second.id), other.get(Read, read.id), "TWX4822"
+                )
+                other.commit()
+            except WorkflowError as exc:
+                refused.append(str(exc))
+
+    with app.app_context(), factory() as mine:
+        confirm_plate(mine, mine.get(User, first.id), mine.get(Read, read.id))
+        worker = threading.Thread(target=correct_meanwhile)
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive(), "the second decision did not wait for the device lock"
+        mine.commit()
+    worker.join(timeout=30)
+
+    assert len(refused) == 1
+    stored = fresh(session, read.id)
+    assert (stored.plate, stored.plate_status) == ("TWX4821", PlateStatus.CONFIRMED.value)
+    assert len(session.scalars(select(Hit).where(Hit.read_id == read.id)).all()) == 1
