@@ -389,6 +389,15 @@ def verify(session: Session) -> VerifyResult:
     head = session.execute(
         select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
     ).one_or_none()
+    if head is None and checked:
+        return VerifyResult(
+            False,
+            checked,
+            checked,
+            last_id,
+            "the chain head is missing: entries after the last one checked may have been "
+            "removed with it",
+        )
     if head is not None and (head.seq != checked or head.entry_hash != prev_hash):
         return VerifyResult(
             False,

@@ -123,6 +123,18 @@ def test_deleting_the_last_entry_is_caught_by_the_head(session):
     assert not result.ok and "head" in result.reason
 
 
+def test_deleting_the_last_entries_with_the_head_is_caught(session):
+    entries = append_entries(session)
+    for entry in entries[2:]:
+        session.execute(text("DELETE FROM audit_details WHERE entry_id = :i"), {"i": entry.id})
+        session.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": entry.id})
+    session.execute(text("DELETE FROM audit_chain_head"))
+    session.commit()
+    result = verify(session)
+    assert not result.ok and "head is missing" in result.reason
+    assert result.first_bad_id == entries[1].id
+
+
 def test_inserting_a_forged_entry_is_caught(session):
     entries = append_entries(session)
     # Make room after entry 2 and insert a forged entry there with a plausible prev_hash.
