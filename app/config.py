@@ -69,7 +69,7 @@ def _refuse_burned(name: str, value: str) -> str:
 def _secret(name: str, instance_path: Path, filename: str) -> str:
     value = os.environ.get(name, "")
     if value:
-        if is_production() and len(value) < 32:
+        if is_production() and len(value.strip()) < 32:
             raise ConfigurationError(f"{name} must be at least 32 characters in production.")
         return _refuse_burned(name, value)
     if is_production():
@@ -126,11 +126,16 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
     instance_path = instance_path or default_instance_path()
     redis_url = os.environ.get("REDIS_URL") or None
     production = is_production()
+    secret_key = _secret("SECRET_KEY", instance_path, "secret_key")
+    acp_hmac_key = _secret("ACP_HMAC_KEY", instance_path, "acp_hmac_key")
+    if secret_key.strip() == acp_hmac_key.strip():
+        # One leaked key would then both forge sessions and test plates against ACP digests.
+        raise ConfigurationError("SECRET_KEY and ACP_HMAC_KEY must be two different keys.")
     return {
         "INSTANCE_PATH": str(instance_path),
         "PRODUCTION": production,
-        "SECRET_KEY": _secret("SECRET_KEY", instance_path, "secret_key"),
-        "ACP_HMAC_KEY": _secret("ACP_HMAC_KEY", instance_path, "acp_hmac_key"),
+        "SECRET_KEY": secret_key,
+        "ACP_HMAC_KEY": acp_hmac_key,
         "DATABASE_URL": database_url(instance_path),
         "REDIS_URL": redis_url,
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),

@@ -55,11 +55,22 @@ def test_production_refuses_to_start_without_real_keys(tmp_path, monkeypatch, mi
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_production_refuses_short_keys(tmp_path, monkeypatch):
+@pytest.mark.parametrize("short", ["short", " " * 40, "  padded-to-forty  ".center(40)])
+def test_production_refuses_short_keys(tmp_path, monkeypatch, short):
     monkeypatch.setenv("FLASK_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "short")
+    monkeypatch.setenv("SECRET_KEY", short)
     monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
     with pytest.raises(ConfigurationError, match="at least 32"):
+        load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("production", [True, False])
+def test_one_key_for_both_purposes_is_refused(tmp_path, monkeypatch, production):
+    if production:
+        monkeypatch.setenv("ALPR_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "same-" * 8)
+    monkeypatch.setenv("ACP_HMAC_KEY", "same-" * 8 + " ")
+    with pytest.raises(ConfigurationError, match="two different keys"):
         load_settings(tmp_path)
 
 
