@@ -45,13 +45,14 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from app.alpr.bulk import on_postgresql
 from app.alpr.devices import deployment_in_force
 from app.alpr.hotlists import (
+    LOG_CATEGORY,
     create_hits,
     find_matches,
     log_hits,
@@ -422,14 +423,22 @@ def place_in_periods(
         at = times[position]
         deployment = located[local_today(at)] if located else None
         placed[position] = _place(session, device, spans, gap, at, deployment)
+    spans, absorbed = _join_bridged(spans, gap)
     for span in spans:
         if span.period.started_at != span.start:
             span.period.started_at = span.start
         if span.period.ended_at != span.end:
             span.period.ended_at = span.end
+    for gone in absorbed:
+        if gone.period.id is None:
+            session.expunge(gone.period)
     if any(span.period.id is None for span in spans):
         session.flush()
-    return placed  # type: ignore[return-value]
+    for gone in absorbed:
+        if gone.period.id is not None:
+            _absorb_period(session, device, gone.period, gone.into)
+    survivor = {id(gone.period): gone.into for gone in absorbed}
+    return [survivor.get(id(p), p) for p in placed]  # type: ignore[misc,arg-type]
 
 
 @dataclass(slots=True)
@@ -440,6 +449,74 @@ class _Span:
     deployment_id: int | None
     start: datetime
     end: datetime
+
+
+@dataclass(slots=True)
+class _Absorbed:
+    """A period that reads of this batch joined to an earlier one: its counts move `into` it."""
+
+    period: ActiveUsePeriod
+    into: ActiveUsePeriod
+
+
+def _join_bridged(spans: list[_Span], gap: timedelta) -> tuple[list[_Span], list[_Absorbed]]:
+    """Join periods that the batch's reads brought within the gap of each other.
+
+    A late read can fall between two periods less than the gap from each: they are then one
+    period of active use. A period already stored outlives one this batch opened, so that as
+    few reads as possible change period.
+    """
+    kept: list[_Span] = []
+    absorbed: list[_Absorbed] = []
+    for span in sorted(spans, key=lambda s: (s.deployment_id or 0, s.start)):
+        last = kept[-1] if kept else None
+        if last is None or last.deployment_id != span.deployment_id or span.start - last.end >= gap:
+            kept.append(span)
+            continue
+        if last.period.id is None and span.period.id is not None:
+            last.period, span.period = span.period, last.period
+        last.end = max(last.end, span.end)
+        for gone in absorbed:
+            if gone.into is span.period:
+                gone.into = last.period
+        absorbed.append(_Absorbed(span.period, last.period))
+    return kept, absorbed
+
+
+def _absorb_period(
+    session: Session, device: Device, gone: ActiveUsePeriod, into: ActiveUsePeriod
+) -> None:
+    """Move a stored period's counts and reads into the period it joined, and delete it.
+
+    The counts are added, never recomputed: the reads they count may have been destroyed.
+    """
+    into.plates_read += gone.plates_read
+    into.sources_compared = sources_json(
+        [*json.loads(into.sources_compared or "[]"), *json.loads(gone.sources_compared or "[]")]
+    )
+    for column in {f"hits_{category}" for category in LOG_CATEGORY.values()}:
+        setattr(into, column, getattr(into, column) + getattr(gone, column))
+    session.flush()
+    session.execute(
+        update(Read)
+        .where(Read.active_use_period_id == gone.id)
+        .values(active_use_period_id=into.id)
+        .execution_options(synchronize_session=False)
+    )
+    record(
+        session,
+        device_actor(device),
+        AuditAction.ACTIVE_USE_PERIODS_JOINED,
+        into,
+        {
+            "joined_period_id": gone.id,
+            "started_at": into.started_at.isoformat(),
+            "ended_at": into.ended_at.isoformat(),
+            "plates_read": into.plates_read,
+        },
+    )
+    session.delete(gone)
+    session.flush()
 
 
 def _place(

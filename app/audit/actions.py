@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
 
     # reads, images, OCR (425.4.1(a))
     READS_INGESTED = "reads.ingested"
+    ACTIVE_USE_PERIODS_JOINED = "active_use.periods_joined"
     READS_IMPORTED = "reads.imported"
     READ_IMAGE_STORED = "read.image_stored"
     READ_IMAGE_VIEWED = "read.image_viewed"

@@ -86,6 +86,51 @@ def test_a_late_read_before_a_period_extends_its_start(session, camera):
     assert period.started_at == base + timedelta(minutes=15) and period.plates_read == 3
 
 
+def test_a_late_read_bridging_two_periods_joins_them_counts_and_reads_and_all(session, camera):
+    load_hotlist(session, "test", b"plate,category\nW1,warrant\nSV1,stolen_vehicle\n")
+    session.commit()
+    base = utcnow() - timedelta(hours=4)
+    ingest(session, camera, reads_at(base, [0, 5], ["W1", "EARLY2"]))
+    ingest(session, camera, reads_at(base, [45, 50], ["SV1", "LATE2"]))  # 40 minutes later
+    first, second = periods(session, camera)
+    ingest(session, camera, reads_at(base, [25], ["BRIDGE1"]))  # 20 minutes from each
+
+    (joined,) = periods(session, camera)
+    assert joined.id == first.id
+    assert (joined.started_at, joined.ended_at) == (base, base + timedelta(minutes=50))
+    assert joined.plates_read == 5
+    assert (joined.hits_warrant, joined.hits_stolen) == (1, 1)
+    assert json.loads(joined.sources_compared) == ["mn_plate_file"]
+    assert set(session.scalars(select(Read.active_use_period_id))) == {joined.id}
+    (entry,) = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.ACTIVE_USE_PERIODS_JOINED.value)
+    ).all()
+    assert entry.subject_id == str(joined.id)
+    assert json.loads(entry.detail.details_json)["joined_period_id"] == second.id
+
+
+def test_a_batch_filling_the_gaps_between_three_periods_leaves_one(session, camera):
+    base = utcnow() - timedelta(hours=5)
+    for minute in (0, 40, 80):
+        ingest(session, camera, reads_at(base, [minute], [f"AT{minute}"]))
+    assert len(periods(session, camera)) == 3
+    ingest(session, camera, reads_at(base, [20, 60], ["FILL1", "FILL2"]))
+    (joined,) = periods(session, camera)
+    assert joined.plates_read == 5
+    assert set(session.scalars(select(Read.active_use_period_id))) == {joined.id}
+
+
+def test_a_batch_reaching_back_to_a_stored_period_keeps_that_period(session, camera):
+    base = utcnow() - timedelta(hours=5)
+    ingest(session, camera, reads_at(base, [60], ["KEPT1"]))
+    (stored,) = periods(session, camera)
+    ingest(session, camera, reads_at(base, [0, 20, 40], ["NEW1", "NEW2", "NEW3"]))
+    (joined,) = periods(session, camera)
+    assert joined.id == stored.id and joined.plates_read == 4
+    assert joined.started_at == base
+    assert set(session.scalars(select(Read.active_use_period_id))) == {stored.id}
+
+
 def test_counts_hits_by_category_and_the_lists_compared(session, camera):
     investigation = InvestigationFactory()
     load_hotlist(
