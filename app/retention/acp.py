@@ -29,7 +29,9 @@ from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import User
+from app.core.workflow import WorkflowError
 from app.db import utcnow
+from app.retention.dates import after_receipt_problem, future_problem
 from app.retention.destruction import CAMERA_PLATE, delete_reads, held_clause
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
@@ -50,8 +52,16 @@ SCREEN_ACTOR = "system:acp-screen"
 DESTROY_CHUNK = 5000
 
 
-class AcpError(ValueError):
-    """The ACP request cannot be entered; the message says why (and never repeats a plate)."""
+class AcpError(WorkflowError):
+    """The ACP request cannot be entered or moved on; the message says why (never a plate).
+
+    A WorkflowError, so a refused step is caught as one; `field` names the form field the
+    message belongs next to, or is None for a refusal of the whole step (state, role).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AcpVerdict(Enum):
@@ -315,23 +325,26 @@ def receive_acp_request(
 ) -> AcpRequest:
     """Enter a participant's written request; plates are kept only as HMACs. Audited.
 
-    Raises AcpError (nothing added, the scan not written) without a participant number or
-    without a valid plate. Error messages name the plate's position, never the plate. The scan
-    is written only after validation; should the transaction fail, the caller takes it back
+    Raises AcpError (nothing added, the scan not written) without a participant number, with a
+    received date in the future, or without a valid plate. Error messages name the plate's
+    position, never the plate. The scan is written only after validation; should the
+    transaction fail, the caller takes it back
     (:func:`app.retention.documents.remove_unreferenced_document`).
     """
     participant_number = (participant_number or "").strip()
     if not participant_number:
-        raise AcpError("Give the participant's ACP participant number.")
+        raise AcpError("Give the participant's ACP participant number.", field="participant_number")
+    if problem := future_problem(received_on, "The received date"):
+        raise AcpError(problem, field="received_on")
     key = hmac_key()
     digests: set[str] = set()
     for position, raw in enumerate((p for p in plates if str(p).strip()), start=1):
         try:
             digests.add(plate_hmac(key, normalise_plate(str(raw))))
         except FieldError as exc:
-            raise AcpError(f"Plate {position}: {exc.message}.") from None
+            raise AcpError(f"Plate {position}: {exc.message}.", field="plates") from None
     if not digests:
-        raise AcpError("List at least one plate of the participant.")
+        raise AcpError("List at least one plate of the participant.", field="plates")
     stored = store_document(session, document) if document is not None else None
     request = AcpRequest(
         participant_number=participant_number,
@@ -438,8 +451,19 @@ def activate_acp_suppression(
 def end_acp_request(
     session: Session, actor: User | str, request: AcpRequest, *, ended_on: date | None
 ) -> AcpRequest:
-    """The participant left the program: new reads of the plates are kept again. Audited."""
-    acp_machine(request).fire("end", actor=actor, ended_on=ended_on)
+    """The participant left the program: new reads of the plates are kept again. Audited.
+
+    Raises AcpError (a WorkflowError) without the date, with a date before the request was
+    received or in the future, or from the wrong state; nothing changes then.
+    """
+    if ended_on is not None and (
+        problem := after_receipt_problem(ended_on, "The date left", request.received_on)
+    ):
+        raise AcpError(problem, field="ended_on")
+    try:
+        acp_machine(request).fire("end", actor=actor, ended_on=ended_on)
+    except WorkflowError as exc:
+        raise AcpError(str(exc), field=None if ended_on else "ended_on") from None
     request.ended_on = ended_on
     session.flush()
     record(

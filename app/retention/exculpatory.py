@@ -19,15 +19,25 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
+from app.core.workflow import WorkflowError
 from app.db import utcnow
+from app.retention.dates import after_receipt_problem, future_problem
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
 from app.retention.models import ExculpatoryRequest, HoldKind
 from app.retention.workflow_requests import exculpatory_machine
 
 
-class ExculpatoryError(ValueError):
-    """The request cannot be entered or moved on; the message says why."""
+class ExculpatoryError(WorkflowError):
+    """The request cannot be entered or moved on; the message says why.
+
+    A WorkflowError, so a refused step is caught as one; `field` names the form field the
+    message belongs next to, or is None for a refusal of the whole step (state, role).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def receive_exculpatory_request(
@@ -46,20 +56,28 @@ def receive_exculpatory_request(
     """Enter a subject's written request with its scope; audited EXCULPATORY_RECEIVED.
 
     Raises ExculpatoryError (nothing added, the scan not written) for a missing requester or
-    case/court file number, or an empty or unbounded scope. The scan is written only after
-    validation; should the transaction fail, the caller takes it back
+    case/court file number, a received date in the future, or an empty or unbounded scope. The
+    scan is written only after validation; should the transaction fail, the caller takes it back
     (:func:`app.retention.documents.remove_unreferenced_document`).
     """
     requester_name = (requester_name or "").strip()
     case_file_number = (case_file_number or "").strip()
     if not requester_name:
-        raise ExculpatoryError("Name the person who made the written request.")
+        raise ExculpatoryError(
+            "Name the person who made the written request.", field="requester_name"
+        )
     if not case_file_number:
-        raise ExculpatoryError("Give the case or court file number the request concerns.")
+        raise ExculpatoryError(
+            "Give the case or court file number the request concerns.", field="case_file_number"
+        )
+    if problem := future_problem(received_on, "The received date"):
+        raise ExculpatoryError(problem, field="received_on")
     try:
-        scope = clean_scope(session, window_start, window_end, plates, device_ids)
+        scope = clean_scope(
+            session, window_start, window_end, plates, device_ids, label="an exculpatory request"
+        )
     except HoldError as exc:
-        raise ExculpatoryError(str(exc)) from None
+        raise ExculpatoryError(str(exc), field=exc.field) from None
     stored = store_document(session, document) if document is not None else None
     request = ExculpatoryRequest(
         requester_name=requester_name,
@@ -108,12 +126,15 @@ def decline_exculpatory_request(
     """The request does not qualify under 425.5(a): record why and end its hold (→ declined).
 
     Only the Deputy Chief or designee may decline, only a received request, and only with a
-    stated reason; otherwise WorkflowError, and nothing changes. Declined is final: the data in
-    scope falls back under the 60-day rule and goes at the next purge if it is older. Audited
-    EXCULPATORY_DECLINED in the caller's transaction.
+    stated reason; otherwise ExculpatoryError (a WorkflowError), and nothing changes. Declined
+    is final: the data in scope falls back under the 60-day rule and goes at the next purge if
+    it is older. Audited EXCULPATORY_DECLINED in the caller's transaction.
     """
     reason = (reason or "").strip()
-    exculpatory_machine(request).fire("decline", actor=actor, reason=reason)
+    try:
+        exculpatory_machine(request).fire("decline", actor=actor, reason=reason)
+    except WorkflowError as exc:
+        raise ExculpatoryError(str(exc), field=None if reason else "reason") from None
     request.decline_reason = reason
     _end_holds(request)
     session.flush()
@@ -139,13 +160,23 @@ def release_exculpatory_hold(
 ) -> ExculpatoryRequest:
     """The criminal matter is resolved: record how and when, and end the hold (active → released).
 
-    Raises WorkflowError without the disposition and date (or from the wrong state); the data
-    then falls back under the 60-day rule and goes at the next purge if it is older.
+    Raises ExculpatoryError (a WorkflowError) without the disposition and date, with a date
+    before the request was received or in the future, or from the wrong state; nothing changes
+    then. Once released, the data falls back under the 60-day rule and goes at the next purge
+    if it is older.
     """
     disposition = (disposition or "").strip()
-    exculpatory_machine(request).fire(
-        "release", actor=actor, disposition=disposition, resolved_on=resolved_on
-    )
+    if resolved_on is not None and (
+        problem := after_receipt_problem(resolved_on, "The resolution date", request.received_on)
+    ):
+        raise ExculpatoryError(problem, field="resolved_on")
+    try:
+        exculpatory_machine(request).fire(
+            "release", actor=actor, disposition=disposition, resolved_on=resolved_on
+        )
+    except WorkflowError as exc:
+        missing = "disposition" if not disposition else "resolved_on" if not resolved_on else None
+        raise ExculpatoryError(str(exc), field=missing) from None
     request.disposition = disposition
     request.resolved_on = resolved_on
     _end_holds(request)

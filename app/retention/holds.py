@@ -40,7 +40,15 @@ MAX_HOLD_SPAN = timedelta(days=366)
 
 
 class HoldError(ValueError):
-    """A hold (or a request's scope) cannot be placed or released; the message says why."""
+    """A hold (or a request's scope) cannot be placed or released; the message says why.
+
+    `field` names the form field the message belongs next to (plates, window_start,
+    window_end, device_ids, reason), or is None for a refusal of the whole step.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -59,22 +67,33 @@ def clean_scope(
     window_end: datetime | None,
     plates: Iterable[str] = (),
     device_ids: Iterable[int] = (),
+    *,
+    label: str = "a hold",
 ) -> CleanScope:
     """Check a scope or raise HoldError: bounded window, and at least one plate or device.
 
     A scope with neither plates nor devices would keep *everyone's* data in the window, which
-    is not "data related to" one matter (425.5), so it is refused as empty.
+    is not "data related to" one matter (425.5), so it is refused as empty. `label` names what
+    the scope belongs to ("a hold", "an exculpatory request") so the message fits its form.
     """
+    subject = label[0].upper() + label[1:]
     if window_start is None or window_end is None:
-        raise HoldError("A hold needs a bounded time window: give both its start and its end.")
+        raise HoldError(
+            f"{subject} needs a bounded time window: give both its start and its end.",
+            field="window_start" if window_start is None else "window_end",
+        )
     if window_start.tzinfo is None or window_end.tzinfo is None:
-        raise HoldError("The window's start and end need a time zone.")
+        raise HoldError(
+            "The window's start and end need a time zone.",
+            field="window_start" if window_start.tzinfo is None else "window_end",
+        )
     if window_end <= window_start:
-        raise HoldError("The window's end must come after its start.")
+        raise HoldError("The window's end must come after its start.", field="window_end")
     if window_end - window_start > MAX_HOLD_SPAN:
         raise HoldError(
-            f"The window spans {(window_end - window_start).days} days; a hold may span at "
-            f"most {MAX_HOLD_SPAN.days} days. Narrow it to the period the matter concerns."
+            f"The window spans {(window_end - window_start).days} days; {label} may span at "
+            f"most {MAX_HOLD_SPAN.days} days. Narrow it to the period the matter concerns.",
+            field="window_end",
         )
     cleaned: set[str] = set()
     for raw in plates:
@@ -83,16 +102,20 @@ def clean_scope(
         try:
             cleaned.add(normalise_plate(str(raw)))
         except FieldError as exc:
-            raise HoldError(f"Plate {str(raw)!r}: {exc.message}") from None
+            raise HoldError(f"Plate {str(raw)!r}: {exc.message}", field="plates") from None
     devices = {int(d) for d in device_ids}
     if devices:
         known = set(session.scalars(select(Device.id).where(Device.id.in_(devices))))
         if unknown := devices - known:
-            raise HoldError(f"Unknown device id(s): {', '.join(map(str, sorted(unknown)))}.")
+            raise HoldError(
+                f"Unknown device id(s): {', '.join(map(str, sorted(unknown)))}.",
+                field="device_ids",
+            )
     if not cleaned and not devices:
         raise HoldError(
-            "A hold's scope is empty: list at least one plate or one device, so that it keeps "
-            "only the data the matter concerns."
+            f"{subject}'s scope is empty: list at least one plate or one device, so that it "
+            "keeps only the data the matter concerns.",
+            field="plates",
         )
     return CleanScope(window_start, window_end, tuple(sorted(cleaned)), tuple(sorted(devices)))
 
@@ -142,7 +165,8 @@ def place_hold(
     if investigation.status != InvestigationStatus.ACTIVE.value:
         raise HoldError(
             f"Investigation {investigation.case_number} is {investigation.status}: only an "
-            "active criminal investigation can hold data."
+            "active criminal investigation can hold data.",
+            field="investigation_id",
         )
     scope = clean_scope(session, window_start, window_end, plates, device_ids)
     hold = new_hold(HoldKind.INVESTIGATION, scope, description, actor)
@@ -168,9 +192,9 @@ def release_hold(session: Session, actor: User | str | None, hold: Hold, reason:
     if hold.kind != HoldKind.INVESTIGATION.value:
         raise HoldError("An exculpatory hold is released by releasing its request.")
     if hold.released_at is not None:
-        raise HoldError("This hold has already been released.")
+        raise HoldError("This hold has already been released.", field="reason")
     if not (reason or "").strip():
-        raise HoldError("State why the hold is released.")
+        raise HoldError("State why the hold is released.", field="reason")
     hold.released_at = utcnow()
     record(
         session,

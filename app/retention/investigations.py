@@ -16,6 +16,7 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.core.workflow import WorkflowError
+from app.retention.dates import future_problem
 from app.retention.holds import release_hold
 from app.retention.models import Hold, Investigation, InvestigationStatus
 from app.retention.workflow import investigation_machine
@@ -24,7 +25,14 @@ CASE_NUMBER_MAX = 64
 
 
 class InvestigationError(ValueError):
-    """A clear, user-facing reason an investigation action was refused."""
+    """A clear, user-facing reason an investigation action was refused.
+
+    `field` names the form field the message belongs next to, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_case_number(case_number: str) -> str:
@@ -53,20 +61,26 @@ def open_investigation(
 ) -> Investigation:
     """Register an active investigation; a case number is registered once, ever.
 
-    Raises InvestigationError for a blank or duplicate case number or a blank title.
+    Raises InvestigationError for a blank or duplicate case number, a blank title, or an
+    opening date in the future (it starts the case's holds and hotlists, so it must be real).
     """
     number = normalise_case_number(case_number)
     title = (title or "").strip()
     if not number:
-        raise InvestigationError("A case number is required.")
+        raise InvestigationError("A case number is required.", field="case_number")
     if len(number) > CASE_NUMBER_MAX:
-        raise InvestigationError(f"Case numbers are at most {CASE_NUMBER_MAX} characters.")
+        raise InvestigationError(
+            f"Case numbers are at most {CASE_NUMBER_MAX} characters.", field="case_number"
+        )
     if not title:
-        raise InvestigationError("A title is required.")
+        raise InvestigationError("A title is required.", field="title")
+    if problem := future_problem(opened_on, "The opening date"):
+        raise InvestigationError(problem, field="opened_on")
     existing = investigation_by_case_number(session, number)
     if existing is not None:
         raise InvestigationError(
-            f"Case {existing.case_number} is already registered ({existing.status})."
+            f"Case {existing.case_number} is already registered ({existing.status}).",
+            field="case_number",
         )
     investigation = Investigation(
         case_number=number,

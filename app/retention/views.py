@@ -81,9 +81,10 @@ def _when(text: str | None, form_field: Any) -> datetime | None:
         return None
     try:
         return parse_local_datetime(text or "")
-    except ValueError:
+    except (ValueError, OverflowError):
+        # OverflowError: a time such as 9999-12-31 23:00 local is past the last UTC datetime.
         form_field.errors.append("Enter a date and time such as 2026-03-01 08:00.")
-        raise
+        raise ValueError(text) from None
 
 
 def _devices() -> list[tuple[int, str]]:
@@ -95,6 +96,18 @@ def _get(session: Session, model: type, ident: int) -> Any:
     if found is None:
         abort(404)
     return found
+
+
+def _refusal(form: Any, exc: Exception) -> None:
+    """Put a service's refusal next to the field it names, or flash it on the re-rendered page.
+
+    A refusal of the whole step (the request's state, the person's role) names no field.
+    """
+    field = form._fields.get(getattr(exc, "field", None) or "") if form is not None else None
+    if field is not None:
+        field.errors.append(str(exc))
+    else:
+        flash(str(exc), "error")
 
 
 def _check_csrf() -> None:
@@ -181,7 +194,7 @@ def hold_new():
             )
         except HoldError as exc:
             session.rollback()
-            flash(str(exc), "error")
+            _refusal(form, exc)
         except ValueError:
             session.rollback()
         else:
@@ -204,12 +217,13 @@ def hold_release(hold_id: int):
             release_hold(session, _actor(), hold, form.reason.data)
         except HoldError as exc:
             session.rollback()
-            flash(str(exc), "error")
+            _refusal(form, exc)
         else:
             session.commit()
             flash(f"Hold {hold.id} released.", "success")
             return redirect(url_for("retention.dashboard"))
-    return render_template("retention/hold_release.html", form=form, hold=hold)
+    status = 422 if form.is_submitted() else 200
+    return render_template("retention/hold_release.html", form=form, hold=hold), status
 
 
 # --- ACP requests -------------------------------------------------------------------------
@@ -237,7 +251,7 @@ def acp_new():
                 ),
             )
         except acp.AcpError as exc:
-            form.plates.errors.append(str(exc))
+            _refusal(form, exc)
         except DocumentRejected:
             pass
         else:
@@ -251,28 +265,54 @@ def acp_new():
 @require(RETENTION_ROLES)
 def acp_detail(request_id: int):
     """One ACP request: status, counts, the next step."""
-    request_ = _get(db_session(), AcpRequest, request_id)
-    return render_template("retention/acp_detail.html", r=request_, end_form=AcpEndForm())
+    return _acp_page(_get(db_session(), AcpRequest, request_id))
 
 
-def _request_step(model: type, request_id: int, step: Callable[[Session, Any], str]) -> Any:
-    """Take one workflow step on a request; a refused step is flashed and nothing is saved."""
+def _acp_page(request_: AcpRequest, end_form: AcpEndForm | None = None) -> str:
+    """The ACP request's page; a refused end step passes its bound form back in."""
+    return render_template(
+        "retention/acp_detail.html", r=request_, end_form=end_form or AcpEndForm(formdata=None)
+    )
+
+
+Page = Callable[[Any, Any], str]
+
+
+def _request_step(
+    model: type,
+    request_id: int,
+    step: Callable[[Session, Any], str],
+    page: Page,
+    form: FlaskForm | None = None,
+) -> Any:
+    """Take one workflow step on a request, or re-render its page (422) saying why not.
+
+    A form that does not validate, or a step the service refuses, shows the request's page
+    again with the typed values kept and the message next to its field: nothing is saved and
+    no audit entry is written (the session is rolled back). A stale CSRF token is a 400.
+    """
     session = db_session()
     request_ = _get(session, model, request_id)
+    if form is not None and not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return page(request_, form), 422
     try:
         message = step(session, request_)
     except WorkflowError as exc:
         session.rollback()
-        flash(str(exc), "error")
-    else:
-        session.commit()
-        flash(message, "success")
+        _refusal(form, exc)
+        return page(request_, form), 422
+    session.commit()
+    flash(message, "success")
     endpoint = "retention.acp_detail" if model is AcpRequest else "retention.exculpatory_detail"
     return redirect(url_for(endpoint, request_id=request_id))
 
 
-def _acp_step(request_id: int, step: Callable[[Session, AcpRequest], str]) -> Any:
-    return _request_step(AcpRequest, request_id, step)
+def _acp_step(
+    request_id: int, step: Callable[[Session, AcpRequest], str], form: AcpEndForm | None = None
+) -> Any:
+    return _request_step(AcpRequest, request_id, step, _acp_page, form)
 
 
 @bp.route("/acp/<int:request_id>/verify", methods=["POST"])
@@ -325,14 +365,12 @@ def acp_activate(request_id: int):
 def acp_end(request_id: int):
     """suppression_active → ended: the participant left the program."""
     form = AcpEndForm()
-    if not form.validate_on_submit():
-        abort(400)
 
     def step(session: Session, r: AcpRequest) -> str:
         acp.end_acp_request(session, _actor(), r, ended_on=form.ended_on.data)
         return "Request ended: new reads of these plates are kept again."
 
-    return _acp_step(request_id, step)
+    return _acp_step(request_id, step, form)
 
 
 # --- exculpatory requests -----------------------------------------------------------------
@@ -367,7 +405,7 @@ def exculpatory_new():
                 ),
             )
         except exculpatory.ExculpatoryError as exc:
-            flash(str(exc), "error")
+            _refusal(form, exc)
         except ValueError:
             pass  # a bad time or scan: its field carries the message
         else:
@@ -381,18 +419,31 @@ def exculpatory_new():
 @require(RETENTION_ROLES)
 def exculpatory_detail(request_id: int):
     """One exculpatory request: scope, status, the next step (declining for those who may)."""
-    request_ = _get(db_session(), ExculpatoryRequest, request_id)
+    return _exculpatory_page(_get(db_session(), ExculpatoryRequest, request_id))
+
+
+def _exculpatory_page(
+    request_: ExculpatoryRequest,
+    release_form: ExculpatoryReleaseForm | None = None,
+    decline_form: ExculpatoryDeclineForm | None = None,
+) -> str:
+    """The request's page; a refused release or decline passes its bound form back in."""
     return render_template(
         "retention/exculpatory_detail.html",
         r=request_,
-        release_form=ExculpatoryReleaseForm(),
-        decline_form=ExculpatoryDeclineForm(),
+        release_form=release_form or ExculpatoryReleaseForm(formdata=None),
+        decline_form=decline_form or ExculpatoryDeclineForm(formdata=None),
         may_decline=current_user.has_role(*DECLINE_ROLES),
     )
 
 
-def _exculpatory_step(request_id: int, step: Callable[[Session, ExculpatoryRequest], str]) -> Any:
-    return _request_step(ExculpatoryRequest, request_id, step)
+def _exculpatory_step(
+    request_id: int,
+    step: Callable[[Session, ExculpatoryRequest], str],
+    page: Page = _exculpatory_page,
+    form: FlaskForm | None = None,
+) -> Any:
+    return _request_step(ExculpatoryRequest, request_id, step, page, form)
 
 
 @bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
@@ -413,14 +464,15 @@ def exculpatory_activate(request_id: int):
 def exculpatory_decline(request_id: int):
     """Received → declined, with the reason: the request does not qualify; its hold ends."""
     form = ExculpatoryDeclineForm()
-    if not form.validate_on_submit():
-        abort(400)
 
     def step(session: Session, r: ExculpatoryRequest) -> str:
         exculpatory.decline_exculpatory_request(session, _actor(), r, reason=form.reason.data)
         return "Request declined: the data falls back under the 60-day rule."
 
-    return _exculpatory_step(request_id, step)
+    def page(r: ExculpatoryRequest, f: ExculpatoryDeclineForm) -> str:
+        return _exculpatory_page(r, decline_form=f)
+
+    return _exculpatory_step(request_id, step, page, form)
 
 
 @bp.route("/exculpatory/<int:request_id>/release", methods=["POST"])
@@ -428,8 +480,6 @@ def exculpatory_decline(request_id: int):
 def exculpatory_release(request_id: int):
     """Active → released, with the resolution of the criminal matter."""
     form = ExculpatoryReleaseForm()
-    if not form.validate_on_submit():
-        abort(400)
 
     def step(session: Session, r: ExculpatoryRequest) -> str:
         exculpatory.release_exculpatory_hold(
@@ -441,4 +491,7 @@ def exculpatory_release(request_id: int):
         )
         return "Released: the data falls back under the 60-day rule."
 
-    return _exculpatory_step(request_id, step)
+    def page(r: ExculpatoryRequest, f: ExculpatoryReleaseForm) -> str:
+        return _exculpatory_page(r, release_form=f)
+
+    return _exculpatory_step(request_id, step, page, form)
