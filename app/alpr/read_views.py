@@ -71,10 +71,14 @@ def read_image(read_id: int, kind: str):
     return response
 
 
-def _render_queue(reads: list[Read], status: int = 200):
-    rows = [{"read": read, "candidates": candidates(read), **review_forms(read)} for read in reads]
+def _row(read: Read) -> dict[str, object]:
+    return {"read": read, "candidates": candidates(read), **review_forms(read)}
+
+
+def _render_queue(reads: list[Read]):
+    rows = [_row(read) for read in reads]
     template = "alpr/_review_list.html" if htmx else "alpr/review.html"
-    return render_template(template, rows=rows), status
+    return render_template(template, rows=rows)
 
 
 @bp.get("/review")
@@ -114,13 +118,22 @@ def _destroyed(read_id: int, deleted: Deleted):
 
 
 def _refused(read: Read, forms: dict[str, object], error: str | None = None):
-    """Show the row again with the reason; HTMX swaps only 2xx responses, so 200 there."""
+    """Show the row again with the reason and what was typed, nothing saved.
+
+    htmx swaps only 2xx responses, so it gets the row with 200; a plain form post gets the
+    whole queue with 422, this row carrying the typed plate and the error by its field (the
+    page shows the queue again, so it is audited as a view of it).
+    """
     row = {"read": read, "candidates": candidates(read), "error": error, **forms}
     if htmx:
         return render_template("alpr/_review_row.html", row=row)
-    field_errors = [e for form in forms.values() for e in form.errors.get("plate", [])]
-    flash(error or " ".join(field_errors), "error")
-    return redirect(url_for("alpr.review"))
+    session = db_session()
+    reads = review_queue(session, _user())
+    session.commit()
+    rows = [row if other.id == read.id else _row(other) for other in reads]
+    if all(other.id != read.id for other in reads):
+        rows.insert(0, row)  # decided meanwhile, or past the page: the reason still shows
+    return render_template("alpr/review.html", rows=rows), 422
 
 
 @bp.post("/review/<int:read_id>/confirm")

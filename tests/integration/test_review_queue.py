@@ -209,3 +209,40 @@ def test_two_reviewers_deciding_one_read_at_once_decide_it_once(app, client, ses
     stored = fresh(session, read.id)
     assert (stored.plate, stored.plate_status) == ("TWX4821", PlateStatus.CONFIRMED.value)
     assert len(session.scalars(select(Hit).where(Hit.read_id == read.id)).all()) == 1
+
+
+def test_a_refused_correction_without_htmx_shows_the_queue_again_with_the_typed_plate(
+    client, session, login_as
+):
+    """A plain form post gets 422 and the page, the typed plate kept and the error by it."""
+    read = review_read(client, session, "ABC1234")
+    other = review_read(client, session, "KLM5512")
+    login_as(Role.OPERATOR)
+    token = row_token(client, read.id, "correct")
+    response = client.post(
+        f"/alpr/review/{read.id}/correct",
+        data={f"correct-{read.id}-csrf_token": token, f"correct-{read.id}-plate": "AB!!23"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    field = f"correct-{read.id}-plate"
+    assert re.search(rf'id="{field}" name="{field}" [^>]*value="AB!!23"', html), html
+    error = re.search(rf'<p class="error" id="{field}-err" role="alert">([^<]*)<', html)
+    assert error and "must be 1 to 10 letters and digits" in error.group(1)
+    assert f'id="review-row-{other.id}"' in html  # the rest of the queue is still there
+    assert fresh(session, read.id).plate_status == PlateStatus.NEEDS_REVIEW.value
+    assert audit(session, "read.plate_corrected") == []
+
+
+def test_a_refused_step_without_htmx_says_why_on_the_queue_page(client, session, login_as):
+    read = review_read(client, session, "ABC1234")
+    login_as(Role.OPERATOR)
+    token = row_token(client, read.id, "correct")
+    response = client.post(
+        f"/alpr/review/{read.id}/correct",
+        data={f"correct-{read.id}-csrf_token": token, f"correct-{read.id}-plate": "ABC1234"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "different from the one OCR read" in html and f'id="review-row-{read.id}"' in html
+    assert audit(session, "read.plate_corrected") == []
