@@ -25,6 +25,7 @@ from app.auth.models import (
     UserRole,
     user_by_email,
 )
+from app.core.timeutil import local_today
 from app.db import utcnow
 
 _hasher = PasswordHasher()
@@ -33,15 +34,30 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_PASSWORD_LENGTH = 12
 
+#: The longest a training record may stay valid after its completion. Policy 425.4(d) sets no
+#: renewal period, so this bounds typing slips (9999-12-31, 2206 for 2026) that would let an
+#: account reach ALPR data for life on one course; no realistic certification cycle is longer.
+MAX_TRAINING_VALIDITY_YEARS = 5
+
 
 class AccountError(ValueError):
-    """A clear, user-facing reason an account action was refused."""
+    """A clear, user-facing reason an account action was refused.
+
+    `field` names the form field the reason belongs to (None: the form as a whole), so a page
+    can show it next to that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def hash_password(password: str) -> str:
     """Argon2id, after the length rule."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        raise AccountError(
+            f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.", field="password"
+        )
     return _hasher.hash(password)
 
 
@@ -52,9 +68,11 @@ def _parse_roles(roles: Iterable[str | Role]) -> set[Role]:
             parsed.add(Role(value))
         except ValueError as exc:
             known = ", ".join(r.value for r in Role)
-            raise AccountError(f"Unknown role {value!r}; known roles: {known}.") from exc
+            raise AccountError(
+                f"Unknown role {value!r}; known roles: {known}.", field="roles"
+            ) from exc
     if not parsed:
-        raise AccountError("A user needs at least one role.")
+        raise AccountError("A user needs at least one role.", field="roles")
     return parsed
 
 
@@ -68,17 +86,14 @@ def create_user(
     roles: Iterable[str | Role],
     agency: Agency | None = None,
 ) -> User:
-    """Create an account with its roles; agency users must name their agency."""
+    """Create an account with its roles; agency users, and only they, belong to an agency."""
     email = email.strip().lower()
     if "@" not in email:
-        raise AccountError("Enter a valid email address.")
+        raise AccountError("Enter a valid email address.", field="email")
     if user_by_email(session, email) is not None:
-        raise AccountError(f"A user with email {email} already exists.")
+        raise AccountError(f"A user with email {email} already exists.", field="email")
     role_set = _parse_roles(roles)
-    if Role.AGENCY in role_set and agency is None:
-        raise AccountError("An agency user must belong to an agency.")
-    if Role.AGENCY in role_set and len(role_set) > 1:
-        raise AccountError("An agency account cannot also hold department roles.")
+    _check_agency_for_roles(role_set, has_agency=agency is not None)
     _check_deputy_chief_grants(actor, role_set)
     user = User(
         email=email,
@@ -97,6 +112,50 @@ def create_user(
         {"email": email, "roles": sorted(r.value for r in role_set), "agency_id": user.agency_id},
     )
     return user
+
+
+def _check_agency_for_roles(role_set: set[Role], *, has_agency: bool) -> None:
+    """An agency account belongs to one agency and holds only that role; staff belong to none.
+
+    A department account tied to an outside agency would be counted as that agency's user.
+    """
+    if Role.AGENCY in role_set and len(role_set) > 1:
+        raise AccountError("An agency account cannot also hold department roles.", field="roles")
+    if Role.AGENCY in role_set and not has_agency:
+        raise AccountError("An agency user must belong to an agency.", field="agency_name")
+    if Role.AGENCY not in role_set and has_agency:
+        raise AccountError(
+            "Only agency users belong to an agency; leave the agency empty for department roles.",
+            field="agency_name",
+        )
+
+
+def create_account(
+    session: Session,
+    actor: User | str | None,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: Iterable[str | Role],
+    agency_name: str | None = None,
+) -> User:
+    """The create-user page: an agency named by its name, found or registered with the user.
+
+    The roles are checked before any agency is looked up or registered, so a refused account
+    leaves no agency (nor its audit entry) behind; a blank name is no name.
+    """
+    roles = list(roles)
+    agency_name = (agency_name or "").strip()
+    _check_agency_for_roles(_parse_roles(roles), has_agency=bool(agency_name))
+    agency = None
+    if agency_name:
+        agency = agency_by_name(session, agency_name) or create_agency(
+            session, actor, name=agency_name
+        )
+    return create_user(
+        session, actor, email=email, name=name, password=password, roles=roles, agency=agency
+    )
 
 
 def _check_deputy_chief_grants(actor: User | str | None, changed: set[Role]) -> None:
@@ -170,20 +229,26 @@ def _keep_an_administrator(session: Session, user: User) -> None:
 
 def set_roles(
     session: Session, actor: User | str | None, user: User, roles: Iterable[str | Role]
-) -> None:
-    """Replace a user's roles; the before and after are recorded, the user's sessions end."""
+) -> bool:
+    """Replace a user's roles; the before and after are recorded, the user's sessions end.
+
+    Returns False, with nothing changed and nothing audited, when the user already holds
+    exactly these roles (a form sent twice), so the page does not report a change.
+    """
     new = _parse_roles(roles)
     _lock_accounts(session, user)
     old = user.roles
     if new == old:
-        return
+        return False
     if Role.AGENCY in new and (len(new) > 1 or user.agency_id is None):
-        raise AccountError("An agency account belongs to one agency and holds only that role.")
+        raise AccountError(
+            "An agency account belongs to one agency and holds only that role.", field="roles"
+        )
     if isinstance(actor, User) and actor.id == user.id:
         if new - old:
-            raise AccountError("You cannot add roles to your own account.")
+            raise AccountError("You cannot add roles to your own account.", field="roles")
         if Role.ADMIN in old - new:
-            raise AccountError("You cannot remove your own administrator role.")
+            raise AccountError("You cannot remove your own administrator role.", field="roles")
     _check_deputy_chief_grants(actor, old ^ new)
     active = user.is_active_account
     if _holds_admin(active, old) and not _holds_admin(active, new):
@@ -202,16 +267,19 @@ def set_roles(
             "sessions_ended": True,
         },
     )
+    return True
 
 
-def set_active(session: Session, actor: User | str | None, user: User, active: bool) -> None:
+def set_active(session: Session, actor: User | str | None, user: User, active: bool) -> bool:
     """Deactivate (or reactivate) an account; accounts are never deleted, their trail stays.
 
-    Deactivating ends the account's sessions at once, not at their next sign-in.
+    Deactivating ends the account's sessions at once, not at their next sign-in. Returns
+    False, with nothing changed and nothing audited, when the account already is so (a
+    button pressed twice, or two administrators at once: the second sees the first).
     """
     _lock_accounts(session, user)
     if user.is_active_account == active:
-        return
+        return False
     if not active and isinstance(actor, User) and actor.id == user.id:
         raise AccountError("You cannot deactivate your own account.")
     if not active and _holds_admin(True, user.roles):
@@ -231,6 +299,7 @@ def set_active(session: Session, actor: User | str | None, user: User, active: b
         user,
         details,
     )
+    return True
 
 
 def set_password(session: Session, actor: User | str | None, user: User, password: str) -> None:
@@ -259,6 +328,14 @@ def sign_out(session: Session, user: User) -> None:
     record(session, user, AuditAction.LOGOUT, user, {"sessions_ended": True})
 
 
+def _years_after(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def record_training(
     session: Session,
     actor: User | str | None,
@@ -269,14 +346,29 @@ def record_training(
     expires_on: date,
     notes: str | None = None,
 ) -> TrainingRecord:
-    """Record department-approved training (425.4(d)); the window must make sense."""
+    """Record department-approved training (425.4(d)); the window must make sense.
+
+    Training is a fact, so it is not completed after today (the department's calendar day);
+    it may stay valid for at most :data:`MAX_TRAINING_VALIDITY_YEARS` after it.
+    """
     course = course.strip()
     if not course:
-        raise AccountError("Name the training course.")
+        raise AccountError("Name the training course.", field="course")
+    if completed_on > local_today():
+        raise AccountError(
+            "Completed on: training cannot be completed in the future.", field="completed_on"
+        )
     if expires_on < completed_on:
-        raise AccountError("Training cannot expire before it was completed.")
-    if completed_on > utcnow().date():
-        raise AccountError("Training cannot be completed in the future.")
+        raise AccountError(
+            "Expires on: training cannot expire before it was completed.", field="expires_on"
+        )
+    latest = _years_after(completed_on, MAX_TRAINING_VALIDITY_YEARS)
+    if expires_on > latest:
+        raise AccountError(
+            f"Expires on: training is valid for at most {MAX_TRAINING_VALIDITY_YEARS} years "
+            f"after it was completed (so by {latest.isoformat()}).",
+            field="expires_on",
+        )
     training = TrainingRecord(
         user=user,
         course=course,

@@ -6,16 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.auth.access import public, require
 from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
-from app.auth.models import ADMIN_ROLES, Agency, Role, User
+from app.auth.models import ADMIN_ROLES, Role, User
 from app.auth.services import (
     AccountError,
     authenticate,
-    create_agency,
-    create_user,
+    create_account,
     record_training,
     set_active,
     set_roles,
@@ -100,6 +100,12 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _refuse_on(form: FlaskForm, exc: AccountError, default: str) -> None:
+    """Show a service's refusal next to the field it names (else next to `default`)."""
+    field = form._fields.get(exc.field or "") or form._fields[default]
+    field.errors.append(str(exc))
+
+
 def load_user_or_404(user_id: int) -> User:
     """The one loader every account view uses."""
     user = db_session().get(User, user_id)
@@ -124,23 +130,18 @@ def user_new():
     if form.validate_on_submit():
         session = db_session()
         try:
-            agency = None
-            if form.agency_name.data:
-                agency = session.scalars(
-                    select(Agency).where(Agency.name == form.agency_name.data.strip())
-                ).first() or create_agency(session, current_user, name=form.agency_name.data)
-            user = create_user(
+            user = create_account(
                 session,
                 current_user,
                 email=form.email.data,
                 name=form.name.data,
                 password=form.password.data,
                 roles=form.roles.data,
-                agency=agency,
+                agency_name=form.agency_name.data,
             )
         except AccountError as exc:
             session.rollback()
-            form.email.errors.append(str(exc))
+            _refuse_on(form, exc, "email")
         else:
             session.commit()
             flash(f"Created {user.email}.", "success")
@@ -187,12 +188,15 @@ def user_roles(user_id: int):
         return _render_detail_with_errors(user, roles_form=form)
     session = db_session()
     try:
-        set_roles(session, current_user, user, form.roles.data)
+        changed = set_roles(session, current_user, user, form.roles.data)
     except AccountError as exc:
         session.rollback()
-        form.roles.errors.append(str(exc))
+        _refuse_on(form, exc, "roles")
         return _render_detail_with_errors(load_user_or_404(user_id), roles_form=form)
     session.commit()
+    if not changed:
+        flash(f"No change: {user.email} already holds these roles.", "info")
+        return redirect(url_for("auth.user_detail", user_id=user.id))
     if user.id == current_user.id:
         login_user(user)  # the change ended the sessions of the user, this one included
     flash("Roles updated.", "success")
@@ -220,7 +224,7 @@ def user_training(user_id: int):
         )
     except AccountError as exc:
         session.rollback()
-        form.expires_on.errors.append(str(exc))
+        _refuse_on(form, exc, "expires_on")
         return _render_detail_with_errors(load_user_or_404(user_id), training_form=form)
     session.commit()
     flash("Training recorded.", "success")
@@ -237,11 +241,15 @@ def user_activation(user_id: int, change: str):
         abort(400)
     session = db_session()
     try:
-        set_active(session, current_user, user, change == "reactivate")
+        changed = set_active(session, current_user, user, change == "reactivate")
     except AccountError as exc:
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("auth.user_detail", user_id=user_id))
     session.commit()
-    flash(f"{user.email} {change}d.", "success")
+    if changed:
+        flash(f"{user.email} {change}d.", "success")
+    else:
+        state = "active" if change == "reactivate" else "deactivated"
+        flash(f"No change: {user.email} is already {state}.", "info")
     return redirect(url_for("auth.user_detail", user_id=user.id))

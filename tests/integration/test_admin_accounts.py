@@ -3,18 +3,31 @@ grants the Deputy Chief's and designee roles (425.3), nobody adds roles to thems
 
 from __future__ import annotations
 
+import re
 import threading
+import warnings
+from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role, User
-from app.auth.services import AccountError, set_active, set_roles
+from app.auth.forms import RolesForm, UserCreateForm
+from app.auth.models import ROLE_LABELS, Agency, Role, User
+from app.auth.services import (
+    MAX_TRAINING_VALIDITY_YEARS,
+    AccountError,
+    create_user,
+    record_training,
+    set_active,
+    set_roles,
+)
+from app.core.timeutil import local_today
 from app.db import unit_of_work
 from tests.conftest import form_csrf
-from tests.factories import UserFactory
+from tests.factories import AgencyFactory, UserFactory
 
 
 def roles_of(session, user_id: int) -> set[Role]:
@@ -201,3 +214,207 @@ def test_the_cli_is_trusted_to_grant_any_role(app, session):
     set_roles(session, "cli:users", designee, ["operator", "designee"])
     session.commit()
     assert roles_of(session, designee.id) == {Role.OPERATOR, Role.DESIGNEE}
+
+
+# --- a form sent twice reports no change --------------------------------------------------
+
+
+def audited(session, action: str) -> int:
+    session.rollback()
+    found = session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+    session.commit()
+    return len(found)
+
+
+def test_deactivating_twice_reports_no_change_the_second_time(client, session, login_as):
+    login_as(Role.ADMIN)
+    target = UserFactory(roles=[Role.OPERATOR])
+    path = f"/admin/users/{target.id}"
+    token = form_csrf(client, path)
+    for change, state in (("deactivate", "deactivated"), ("reactivate", "active")):
+        first = client.post(f"{path}/{change}", data={"csrf_token": token}, follow_redirects=True)
+        again = client.post(f"{path}/{change}", data={"csrf_token": token}, follow_redirects=True)
+        assert f"{target.email} {change}d." in first.get_data(as_text=True)
+        again_page = again.get_data(as_text=True)
+        assert f"No change: {target.email} is already {state}." in again_page
+        assert f"{target.email} {change}d." not in again_page
+    assert audited(session, "user.deactivated") == 1
+    assert audited(session, "user.reactivated") == 1
+
+
+def test_saving_unchanged_roles_reports_no_change_and_keeps_the_sessions(client, session, login_as):
+    login_as(Role.ADMIN)
+    target = UserFactory(roles=[Role.OPERATOR, Role.AUDITOR])
+    generation = target.session_version
+    response = post_roles(client, target.id, ["auditor", "operator"])
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"No change: {target.email} already holds these roles." in page
+    assert "Roles updated." not in page
+    assert role_changes(session) == 0
+    session.expire_all()
+    assert session.get(User, target.id).session_version == generation
+    session.rollback()
+
+
+def test_set_active_and_set_roles_say_whether_anything_changed(session):
+    UserFactory(roles=[Role.ADMIN])
+    target = UserFactory(roles=[Role.OPERATOR])
+    assert set_active(session, "cli:users", target, False) is True
+    assert set_active(session, "cli:users", target, False) is False
+    assert set_roles(session, "cli:users", target, ["auditor"]) is True
+    assert set_roles(session, "cli:users", target, ["auditor"]) is False
+    session.commit()
+    assert audited(session, "user.deactivated") == 1
+    assert role_changes(session) == 1
+
+
+# --- the create-user form: agencies belong to agency users -------------------------------
+
+
+def field_error(html: str, field_id: str) -> str | None:
+    """The error shown under one field, if any (the forms macro ids it `<field>-err`)."""
+    match = re.search(
+        rf'<p class="error" id="{re.escape(field_id)}-err" role="alert">([^<]*)<', html
+    )
+    return match.group(1) if match else None
+
+
+def post_new_user(client: FlaskClient, **fields):
+    data = {
+        "csrf_token": form_csrf(client, "/admin/users/new"),
+        "email": "new@example.org",
+        "name": "New",
+        "password": "a-long-enough-password",
+        **fields,
+    }
+    return client.post("/admin/users/new", data=data)
+
+
+def nothing_created(session) -> bool:
+    session.rollback()
+    users = session.scalars(select(User).where(User.email == "new@example.org")).all()
+    agencies = session.scalars(select(Agency)).all()
+    session.commit()
+    return not users and not agencies and audited(session, "agency.created") == 0
+
+
+def test_an_agency_name_is_refused_for_department_roles(client, session, login_as):
+    login_as(Role.ADMIN)
+    response = post_new_user(client, roles=["operator"], agency_name="Sheriff")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Only agency users belong to an agency" in field_error(html, "agency_name")
+    assert field_error(html, "email") is None
+    assert nothing_created(session)
+
+
+def test_a_blank_agency_name_is_no_agency_and_is_shown_by_the_agency_field(
+    client, session, login_as
+):
+    login_as(Role.ADMIN)
+    response = post_new_user(client, roles=["agency"], agency_name="   ")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "must belong to an agency" in field_error(html, "agency_name")
+    assert field_error(html, "email") is None
+    assert nothing_created(session)
+
+
+def test_an_agency_user_is_created_with_a_new_or_an_existing_agency(client, session, login_as):
+    login_as(Role.ADMIN)
+    assert post_new_user(client, roles=["agency"], agency_name=" Sheriff ").status_code == 302
+    second = post_new_user(client, email="two@example.org", roles=["agency"], agency_name="Sheriff")
+    assert second.status_code == 302
+    session.rollback()
+    agency = session.scalars(select(Agency)).one()
+    users = session.scalars(select(User).where(User.agency_id == agency.id)).all()
+    assert agency.name == "Sheriff" and len(users) == 2
+    session.commit()
+    assert audited(session, "agency.created") == 1
+
+
+def test_the_service_refuses_an_agency_for_a_department_account(session):
+    with pytest.raises(AccountError, match="Only agency users") as refused_:
+        create_user(
+            session,
+            "cli:users",
+            email="staff@example.org",
+            name="Staff",
+            password="a-long-enough-password",
+            roles=["operator"],
+            agency=AgencyFactory(),
+        )
+    assert refused_.value.field == "agency_name"
+
+
+def test_role_choices_are_select_choices_with_their_labels(app, client, login_as):
+    """WTForms 3.4 drops tuple choices; the checkboxes keep their labels."""
+    with app.test_request_context(), warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*SelectField choices as tuples.*")
+        for form in (UserCreateForm(), RolesForm()):
+            assert [(c.value, c.label) for c in form.roles.choices] == [
+                (role.value, label) for role, label in ROLE_LABELS.items()
+            ]
+    login_as(Role.ADMIN)
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    for label in ROLE_LABELS.values():
+        assert f">{escape(label)}</label>" in page
+
+
+# --- training dates ------------------------------------------------------------------------
+
+
+def post_training(client: FlaskClient, user_id: int, completed_on: date, expires_on: date):
+    path = f"/admin/users/{user_id}"
+    return client.post(
+        f"{path}/training",
+        data={
+            "csrf_token": form_csrf(client, path),
+            "course": "ALPR 101",
+            "completed_on": completed_on.isoformat(),
+            "expires_on": expires_on.isoformat(),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("completed", "expires", "field", "message"),
+    [
+        (-1, None, "expires_on", f"at most {MAX_TRAINING_VALIDITY_YEARS} years"),
+        (1, 30, "completed_on", "cannot be completed in the future"),
+    ],
+)
+def test_impossible_training_dates_are_refused_by_their_field(
+    client, session, login_as, completed, expires, field, message
+):
+    login_as(Role.ADMIN)
+    target = UserFactory(trained=False)
+    today = local_today()
+    expires_on = date(9999, 12, 31) if expires is None else today + timedelta(days=expires)
+    response = post_training(client, target.id, today + timedelta(days=completed), expires_on)
+    assert response.status_code == 400
+    assert message in field_error(response.get_data(as_text=True), field)
+    session.rollback()
+    assert session.get(User, target.id).training_records == []
+    session.commit()
+    assert audited(session, "training.recorded") == 0
+
+
+def test_training_may_last_exactly_the_longest_validity(session):
+    target = UserFactory(trained=False)
+    completed = date(2024, 2, 29)  # a leap day: five years on is 28 February
+    latest = date(2029, 2, 28)
+    record_training(
+        session, "cli:users", target, course="ALPR", completed_on=completed, expires_on=latest
+    )
+    with pytest.raises(AccountError, match="at most") as refused_:
+        record_training(
+            session,
+            "cli:users",
+            target,
+            course="ALPR",
+            completed_on=completed,
+            expires_on=latest + timedelta(days=1),
+        )
+    assert refused_.value.field == "expires_on"
