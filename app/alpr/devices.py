@@ -19,13 +19,35 @@ from app.alpr.device_auth import new_token
 from app.alpr.models import Deployment, Device, DeviceKind, DeviceStatus
 from app.audit.actions import AuditAction
 from app.audit.services import record
+from app.core.timeutil import local_today
 from app.db import utcnow
 
 MAX_SERIAL_LENGTH = 64
+INSTALLED_IN_FUTURE = "Installed on: a device cannot be installed after today."
+STARTED_IN_FUTURE = "Started on: a deployment cannot start after today."
 
 
 class DeviceError(ValueError):
-    """A clear, user-facing reason a device or deployment action was refused."""
+    """A clear, user-facing reason a device or deployment action was refused.
+
+    `field` names the form field the reason belongs to (None: the form as a whole), so a page
+    can show it next to that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _check_not_future(day: date | None, field: str, message: str) -> None:
+    """An installation or a deployment's start is a fact recorded after it happened.
+
+    Each opens a BCA notice due 10 days after it (425.4.1(d)) and a deployment is listed
+    publicly as a current location, so a date after today (the department's calendar day)
+    would announce what has not happened; 9999-12-31 is a typing slip, not a plan.
+    """
+    if day is not None and day > local_today():
+        raise DeviceError(message, field=field)
 
 
 def device_by_serial(session: Session, serial: str) -> Device | None:
@@ -66,13 +88,16 @@ def create_device(
     """
     serial = serial.strip()
     if not serial or len(serial) > MAX_SERIAL_LENGTH:
-        raise DeviceError(f"A serial is 1 to {MAX_SERIAL_LENGTH} characters.")
+        raise DeviceError(f"A serial is 1 to {MAX_SERIAL_LENGTH} characters.", field="serial")
     try:
         kind_value = DeviceKind(kind).value
     except ValueError as exc:
-        raise DeviceError(f"Unknown device kind {kind!r}: use mobile or fixed.") from exc
+        raise DeviceError(
+            f"Unknown device kind {kind!r}: use mobile or fixed.", field="kind"
+        ) from exc
+    _check_not_future(installed_on, "installed_on", INSTALLED_IN_FUTURE)
     if device_by_serial(session, serial) is not None:
-        raise DeviceError(f"A device with serial {serial!r} already exists.")
+        raise DeviceError(f"A device with serial {serial!r} already exists.", field="serial")
     device = Device(
         serial=serial,
         kind=kind_value,
@@ -141,6 +166,7 @@ def update_device(
     installed_on: date | None = None,
 ) -> Device:
     """Correct a device's description or installation date; the audit keeps before and after."""
+    _check_not_future(installed_on, "installed_on", INSTALLED_IN_FUTURE)
     changes: dict[str, Any] = {}
     if description is not None and description.strip() != device.description:
         changes["description"] = [device.description, description.strip()]
@@ -183,9 +209,9 @@ def deployment_in_force(session: Session, device_id: int, on: date) -> Deploymen
 
 def _check_coordinates(latitude: float, longitude: float) -> None:
     if not -90 <= latitude <= 90:
-        raise DeviceError("Latitude must be between -90 and 90.")
+        raise DeviceError("Latitude must be between -90 and 90.", field="latitude")
     if not -180 <= longitude <= 180:
-        raise DeviceError("Longitude must be between -180 and 180.")
+        raise DeviceError("Longitude must be between -180 and 180.", field="longitude")
 
 
 def create_deployment(
@@ -202,8 +228,9 @@ def create_deployment(
     """Place a fixed device at a location from `started_on` (a new fixed location: 425.4.1(d)).
 
     Refused for mobile or revoked devices, while another deployment is still open (end it
-    first, so the public list of locations has no overlaps), or when the new one would start
-    before the previous one ended.
+    first, so the public list of locations has no overlaps), when the new one would start
+    before the previous one ended, or after today: a deployment records where a camera stood
+    (ingest places reads by it), not a plan.
     """
     if device.kind != DeviceKind.FIXED.value:
         raise DeviceError(
@@ -213,8 +240,9 @@ def create_deployment(
         raise DeviceError(f"Device {device.serial} is revoked.")
     location_name = location_name.strip()
     if not location_name:
-        raise DeviceError("A deployment needs a location name.")
+        raise DeviceError("A deployment needs a location name.", field="location_name")
     _check_coordinates(latitude, longitude)
+    _check_not_future(started_on, "started_on", STARTED_IN_FUTURE)
     current = open_deployment(device)
     if current is not None:
         raise DeviceError(
@@ -223,7 +251,10 @@ def create_deployment(
         )
     latest_end = max((d.ended_on for d in device.deployments if d.ended_on), default=None)
     if latest_end is not None and started_on < latest_end:
-        raise DeviceError(f"The new deployment must start on or after {latest_end.isoformat()}.")
+        raise DeviceError(
+            f"The new deployment must start on or after {latest_end.isoformat()}.",
+            field="started_on",
+        )
     deployment = Deployment(
         device=device,
         location_name=location_name,
@@ -259,7 +290,8 @@ def end_deployment(
         raise DeviceError("This deployment has already ended.")
     if ended_on < deployment.started_on:
         raise DeviceError(
-            f"A deployment cannot end before it started ({deployment.started_on.isoformat()})."
+            f"A deployment cannot end before it started ({deployment.started_on.isoformat()}).",
+            field="ended_on",
         )
     deployment.ended_on = ended_on
     session.flush()

@@ -12,6 +12,7 @@ import json
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.alpr.blueprint import bp
@@ -55,6 +56,12 @@ def _deployment_or_404(deployment_id: int) -> Deployment:
     if deployment is None:
         abort(404)
     return deployment
+
+
+def _refuse_on(form: FlaskForm, exc: DeviceError, default: str) -> None:
+    """Show a service's refusal next to the field it names (else next to `default`)."""
+    field = form._fields.get(exc.field or "") or form._fields[default]
+    field.errors.append(str(exc))
 
 
 def _detail(device: Device, *, token: str | None = None, status: int = 200, **forms):
@@ -106,7 +113,7 @@ def device_new():
             )
         except DeviceError as exc:
             session.rollback()
-            form.serial.errors.append(str(exc))
+            _refuse_on(form, exc, "serial")
         else:
             session.commit()
             return _detail(device, token=token, status=201)
@@ -181,7 +188,7 @@ def deployment_new(device_id: int):
         )
     except DeviceError as exc:
         session.rollback()
-        form.location_name.errors.append(str(exc))
+        _refuse_on(form, exc, "location_name")
         return _detail(device, status=400, deployment_form=form)
     session.commit()
     flash(f"Deployment at {form.location_name.data} recorded.", "success")

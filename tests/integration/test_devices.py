@@ -265,3 +265,85 @@ def test_device_pages_are_for_trained_administrators(client, session, login_as, 
     login_as(role, trained=trained)
     assert client.get("/alpr/devices").status_code == 403
     assert client.get("/alpr/devices/new").status_code == 403
+
+
+# --- dates that have not happened ----------------------------------------------------------
+
+
+def field_error(html: str, field_id: str) -> str | None:
+    """The error shown under one field, if any (the forms macro ids it `<field>-err`)."""
+    match = re.search(
+        rf'<p class="error" id="{re.escape(field_id)}-err" role="alert">([^<]*)<', html
+    )
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize("installed_on", [date(9999, 12, 31), None])
+def test_a_device_installed_after_today_is_refused_by_its_field(
+    client, session, login_as, installed_on
+):
+    login_as(*ADMIN_ROLES)
+    day = installed_on or local_today() + timedelta(days=1)
+    response = client.post(
+        "/alpr/devices/new",
+        data={
+            "csrf_token": form_csrf(client, "/alpr/devices/new"),
+            "serial": "FUT-1",
+            "kind": "fixed",
+            "installed_on": day.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Installed on: a device cannot be installed after today." in field_error(
+        html, "installed_on"
+    )
+    assert field_error(html, "serial") is None
+    assert session.scalars(select(Device)).all() == []
+    assert AuditAction.DEVICE_CREATED.value not in actions(session)
+
+
+def test_the_services_refuse_a_future_installation_for_cli_and_jobs(session):
+    tomorrow = local_today() + timedelta(days=1)
+    with pytest.raises(DeviceError, match="cannot be installed after today") as refused:
+        create_device(session, "test", serial="FUT-2", kind="mobile", installed_on=tomorrow)
+    assert refused.value.field == "installed_on"
+    device, _ = create_device(
+        session, "test", serial="NOW-1", kind="mobile", installed_on=local_today()
+    )
+    with pytest.raises(DeviceError, match="cannot be installed after today"):
+        update_device(session, "test", device, installed_on=date(9999, 12, 31))
+    assert device.installed_on == local_today()
+
+
+def test_a_deployment_starting_after_today_is_refused_by_its_field(client, session, login_as):
+    """A deployment records where a camera stood, so it is not entered ahead of time."""
+    login_as(*ADMIN_ROLES)
+    device, _ = create_device(session, "test", serial="DEP-F", kind="fixed")
+    session.commit()
+    detail_url = f"/alpr/devices/{device.id}"
+    for day in (local_today() + timedelta(days=1), date(9999, 12, 31)):
+        response = client.post(
+            f"{detail_url}/deployments",
+            data={
+                "csrf_token": form_csrf(client, detail_url),
+                "location_name": "Hwy 61",
+                "latitude": "44.036",
+                "longitude": "-91.619",
+                "started_on": day.isoformat(),
+            },
+        )
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        message = field_error(html, "started_on")
+        assert message and "Started on: a deployment cannot start after today." in message
+        assert field_error(html, "location_name") is None
+    assert session.scalars(select(Deployment)).all() == []
+    assert AuditAction.DEPLOYMENT_CREATED.value not in actions(session)
+
+
+def test_device_kind_choices_keep_their_labels(client, session, login_as):
+    login_as(*ADMIN_ROLES)
+    page = client.get("/alpr/devices/new").get_data(as_text=True)
+    assert '<option value="mobile">Mobile (in a car)</option>' in page
+    assert '<option value="fixed">Fixed</option>' in page
