@@ -5,12 +5,22 @@ to UTC. The services re-check everything, so these validators only give early, f
 """
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateTimeLocalField, Field, FloatField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.alpr.search import PURPOSE_MIN
+from app.core.timeutil import local_to_utc
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def typed_year(_form: FlaskForm, field: Field) -> None:
+    """A year the view can turn into UTC (:data:`app.core.timeutil.TYPED_YEARS`)."""
+    if field.data is not None:
+        try:
+            local_to_utc(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class PurposeForm(FlaskForm):
@@ -31,8 +41,10 @@ class PurposeForm(FlaskForm):
     case_number = StringField(
         "Case or incident number", validators=[DataRequired(), Length(max=64)]
     )
-    start = DateTimeLocalField("From", format=DATETIME_FORMATS, validators=[DataRequired()])
-    end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired()])
+    start = DateTimeLocalField(
+        "From", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
+    )
+    end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year])
     warrant_number = StringField("Search warrant number", validators=[Optional(), Length(max=64)])
     exigent_statement = TextAreaField(
         "Exigent circumstances", validators=[Optional(), Length(max=2000)]

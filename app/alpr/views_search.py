@@ -8,7 +8,7 @@ purpose stated is theirs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -30,17 +30,12 @@ from app.alpr.search import (
     view_results,
 )
 from app.auth.access import ALPR_DATA_ROLES, require
-from app.core.timeutil import display_zone
+from app.core.timeutil import display_zone, local_to_utc
 from app.db import db_session, utcnow
 
 
 def _actor():
     return current_user._get_current_object()
-
-
-def _utc(local: datetime) -> datetime:
-    """A naive datetime-local value is the department's local time."""
-    return local.replace(tzinfo=display_zone()).astimezone(UTC)
 
 
 def _local_naive(moment: datetime) -> datetime:
@@ -112,8 +107,8 @@ def search():
         try:
             criteria = build_criteria(
                 db_session(),
-                start=_utc(form.start.data),
-                end=_utc(form.end.data),
+                start=local_to_utc(form.start.data),
+                end=local_to_utc(form.end.data),
                 now=utcnow(),
                 max_window_days=current_app.config["RETENTION_DAYS"],
                 plate=form.plate.data,
@@ -182,8 +177,8 @@ def plate_history(plate: str):
         try:
             criteria = build_criteria(
                 db_session(),
-                start=_utc(form.start.data),
-                end=_utc(form.end.data),
+                start=local_to_utc(form.start.data),
+                end=local_to_utc(form.end.data),
                 now=utcnow(),
                 max_window_days=current_app.config["RETENTION_DAYS"],
                 plate=exact,

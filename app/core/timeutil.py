@@ -34,9 +34,23 @@ def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
     return value.astimezone(display_zone()).strftime(fmt)
 
 
+#: Years a typed date may fall in: wider than any record's, and narrow enough that turning it
+#: into UTC never leaves Python's calendar (local 9999-12-31 18:00 would be UTC year 10000).
+TYPED_YEARS = range(2000, 2101)
+
+
+def local_to_utc(moment: datetime) -> datetime:
+    """A typed time as UTC: naive means the department's local time.
+
+    Raises ValueError, with a message for the form, for a year outside :data:`TYPED_YEARS`.
+    """
+    if moment.year not in TYPED_YEARS:
+        raise ValueError(f"Enter a year from {TYPED_YEARS[0]} to {TYPED_YEARS[-1]}.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=display_zone())
+    return moment.astimezone(UTC)
+
+
 def parse_local_datetime(value: str) -> datetime:
     """Read a datetime typed in local time (HTML datetime-local) or ISO 8601 with offset."""
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=display_zone())
-    return parsed.astimezone(UTC)
+    return local_to_utc(datetime.fromisoformat(value.strip()))

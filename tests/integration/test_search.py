@@ -192,6 +192,8 @@ def test_search_by_device_deployment_and_area(client, session, operator):
         ({}, "Narrow the search"),
         ({"plate": "ABC123", "hours": 24 * 61}, "at most 60 days"),
         ({"plate": "ABC123", "min_lat": "44"}, "all four edges"),
+        ({"plate": "ABC123", "end": "9999-12-31T23:59"}, "Enter a year from 2000 to 2100"),
+        ({"plate": "ABC123", "start": "0001-01-01T00:00"}, "Enter a year from 2000 to 2100"),
     ],
 )
 def test_unbounded_or_unfocused_searches_are_refused(client, session, operator, fields, message):
