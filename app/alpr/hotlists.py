@@ -119,15 +119,20 @@ def parse_hotlist(data: bytes) -> list[tuple[str, str, str | None]]:
     except UnicodeDecodeError as exc:
         raise HotlistError("The file is not UTF-8 text.") from exc
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if not header:
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise HotlistError(
+            f"Nothing was loaded: line {reader.line_num} is not valid CSV ({exc}); "
+            "an unclosed quote is the usual cause."
+        ) from None
+    if not rows or not rows[0][1]:
         raise HotlistError("The file is empty: it needs a header row and at least one entry.")
-    columns = _columns(header)
+    columns = _columns(rows[0][1])
     width = max(columns.values()) + 1
     entries: list[tuple[str, str, str | None]] = []
     errors: list[str] = []
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < width:

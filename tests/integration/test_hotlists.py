@@ -79,6 +79,8 @@ def test_a_new_load_replaces_the_previous_one(session):
         (b"", "empty"),
         (b"plate,category\n", "no entries"),
         (b"\xff\xfe\x00", "not UTF-8"),
+        (b"plate,category\nOK1,warrant\n" + b"A" * 200_000 + b",warrant\n", "line 3 is not valid"),
+        (b'plate,category\nOK1,warrant\n"OK2' + b",warrant\n" * 20_000, "unclosed quote"),
     ],
 )
 def test_a_bad_file_loads_nothing_and_keeps_the_old_list(session, data, words):
