@@ -73,7 +73,10 @@ def captured_at_parser(
             raise FieldError(field, f"{raw!r} is not an ISO 8601 date and time") from exc
         if value.tzinfo is None:
             raise FieldError(field, "must carry a UTC offset (e.g. 2026-05-01T14:03:00Z)")
-        value = value.astimezone(UTC)
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:  # beyond the calendar in UTC: 9999-12-31T23:00-05:00, or year 1
+            raise FieldError(field, "is in the future" if value > now else too_old) from None
         if value > latest:
             raise FieldError(field, "is in the future")
         if value < cutoff:

@@ -109,6 +109,8 @@ def test_malformed_bodies_get_a_clear_json_error(client, session, reads_api, bod
         ({"longitude": -181.5}, "longitude: must be between -180 and 180"),
         ({"captured_at": "yesterday"}, "is not an ISO 8601"),
         ({"captured_at": "2026-05-01T10:00:00"}, "must carry a UTC offset"),
+        ({"captured_at": "9999-12-31T23:00:00-05:00"}, "captured_at: is in the future"),
+        ({"captured_at": "0001-01-01T00:00:00+05:00"}, "retention period"),
     ],
 )
 def test_each_bad_read_refuses_the_whole_batch(client, session, reads_api, bad, words):
