@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.alpr.device_auth import new_token
 from app.alpr.models import Read
 from app.auth.models import Role
+from app.core.timeutil import local_today
 from app.db import utcnow
 from tests.e2e.conftest import sign_in
 from tests.factories import DeviceFactory, UserFactory
@@ -34,7 +35,7 @@ def test_records_staff_suppress_a_plate_and_ingest_drops_it(
     page.get_by_role("link", name="New ACP request").click()
     page.get_by_label("ACP participant number").fill("ACP-2026-17")
     page.get_by_label("Plates").fill("ACP 123")
-    page.get_by_label("Request received on").fill(utcnow().date().isoformat())
+    page.get_by_label("Request received on").fill(local_today().isoformat())
     page.get_by_label("Scanned request (PDF, PNG or JPEG)").set_input_files(str(scan))
     page.get_by_role("button", name="Record request").click()
     expect(page.get_by_test_id("acp-status")).to_have_text("received")

@@ -18,6 +18,7 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.auth.models import Role
 from app.auth.services import create_agency
+from app.core.timeutil import local_today
 from app.db import utcnow
 from app.retention.acp import (
     destroy_existing_acp_data,
@@ -133,7 +134,7 @@ def test_an_acp_participants_plate_is_destroyed_at_collection(app, client, sessi
     _, token = camera
     request = AcpRequest(
         participant_number="ACP-1",
-        received_on=utcnow().date(),
+        received_on=local_today(),
         status=AcpStatus.SUPPRESSION_ACTIVE.value,
     )
     request.plates = [AcpPlate(plate_hmac=plate_hmac(app.config["ACP_HMAC_KEY"], "HIDE42"))]
@@ -156,7 +157,7 @@ def test_a_resent_read_stored_before_suppression_began_is_a_duplicate(app, clien
     assert post(client, token, batch).get_json()["stored"] == 2
     request = AcpRequest(
         participant_number="ACP-2",
-        received_on=utcnow().date(),
+        received_on=local_today(),
         status=AcpStatus.SUPPRESSION_ACTIVE.value,
     )
     request.plates = [AcpPlate(plate_hmac=plate_hmac(app.config["ACP_HMAC_KEY"], "HIDE42"))]
@@ -173,7 +174,7 @@ def test_a_resent_read_stored_before_suppression_began_is_a_duplicate(app, clien
 def _suppress(app, session, plate: str, number: str) -> AcpRequest:
     request = AcpRequest(
         participant_number=number,
-        received_on=utcnow().date(),
+        received_on=local_today(),
         status=AcpStatus.SUPPRESSION_ACTIVE.value,
     )
     request.plates = [AcpPlate(plate_hmac=plate_hmac(app.config["ACP_HMAC_KEY"], plate))]
@@ -238,7 +239,7 @@ def test_a_resent_read_destroyed_as_existing_data_counts_once(
     assert post(client, token, batch).get_json()["stored"] == 1
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
-        session, records, participant_number="ACP-6", plates=["HIDE42"], received_on=utcnow().date()
+        session, records, participant_number="ACP-6", plates=["HIDE42"], received_on=local_today()
     )
     verify_acp_request(session, records, request)
     assert destroy_existing_acp_data(session, records, request).destroyed == 1
@@ -266,7 +267,7 @@ def test_a_resent_deferred_read_the_purge_destroyed_counts_once(app, client, ses
     session.commit()
     batch = {"reads": [api_read("HELD42")]}
     assert post(client, token, batch).get_json()["results"][0]["outcome"] == "stored"
-    close_investigation(session, chief, case, "Charged", utcnow().date())
+    close_investigation(session, chief, case, "Charged", local_today())
     session.commit()
     assert run_purge(app).acp_deferred_destroyed == 1
 
