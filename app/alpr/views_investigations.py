@@ -117,7 +117,7 @@ def investigation_new():
             )
         except InvestigationError as exc:
             session.rollback()
-            form.case_number.errors.append(str(exc))
+            getattr(form, exc.field or "case_number").errors.append(str(exc))
         else:
             session.commit()
             flash(f"Investigation {investigation.case_number} opened.", "success")
@@ -154,7 +154,7 @@ def investigation_close(investigation_id: int):
         )
     except InvestigationError as exc:
         session.rollback()
-        form.reason.errors.append(str(exc))
+        getattr(form, exc.field or "reason").errors.append(str(exc))
         return _detail(_investigation_or_404(investigation_id), 400, close_form=form)
     session.commit()
     flash(

@@ -119,18 +119,22 @@ def close_investigation(
     (it is due to the purge from the close on); a reopened case places holds anew.
 
     Raises InvestigationError when it is already closed, the reason is blank, or `closed_on`
-    is before it was opened.
+    is before it was opened or in the future.
     """
     if closed_on < investigation.opened_on:
         raise InvestigationError(
             f"An investigation cannot close ({closed_on}) before it opened "
-            f"({investigation.opened_on})."
+            f"({investigation.opened_on}).",
+            field="closed_on",
         )
+    problem = future_problem(closed_on, "The closing date")
+    if problem:
+        raise InvestigationError(problem, field="closed_on")
     reason = (reason or "").strip()
     try:
         investigation_machine(investigation).fire("close", reason=reason, actor=actor)
     except WorkflowError as exc:
-        raise InvestigationError(str(exc)) from None
+        raise InvestigationError(str(exc), field="reason" if not reason else None) from None
     investigation.closed_on = closed_on
     investigation.closing_reason = reason
     session.flush()

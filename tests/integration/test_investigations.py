@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -141,6 +142,9 @@ def test_close_refusals_change_nothing(session):
         close_investigation(session, "cli", case, "", local_today())
     with pytest.raises(InvestigationError, match="before it opened"):
         close_investigation(session, "cli", case, "done", local_today() - timedelta(days=1))
+    with pytest.raises(InvestigationError, match="is in the future") as future:
+        close_investigation(session, "cli", case, "done", local_today() + timedelta(days=1))
+    assert future.value.field == "closed_on"
     assert case.status == "active" and case.closed_on is None
     close_investigation(session, "cli", case, "done", local_today())
     with pytest.raises(InvestigationError, match="closed cannot"):
@@ -197,6 +201,37 @@ def test_operator_opens_and_closes_through_the_pages(client, session, login_as):
         client.post(f"{detail}/reopen", data={"csrf_token": token, "reason": "x"}).status_code
         == 403
     )
+
+
+def test_impossible_dates_are_shown_at_their_fields(client, session, login_as):
+    login_as(Role.OPERATOR)
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    token = form_csrf(client, "/alpr/investigations/new")
+    opened = client.post(
+        "/alpr/investigations/new",
+        data={
+            "csrf_token": token,
+            "case_number": "24-888",
+            "title": "Future case",
+            "opened_on": tomorrow,
+            "lead_id": "0",
+        },
+    )
+    page = opened.get_data(as_text=True)
+    assert opened.status_code == 400
+    assert re.search(r'id="opened_on-err"[^>]*>[^<]*is in the future', page), page
+    assert 'value="Future case"' in page
+    case = InvestigationFactory(opened_on=local_today())
+    session.commit()
+    closed = client.post(
+        f"/alpr/investigations/{case.id}/close",
+        data={"csrf_token": token, "reason": "Suspect convicted", "closed_on": tomorrow},
+    )
+    page = closed.get_data(as_text=True)
+    assert closed.status_code == 400
+    assert re.search(r'id="closed_on-err"[^>]*>[^<]*is in the future', page), page
+    assert "Suspect convicted" in page
+    assert reload(session, case).status == "active"
 
 
 def test_duplicate_case_number_is_a_form_error(client, session, login_as):
