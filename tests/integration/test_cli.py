@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from app.alpr.models import Device
 from app.auth.models import Role, User
 from app.core.demo import DEMO_USERS, demo_password
+from app.core.timeutil import local_today
 from tests.conftest import login
 
 
 def test_users_create_with_roles_and_training(app, session):
+    until = local_today().replace(day=1) + timedelta(days=2 * 365)
     result = app.test_cli_runner().invoke(
         args=[
             "users",
@@ -27,13 +31,33 @@ def test_users_create_with_roles_and_training(app, session):
             "--password",
             "a-long-enough-password",
             "--trained-until",
-            "2099-01-01",
+            until.isoformat(),
         ]
     )
     assert result.exit_code == 0, result.output
     user = session.scalars(select(User).where(User.email == "chief@example.org")).one()
     assert user.roles == {Role.DEPUTY_CHIEF, Role.AUDITOR}
-    assert user.training_records[0].expires_on.year == 2099
+    assert user.training_records[0].expires_on == until
+
+
+def test_users_create_refuses_training_valid_for_decades(app, session):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "forever@example.org",
+            "--role",
+            "operator",
+            "--password",
+            "a-long-enough-password",
+            "--trained-until",
+            "2099-01-01",
+        ]
+    )
+    assert result.exit_code == 1 and "at most 5 years" in result.output, result.output
+    session.rollback()
+    assert session.scalars(select(User).where(User.email == "forever@example.org")).all() == []
 
 
 def test_users_create_refuses_bad_input_clearly(app, session):
