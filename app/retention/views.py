@@ -81,10 +81,9 @@ def _when(text: str | None, form_field: Any) -> datetime | None:
         return None
     try:
         return parse_local_datetime(text or "")
-    except (ValueError, OverflowError):
-        # OverflowError: a time such as 9999-12-31 23:00 local is past the last UTC datetime.
+    except ValueError:  # not a time, or a year past TYPED_YEARS (app.core.timeutil)
         form_field.errors.append("Enter a date and time such as 2026-03-01 08:00.")
-        raise ValueError(text) from None
+        raise
 
 
 def _devices() -> list[tuple[int, str]]:
