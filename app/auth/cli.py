@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
 
 from app.auth.models import Role
-from app.auth.services import (
-    AccountError,
-    agency_by_name,
-    create_agency,
-    create_user,
-    record_training,
-)
+from app.auth.services import AccountError, create_account, record_training
 from app.core.cli import command_unit_of_work
+from app.core.timeutil import local_today
 
 users_cli = AppGroup("users", help="User accounts.")
 
@@ -44,19 +39,14 @@ def create(
 ) -> None:
     """Create a user with one or more roles."""
     with command_unit_of_work(AccountError) as session:
-        agency_row = None
-        if agency:
-            agency_row = agency_by_name(session, agency) or create_agency(
-                session, "cli:users", name=agency
-            )
-        user = create_user(
+        user = create_account(
             session,
             "cli:users",
             email=email,
             name=name,
             password=password,
             roles=roles,
-            agency=agency_row,
+            agency_name=agency,
         )
         if trained_until:
             record_training(
@@ -64,7 +54,7 @@ def create(
                 "cli:users",
                 user,
                 course="Department ALPR training",
-                completed_on=date.today() - timedelta(days=1),
+                completed_on=local_today() - timedelta(days=1),
                 expires_on=trained_until.date(),
             )
         click.echo(f"created user {user.id} {user.email} roles={','.join(sorted(roles))}")
