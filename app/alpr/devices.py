@@ -19,6 +19,7 @@ from app.alpr.device_auth import new_token
 from app.alpr.models import Deployment, Device, DeviceKind, DeviceStatus
 from app.audit.actions import AuditAction
 from app.audit.services import record
+from app.core.refusal import Refusal
 from app.core.timeutil import local_today
 from app.db import utcnow
 
@@ -27,16 +28,12 @@ INSTALLED_IN_FUTURE = "Installed on: a device cannot be installed after today."
 STARTED_IN_FUTURE = "Started on: a deployment cannot start after today."
 
 
-class DeviceError(ValueError):
+class DeviceError(Refusal):
     """A clear, user-facing reason a device or deployment action was refused.
 
     `field` names the form field the reason belongs to (None: the form as a whole), so a page
     can show it next to that field.
     """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _check_not_future(day: date | None, field: str, message: str) -> None:

@@ -32,6 +32,7 @@ from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
+from app.core.refusal import Refusal
 from app.retention.investigations import investigation_by_case_number, normalise_case_number
 from app.retention.models import InvestigationStatus
 
@@ -51,12 +52,8 @@ KIND_SEARCH = "search"
 KIND_PLATE_HISTORY = "plate_history"
 
 
-class SearchError(ValueError):
+class SearchError(Refusal):
     """Input that cannot make a lawful search; `field` names the form field when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class SearchRefused(SearchError):

@@ -25,6 +25,7 @@ from app.auth.models import (
     UserRole,
     user_by_email,
 )
+from app.core.refusal import Refusal
 from app.core.timeutil import local_today
 from app.db import utcnow
 
@@ -40,16 +41,12 @@ MIN_PASSWORD_LENGTH = 12
 MAX_TRAINING_VALIDITY_YEARS = 5
 
 
-class AccountError(ValueError):
+class AccountError(Refusal):
     """A clear, user-facing reason an account action was refused.
 
     `field` names the form field the reason belongs to (None: the form as a whole), so a page
     can show it next to that field.
     """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def hash_password(password: str) -> str:

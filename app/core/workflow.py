@@ -14,8 +14,10 @@ from typing import Any, ClassVar
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
+from app.core.refusal import Refusal
 
-class WorkflowError(ValueError):
+
+class WorkflowError(Refusal):
     """An illegal transition, with a reason the person who tried it can act on."""
 
 

@@ -59,10 +59,6 @@ class AcpError(WorkflowError):
     message belongs next to, or is None for a refusal of the whole step (state, role).
     """
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
 
 class AcpVerdict(Enum):
     """What ingest must do with one arriving read."""

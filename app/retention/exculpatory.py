@@ -35,10 +35,6 @@ class ExculpatoryError(WorkflowError):
     message belongs next to, or is None for a refusal of the whole step (state, role).
     """
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
 
 def receive_exculpatory_request(
     session: Session,

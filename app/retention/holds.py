@@ -21,6 +21,7 @@ from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
+from app.core.refusal import Refusal
 from app.db import utcnow
 from app.retention.models import (
     EXCULPATORY_HOLDING,
@@ -39,16 +40,12 @@ from app.retention.policy import HoldScope
 MAX_HOLD_SPAN = timedelta(days=366)
 
 
-class HoldError(ValueError):
+class HoldError(Refusal):
     """A hold (or a request's scope) cannot be placed or released; the message says why.
 
     `field` names the form field the message belongs next to (plates, window_start,
     window_end, device_ids, reason), or is None for a refusal of the whole step.
     """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
+from app.core.refusal import Refusal
 from app.core.workflow import WorkflowError
 from app.retention.dates import future_problem
 from app.retention.holds import release_hold
@@ -24,15 +25,11 @@ from app.retention.workflow import investigation_machine
 CASE_NUMBER_MAX = 64
 
 
-class InvestigationError(ValueError):
+class InvestigationError(Refusal):
     """A clear, user-facing reason an investigation action was refused.
 
     `field` names the form field the message belongs next to, when there is one.
     """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def normalise_case_number(case_number: str) -> str:
