@@ -19,13 +19,11 @@ from app.alpr.device_auth import new_token
 from app.alpr.models import Deployment, Device, DeviceKind, DeviceStatus
 from app.audit.actions import AuditAction
 from app.audit.services import record
+from app.core.dates import future_problem
 from app.core.refusal import Refusal
-from app.core.timeutil import local_today
 from app.db import utcnow
 
 MAX_SERIAL_LENGTH = 64
-INSTALLED_IN_FUTURE = "Installed on: a device cannot be installed after today."
-STARTED_IN_FUTURE = "Started on: a deployment cannot start after today."
 
 
 class DeviceError(Refusal):
@@ -36,15 +34,14 @@ class DeviceError(Refusal):
     """
 
 
-def _check_not_future(day: date | None, field: str, message: str) -> None:
+def _check_not_future(day: date | None, field: str, what: str) -> None:
     """An installation or a deployment's start is a fact recorded after it happened.
 
     Each opens a BCA notice due 10 days after it (425.4.1(d)) and a deployment is listed
-    publicly as a current location, so a date after today (the department's calendar day)
-    would announce what has not happened; 9999-12-31 is a typing slip, not a plan.
+    publicly as a current location, so a date after today would announce what has not happened.
     """
-    if day is not None and day > local_today():
-        raise DeviceError(message, field=field)
+    if day is not None and (problem := future_problem(day, what)):
+        raise DeviceError(problem, field=field)
 
 
 def device_by_serial(session: Session, serial: str) -> Device | None:
@@ -92,7 +89,7 @@ def create_device(
         raise DeviceError(
             f"Unknown device kind {kind!r}: use mobile or fixed.", field="kind"
         ) from exc
-    _check_not_future(installed_on, "installed_on", INSTALLED_IN_FUTURE)
+    _check_not_future(installed_on, "installed_on", "The installation date")
     if device_by_serial(session, serial) is not None:
         raise DeviceError(f"A device with serial {serial!r} already exists.", field="serial")
     device = Device(
@@ -163,7 +160,7 @@ def update_device(
     installed_on: date | None = None,
 ) -> Device:
     """Correct a device's description or installation date; the audit keeps before and after."""
-    _check_not_future(installed_on, "installed_on", INSTALLED_IN_FUTURE)
+    _check_not_future(installed_on, "installed_on", "The installation date")
     changes: dict[str, Any] = {}
     if description is not None and description.strip() != device.description:
         changes["description"] = [device.description, description.strip()]
@@ -239,7 +236,7 @@ def create_deployment(
     if not location_name:
         raise DeviceError("A deployment needs a location name.", field="location_name")
     _check_coordinates(latitude, longitude)
-    _check_not_future(started_on, "started_on", STARTED_IN_FUTURE)
+    _check_not_future(started_on, "started_on", "The deployment start date")
     current = open_deployment(device)
     if current is not None:
         raise DeviceError(

@@ -25,8 +25,8 @@ from app.auth.models import (
     UserRole,
     user_by_email,
 )
+from app.core.dates import future_problem
 from app.core.refusal import Refusal
-from app.core.timeutil import local_today
 from app.db import utcnow
 
 _hasher = PasswordHasher()
@@ -351,10 +351,8 @@ def record_training(
     course = course.strip()
     if not course:
         raise AccountError("Name the training course.", field="course")
-    if completed_on > local_today():
-        raise AccountError(
-            "Completed on: training cannot be completed in the future.", field="completed_on"
-        )
+    if problem := future_problem(completed_on, "The completion date"):
+        raise AccountError(problem, field="completed_on")
     if expires_on < completed_on:
         raise AccountError(
             "Expires on: training cannot expire before it was completed.", field="expires_on"

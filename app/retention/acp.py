@@ -29,9 +29,9 @@ from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import User
+from app.core.dates import after_receipt_problem, future_problem
 from app.core.workflow import WorkflowError
 from app.db import utcnow
-from app.retention.dates import after_receipt_problem, future_problem
 from app.retention.destruction import CAMERA_PLATE, delete_reads, held_clause
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force

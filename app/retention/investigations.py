@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
+from app.core.dates import future_problem
 from app.core.refusal import Refusal
 from app.core.workflow import WorkflowError
-from app.retention.dates import future_problem
 from app.retention.holds import release_hold
 from app.retention.models import Hold, Investigation, InvestigationStatus
 from app.retention.workflow import investigation_machine

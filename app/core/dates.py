@@ -1,9 +1,10 @@
-"""Plausibility of the dates staff type on retention records (425.5).
+"""Plausibility of the calendar dates staff type for facts: receipts, closures, installations.
 
-A received, opened, resolved or ended date decides how long data is kept, so a typing slip
-(1900, 9999) must be refused, not saved. Dates are the department's calendar dates
-(:func:`app.core.timeutil.local_today`). Each check returns the message, or None when the
-date is plausible; the caller raises its own error naming the field.
+A received, opened, resolved or ended date decides how long data is kept, an installation or
+a deployment's start opens a BCA notice and a public listing, a training date who may reach
+ALPR data; so a typing slip (1900, 9999) must be refused, not saved. Dates are the
+department's calendar dates (:func:`app.core.timeutil.local_today`). Each check returns the
+message, or None when the date is plausible; the caller raises its own error naming the field.
 """
 
 from __future__ import annotations
