@@ -228,6 +228,17 @@ def test_a_resent_deferred_read_counts_once(app, client, session, camera):
     assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
 
 
+def assert_resend_counted_nowhere(client, token, session, batch, request_id, counted_as):
+    """The one read was counted once (as `counted_as` on the request); its resend adds nothing."""
+    again = post(client, token, batch).get_json()
+    assert again["results"][0]["outcome"] == "duplicate" and again["destroyed_acp"] == 0
+    session.rollback()
+    session.expire_all()
+    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
+    request = session.get(AcpRequest, request_id)
+    assert (getattr(request, counted_as), request.destroyed_at_collection) == (1, 0)
+
+
 @pytest.mark.parametrize("client_id", [True, False])
 def test_a_resent_read_destroyed_as_existing_data_counts_once(
     app, client, session, camera, client_id
@@ -245,14 +256,7 @@ def test_a_resent_read_destroyed_as_existing_data_counts_once(
     assert destroy_existing_acp_data(session, records, request).destroyed == 1
     session.commit()
 
-    again = post(client, token, batch).get_json()
-
-    assert again["results"][0]["outcome"] == "duplicate" and again["destroyed_acp"] == 0
-    session.rollback()
-    session.expire_all()
-    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
-    stored = session.get(AcpRequest, request.id)
-    assert (stored.existing_destroyed, stored.destroyed_at_collection) == (1, 0)
+    assert_resend_counted_nowhere(client, token, session, batch, request.id, "existing_destroyed")
 
 
 def test_a_resent_deferred_read_the_purge_destroyed_counts_once(app, client, session, camera):
@@ -271,14 +275,7 @@ def test_a_resent_deferred_read_the_purge_destroyed_counts_once(app, client, ses
     session.commit()
     assert run_purge(app).acp_deferred_destroyed == 1
 
-    again = post(client, token, batch).get_json()
-
-    assert again["results"][0]["outcome"] == "duplicate" and again["destroyed_acp"] == 0
-    session.rollback()
-    session.expire_all()
-    assert session.scalars(select(ActiveUsePeriod)).one().plates_read == 1
-    stored = session.get(AcpRequest, request.id)
-    assert (stored.deferred, stored.destroyed_at_collection) == (1, 0)
+    assert_resend_counted_nowhere(client, token, session, batch, request.id, "deferred")
 
 
 def test_the_purge_forgets_digests_of_reads_past_retention(app, client, session, camera):
