@@ -29,17 +29,17 @@ def purge_expired_reads(run_id: int | None = None) -> dict[str, Any]:
     """Daily: destroy every read the retention rule condemns now, in PURGE_BATCH_SIZE batches."""
 
     def work(session: Session, run: JobRun) -> dict[str, Any]:
-        result = destroy_expired_reads(
+        # The purge commits through sessions of its own, one a day or batch. This one must
+        # hold no transaction meanwhile: on SQLite every transaction begins IMMEDIATE, so an
+        # open one would keep the write lock from them. The JobRun row is written afterwards.
+        session.rollback()
+        return destroy_expired_reads(
             _sessions,
             PURGE_ACTOR,
             utcnow(),
             current_app.config["PURGE_BATCH_SIZE"],
             retention_days=current_app.config["RETENTION_DAYS"],
-        )
-        # The purge committed through its own sessions; drop this session's older snapshot so
-        # the JobRun update does not collide with those commits (SQLite refuses to upgrade it).
-        session.rollback()
-        return result.as_dict()
+        ).as_dict()
 
     return run_tracked(_sessions, "purge_expired_reads", run_id, work)
 
