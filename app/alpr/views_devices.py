@@ -12,7 +12,6 @@ import json
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.alpr.blueprint import bp
@@ -37,6 +36,7 @@ from app.alpr.forms_devices import (
 from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
 from app.alpr.models import ActiveUsePeriod, Deployment, Device
 from app.auth.access import EQUIPMENT_ROLES, require
+from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
 
@@ -56,12 +56,6 @@ def _deployment_or_404(deployment_id: int) -> Deployment:
     if deployment is None:
         abort(404)
     return deployment
-
-
-def _refuse_on(form: FlaskForm, exc: DeviceError, default: str) -> None:
-    """Show a service's refusal next to the field it names (else next to `default`)."""
-    field = form._fields.get(exc.field or "") or form._fields[default]
-    field.errors.append(str(exc))
 
 
 def _detail(device: Device, *, token: str | None = None, status: int = 200, **forms):
@@ -113,7 +107,7 @@ def device_new():
             )
         except DeviceError as exc:
             session.rollback()
-            _refuse_on(form, exc, "serial")
+            show_refusal(form, exc, "serial")
         else:
             session.commit()
             return _detail(device, token=token, status=201)
@@ -188,7 +182,7 @@ def deployment_new(device_id: int):
         )
     except DeviceError as exc:
         session.rollback()
-        _refuse_on(form, exc, "location_name")
+        show_refusal(form, exc, "location_name")
         return _detail(device, status=400, deployment_form=form)
     session.commit()
     flash(f"Deployment at {form.location_name.data} recorded.", "success")

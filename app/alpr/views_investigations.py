@@ -22,6 +22,7 @@ from app.alpr.forms_investigations import (
 )
 from app.auth.access import ALPR_DATA_ROLES, require
 from app.auth.models import Role, User, UserRole
+from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
 from app.retention.investigations import (
@@ -117,7 +118,7 @@ def investigation_new():
             )
         except InvestigationError as exc:
             session.rollback()
-            getattr(form, exc.field or "case_number").errors.append(str(exc))
+            show_refusal(form, exc, "case_number")
         else:
             session.commit()
             flash(f"Investigation {investigation.case_number} opened.", "success")
@@ -154,7 +155,7 @@ def investigation_close(investigation_id: int):
         )
     except InvestigationError as exc:
         session.rollback()
-        getattr(form, exc.field or "reason").errors.append(str(exc))
+        show_refusal(form, exc, "reason")
         return _detail(_investigation_or_404(investigation_id), 400, close_form=form)
     session.commit()
     flash(

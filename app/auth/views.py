@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.auth.access import public, require
@@ -21,6 +20,7 @@ from app.auth.services import (
     set_roles,
     sign_out,
 )
+from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow
 from app.extensions import limiter
@@ -100,12 +100,6 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def _refuse_on(form: FlaskForm, exc: AccountError, default: str) -> None:
-    """Show a service's refusal next to the field it names (else next to `default`)."""
-    field = form._fields.get(exc.field or "") or form._fields[default]
-    field.errors.append(str(exc))
-
-
 def load_user_or_404(user_id: int) -> User:
     """The one loader every account view uses."""
     user = db_session().get(User, user_id)
@@ -141,7 +135,7 @@ def user_new():
             )
         except AccountError as exc:
             session.rollback()
-            _refuse_on(form, exc, "email")
+            show_refusal(form, exc, "email")
         else:
             session.commit()
             flash(f"Created {user.email}.", "success")
@@ -191,7 +185,7 @@ def user_roles(user_id: int):
         changed = set_roles(session, current_user, user, form.roles.data)
     except AccountError as exc:
         session.rollback()
-        _refuse_on(form, exc, "roles")
+        show_refusal(form, exc, "roles")
         return _render_detail_with_errors(load_user_or_404(user_id), roles_form=form)
     session.commit()
     if not changed:
@@ -224,7 +218,7 @@ def user_training(user_id: int):
         )
     except AccountError as exc:
         session.rollback()
-        _refuse_on(form, exc, "expires_on")
+        show_refusal(form, exc, "expires_on")
         return _render_detail_with_errors(load_user_or_404(user_id), training_form=form)
     session.commit()
     flash("Training recorded.", "success")

@@ -17,6 +17,7 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
 from app.auth.models import Role
+from app.core.refusal import show_refusal
 from app.core.timeutil import parse_local_datetime
 from app.core.workflow import WorkflowError
 from app.db import db_session, utcnow
@@ -95,18 +96,6 @@ def _get(session: Session, model: type, ident: int) -> Any:
     if found is None:
         abort(404)
     return found
-
-
-def _refusal(form: Any, exc: Exception) -> None:
-    """Put a service's refusal next to the field it names, or flash it on the re-rendered page.
-
-    A refusal of the whole step (the request's state, the person's role) names no field.
-    """
-    field = form._fields.get(getattr(exc, "field", None) or "") if form is not None else None
-    if field is not None:
-        field.errors.append(str(exc))
-    else:
-        flash(str(exc), "error")
 
 
 def _check_csrf() -> None:
@@ -193,7 +182,7 @@ def hold_new():
             )
         except HoldError as exc:
             session.rollback()
-            _refusal(form, exc)
+            show_refusal(form, exc)
         except ValueError:
             session.rollback()
         else:
@@ -216,7 +205,7 @@ def hold_release(hold_id: int):
             release_hold(session, _actor(), hold, form.reason.data)
         except HoldError as exc:
             session.rollback()
-            _refusal(form, exc)
+            show_refusal(form, exc)
         else:
             session.commit()
             flash(f"Hold {hold.id} released.", "success")
@@ -250,7 +239,7 @@ def acp_new():
                 ),
             )
         except acp.AcpError as exc:
-            _refusal(form, exc)
+            show_refusal(form, exc)
         except DocumentRejected:
             pass
         else:
@@ -300,7 +289,7 @@ def _request_step(
         message = step(session, request_)
     except WorkflowError as exc:
         session.rollback()
-        _refusal(form, exc)
+        show_refusal(form, exc)
         return page(request_, form), 422
     session.commit()
     flash(message, "success")
@@ -404,7 +393,7 @@ def exculpatory_new():
                 ),
             )
         except exculpatory.ExculpatoryError as exc:
-            _refusal(form, exc)
+            show_refusal(form, exc)
         except ValueError:
             pass  # a bad time or scan: its field carries the message
         else:
