@@ -36,6 +36,7 @@ from app.retention.acp import (
     AcpVerdict,
     known_destroyed,
     picture_read_identity,
+    read_sender,
     remember_stored_destroyed,
     screen_at_collection,
 )
@@ -141,7 +142,7 @@ def receive_image_read(
         if existing is not None:
             return ImageReadOutcome(existing, "duplicate")
         identity = picture_read_identity(
-            f"device:{device.id}",
+            read_sender(device.id, None),
             read.client_read_id,
             [i.info.sha256 for i in images],
             read.captured_at,

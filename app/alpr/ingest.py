@@ -85,6 +85,7 @@ from app.retention.acp import (
     decide_at_collection,
     known_destroyed,
     read_identity,
+    read_sender,
     remember_destroyed,
 )
 from app.retention.policy import ReadFacts
@@ -782,7 +783,7 @@ def ingest_reads(
     )
     verdicts = dict(zip((r.index for r in fresh), screening.verdicts, strict=True))
     screened = [r for r in fresh if verdicts[r.index] is not AcpVerdict.KEEP]
-    sender = f"device:{device.id}" if device else f"agency:{agency.id}"  # type: ignore[union-attr]
+    sender = read_sender(device.id if device else None, agency.id if agency else None)
     identity = {
         r.index: read_identity(sender, r.client_read_id, r.plate, r.captured_at) for r in screened
     }

@@ -248,6 +248,11 @@ def remember_destroyed(session: Session, destroyed: Iterable[tuple[str, datetime
         )
 
 
+def read_sender(device_id: int | None, agency_id: int | None) -> str:
+    """Who sent a read, as its identity names it: a device, else the agency that shared it."""
+    return f"device:{device_id}" if device_id is not None else f"agency:{agency_id}"
+
+
 def read_identity(sender: str, client_read_id: str | None, plate: str, at: datetime) -> str:
     """What makes an arriving read the same read as an earlier one (as ingest dedupes).
 
@@ -293,7 +298,7 @@ def remember_stored_destroyed(session: Session, ids: Sequence[int]) -> None:
     ).all()
     identities = []
     for read_id, device_id, agency_id, client_read_id, plate, status, at in reads:
-        sender = f"device:{device_id}" if device_id is not None else f"agency:{agency_id}"
+        sender = read_sender(device_id, agency_id)
         picture = first_picture.get(read_id)
         if status != CAMERA_PLATE and picture is not None:
             identity = picture_read_identity(sender, client_read_id, [picture], at)
