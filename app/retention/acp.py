@@ -32,7 +32,7 @@ from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
 from app.core.workflow import WorkflowError
 from app.db import utcnow
-from app.retention.destruction import CAMERA_PLATE, delete_reads, held_clause
+from app.retention.destruction import CAMERA_PLATE, delete_reads, held_clause, id_among
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
@@ -278,10 +278,11 @@ def remember_stored_destroyed(session: Session, ids: Sequence[int]) -> None:
     """
     if not ids:
         return
+    dialect = session.get_bind().dialect.name
     first_picture = dict(
         session.execute(
             select(ReadImage.read_id, func.min(ReadImage.sha256))
-            .where(ReadImage.read_id.in_(ids))
+            .where(id_among(ReadImage.read_id, list(ids), dialect))
             .group_by(ReadImage.read_id)
         ).all()
     )
@@ -294,7 +295,7 @@ def remember_stored_destroyed(session: Session, ids: Sequence[int]) -> None:
             Read.plate,
             Read.plate_status,
             Read.captured_at,
-        ).where(Read.id.in_(ids))
+        ).where(id_among(Read.id, list(ids), dialect))
     ).all()
     identities = []
     for read_id, device_id, agency_id, client_read_id, plate, status, at in reads:

@@ -151,7 +151,7 @@ class Deleted:
     orphans: frozenset[str]
 
 
-def _among(column: ColumnElement, ids: list[int], dialect: str) -> ColumnElement[bool]:
+def id_among(column: ColumnElement, ids: list[int], dialect: str) -> ColumnElement[bool]:
     """``column IN ids``; one array parameter on PostgreSQL instead of thousands of binds."""
     if dialect == "postgresql":
         return column == any_(bindparam("ids", ids, type_=postgresql.ARRAY(BigInteger)))
@@ -214,11 +214,11 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
     session.flush()
     conn = session.connection()
     hits, images, reads = Hit.__table__.c, ReadImage.__table__.c, Read.__table__.c
-    conn.execute(delete(Hit.__table__).where(_among(hits.read_id, ids, dialect)))
+    conn.execute(delete(Hit.__table__).where(id_among(hits.read_id, ids, dialect)))
     digests = list(
         conn.execute(
             delete(ReadImage.__table__)
-            .where(_among(images.read_id, ids, dialect))
+            .where(id_among(images.read_id, ids, dialect))
             .returning(images.sha256)
         ).scalars()
     )
@@ -226,7 +226,7 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
     # in DELETE ... RETURNING as true for every row, so the tests are made here.
     gone = conn.execute(
         delete(Read.__table__)
-        .where(_among(reads.id, ids, dialect))
+        .where(id_among(reads.id, ids, dialect))
         .returning(reads.id, reads.acp_deferred_at, reads.plate_status)
     ).all()
     _forget_deleted(session, set(ids))
