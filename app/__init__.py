@@ -79,18 +79,18 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per domain package."""
-    # attaches every ALPR route module, and other agencies' shared reads, to the blueprints
-    from app.alpr import api_agency, routes  # noqa: F401
-    from app.alpr.blueprint import api_bp as alpr_api_bp
-    from app.alpr.blueprint import bp as alpr_bp
+    from app.alpr.api import api_bp as alpr_api_bp
+    from app.alpr.views import bp as alpr_bp
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
-    from app.core.views import bp as core_bp
     from app.extensions import csrf
+    from app.home.views import bp as home_bp
+    from app.investigations.views import bp as investigations_bp
     from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
-    for blueprint in (core_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp, retention_bp):
+    blueprints = (home_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp, investigations_bp, retention_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 
@@ -123,7 +123,7 @@ def register_cli(app: Flask) -> None:
     from app.alpr.ocr.cli import ocr_cli
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
-    from app.core.demo import demo_cli
+    from app.demo.cli import demo_cli
     from app.retention.cli import retention_cli
     from workers.cli import jobs_cli
 

@@ -86,7 +86,7 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
 def _configure_postgresql(engine: Engine) -> None:
     """Send list parameters as binary arrays.
 
-    The ingest and purge bind one array per column (:mod:`app.alpr.bulk`). psycopg's default
+    The ingest and purge bind one array per column (:mod:`app.reads.bulk`). psycopg's default
     text dumper quotes an array element by element with a regular expression in Python; the
     binary dumper does not (measured: 7 arrays of 500 elements, 7.2 ms per round trip as
     text, 1.9 ms as binary). Registering it for ``list`` also makes it the ``%s`` default.

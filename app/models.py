@@ -1,10 +1,19 @@
 """Import every domain's models so the metadata (and Alembic) sees the whole schema."""
 
-from app.alpr import models as alpr_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.db import Base
+from app.investigations import models as investigation_models
 from app.jobs import models as job_models
+from app.reads import models as read_models
 from app.retention import models as retention_models
 
-__all__ = ["Base", "alpr_models", "audit_models", "auth_models", "job_models", "retention_models"]
+__all__ = [
+    "Base",
+    "audit_models",
+    "auth_models",
+    "investigation_models",
+    "job_models",
+    "read_models",
+    "retention_models",
+]

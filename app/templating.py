@@ -24,7 +24,7 @@ class NavItem:
 
 #: Every staff page that belongs in the menu; each user sees the ones their rule lets them open.
 NAVIGATION: list[NavItem] = [
-    NavItem("core.home", "Home"),
+    NavItem("home.home", "Home"),
     NavItem("auth.users", "Users & training"),
     NavItem("audit.entries", "Audit trail"),
     NavItem("alpr.devices", "Devices"),
@@ -32,7 +32,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("alpr.review", "Plate review"),
     NavItem("alpr.hits", "Hit alerts"),
     NavItem("alpr.search", "Search"),
-    NavItem("alpr.investigations", "Investigations"),
+    NavItem("investigations.index", "Investigations"),
     NavItem("retention.dashboard", "Retention"),
 ]
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
-from app.alpr.partitions import create_day_partitions  # noqa: E402
+from app.reads.partitions import create_day_partitions  # noqa: E402
 from app.retention.policy import retention_cutoff  # noqa: E402
 from app.retention.purge import destroy_expired_reads  # noqa: E402
 

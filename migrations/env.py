@@ -6,10 +6,10 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, text
 
-from app.alpr.partitions import is_partition_table
 from app.config import database_url, default_instance_path
 from app.db import make_engine
 from app.models import Base
+from app.reads.partitions import is_partition_table
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -27,14 +27,14 @@ def _url() -> str:
 
 
 def _include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
-    """Leave the day partitions of `reads` out: they are managed by app.alpr.partitions."""
+    """Leave the day partitions of `reads` out: they are managed by app.reads.partitions."""
     return not (type_ == "table" and name is not None and is_partition_table(name))
 
 
 def _include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Skip what PostgreSQL's partitioning shapes on its own (see app.alpr.partitions).
+    """Skip what PostgreSQL's partitioning shapes on its own (see app.reads.partitions).
 
     Each day partition gets a clone of the pictures' and hits' foreign keys; the SQLite-only
     reference key is not made there.

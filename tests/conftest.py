@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app import create_app
-from app.alpr.partitions import DAYS_AHEAD, create_day_partitions
 from app.config import STATUTORY_RETENTION_DAYS
 from app.db import Base, utcnow
+from app.reads.partitions import DAYS_AHEAD, create_day_partitions
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +118,7 @@ def _wipe(app: Flask) -> None:
     """Delete every row (a test leaves few), and on PostgreSQL restart the id sequences.
 
     DELETE rather than TRUNCATE: TRUNCATE would recreate the files of every day partition of
-    `reads` (app.alpr.partitions) after each test.
+    `reads` (app.reads.partitions) after each test.
     """
     engine = app.extensions["alpr_engine"]
     with engine.begin() as conn:

@@ -8,7 +8,11 @@ import factory
 from argon2 import PasswordHasher
 from flask import current_app
 
-from app.alpr.models import (
+from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
+from app.core.timeutil import local_today
+from app.db import utcnow
+from app.investigations.models import Investigation
+from app.reads.models import (
     Deployment,
     Device,
     DeviceKind,
@@ -18,11 +22,8 @@ from app.alpr.models import (
     HotlistSourceKind,
     Read,
 )
-from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
-from app.core.timeutil import local_today
-from app.db import utcnow
 from app.retention.acp import plate_hmac
-from app.retention.models import AcpPlate, AcpRequest, AcpStatus, Investigation
+from app.retention.models import AcpPlate, AcpRequest, AcpStatus
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 #: Hashed once: argon2 is deliberately slow, and tests create many users.

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
 from app.alpr.devices import create_device
-from app.alpr.models import Device
+from app.reads.models import Device
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 

@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.alpr.image_reads import images_for_ocr, record_ocr_result
-from app.alpr.images import image_path
-from app.alpr.models import ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult, UnreadableImage, read_plate
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
+from app.reads.images import image_path
+from app.reads.models import ImageKind, PlateStatus, Read
 from app.retention.destruction import Deleted, finish_tombstones
 from workers.context import with_app_context
 

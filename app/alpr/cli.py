@@ -25,7 +25,6 @@ from app.alpr.devices import (
 )
 from app.alpr.hotlists import MN_PLATE_FILE, HotlistError, load_hotlist
 from app.alpr.ingest import IngestRefused, Limits, ingest_reads, validate_reads
-from app.alpr.models import Device, DeviceKind
 from app.auth.models import Agency
 from app.auth.services import (
     AccountError,
@@ -36,6 +35,7 @@ from app.auth.services import (
 )
 from app.core.cli import command_unit_of_work
 from app.db import unit_of_work, utcnow
+from app.reads.models import Device, DeviceKind
 
 devices_cli = AppGroup("devices", help="ALPR cameras and their API tokens.")
 hotlist_cli = AppGroup("hotlist", help="Hotlists reads are matched with (policy 425.4.1(b)).")

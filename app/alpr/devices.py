@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.alpr.device_auth import new_token
-from app.alpr.models import Deployment, Device, DeviceKind, DeviceStatus
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.core.dates import future_problem
 from app.core.refusal import Refusal
+from app.core.tokens import new_token
 from app.db import utcnow
+from app.reads.models import Deployment, Device, DeviceKind, DeviceStatus
 
 MAX_SERIAL_LENGTH = 64
 

@@ -1,6 +1,7 @@
 """Hit alerts (policy 425.4(f)): what operators see live, and each step they take on a hit.
 
-Every step goes through :class:`~app.alpr.workflow.HitMachine` and appends its audit entry in the
+Every step goes through :func:`~app.workflow.step.take_step` (the machine is
+:class:`~app.alpr.workflow.HitMachine`) and appends its audit entry in the
 caller's transaction (actor and time in the entry's header, the reason in its details). Hits are
 created by ingest matching; nothing here creates one.
 """
@@ -17,20 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from app.alpr.models import Hit, HitStatus, Read
-from app.alpr.workflow import hit_machine
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.auth.models import User
-from app.core.workflow import WorkflowError
+from app.reads.models import Hit, HitStatus, Read
+from app.workflow.step import lock_subject, take_step
 
 #: The live list shows at most this many hits (newest first); older open hits stay reachable.
 LIVE_LIST_LIMIT = 100
-
-
-class HitError(ValueError):
-    """A clear, user-facing reason a step on a hit was refused."""
 
 
 def _clean(value: str | None) -> str:
@@ -78,60 +74,44 @@ def record_hits_viewed(
     )
 
 
-def _locked(session: Session, hit: Hit) -> None:
-    """Reload the hit under a row lock, so that two steps taken at once are taken in turn.
-
-    Each step's guards read the state: without the lock, both of two concurrent steps could
-    pass them (a hit confirmed and not confirmed, or two enforcement actions recorded).
-    """
-    session.execute(select(Hit.id).where(Hit.id == hit.id).with_for_update())
-    session.refresh(hit)
-
-
-def _step(
+def _hit_step(
     session: Session,
     actor: User | str | None,
     hit: Hit,
     event: str,
-    entry: AuditAction,
-    details: dict[str, Any],
+    audit_action: AuditAction,
+    *,
     changes: dict[str, Any],
-    inputs: dict[str, Any],
+    details: dict[str, Any],
+    **inputs: Any,
 ) -> Hit:
-    """Take `event` with the guards' `inputs`, then apply `changes` and audit them."""
-    before = hit.status
-    try:
-        hit_machine(hit).fire(event, **inputs)
-    except WorkflowError as exc:
-        raise HitError(str(exc)) from None
-    for name, value in changes.items():
-        setattr(hit, name, value)
+    """Take `event` on `hit` through the one step mechanism; the handler is recorded on it."""
     if isinstance(actor, User):
-        hit.handled_by_id = actor.id
-    session.flush()
-    record(
+        changes = {**changes, "handled_by_id": actor.id}
+    return take_step(
         session,
         actor,
-        entry,
         hit,
-        {"from": before, "to": hit.status, "category": hit.category, **details},
+        event,
+        audit_action=audit_action,
+        changes=changes,
+        details={"category": hit.category, **details},
+        **inputs,
     )
-    return hit
 
 
 def confirm_hit(session: Session, actor: User | str | None, hit: Hit, verified_via: str) -> Hit:
     """The alert was verified through MNJIS and/or NLETS (425.4(f)): `verified_via` says which."""
-    _locked(session, hit)
     verified_via = _clean(verified_via)
-    return _step(
+    return _hit_step(
         session,
         actor,
         hit,
         "confirm",
         AuditAction.HIT_CONFIRMED,
-        {"verified_via": verified_via},
-        {"verified_via": verified_via},
-        {"verified_via": verified_via},
+        changes={"verified_via": verified_via},
+        details={"verified_via": verified_via},
+        verified_via=verified_via,
     )
 
 
@@ -139,17 +119,16 @@ def mark_hit_not_confirmed(
     session: Session, actor: User | str | None, hit: Hit, reason: str
 ) -> Hit:
     """Verification did not confirm the alert (e.g. vehicle recovered): no action on it alone."""
-    _locked(session, hit)
     reason = _clean(reason)
-    return _step(
+    return _hit_step(
         session,
         actor,
         hit,
         "mark_not_confirmed",
         AuditAction.HIT_NOT_CONFIRMED,
-        {"reason": reason},
-        {},
-        {"reason": reason},
+        changes={},
+        details={"reason": reason},
+        reason=reason,
     )
 
 
@@ -164,38 +143,38 @@ def record_enforcement_action(
 
     On a confirmed hit the action is enough. On a hit that is new or not confirmed, 425.4(f)
     allows acting on the ALPR alert alone only where verification was impracticable, so
-    `impracticable_reason` is required and kept. Raises HitError otherwise, or when the hit is
-    closed or already has an enforcement action.
+    `impracticable_reason` is required and kept. Raises WorkflowError otherwise, or when the hit
+    is closed or already has an enforcement action.
     """
-    _locked(session, hit)
+    lock_subject(session, hit)  # the reason is kept or not by the state the step starts from
     action = _clean(action)
     reason = _clean(impracticable_reason) or None
     kept_reason = None if hit.status == HitStatus.CONFIRMED.value else reason
-    return _step(
+    return _hit_step(
         session,
         actor,
         hit,
         "record_enforcement",
         AuditAction.HIT_ENFORCEMENT_RECORDED,
-        {"action": action, "impracticable_reason": kept_reason},
-        {"enforcement_action": action, "impracticable_reason": kept_reason},
-        {"action": action, "impracticable_reason": reason},
+        changes={"enforcement_action": action, "impracticable_reason": kept_reason},
+        details={"action": action, "impracticable_reason": kept_reason},
+        action=action,
+        impracticable_reason=reason,
     )
 
 
 def close_hit(session: Session, actor: User | str | None, hit: Hit, note: str) -> Hit:
     """Close a worked hit with a note saying how it ended."""
-    _locked(session, hit)
     note = _clean(note)
-    return _step(
+    return _hit_step(
         session,
         actor,
         hit,
         "close",
         AuditAction.HIT_CLOSED,
-        {"note": note},
-        {"closing_note": note},
-        {"note": note},
+        changes={"closing_note": note},
+        details={"note": note},
+        note=note,
     )
 
 

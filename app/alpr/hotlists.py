@@ -39,14 +39,14 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
-from app.alpr.bulk import text_in
-from app.alpr.models import Hit, HotlistCategory, HotlistEntry, HotlistSource, HotlistSourceKind
-from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.db import utcnow
-from app.retention.investigations import investigation_by_case_number
-from app.retention.models import Investigation, InvestigationStatus
+from app.investigations.models import Investigation, InvestigationStatus
+from app.investigations.services import investigation_by_case_number
+from app.reads.bulk import text_in
+from app.reads.models import Hit, HotlistCategory, HotlistEntry, HotlistSource, HotlistSourceKind
+from app.reads.plates import FieldError, normalise_plate
 
 MN_PLATE_FILE = HotlistSourceKind.MN_PLATE_FILE.value
 COLUMN_ALIASES = {

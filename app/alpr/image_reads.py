@@ -1,7 +1,8 @@
 """Reads that arrive as pictures: receiving them, OCR's verdict, an operator's review, viewing.
 
 Every function takes the session and the actor and flushes; the view, job or command commits.
-The plate steps go through :mod:`app.alpr.plate_workflow`; each appends its audit entry here.
+The plate steps go through :func:`app.workflow.step.start_step` (the machine is
+:class:`app.alpr.workflow.PlateMachine`); each appends its one audit entry here.
 Plates never go into an audit header or a JobRun row (those outlive the 60-day retention):
 only into audit details, which the purge can redact.
 """
@@ -16,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alpr.hotlists import find_matches, log_hits, record_hits, sources_in_force
-from app.alpr.images import ImageInfo, write_image
 from app.alpr.ingest import (
     ReadIn,
     count_in_periods,
@@ -26,12 +26,12 @@ from app.alpr.ingest import (
     note_device_use,
     place_in_periods,
 )
-from app.alpr.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
-from app.alpr.plate_workflow import advance
-from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow
+from app.reads.images import ImageInfo, write_image
+from app.reads.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
+from app.reads.plates import FieldError, normalise_plate
 from app.retention.acp import (
     AcpVerdict,
     known_destroyed,
@@ -42,6 +42,7 @@ from app.retention.acp import (
 )
 from app.retention.destruction import Deleted, delete_reads
 from app.retention.policy import ReadFacts
+from app.workflow.step import start_step
 
 if TYPE_CHECKING:
     from app.alpr.ocr.pipeline import OcrResult
@@ -61,7 +62,7 @@ class ReadNotFound(LookupError):
 
 @dataclass(frozen=True)
 class IncomingImage:
-    """A picture already checked by :func:`app.alpr.images.inspect_image`, not yet stored."""
+    """A picture already checked by :func:`app.reads.images.inspect_image`, not yet stored."""
 
     kind: ImageKind
     data: bytes
@@ -128,7 +129,7 @@ def receive_image_read(
     plate (``destroyed_acp``) stores neither the read nor its pictures. The read row is flushed
     before any file is written, so the database write lock (SQLite) or the per-digest lock
     (PostgreSQL) covers the files until the commit; if the transaction fails, the caller takes
-    them back with :func:`app.alpr.images.remove_unreferenced_image`.
+    them back with :func:`app.reads.images.remove_unreferenced_image`.
     """
     if read.plate:
         outcome = _store_read(session, device, read, images, gap_minutes)
@@ -219,9 +220,6 @@ def _lock_device_first(session: Session, read: Read) -> None:
     """
     if read.device_id is not None:
         lock_device(session, read.device_id)
-    # Decide on the read as the last writer left it: a reviewer or OCR job that held the lock
-    # before may have decided it already, and the plate workflow then refuses a second step.
-    session.refresh(read)
 
 
 def match_final_plate(session: Session, actor: User | str, read: Read) -> int:
@@ -277,7 +275,7 @@ def record_ocr_result(
     _lock_device_first(session, read)
     plate = _ocr_plate(result.plate)
     event = "ocr_fail" if not plate else "ocr_doubt" if result.needs_review else "ocr_accept"
-    advance(read, event, plate)
+    step = start_step(session, OCR_ACTOR, read, event, plate=plate)
     read.plate = plate or None
     read.ocr_confidence = result.confidence
     read.ocr_candidates = json.dumps(result.engines, sort_keys=True)
@@ -287,20 +285,15 @@ def record_ocr_result(
     }
     deleted = screen_final_plate(session, OCR_ACTOR, read) if read.plate else None
     if deleted is not None:
-        record(
-            session,
-            OCR_ACTOR,
+        step.record(
             AuditAction.READ_OCR_COMPLETED,
-            ("reads", read.id),
-            {**details, "plate_status": "destroyed_acp"},
+            details={**details, "plate_status": "destroyed_acp"},
+            audited_as=("reads", read.id),
         )
         return deleted
-    record(
-        session,
-        OCR_ACTOR,
+    step.record(
         AuditAction.READ_OCR_COMPLETED,
-        read,
-        {
+        details={
             **details,
             "plate": read.plate,
             "plate_status": read.plate_status,
@@ -318,16 +311,16 @@ def _decide_plate(
     """A reviewer's decision: the step, the ACP screen, the audit entry, then the hotlists."""
     _lock_device_first(session, read)
     before = read.plate
-    advance(read, event, plate)
+    step = start_step(session, actor, read, event, plate=plate)
     read.plate = plate
     deleted = screen_final_plate(session, actor, read)
     if deleted is not None:
         # The read is the participant's: neither OCR's reading nor the reviewer's may stay.
         outcome = {"confidence": read.ocr_confidence, "outcome": "destroyed_acp"}
-        record(session, actor, action, ("reads", read.id), outcome)
+        step.record(action, details=outcome, audited_as=("reads", read.id))
         return deleted
     details = {"before": before, "confidence": read.ocr_confidence, "after": plate}
-    record(session, actor, action, read, details)
+    step.record(action, details=details)
     match_final_plate(session, actor, read)
     return None
 

@@ -32,7 +32,7 @@ any audit append) until the commit, so periods stay exact when a camera sends se
 at once, and the device lock is always taken before the audit chain's.
 
 On PostgreSQL the set-at-a-time statements bind arrays (``unnest``, ``= ANY``): see
-:mod:`app.alpr.bulk` for why.
+:mod:`app.reads.bulk` for why.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from app.alpr.bulk import on_postgresql
 from app.alpr.devices import deployment_in_force
 from app.alpr.hotlists import (
     LOG_CATEGORY,
@@ -59,19 +58,9 @@ from app.alpr.hotlists import (
     sources_in_force,
     sources_json,
 )
-from app.alpr.models import (
-    ActiveUsePeriod,
-    Deployment,
-    Device,
-    DeviceKind,
-    PlateStatus,
-    Read,
-)
 from app.alpr.validation import (
     READ_FIELDS,
-    FieldError,
     captured_at_parser,
-    normalise_plate,
     parse_client_read_id,
     parse_coordinate,
 )
@@ -80,6 +69,16 @@ from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import Agency
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.reads.bulk import on_postgresql
+from app.reads.models import (
+    ActiveUsePeriod,
+    Deployment,
+    Device,
+    DeviceKind,
+    PlateStatus,
+    Read,
+)
+from app.reads.plates import FieldError, normalise_plate
 from app.retention.acp import (
     AcpVerdict,
     decide_at_collection,
@@ -675,7 +674,7 @@ def _insert_reads(
     """Bulk insert; returns the new ids by dedupe key (a conflicting row returns nothing).
 
     PostgreSQL: an ``INSERT ... SELECT FROM unnest(...)`` binding one array per column (see
-    :mod:`app.alpr.bulk`), one per kind of key (:data:`_INSERT_BY_KIND`). SQLite: a Core
+    :mod:`app.reads.bulk`), one per kind of key (:data:`_INSERT_BY_KIND`). SQLite: a Core
     insertmanyvalues INSERT ... ON CONFLICT DO NOTHING RETURNING.
     """
     if not reads:

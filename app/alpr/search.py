@@ -1,7 +1,7 @@
 """Purpose-bound search of reads (policy 425.6(b)) with the tracking guard (425.4.1(c)).
 
 Every search states a purpose and a case or incident number and is stored as a
-:class:`~app.alpr.models.Search` row with its criteria and result count; performing it and
+:class:`~app.reads.models.Search` row with its criteria and result count; performing it and
 viewing each result page are audit entries (425.6(e)). A search that follows one plate over a
 window longer than ``TRACKING_WINDOW_HOURS`` (or the plate-history view, whatever its window)
 is tracking: it needs a search warrant number or an exigent-circumstances statement, or it is
@@ -26,15 +26,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.alpr.bulk import on_postgresql
-from app.alpr.models import Deployment, Device, Read, Search
-from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.core.refusal import Refusal
-from app.retention.investigations import investigation_by_case_number, normalise_case_number
-from app.retention.models import InvestigationStatus
+from app.investigations.models import InvestigationStatus
+from app.investigations.services import investigation_by_case_number, normalise_case_number
+from app.reads.bulk import on_postgresql
+from app.reads.models import Deployment, Device, Read, Search
+from app.reads.plates import FieldError, normalise_plate
 
 PAGE_SIZE = 50
 #: Counting stops here ("10,000 or more"), so a broad search never scans the table to count.
@@ -221,7 +221,7 @@ def _prefix_range(session: Session, prefix: str) -> list[ColumnElement[bool]]:
 
     PostgreSQL turns ``LIKE 'AB%'`` into such a range only when it plans with the pattern's
     value; stated in the query, the range holds for the cached, reused plan too, which spares
-    planning every day partition of the window at each search (app.alpr.partitions). Plates
+    planning every day partition of the window at each search (app.reads.partitions). Plates
     are A-Z and 0-9 only, so the next prefix in byte order bounds the range.
     """
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)

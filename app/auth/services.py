@@ -12,7 +12,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.alpr.device_auth import new_token, token_digest
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import (
@@ -27,6 +26,7 @@ from app.auth.models import (
 )
 from app.core.dates import future_problem
 from app.core.refusal import Refusal
+from app.core.tokens import new_token, token_digest
 from app.db import utcnow
 
 _hasher = PasswordHasher()

@@ -53,7 +53,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _home_for(user: User) -> str:
-    return url_for("core.home")
+    return url_for("home.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -23,21 +23,21 @@ from sqlalchemy import delete, func, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.alpr.bulk import on_postgresql, text_in
-from app.alpr.models import Read, ReadImage
-from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
-from app.core.workflow import WorkflowError
 from app.db import utcnow
+from app.reads.bulk import on_postgresql, text_in
+from app.reads.models import Read, ReadImage
+from app.reads.plates import FieldError, normalise_plate
 from app.retention.destruction import CAMERA_PLATE, delete_reads, held_clause, id_among
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from app.retention.policy import ReadFacts, is_held
 from app.retention.workflow_requests import acp_machine
+from app.workflow.machine import WorkflowError
 
 #: Statuses in which a request suppresses its plates: once the written request has been
 #: received *and verified*, new data of the participant must not be kept (425.5(b)).
@@ -101,7 +101,7 @@ def suppressed_hmacs(session: Session, candidates: set[str]) -> dict[str, int]:
     """Which of `candidates` an in-force request suppresses, mapped to one such request id.
 
     Runs for every ingest batch, so the candidates are bound as one array on PostgreSQL
-    (:func:`app.alpr.bulk.text_in`): a 500-placeholder ``IN`` costs more to parse than to run.
+    (:func:`app.reads.bulk.text_in`): a 500-placeholder ``IN`` costs more to parse than to run.
     """
     if not candidates:
         return {}

@@ -8,17 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.alpr.models import Read
+from app.reads.models import Read
 from app.retention.acp import SUPPRESSING_STATUSES
 from app.retention.destruction import destroyable_clause
 from app.retention.holds import holds_in_force, scopes_in_force
-from app.retention.models import (
-    EXCULPATORY_HOLDING,
-    AcpRequest,
-    ExculpatoryRequest,
-    Hold,
-    PurgeRun,
-)
+from app.retention.models import EXCULPATORY_HOLDING, AcpRequest, ExculpatoryRequest, Hold, PurgeRun
 from app.retention.policy import retention_cutoff
 
 #: Age buckets (days, inclusive lower bound) shown on the dashboard.

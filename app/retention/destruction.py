@@ -35,13 +35,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.alpr.bulk import text_in
-from app.alpr.images import remove_unreferenced_image
-from app.alpr.models import Hit, PlateStatus, Read, ReadImage
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.audit.services import record, redact_many
 from app.db import utcnow
+from app.reads.bulk import text_in
+from app.reads.images import remove_unreferenced_image
+from app.reads.models import Hit, PlateStatus, Read, ReadImage
 from app.retention.holds import scopes_in_force
 from app.retention.models import ImageTombstone, PurgeRun
 from app.retention.policy import HoldScope, retention_cutoff

@@ -7,7 +7,7 @@ A scan is checked first (:func:`inspect_document`, nothing written) and written 
 service entering the request, once the request is valid (:func:`store_document`). If the
 transaction still fails, the caller takes the file back (:func:`remove_unreferenced_document`):
 a refused request leaves no one's scan on disk, which for an ACP participant is the point.
-Both serialise on the digest, as the image store does (:mod:`app.alpr.images`).
+Both serialise on the digest, as the image store does (:mod:`app.reads.images`).
 """
 
 from __future__ import annotations

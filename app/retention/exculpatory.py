@@ -20,12 +20,12 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
-from app.core.workflow import WorkflowError
 from app.db import utcnow
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
 from app.retention.models import ExculpatoryRequest, HoldKind
 from app.retention.workflow_requests import exculpatory_machine
+from app.workflow.machine import WorkflowError
 
 
 class ExculpatoryError(WorkflowError):

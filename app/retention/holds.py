@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.alpr.models import Device
-from app.alpr.validation import FieldError, normalise_plate
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.core.refusal import Refusal
 from app.db import utcnow
+from app.investigations.models import Investigation, InvestigationStatus
+from app.investigations.services import investigation_closed
+from app.reads.models import Device
+from app.reads.plates import FieldError, normalise_plate
 from app.retention.models import (
     EXCULPATORY_HOLDING,
     ExculpatoryRequest,
@@ -30,8 +32,6 @@ from app.retention.models import (
     HoldDevice,
     HoldKind,
     HoldPlate,
-    Investigation,
-    InvestigationStatus,
 )
 from app.retention.policy import HoldScope
 
@@ -201,6 +201,22 @@ def release_hold(session: Session, actor: User | str | None, hold: Hold, reason:
         {"kind": hold.kind, "reason": reason.strip(), **scope_summary(hold)},
     )
     return hold
+
+
+@investigation_closed.connect
+def release_case_holds(
+    investigation: Investigation, *, session: Session, actor: User | str | None
+) -> None:
+    """A closed case keeps nothing: each of its holds still in force is released, audited.
+
+    Released, not merely dormant, so reopening the case does not bring back data that fell due
+    to the purge at the close; a reopened case places holds anew.
+    """
+    open_holds = select(Hold).where(
+        Hold.investigation_id == investigation.id, Hold.released_at.is_(None)
+    )
+    for hold in session.scalars(open_holds).all():
+        release_hold(session, actor, hold, f"Investigation {investigation.case_number} closed")
 
 
 def hold_in_force_clause() -> ColumnElement[bool]:

@@ -41,7 +41,7 @@ def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     its first read turns `retention_days` old. So no read is kept longer than `retention_days`
     (its day goes when the oldest of them reaches that age; the others are up to a day
     younger), however often the purge runs, and the purge takes whole days, which PostgreSQL
-    drops as partitions (app.alpr.partitions).
+    drops as partitions (app.reads.partitions).
     """
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight - timedelta(days=retention_days - 1)

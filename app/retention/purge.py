@@ -19,11 +19,11 @@ from sqlalchemy import ColumnElement, literal, not_, select, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.alpr.models import Read
-from app.alpr.partitions import is_partitioned, maintain_partitions
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow
+from app.reads.models import Read
+from app.reads.partitions import is_partitioned, maintain_partitions
 from app.retention.acp import forget_destroyed_before, remember_stored_destroyed
 from app.retention.destruction import (
     Deleted,
@@ -135,7 +135,7 @@ def destroy_expired_reads(
 ) -> PurgeResult:
     """Destroy every read that :func:`is_destroyable` condemns at `now`, and its pictures.
 
-    On PostgreSQL it first keeps the day partitions :data:`~app.alpr.partitions.DAYS_AHEAD`
+    On PostgreSQL it first keeps the day partitions :data:`~app.reads.partitions.DAYS_AHEAD`
     days ahead, then swaps out each day partition past the cutoff (:func:`destroy_day`), one
     transaction a day. Then two phases of row deletions, each walking an index with a keyset
     cursor so held rows are skipped once rather than rescanned: reads past the cutoff

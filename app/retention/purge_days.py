@@ -28,8 +28,8 @@ from datetime import date, datetime
 from sqlalchemy import Column, MetaData, Table, and_, func, insert, not_, select, text
 from sqlalchemy.orm import Session
 
-from app.alpr.models import Read
-from app.alpr.partitions import (
+from app.reads.models import Read
+from app.reads.partitions import (
     attach_day,
     create_table_like_reads,
     day_bounds,

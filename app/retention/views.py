@@ -12,16 +12,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.alpr.models import Device
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
 from app.auth.models import Role
 from app.core.refusal import show_refusal
 from app.core.timeutil import parse_local_datetime
-from app.core.workflow import WorkflowError
 from app.db import db_session, utcnow
+from app.investigations.models import Investigation, InvestigationStatus
 from app.jobs.services import create_run
+from app.reads.models import Device
 from app.retention import acp, exculpatory
 from app.retention.dashboard import retention_overview
 from app.retention.documents import (
@@ -40,14 +40,9 @@ from app.retention.forms import (
     ReleaseHoldForm,
 )
 from app.retention.holds import HoldError, place_hold, release_hold
-from app.retention.models import (
-    AcpRequest,
-    ExculpatoryRequest,
-    Hold,
-    Investigation,
-    InvestigationStatus,
-)
+from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from app.retention.workflow_requests import DECLINE_ROLES
+from app.workflow.machine import WorkflowError
 from workers.queue import enqueue
 from workers.retention import destroy_acp_existing_data
 from workers.schedules import SCHEDULES

@@ -20,8 +20,8 @@ from typing import Any
 from statemachine import State
 
 from app.auth.models import Role, User
-from app.core.workflow import GuardedMachine
 from app.retention.models import AcpRequest, AcpStatus, ExculpatoryRequest, ExculpatoryStatus
+from app.workflow.machine import GuardedMachine
 
 #: Who may put an exculpatory hold in force: the Deputy Chief or designee (425.3), or the
 #: records staff who took the written request.

@@ -2,7 +2,7 @@
 
 On PostgreSQL `reads` becomes PARTITION BY RANGE (captured_at) with one partition per UTC day
 (reads_pYYYYMMDD) and a DEFAULT partition, so the retention purge can drop a day past retention
-instead of deleting it row by row (app.alpr.partitions, app.retention.purge_days). Every unique
+instead of deleting it row by row (app.reads.partitions, app.retention.purge_days). Every unique
 key of a partitioned table must hold the partition key: the primary key becomes
 (id, captured_at), the client-id keys gain captured_at, and read_images and hits carry the
 read's captured_at in a composite foreign key. Existing rows are copied across.

@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.alpr.device_auth import new_token
-from app.alpr.models import Read
 from app.auth.models import Role
 from app.core.timeutil import local_today
+from app.core.tokens import new_token
 from app.db import utcnow
+from app.reads.models import Read
 from tests.e2e.conftest import sign_in
 from tests.factories import DeviceFactory, UserFactory
 

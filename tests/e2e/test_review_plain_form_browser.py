@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from app.alpr.models import PlateStatus, Read
 from app.auth.models import Role
+from app.reads.models import PlateStatus, Read
 from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory
 from tests.integration.test_review_queue import review_read

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from app.alpr.images import inspect_image, write_image
-from app.alpr.models import ImageKind, ReadImage
 from app.auth.models import Role
 from app.db import utcnow
+from app.reads.images import inspect_image, write_image
+from app.reads.models import ImageKind, ReadImage
 from tests.e2e.conftest import decoded_width, sign_in
 from tests.factories import ReadFactory, UserFactory
 

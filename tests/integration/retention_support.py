@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.alpr.images import image_path
-from app.alpr.models import Read, ReadImage
 from app.db import utcnow
+from app.reads.images import image_path
+from app.reads.models import Read, ReadImage
 from app.retention.purge import PurgeResult, destroy_expired_reads
 from tests.factories import ReadFactory
 

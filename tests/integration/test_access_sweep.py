@@ -9,7 +9,7 @@ from flask import Flask
 from app.auth.access import ALPR_DATA_ROLES, rule_for_endpoint
 
 #: The only routes that may answer without a login or a device token (DESIGN.md contracts).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "core.healthz", "core.readyz"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "home.healthz", "home.readyz"}
 PUBLIC_PREFIX = "/public/"
 
 

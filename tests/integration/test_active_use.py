@@ -11,11 +11,11 @@ from sqlalchemy import delete, select
 from app.alpr.devices import create_deployment, create_device
 from app.alpr.hotlists import load_hotlist
 from app.alpr.ingest import IngestRefused, ReadIn, ingest_reads
-from app.alpr.models import ActiveUsePeriod, Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.reads.models import ActiveUsePeriod, Read
 from tests.factories import InvestigationFactory
 
 GAP = 30

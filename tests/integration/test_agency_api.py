@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app.alpr.devices import create_device
 from app.alpr.hotlists import load_hotlist
-from app.alpr.models import ActiveUsePeriod, Hit, Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.access import rule_for_endpoint
@@ -22,6 +21,7 @@ from app.auth.services import (
     revoke_agency_token,
 )
 from app.db import utcnow
+from app.reads.models import ActiveUsePeriod, Hit, Read
 from app.retention.models import AcpRequest
 from tests.factories import AcpSuppressionFactory, api_read
 from tests.integration.api_support import count_rows, post_json

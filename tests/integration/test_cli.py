@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.alpr.models import Device
 from app.auth.models import Role, User
-from app.core.demo import DEMO_USERS, demo_password
 from app.core.timeutil import local_today
+from app.demo.accounts import DEMO_USERS, demo_password
+from app.reads.models import Device
 from tests.conftest import login
 
 

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select, text
 
 from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
-from app.alpr.models import ImageKind
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
@@ -20,6 +19,7 @@ from app.audit.services import AUDIT_LOCK_KEY, verify
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.reads.models import ImageKind
 from app.retention.acp import destroy_existing_acp_data, receive_acp_request, verify_acp_request
 from app.retention.destruction import DESTROYED_REASON
 from tests.conftest import BACKEND

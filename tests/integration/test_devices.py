@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.alpr.device_auth import token_digest
 from app.alpr.devices import (
     DeviceError,
     create_deployment,
@@ -17,12 +16,13 @@ from app.alpr.devices import (
     end_deployment,
     update_device,
 )
-from app.alpr.models import Deployment, Device
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.access import ADMIN_ROLES, EQUIPMENT_ROLES
 from app.core.timeutil import local_today
+from app.core.tokens import token_digest
 from app.db import utcnow
+from app.reads.models import Deployment, Device
 from tests.conftest import form_csrf
 
 

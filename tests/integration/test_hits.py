@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from app.alpr.hits import (
-    HitError,
     close_hit,
     confirm_hit,
     mark_hit_not_confirmed,
     record_enforcement_action,
 )
-from app.alpr.models import Hit
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
+from app.reads.models import Hit
+from app.workflow.machine import WorkflowError
 from tests.conftest import BACKEND, form_csrf
 from tests.factories import HitFactory, UserFactory
 
@@ -108,7 +108,7 @@ def test_every_step_from_every_state(session, state):
         hit = HitFactory(status=state)
         before_entries = session.scalar(select(func.count(AuditEntry.id)))
         if after is None:
-            with pytest.raises(HitError) as refused:
+            with pytest.raises(WorkflowError) as refused:
                 STEPS[step](session, operator, hit)
             session.rollback()
             assert reload(session, hit).status == state, step
@@ -132,15 +132,16 @@ def test_every_step_from_every_state(session, state):
 
 def test_unverified_enforcement_names_the_policy(session):
     hit = HitFactory()
-    with pytest.raises(HitError, match=r"impracticable.*425\.4\(f\)"):
-        record_enforcement_action(session, "cli", hit, "Arrest")
+    with pytest.raises(WorkflowError, match=r"impracticable.*425\.4\(f\)"):
+        record_enforcement_action(session, UserFactory(roles=[Role.OPERATOR]), hit, "Arrest")
 
 
 def test_enforcement_is_recorded_once(session):
+    operator = UserFactory(roles=[Role.OPERATOR])
     hit = HitFactory(status="confirmed")
-    record_enforcement_action(session, "cli", hit, "Citation")
-    with pytest.raises(HitError, match="already recorded"):
-        record_enforcement_action(session, "cli", hit, "Arrest")
+    record_enforcement_action(session, operator, hit, "Citation")
+    with pytest.raises(WorkflowError, match="already recorded"):
+        record_enforcement_action(session, operator, hit, "Arrest")
     assert hit.enforcement_action == "Citation"
 
 
@@ -172,7 +173,9 @@ def test_the_steps_keep_their_reasons(session):
 
 def test_enforcement_on_a_confirmed_hit_keeps_no_impracticable_reason(session):
     hit = HitFactory(status="confirmed")
-    record_enforcement_action(session, "cli", hit, "Citation", "not needed")
+    record_enforcement_action(
+        session, UserFactory(roles=[Role.OPERATOR]), hit, "Citation", "not needed"
+    )
     assert hit.impracticable_reason is None
 
 
@@ -307,7 +310,7 @@ def test_two_operators_working_one_hit_at_once_take_their_steps_in_turn(app, ses
                     other, other.get(User, second.id), other.get(Hit, hit.id), "NLETS: clear"
                 )
                 other.commit()
-            except HitError as exc:
+            except WorkflowError as exc:
                 refused.append(str(exc))
 
     with factory() as mine:

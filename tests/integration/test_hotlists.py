@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from app.alpr.devices import create_device
 from app.alpr.hotlists import HotlistError, load_hotlist, parse_hotlist
 from app.alpr.ingest import ReadIn, ingest_reads
-from app.alpr.models import Hit, HotlistEntry, HotlistSource
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.access import ADMIN_ROLES, EQUIPMENT_ROLES
 from app.db import utcnow
-from app.retention.models import InvestigationStatus
+from app.investigations.models import InvestigationStatus
+from app.reads.models import Hit, HotlistEntry, HotlistSource
 from tests.conftest import form_csrf
 from tests.factories import InvestigationFactory
 

@@ -14,12 +14,12 @@ from werkzeug.datastructures import MultiDict
 
 from app.alpr.devices import revoke_device
 from app.alpr.hotlists import load_hotlist
-from app.alpr.images import ImageRejected, image_path, inspect_image
-from app.alpr.models import ActiveUsePeriod, Hit, PlateStatus, Read, ReadImage
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
 from app.jobs.models import JobRun
+from app.reads.images import ImageRejected, image_path, inspect_image
+from app.reads.models import ActiveUsePeriod, Hit, PlateStatus, Read, ReadImage
 from tests.image_helpers import blank_picture, device_with_token, plate_picture
 
 URL = "/api/v1/reads/image"
@@ -263,7 +263,7 @@ def test_a_failed_transaction_leaves_no_file_behind(client, session, app, token,
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("app.alpr.api_images.create_run", broken)
+    monkeypatch.setattr("app.alpr.api.images.create_run", broken)
     response = upload(client, token, fields(), {"plate": (plate_picture(), "p.png")})
     assert response.status_code == 500
     assert response.get_json()["error"] == "The request could not be completed."

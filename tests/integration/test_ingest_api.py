@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 
 from app.alpr.devices import create_device, revoke_device
 from app.alpr.hotlists import load_hotlist
-from app.alpr.models import ActiveUsePeriod, Hit, Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.auth.models import Role
 from app.auth.services import create_agency
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.investigations.services import close_investigation
+from app.reads.models import ActiveUsePeriod, Hit, Read
 from app.retention.acp import (
     destroy_existing_acp_data,
     plate_hmac,
@@ -27,7 +28,6 @@ from app.retention.acp import (
     verify_acp_request,
 )
 from app.retention.holds import place_hold
-from app.retention.investigations import close_investigation
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from tests.factories import InvestigationFactory, UserFactory, api_read
 from tests.integration.api_support import count_rows, post_json

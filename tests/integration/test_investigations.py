@@ -13,15 +13,15 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User, UserRole
 from app.core.timeutil import local_today
-from app.core.workflow import WorkflowError
-from app.retention.investigations import (
+from app.investigations.models import Investigation
+from app.investigations.services import (
     InvestigationError,
     close_investigation,
     open_investigation,
     reopen_investigation,
 )
-from app.retention.models import Investigation
-from app.retention.workflow import investigation_machine
+from app.investigations.workflow import investigation_machine
+from app.workflow.machine import WorkflowError
 from tests.conftest import form_csrf
 from tests.factories import AgencyFactory, InvestigationFactory, UserFactory
 
@@ -163,9 +163,9 @@ def test_reopen_by_operator_is_refused(session):
 
 def test_operator_opens_and_closes_through_the_pages(client, session, login_as):
     login_as(Role.OPERATOR)
-    token = form_csrf(client, "/alpr/investigations/new")
+    token = form_csrf(client, "/investigations/new")
     response = client.post(
-        "/alpr/investigations/new",
+        "/investigations/new",
         data={
             "csrf_token": token,
             "case_number": "24-777",
@@ -177,8 +177,8 @@ def test_operator_opens_and_closes_through_the_pages(client, session, login_as):
     assert response.status_code == 302
     session.rollback()
     case = session.scalars(select(Investigation).where(Investigation.case_number == "24-777")).one()
-    detail = f"/alpr/investigations/{case.id}"
-    assert "Stolen trailers" in client.get("/alpr/investigations").get_data(as_text=True)
+    detail = f"/investigations/{case.id}"
+    assert "Stolen trailers" in client.get("/investigations").get_data(as_text=True)
 
     token = form_csrf(client, detail)
     missing = client.post(
@@ -206,9 +206,9 @@ def test_operator_opens_and_closes_through_the_pages(client, session, login_as):
 def test_impossible_dates_are_shown_at_their_fields(client, session, login_as):
     login_as(Role.OPERATOR)
     tomorrow = (local_today() + timedelta(days=1)).isoformat()
-    token = form_csrf(client, "/alpr/investigations/new")
+    token = form_csrf(client, "/investigations/new")
     opened = client.post(
-        "/alpr/investigations/new",
+        "/investigations/new",
         data={
             "csrf_token": token,
             "case_number": "24-888",
@@ -224,7 +224,7 @@ def test_impossible_dates_are_shown_at_their_fields(client, session, login_as):
     case = InvestigationFactory(opened_on=local_today())
     session.commit()
     closed = client.post(
-        f"/alpr/investigations/{case.id}/close",
+        f"/investigations/{case.id}/close",
         data={"csrf_token": token, "reason": "Suspect convicted", "closed_on": tomorrow},
     )
     page = closed.get_data(as_text=True)
@@ -237,9 +237,9 @@ def test_impossible_dates_are_shown_at_their_fields(client, session, login_as):
 def test_duplicate_case_number_is_a_form_error(client, session, login_as):
     InvestigationFactory(case_number="24-1")
     login_as(Role.OPERATOR)
-    token = form_csrf(client, "/alpr/investigations/new")
+    token = form_csrf(client, "/investigations/new")
     response = client.post(
-        "/alpr/investigations/new",
+        "/investigations/new",
         data={
             "csrf_token": token,
             "case_number": "24-1",
@@ -254,7 +254,7 @@ def test_duplicate_case_number_is_a_form_error(client, session, login_as):
 def test_deputy_chief_reopens_through_the_page(client, session, login_as):
     case = InvestigationFactory(status="closed", closed_on=local_today(), closing_reason="done")
     login_as(Role.DEPUTY_CHIEF)
-    detail = f"/alpr/investigations/{case.id}"
+    detail = f"/investigations/{case.id}"
     token = form_csrf(client, detail)
     assert (
         client.post(
@@ -279,10 +279,10 @@ def test_deputy_chief_reopens_through_the_page(client, session, login_as):
 def test_registry_roles(client, session, login_as, roles, trained, list_status, new_status):
     fields = {"agency": AgencyFactory()} if Role.AGENCY in roles else {}
     login_as(*roles, trained=trained, **fields)
-    assert client.get("/alpr/investigations").status_code == list_status
-    assert client.get("/alpr/investigations/new").status_code == new_status
+    assert client.get("/investigations").status_code == list_status
+    assert client.get("/investigations/new").status_code == new_status
 
 
 def test_anonymous_is_sent_to_login(client, session):
-    response = client.get("/alpr/investigations")
+    response = client.get("/investigations")
     assert response.status_code == 302 and "/login" in response.headers["Location"]

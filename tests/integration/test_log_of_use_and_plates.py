@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app.alpr.hotlists import load_hotlist
 from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
-from app.alpr.models import ActiveUsePeriod, Device, Hit, ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult
 from app.alpr.search import build_criteria, parse_plate_query, results_query
 from app.audit.actions import AuditAction
@@ -18,6 +17,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.reads.models import ActiveUsePeriod, Device, Hit, ImageKind, PlateStatus, Read
 from app.retention.acp import receive_acp_request, verify_acp_request
 from app.retention.holds import clean_scope
 from tests.factories import UserFactory

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from app.alpr.hotlists import load_hotlist
 from app.alpr.image_reads import record_ocr_result
-from app.alpr.images import image_path
-from app.alpr.models import ActiveUsePeriod, Hit, ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.jobs.models import JobRun
+from app.reads.images import image_path
+from app.reads.models import ActiveUsePeriod, Hit, ImageKind, PlateStatus, Read
 from app.retention.acp import destroy_existing_acp_data, receive_acp_request, verify_acp_request
 from app.retention.models import AcpRequest
 from tests.conftest import BACKEND
@@ -91,7 +91,7 @@ def test_a_picture_without_a_plate_is_unreadable(client, session):
 def pending_read(client, session, picture=None):
     """An image-only read whose OCR job has not run (the job is taken off the queue)."""
     _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
-    import app.alpr.api_images as api
+    import app.alpr.api.images as api
 
     original = api.enqueue
     api.enqueue = lambda *args: None

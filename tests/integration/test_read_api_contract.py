@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from app.alpr.devices import create_device
-from app.alpr.models import Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.services import create_agency, issue_agency_token
 from app.db import utcnow
+from app.reads.models import Read
 from tests.factories import api_read
 from tests.integration.api_support import count_rows, post_json
 

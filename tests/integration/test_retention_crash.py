@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from sqlalchemy import select
 
-from app.alpr.images import image_path
+from app.reads.images import image_path
 from app.retention.models import ImageTombstone
 from tests.integration.retention_support import (
     add_image,

@@ -9,20 +9,20 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from app.alpr.images import image_path
-from app.alpr.models import Hit, ReadImage
-from app.alpr.partitions import (
+from app.audit.actions import AuditAction
+from app.audit.models import AuditEntry
+from app.audit.services import verify
+from app.auth.models import Role
+from app.db import utcnow
+from app.reads.images import image_path
+from app.reads.models import Hit, ReadImage
+from app.reads.partitions import (
     DAYS_AHEAD,
     create_day_partitions,
     day_partitions,
     is_partitioned,
     partition_name,
 )
-from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
-from app.audit.services import verify
-from app.auth.models import Role
-from app.db import utcnow
 from app.retention import purge_days
 from app.retention.holds import place_hold
 from tests.factories import (

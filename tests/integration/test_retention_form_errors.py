@@ -19,8 +19,9 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
-from app.core.workflow import WorkflowError
 from app.db import utcnow
+from app.investigations.models import Investigation
+from app.investigations.services import InvestigationError, open_investigation
 from app.retention.acp import AcpError, end_acp_request, receive_acp_request
 from app.retention.exculpatory import (
     ExculpatoryError,
@@ -29,8 +30,8 @@ from app.retention.exculpatory import (
     release_exculpatory_hold,
 )
 from app.retention.holds import HoldError, clean_scope
-from app.retention.investigations import InvestigationError, open_investigation
-from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, Investigation
+from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
+from app.workflow.machine import WorkflowError
 from tests import factories
 from tests.conftest import form_csrf
 

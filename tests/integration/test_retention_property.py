@@ -10,19 +10,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from app.alpr.models import Device, Read
-from app.alpr.partitions import create_day_partitions, is_partitioned
 from app.auth.models import Agency
 from app.db import Base
+from app.investigations.models import Investigation
+from app.reads.models import Device, Read
+from app.reads.partitions import create_day_partitions, is_partitioned
 from app.retention.destruction import count_destroyable
-from app.retention.models import (
-    ExculpatoryRequest,
-    Hold,
-    HoldDevice,
-    HoldKind,
-    HoldPlate,
-    Investigation,
-)
+from app.retention.models import ExculpatoryRequest, Hold, HoldDevice, HoldKind, HoldPlate
 from app.retention.policy import HoldScope, ReadFacts, is_destroyable
 from tests.integration.retention_support import run_purge
 

@@ -9,8 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.alpr.images import image_path
-from app.alpr.models import Hit, Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import verify
@@ -18,10 +16,12 @@ from app.auth.models import Role
 from app.config import ConfigurationError, validate_retention_days
 from app.core.timeutil import local_today
 from app.db import utcnow
+from app.investigations.services import close_investigation, reopen_investigation
+from app.reads.images import image_path
+from app.reads.models import Hit, Read
 from app.retention.destruction import delete_reads
 from app.retention.exculpatory import decline_exculpatory_request, receive_exculpatory_request
 from app.retention.holds import HoldError, holds_in_force, place_hold, release_hold
-from app.retention.investigations import close_investigation, reopen_investigation
 from app.retention.models import Hold, ImageTombstone, PurgeRun
 from tests.factories import (
     DeviceFactory,

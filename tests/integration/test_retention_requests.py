@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.alpr.device_auth import new_token
-from app.alpr.models import Read
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
-from app.core.workflow import WorkflowError
+from app.core.tokens import new_token
 from app.db import utcnow
+from app.investigations.services import close_investigation
+from app.reads.models import Read
 from app.retention import exculpatory
 from app.retention.acp import (
     AcpError,
@@ -37,7 +37,6 @@ from app.retention.exculpatory import (
     release_exculpatory_hold,
 )
 from app.retention.holds import place_hold
-from app.retention.investigations import close_investigation
 from app.retention.models import (
     AcpRequest,
     AcpStatus,
@@ -48,6 +47,7 @@ from app.retention.models import (
 )
 from app.retention.policy import ReadFacts
 from app.retention.workflow_requests import acp_machine, exculpatory_machine
+from app.workflow.machine import WorkflowError
 from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
 from tests.integration.retention_support import add_image, aged_read, run_purge, surviving_ids
 

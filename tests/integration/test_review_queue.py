@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from app.alpr.hotlists import load_hotlist
 from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
-from app.alpr.models import Hit, ImageKind, PlateStatus, Read
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
-from app.core.workflow import WorkflowError
+from app.reads.models import Hit, ImageKind, PlateStatus, Read
+from app.workflow.machine import WorkflowError
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
 from tests.image_helpers import plate_picture

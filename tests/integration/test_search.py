@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app.alpr import search as search_module
-from app.alpr.models import Search
 from app.alpr.search import (
     SearchCriteria,
     SearchError,
@@ -24,6 +23,7 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
+from app.reads.models import Search
 from tests.conftest import form_csrf
 from tests.factories import (
     AgencyFactory,

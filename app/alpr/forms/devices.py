@@ -1,0 +1,61 @@
+"""Forms of the device, deployment and hotlist pages; Flask-WTF adds the CSRF token."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, FloatField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.alpr.hotlists import MN_PLATE_FILE
+from app.reads.models import DeviceKind
+
+
+class DeviceForm(FlaskForm):
+    serial = StringField("Serial number", validators=[DataRequired(), Length(max=64)])
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice(DeviceKind.MOBILE.value, "Mobile (in a car)"),
+            SelectChoice(DeviceKind.FIXED.value, "Fixed"),
+        ],
+    )
+    description = StringField("Description", validators=[Optional(), Length(max=300)])
+    installed_on = DateField(
+        "Installed on",
+        validators=[Optional()],
+        description="The installation date opens a BCA notice (policy 425.4.1(d)).",
+    )
+
+
+class DeploymentForm(FlaskForm):
+    location_name = StringField("Location name", validators=[DataRequired(), Length(max=200)])
+    latitude = FloatField("Latitude", validators=[DataRequired(), NumberRange(-90, 90)])
+    longitude = FloatField("Longitude", validators=[DataRequired(), NumberRange(-180, 180)])
+    started_on = DateField("Started on", validators=[DataRequired()])
+    security_information = BooleanField(
+        "Security information (Minn. Stat. § 13.37 subd. 2): keep off the public list"
+    )
+
+
+class EndDeploymentForm(FlaskForm):
+    ended_on = DateField("Ended on", validators=[DataRequired()])
+
+
+class RevokeForm(FlaskForm):
+    reason = StringField("Reason for revoking", validators=[DataRequired(), Length(max=300)])
+
+
+class ConfirmForm(FlaskForm):
+    """Carries only the CSRF token; the action is in the URL."""
+
+
+class HotlistUploadForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired()])
+    source = StringField(
+        "Source",
+        default=MN_PLATE_FILE,
+        validators=[DataRequired(), Length(max=120)],
+        description="mn_plate_file for the Minnesota license plate data file; any other name "
+        "needs an active investigation.",
+    )
+    case_number = StringField("Investigation case number", validators=[Optional(), Length(max=64)])

@@ -1,0 +1,260 @@
+"""Administrators' pages: devices, their tokens and deployments, and hotlist loads.
+
+Who: EQUIPMENT_ROLES (the Deputy Chief, their designee and the ALPR administrator, 425.3) with
+current training, since administering cameras and hotlists is operating ALPR equipment (425.4(d)).
+A new or rotated token is shown once, on the page answering the POST (never stored, never
+flashed).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.alpr.devices import (
+    DeviceError,
+    create_deployment,
+    create_device,
+    end_deployment,
+    mark_security_information,
+    open_deployment,
+    revoke_device,
+    rotate_token,
+)
+from app.alpr.forms.devices import (
+    ConfirmForm,
+    DeploymentForm,
+    DeviceForm,
+    EndDeploymentForm,
+    HotlistUploadForm,
+    RevokeForm,
+)
+from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
+from app.alpr.views import bp
+from app.auth.access import EQUIPMENT_ROLES, require
+from app.core.refusal import show_refusal
+from app.core.timeutil import local_today
+from app.db import db_session
+from app.reads.models import ActiveUsePeriod, Deployment, Device
+
+#: How many recent periods of active use the device page lists.
+RECENT_PERIODS = 20
+
+
+def _device_or_404(device_id: int) -> Device:
+    device = db_session().get(Device, device_id)
+    if device is None:
+        abort(404)
+    return device
+
+
+def _deployment_or_404(deployment_id: int) -> Deployment:
+    deployment = db_session().get(Deployment, deployment_id)
+    if deployment is None:
+        abort(404)
+    return deployment
+
+
+def _detail(device: Device, *, token: str | None = None, status: int = 200, **forms):
+    periods = db_session().scalars(
+        select(ActiveUsePeriod)
+        .where(ActiveUsePeriod.device_id == device.id)
+        .order_by(ActiveUsePeriod.started_at.desc())
+        .limit(RECENT_PERIODS)
+    )
+    context = {
+        "device": device,
+        "token": token,
+        "current": open_deployment(device),
+        "periods": [(p, json.loads(p.sources_compared or "[]")) for p in periods],
+        "deployment_form": forms.get("deployment_form") or DeploymentForm(started_on=local_today()),
+        "end_form": forms.get("end_form") or EndDeploymentForm(ended_on=local_today()),
+        "revoke_form": forms.get("revoke_form") or RevokeForm(),
+        "confirm_form": ConfirmForm(),
+    }
+    response = make_response(render_template("alpr/device_detail.html", **context), status)
+    if token:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/devices")
+@require(EQUIPMENT_ROLES, training=True)
+def devices():
+    """Every camera with kind, status, location and last use."""
+    rows = db_session().scalars(select(Device).order_by(Device.serial)).all()
+    return render_template("alpr/devices.html", devices=[(d, open_deployment(d)) for d in rows])
+
+
+@bp.route("/devices/new", methods=["GET", "POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def device_new():
+    """Register a camera; the answer shows its API token once."""
+    form = DeviceForm()
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            device, token = create_device(
+                session,
+                current_user,
+                serial=form.serial.data,
+                kind=form.kind.data,
+                description=form.description.data or "",
+                installed_on=form.installed_on.data,
+            )
+        except DeviceError as exc:
+            session.rollback()
+            show_refusal(form, exc, "serial")
+        else:
+            session.commit()
+            return _detail(device, token=token, status=201)
+    return render_template("alpr/device_new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/devices/<int:device_id>")
+@require(EQUIPMENT_ROLES, training=True)
+def device_detail(device_id: int):
+    """One camera: token hint, deployments, recent periods of active use."""
+    return _detail(_device_or_404(device_id))
+
+
+@bp.route("/devices/<int:device_id>/rotate-token", methods=["POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def device_rotate(device_id: int):
+    """Issue a new token; the answer shows it once and the old one stops working."""
+    device = _device_or_404(device_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        token = rotate_token(session, current_user, device)
+    except DeviceError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("alpr.device_detail", device_id=device.id))
+    session.commit()
+    return _detail(device, token=token)
+
+
+@bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def device_revoke(device_id: int):
+    """Revoke a camera for good, with a reason."""
+    device = _device_or_404(device_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        return _detail(device, status=400, revoke_form=form)
+    session = db_session()
+    try:
+        revoke_device(session, current_user, device, form.reason.data)
+    except DeviceError as exc:
+        session.rollback()
+        form.reason.errors.append(str(exc))
+        return _detail(device, status=400, revoke_form=form)
+    session.commit()
+    flash(f"Device {device.serial} revoked; its token is refused from now on.", "success")
+    return redirect(url_for("alpr.device_detail", device_id=device.id))
+
+
+@bp.route("/devices/<int:device_id>/deployments", methods=["POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def deployment_new(device_id: int):
+    """Record where a fixed camera stands from a date (a new fixed location)."""
+    device = _device_or_404(device_id)
+    form = DeploymentForm()
+    if not form.validate_on_submit():
+        return _detail(device, status=400, deployment_form=form)
+    session = db_session()
+    try:
+        create_deployment(
+            session,
+            current_user,
+            device,
+            location_name=form.location_name.data,
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
+            started_on=form.started_on.data,
+            security_information=form.security_information.data,
+        )
+    except DeviceError as exc:
+        session.rollback()
+        show_refusal(form, exc, "location_name")
+        return _detail(device, status=400, deployment_form=form)
+    session.commit()
+    flash(f"Deployment at {form.location_name.data} recorded.", "success")
+    return redirect(url_for("alpr.device_detail", device_id=device.id))
+
+
+@bp.route("/deployments/<int:deployment_id>/end", methods=["POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def deployment_end(deployment_id: int):
+    """Record the last day at a location."""
+    deployment = _deployment_or_404(deployment_id)
+    form = EndDeploymentForm()
+    if not form.validate_on_submit():
+        return _detail(deployment.device, status=400, end_form=form)
+    session = db_session()
+    try:
+        end_deployment(session, current_user, deployment, ended_on=form.ended_on.data)
+    except DeviceError as exc:
+        session.rollback()
+        form.ended_on.errors.append(str(exc))
+        return _detail(deployment.device, status=400, end_form=form)
+    session.commit()
+    flash(f"Deployment at {deployment.location_name} ended.", "success")
+    return redirect(url_for("alpr.device_detail", device_id=deployment.device_id))
+
+
+@bp.route("/deployments/<int:deployment_id>/security/<any(on, off):change>", methods=["POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def deployment_security(deployment_id: int, change: str):
+    """Mark a location as security information (off the public list), or clear the mark."""
+    deployment = _deployment_or_404(deployment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    session = db_session()
+    mark_security_information(
+        session, current_user, deployment, security_information=change == "on"
+    )
+    session.commit()
+    return redirect(url_for("alpr.device_detail", device_id=deployment.device_id))
+
+
+@bp.route("/hotlists", methods=["GET", "POST"])
+@require(EQUIPMENT_ROLES, training=True)
+def hotlists():
+    """Hotlist sources with their last load, and the upload that replaces a source's list."""
+    form = HotlistUploadForm()
+    status = 200
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            load = load_hotlist(
+                session,
+                current_user,
+                form.file.data.read(),
+                source_name=form.source.data,
+                case_number=form.case_number.data,
+            )
+        except HotlistError as exc:
+            session.rollback()
+            field = form.case_number if isinstance(exc, HotlistSourceRefused) else form.file
+            field.errors.append(str(exc))
+            status = 400
+        else:
+            session.commit()
+            flash(
+                f"Loaded {load.entries} entries into {load.source.name} "
+                f"(replacing {load.replaced}).",
+                "success",
+            )
+            return redirect(url_for("alpr.hotlists"))
+    elif form.errors:
+        status = 400
+    return render_template(
+        "alpr/hotlists.html", form=form, sources=hotlist_sources(db_session())
+    ), status

@@ -1,0 +1,153 @@
+"""The operators' live hit-alert list and the steps on each hit (policy 425.4(f)).
+
+Audit of viewing (425.6(e)) without flooding the trail: a full page load is always an entry
+(``HITS_VIEWED``, trigger "page"), and so is opening one hit ("detail"). The list partial polls
+every 5 seconds carrying the fingerprint of what it shows; when nothing changed the server
+answers 204 (htmx keeps the table, nothing new was disclosed, no entry), and when the set or
+state of hits changed it returns the new table and appends one entry (trigger "poll") with the
+count and ids shown. So the trail records every distinct list an operator was shown, and an
+idle screen left open all shift adds nothing.
+
+The step forms live in a panel outside the polled table, so a refresh never wipes what an
+operator is typing. htmx swaps only 2xx responses, so a refused step answers an htmx request
+with 200 and the reason in the panel; a plain form post gets 422 and the same page.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.alpr.forms.hits import (
+    HitCloseForm,
+    HitConfirmForm,
+    HitEnforcementForm,
+    HitNotConfirmedForm,
+)
+from app.alpr.hits import (
+    close_hit,
+    confirm_hit,
+    hit_history,
+    hits_fingerprint,
+    live_hits,
+    load_hit,
+    mark_hit_not_confirmed,
+    record_enforcement_action,
+    record_hits_viewed,
+)
+from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
+from app.alpr.views import bp
+from app.auth.access import require
+from app.core.refusal import Refusal
+from app.db import db_session
+from app.extensions import htmx
+from app.reads.models import Hit
+
+#: The url's step name → the form that carries its inputs (also the form's field prefix).
+STEPS = {
+    "confirm": HitConfirmForm,
+    "not-confirmed": HitNotConfirmedForm,
+    "enforcement": HitEnforcementForm,
+    "close": HitCloseForm,
+}
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _hit_or_404(hit_id: int) -> Hit:
+    hit = load_hit(db_session(), hit_id)
+    if hit is None:
+        abort(404)
+    return hit
+
+
+def _forms(**overrides: FlaskForm) -> dict[str, FlaskForm]:
+    forms = {name: form_class(prefix=name) for name, form_class in STEPS.items()}
+    forms.update(overrides)
+    return forms
+
+
+def _panel(
+    hit: Hit,
+    status: int = 200,
+    message: str | None = None,
+    *,
+    error: bool = False,
+    **forms: FlaskForm,
+):
+    context = {
+        "hit": hit,
+        "forms": _forms(**forms),
+        "history": hit_history(db_session(), hit),
+        "message": message,
+        "error": error,
+    }
+    if htmx:
+        return render_template("alpr/_hit_panel.html", **context), 200
+    return render_template("alpr/hit_detail.html", **context), status
+
+
+@bp.route("/hits")
+@require(ALPR_PERMISSIONS.roles(AlprAction.WORK_HITS), training=True)
+def hits():
+    """The live alert list; the htmx poll gets 204 when nothing it shows has changed."""
+    session = db_session()
+    show = "all" if request.args.get("show") == "all" else "open"
+    rows = live_hits(session, include_closed=show == "all")
+    fingerprint = hits_fingerprint(rows)
+    if htmx and request.args.get("fp") == fingerprint:
+        return "", 204
+    record_hits_viewed(session, _actor(), rows, "poll" if htmx else "page")
+    session.commit()
+    context = {"rows": rows, "show": show, "fingerprint": fingerprint}
+    if htmx:
+        return render_template("alpr/_hits_table.html", **context)
+    return render_template("alpr/hits.html", **context)
+
+
+@bp.route("/hits/<int:hit_id>")
+@require(ALPR_PERMISSIONS.roles(AlprAction.WORK_HITS), training=True)
+def hit_detail(hit_id: int):
+    """One hit with its history and the steps its state allows (a panel for htmx)."""
+    session = db_session()
+    hit = _hit_or_404(hit_id)
+    record_hits_viewed(session, _actor(), [hit], "detail")
+    session.commit()
+    return _panel(hit)
+
+
+@bp.route(
+    "/hits/<int:hit_id>/<any(confirm, 'not-confirmed', enforcement, close):step>", methods=["POST"]
+)
+@require(ALPR_PERMISSIONS.roles(AlprAction.WORK_HITS), training=True)
+def hit_step(hit_id: int, step: str):
+    """Take one step on a hit; a refusal comes back as a clear message, nothing saved."""
+    session = db_session()
+    hit = _hit_or_404(hit_id)
+    form = STEPS[step](prefix=step)
+    if not form.validate_on_submit():
+        return _panel(hit, 422, "Fill in the required fields.", error=True, **{step: form})
+    try:
+        if step == "confirm":
+            confirm_hit(session, _actor(), hit, form.verified_via.data)
+        elif step == "not-confirmed":
+            mark_hit_not_confirmed(session, _actor(), hit, form.reason.data)
+        elif step == "enforcement":
+            record_enforcement_action(
+                session, _actor(), hit, form.action.data, form.impracticable_reason.data
+            )
+        else:
+            close_hit(session, _actor(), hit, form.note.data)
+    except Refusal as exc:
+        session.rollback()
+        return _panel(_hit_or_404(hit_id), 422, str(exc), error=True, **{step: form})
+    session.commit()
+    message = f"Hit {hit.id}: {step.replace('-', ' ')} recorded."
+    if htmx:
+        response = _panel(hit, message=message)[0]
+        return response, 200, {"HX-Trigger": "hits-changed"}
+    flash(message, "success")
+    return redirect(url_for("alpr.hit_detail", hit_id=hit.id))

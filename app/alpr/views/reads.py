@@ -1,0 +1,177 @@
+"""Staff pages for one read, its pictures, and the queue of plates OCR was unsure of."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from app.alpr.forms.review import ConfirmPlateForm, CorrectPlateForm
+from app.alpr.image_reads import (
+    ReadNotFound,
+    candidates,
+    confirm_plate,
+    correct_plate,
+    review_queue,
+    view_read,
+    view_read_image,
+)
+from app.alpr.views import bp
+from app.auth.access import ALPR_DATA_ROLES, require
+from app.db import db_session
+from app.extensions import htmx
+from app.reads.images import image_path
+from app.reads.models import Read
+from app.retention.destruction import Deleted, finish_tombstones
+from app.workflow.machine import WorkflowError
+
+IMAGE_KINDS = "any(plate, vehicle, overview)"
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def review_forms(read: Read) -> dict[str, object]:
+    """A row's two forms, prefixed by the read so many rows share one page."""
+    return {
+        "confirm_form": ConfirmPlateForm(prefix=f"confirm-{read.id}"),
+        "correct_form": CorrectPlateForm(prefix=f"correct-{read.id}", plate=read.plate),
+    }
+
+
+@bp.get("/reads/<int:read_id>")
+@require(ALPR_DATA_ROLES, training=True)
+def read_detail(read_id: int):
+    """One read with its pictures; opening it is an audited access."""
+    session = db_session()
+    try:
+        read = view_read(session, _user(), read_id)
+    except ReadNotFound:
+        abort(404, description="No such read: it may have been destroyed under policy 425.5.")
+    session.commit()
+    return render_template("alpr/read_detail.html", read=read, candidates=candidates(read))
+
+
+@bp.get(f"/reads/<int:read_id>/images/<{IMAGE_KINDS}:kind>")
+@require(ALPR_DATA_ROLES, training=True)
+def read_image(read_id: int, kind: str):
+    """Stream one picture of a read; the access is audited before a byte is sent."""
+    session = db_session()
+    try:
+        image = view_read_image(session, _user(), read_id, kind)
+    except ReadNotFound:
+        abort(404, description="No such picture.")
+    path = image_path(image.sha256)
+    if not path.is_file():
+        session.rollback()
+        abort(404, description="The picture's file is no longer in the image store.")
+    session.commit()
+    response = send_file(path, mimetype=image.content_type, conditional=False, etag=False)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _row(read: Read) -> dict[str, object]:
+    return {"read": read, "candidates": candidates(read), **review_forms(read)}
+
+
+def _render_queue(reads: list[Read]):
+    rows = [_row(read) for read in reads]
+    template = "alpr/_review_list.html" if htmx else "alpr/review.html"
+    return render_template(template, rows=rows)
+
+
+@bp.get("/review")
+@require(ALPR_DATA_ROLES, training=True)
+def review():
+    """Plates OCR was unsure of, for an operator to confirm or correct (page or HTMX list)."""
+    session = db_session()
+    reads = review_queue(session, _user())
+    session.commit()
+    return _render_queue(reads)
+
+
+def _load_for_review(read_id: int) -> Read:
+    read = db_session().get(Read, read_id)
+    if read is None:
+        abort(404, description="No such read: it may have been destroyed under policy 425.5.")
+    return read
+
+
+def _decided(read: Read, message: str):
+    if htmx:
+        return render_template(
+            "alpr/_review_row.html", row={"read_id": read.id, "read": read, "done": message}
+        )
+    flash(message, "success")
+    return redirect(url_for("alpr.review"))
+
+
+def _destroyed(read_id: int, deleted: Deleted):
+    """The decided plate is under an ACP request: the read is gone, and so are its files."""
+    finish_tombstones(current_app.extensions["alpr_sessionmaker"], deleted.orphans)
+    message = f"Read {read_id} was destroyed at collection under policy 425.5(b)."
+    if htmx:
+        return render_template("alpr/_review_row.html", row={"read_id": read_id, "done": message})
+    flash(message, "success")
+    return redirect(url_for("alpr.review"))
+
+
+def _refused(read: Read, forms: dict[str, object], error: str | None = None):
+    """Show the row again with the reason and what was typed, nothing saved.
+
+    htmx swaps only 2xx responses, so it gets the row with 200; a plain form post gets the
+    whole queue with 422, this row carrying the typed plate and the error by its field (the
+    page shows the queue again, so it is audited as a view of it).
+    """
+    row = {"read": read, "candidates": candidates(read), "error": error, **forms}
+    if htmx:
+        return render_template("alpr/_review_row.html", row=row)
+    session = db_session()
+    reads = review_queue(session, _user())
+    session.commit()
+    rows = [row if other.id == read.id else _row(other) for other in reads]
+    if all(other.id != read.id for other in reads):
+        rows.insert(0, row)  # decided meanwhile, or past the page: the reason still shows
+    return render_template("alpr/review.html", rows=rows), 422
+
+
+@bp.post("/review/<int:read_id>/confirm")
+@require(ALPR_DATA_ROLES, training=True)
+def review_confirm(read_id: int):
+    """Confirm OCR's plate; audited, then matched against the hotlists."""
+    read = _load_for_review(read_id)
+    forms = review_forms(read)
+    if not forms["confirm_form"].validate_on_submit():
+        return _refused(read, forms, "The form could not be accepted; reload and try again.")
+    session = db_session()
+    try:
+        deleted = confirm_plate(session, _user(), read)
+    except WorkflowError as exc:
+        session.rollback()
+        return _refused(read, forms, str(exc))
+    session.commit()
+    if deleted is not None:
+        return _destroyed(read_id, deleted)
+    return _decided(read, f"Read {read.id}: plate {read.plate} confirmed.")
+
+
+@bp.post("/review/<int:read_id>/correct")
+@require(ALPR_DATA_ROLES, training=True)
+def review_correct(read_id: int):
+    """Correct OCR's plate to what the picture shows; audited with before and after."""
+    read = _load_for_review(read_id)
+    forms = review_forms(read)
+    form = forms["correct_form"]
+    if not form.validate_on_submit():
+        return _refused(read, forms)
+    session = db_session()
+    try:
+        deleted = correct_plate(session, _user(), read, form.plate.data)
+    except WorkflowError as exc:
+        session.rollback()
+        return _refused(read, forms, str(exc))
+    session.commit()
+    if deleted is not None:
+        return _destroyed(read_id, deleted)
+    return _decided(read, f"Read {read.id}: plate corrected to {read.plate}.")

@@ -1,0 +1,198 @@
+"""Search pages: the purpose-bound search form, result pages, and a plate's history.
+
+Trained ALPR data roles only (425.4(d)); records staff, auditors and agencies never reach reads
+here. A search is a POST (it is stored and audited), then its result pages are plain GETs of the
+stored search, each audited; only the member who ran a search may page through it, because the
+purpose stated is theirs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from app.alpr.forms.search import PlateHistoryForm, PurposeForm, SearchForm
+from app.alpr.search import (
+    KIND_PLATE_HISTORY,
+    SearchCriteria,
+    SearchError,
+    SearchRefused,
+    build_criteria,
+    parse_plate_query,
+    perform_search,
+    recent_searches,
+    view_results,
+)
+from app.alpr.views import bp
+from app.auth.access import ALPR_DATA_ROLES, require
+from app.core.timeutil import display_zone, local_to_utc
+from app.db import db_session, utcnow
+from app.reads.models import Deployment, Device, Search
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _local_naive(moment: datetime) -> datetime:
+    return moment.astimezone(display_zone()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _default_window(form: PurposeForm, hours: float) -> None:
+    """Prefill the last `hours`, ending at the next whole minute so the latest reads are in."""
+    end = utcnow() + timedelta(minutes=1)
+    form.start.data = _local_naive(end - timedelta(hours=hours))
+    form.end.data = _local_naive(end)
+
+
+def _search_choices(form: SearchForm) -> None:
+    session = db_session()
+    devices = session.scalars(select(Device).order_by(Device.serial))
+    form.device_id.choices = [SelectChoice(0, "any device")] + [
+        SelectChoice(d.id, f"{d.serial} ({d.kind})") for d in devices
+    ]
+    deployments = session.scalars(select(Deployment).order_by(Deployment.location_name))
+    form.deployment_id.choices = [SelectChoice(0, "anywhere")] + [
+        SelectChoice(d.id, f"{d.location_name} (from {d.started_on})") for d in deployments
+    ]
+
+
+def _attach(form: PurposeForm, error: SearchError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _run(form: PurposeForm, criteria: SearchCriteria):
+    """Perform the search; on refusal keep the audited refusal and show it."""
+    session = db_session()
+    try:
+        search = perform_search(
+            session,
+            _actor(),
+            criteria=criteria,
+            purpose=form.purpose.data,
+            case_number=form.case_number.data,
+            tracking_window_hours=current_app.config["TRACKING_WINDOW_HOURS"],
+            warrant_number=form.warrant_number.data,
+            exigent_statement=form.exigent_statement.data,
+        )
+    except SearchRefused as exc:
+        session.commit()
+        return None, str(exc), 403
+    except SearchError as exc:
+        session.rollback()
+        _attach(form, exc)
+        return None, None, 400
+    session.commit()
+    return redirect(url_for("alpr.search_results", search_id=search.id)), None, 302
+
+
+@bp.route("/search", methods=["GET", "POST"])
+@require(ALPR_DATA_ROLES, training=True)
+def search():
+    """The search form; a valid search is stored, audited and shown page by page."""
+    form = SearchForm()
+    _search_choices(form)
+    refusal, status = None, 200
+    if request.method == "GET":
+        _default_window(form, 24)
+    elif form.validate_on_submit():
+        try:
+            criteria = build_criteria(
+                db_session(),
+                start=local_to_utc(form.start.data),
+                end=local_to_utc(form.end.data),
+                now=utcnow(),
+                max_window_days=current_app.config["RETENTION_DAYS"],
+                plate=form.plate.data,
+                device_id=form.device_id.data or None,
+                deployment_id=form.deployment_id.data or None,
+                box=(form.min_lat.data, form.max_lat.data, form.min_lon.data, form.max_lon.data),
+            )
+        except SearchError as exc:
+            _attach(form, exc)
+            status = 400
+        else:
+            response, refusal, status = _run(form, criteria)
+            if response is not None:
+                return response
+    else:
+        status = 400
+    return render_template(
+        "alpr/search.html",
+        form=form,
+        refusal=refusal,
+        recent=recent_searches(db_session(), _actor()),
+        tracking_hours=current_app.config["TRACKING_WINDOW_HOURS"],
+    ), status
+
+
+@bp.route("/searches/<int:search_id>")
+@require(ALPR_DATA_ROLES, training=True)
+def search_results(search_id: int):
+    """One page of a stored search's results (`?page=N`), audited with its row count."""
+    session = db_session()
+    stored = session.get(Search, search_id)
+    if stored is None:
+        abort(404)
+    if stored.user_id != current_user.id:
+        abort(403, description="Only the member who ran a search may view its results.")
+    try:
+        result = view_results(session, _actor(), stored, request.args.get("page", 1, type=int))
+    except SearchError as exc:
+        session.rollback()
+        abort(404, description=str(exc))
+    session.commit()
+    return render_template(
+        "alpr/search_results.html",
+        search=stored,
+        criteria=SearchCriteria.from_json(stored.criteria_json),
+        result=result,
+    )
+
+
+@bp.route("/plates/<plate>/history", methods=["GET", "POST"])
+@require(ALPR_DATA_ROLES, training=True)
+def plate_history(plate: str):
+    """Every read of one plate: tracking (425.4.1(c)), so a warrant or exigency is required."""
+    try:
+        exact = parse_plate_query(plate)
+    except SearchError as exc:
+        abort(404, description=str(exc))
+    if exact is None or "%" in exact:
+        abort(404, description="A plate history needs one exact plate.")
+    form = PlateHistoryForm()
+    refusal, status = None, 200
+    if request.method == "GET":
+        # an hour short of the limit, so a daylight-saving change inside the window never exceeds it
+        _default_window(form, current_app.config["RETENTION_DAYS"] * 24 - 1)
+    elif form.validate_on_submit():
+        try:
+            criteria = build_criteria(
+                db_session(),
+                start=local_to_utc(form.start.data),
+                end=local_to_utc(form.end.data),
+                now=utcnow(),
+                max_window_days=current_app.config["RETENTION_DAYS"],
+                plate=exact,
+                kind=KIND_PLATE_HISTORY,
+            )
+        except SearchError as exc:
+            _attach(form, exc)
+            status = 400
+        else:
+            response, refusal, status = _run(form, criteria)
+            if response is not None:
+                return response
+    else:
+        status = 400
+    return render_template(
+        "alpr/plate_history.html", form=form, plate=exact, refusal=refusal
+    ), status

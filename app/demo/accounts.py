@@ -1,0 +1,65 @@
+"""The demo cast: one account per role, with published passwords (never in production)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Role, User
+from app.auth.services import create_agency, create_user, record_training
+from app.core.timeutil import local_today
+
+DEMO_ACTOR = "cli:demo"
+
+#: email, name, roles, trained: the demo cast, one per role. Passwords are `demo-<local part>-2026`.
+DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...], bool], ...] = (
+    ("admin@demo.alpr", "Alex Admin", (Role.ADMIN,), True),
+    ("chief@demo.alpr", "Dana Deputy-Chief", (Role.DEPUTY_CHIEF,), True),
+    ("designee@demo.alpr", "Devon Designee", (Role.DESIGNEE,), True),
+    ("operator@demo.alpr", "Olive Operator", (Role.OPERATOR,), True),
+    ("untrained@demo.alpr", "Uma Untrained", (Role.OPERATOR,), False),
+    ("records@demo.alpr", "Riley Records", (Role.RECORDS,), True),
+    ("auditor@demo.alpr", "Avery Auditor", (Role.AUDITOR,), True),
+    ("agency@demo.alpr", "Sam State-Patrol", (Role.AGENCY,), False),
+)
+
+
+def demo_password(email: str) -> str:
+    """Known demo passwords, documented in the README (demo data only)."""
+    return f"demo-{email.split('@')[0]}-2026"
+
+
+def seed_accounts(session: Session) -> list[str]:
+    """Create the demo cast once; returns the lines to print (passwords shown once)."""
+    lines: list[str] = []
+    agency = None
+    for email, name, roles, trained in DEMO_USERS:
+        if session.scalars(select(User).where(User.email == email)).first():
+            continue
+        if Role.AGENCY in roles and agency is None:
+            agency = create_agency(
+                session, DEMO_ACTOR, name="Minnesota State Patrol", ori="MN0000000"
+            )
+        user = create_user(
+            session,
+            DEMO_ACTOR,
+            email=email,
+            name=name,
+            password=demo_password(email),
+            roles=roles,
+            agency=agency if Role.AGENCY in roles else None,
+        )
+        if trained:
+            today = local_today()
+            record_training(
+                session,
+                DEMO_ACTOR,
+                user,
+                course="Department ALPR training (policy 425)",
+                completed_on=today - timedelta(days=30),
+                expires_on=today + timedelta(days=335),
+            )
+        lines.append(f"{email:24} {demo_password(email):28} {', '.join(r.value for r in roles)}")
+    return lines

@@ -1,0 +1,31 @@
+"""Forms of the investigations registry; Flask-WTF adds the CSRF token to each."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.investigations.services import CASE_NUMBER_MAX
+
+
+class InvestigationOpenForm(FlaskForm):
+    """Register an active criminal investigation."""
+
+    case_number = StringField(
+        "Case number", validators=[DataRequired(), Length(max=CASE_NUMBER_MAX)]
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    opened_on = DateField("Opened on", validators=[DataRequired()])
+    lead_id = SelectField("Lead investigator", coerce=int, validators=[Optional()])
+
+
+class InvestigationCloseForm(FlaskForm):
+    """Close an active investigation: its holds stop being in force."""
+
+    reason = TextAreaField("Reason for closing", validators=[DataRequired(), Length(max=2000)])
+    closed_on = DateField("Closed on", validators=[DataRequired()])
+
+
+class InvestigationReopenForm(FlaskForm):
+    """Reopen a closed investigation (Deputy Chief, designee or administrator)."""
+
+    reason = TextAreaField("Reason for reopening", validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,141 @@
+"""The image store: pictures of reads on disk, content-addressed by SHA-256 (policy 425.4.1(a)).
+
+Files live under ``IMAGE_STORE`` as ``ab/cd/<sha256>``, so identical pictures are stored once
+and a row names its file by digest alone. What a file *is* is decided from its bytes (Pillow),
+never from the name or the type a client claims: only still JPEG, PNG and WebP pictures within
+``IMAGE_MAX_BYTES`` and :data:`MAX_PIXELS` are accepted.
+
+Writers and :func:`remove_unreferenced_image` serialise on the digest (a PostgreSQL advisory
+transaction lock; on SQLite the database write lock), so a file is never unlinked while another
+transaction is about to commit a row that points at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from app.core.storage import content_path, lock_digest, write_atomically
+from app.reads.models import ReadImage
+
+#: Pillow format name -> the content type stored with the row and sent when it is viewed.
+ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+#: A decompression-bomb guard far above any camera's frame (a 12 MP frame is 12,000,000).
+MAX_PIXELS = 40_000_000
+#: Names the per-digest advisory locks on PostgreSQL (two-key form: its own key space).
+IMAGE_LOCK_CLASS = 425_041
+
+
+class ImageRejected(ValueError):
+    """The upload is not an image this store accepts; the message says why, for the client."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the bytes turned out to be: digest, content type, size and dimensions."""
+
+    sha256: str
+    content_type: str
+    byte_size: int
+    width: int
+    height: int
+
+
+def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+    """Decide by content whether `data` is an acceptable picture; nothing is written.
+
+    The header is parsed, the file verified, then decoded in full once the pixel count is known
+    to be sane, so a truncated file or a decompression bomb is refused here rather than in the
+    OCR worker. Raises :class:`ImageRejected` with a message fit for the client.
+    """
+    if not data:
+        raise ImageRejected("the file is empty")
+    if len(data) > max_bytes:
+        raise ImageRejected(f"the file is {len(data)} bytes; the limit is {max_bytes} bytes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                kind, (width, height) = probe.format, probe.size
+                frames = getattr(probe, "n_frames", 1)
+                if kind not in ACCEPTED_FORMATS:
+                    raise ImageRejected(
+                        f"{kind or 'this'} images are not accepted; send JPEG, PNG or WebP"
+                    )
+                if width * height > max_pixels:
+                    raise ImageRejected(
+                        f"the image is {width}x{height} pixels; the limit is {max_pixels} pixels"
+                    )
+                if frames != 1:
+                    raise ImageRejected("animated images are not accepted; send a still picture")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as picture:
+                picture.load()
+        except ImageRejected:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageRejected("the image is too large to decode safely") from exc
+        except UnidentifiedImageError as exc:
+            raise ImageRejected("the file is not a JPEG, PNG or WebP image") from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageRejected("the image is damaged or truncated and cannot be decoded") from exc
+    return ImageInfo(
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=ACCEPTED_FORMATS[kind],
+        byte_size=len(data),
+        width=width,
+        height=height,
+    )
+
+
+def image_path(sha256: str) -> Path:
+    """Where the picture with this digest lives (or would live) in the store."""
+    return content_path(current_app.config["IMAGE_STORE"], sha256)
+
+
+def lock_image(session: Session, sha256: str) -> None:
+    """Serialise work on one picture's file until the caller's transaction ends."""
+    lock_digest(session, IMAGE_LOCK_CLASS, sha256, ReadImage.__table__)
+
+
+def write_image(session: Session, data: bytes, info: ImageInfo) -> bool:
+    """Put the picture in the store under the digest lock; True when a new file was written.
+
+    The file is written to a temporary name in its final directory, fsynced, then renamed into
+    place, so a reader never sees half a picture and a crash leaves no partial file under a
+    digest's name. A file already present is the same picture (same digest) and is kept.
+    """
+    lock_image(session, info.sha256)
+    target = image_path(info.sha256)
+    if target.exists():
+        return False
+    write_atomically(target, data)
+    return True
+
+
+def remove_unreferenced_image(session: Session, sha256: str) -> bool:
+    """Delete the picture's file when no ReadImage row references it; True when removed.
+
+    Used by the retention purge (425.5: images are destroyed with their reads) and by the upload
+    API to take back a file whose transaction failed. It takes the digest lock in the caller's
+    transaction, so an upload of the same picture cannot commit a row for a file unlinked here.
+    The file goes at once: call it after the deleting rows are flushed, and commit promptly.
+    """
+    lock_image(session, sha256)
+    referenced = session.scalar(select(exists().where(ReadImage.sha256 == sha256)))
+    if referenced:
+        return False
+    target = image_path(sha256)
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    return True
