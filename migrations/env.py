@@ -1,10 +1,12 @@
 """Alembic environment: the URL from DATABASE_URL (SQLite under instance/ by default)."""
 
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, text
+from sqlalchemy.types import TypeDecorator
 
 from app.config import database_url, default_instance_path
 from app.db import make_engine
@@ -48,6 +50,30 @@ def _include_object(
     return True
 
 
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write an app column type (a TypeDecorator such as app.db.UTCDateTime) as its `impl`.
+
+    A revision then names only SQLAlchemy types and never imports app code, which moves; the
+    DDL is the same, since the decorator only converts values. One that picks its type per
+    dialect (its own `load_dialect_impl`) has no single plain type: that column is refused.
+    """
+    if type_ != "type" or not isinstance(obj, TypeDecorator):
+        return False
+    if type(obj).load_dialect_impl is not TypeDecorator.load_dialect_impl:
+        raise NotImplementedError(
+            f"{type(obj).__name__} chooses its type per dialect: write its column by hand"
+        )
+    impl = obj.impl_instance
+    if isinstance(impl, TypeDecorator):
+        return _render_item(type_, impl, autogen_context)
+    module = type(impl).__module__
+    if module.startswith("sqlalchemy.dialects."):
+        dialect = module.split(".")[2]
+        autogen_context.imports.add(f"from sqlalchemy.dialects import {dialect}")
+        return f"{dialect}.{impl!r}"
+    return f"sa.{impl!r}"
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -56,6 +82,7 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
         include_name=_include_name,
         include_object=_include_object,
+        render_item=_render_item,
     )
 
 

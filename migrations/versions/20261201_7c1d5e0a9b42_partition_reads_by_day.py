@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision: str = '7c1d5e0a9b42'
@@ -78,7 +77,7 @@ def _create_reads(partitioned: bool, client_id_key: list[str]) -> None:
         sa.Column('device_id', sa.Integer(), nullable=True),
         sa.Column('source_agency_id', sa.Integer(), nullable=True),
         sa.Column('plate', sa.String(length=16), nullable=True),
-        sa.Column('captured_at', app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('captured_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('latitude', sa.Float(), nullable=False),
         sa.Column('longitude', sa.Float(), nullable=False),
         sa.Column('client_read_id', sa.String(length=64), nullable=True),
@@ -86,8 +85,8 @@ def _create_reads(partitioned: bool, client_id_key: list[str]) -> None:
         sa.Column('ocr_confidence', sa.Float(), nullable=True),
         sa.Column('ocr_candidates', sa.Text(), nullable=True),
         sa.Column('active_use_period_id', sa.Integer(), nullable=True),
-        sa.Column('acp_deferred_at', app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('received_at', app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('acp_deferred_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("plate_status IN ('reported', 'pending_ocr', 'ocr_accepted', 'needs_review', 'confirmed', 'corrected', 'unreadable')", name=op.f('ck_reads_known_plate_status')),
         sa.CheckConstraint('device_id IS NOT NULL OR source_agency_id IS NOT NULL', name=op.f('ck_reads_has_provenance')),
         sa.CheckConstraint('latitude BETWEEN -90 AND 90', name=op.f('ck_reads_latitude_range')),
@@ -113,7 +112,7 @@ def _day_partition(day: date) -> None:
 def _postgresql_upgrade() -> None:
     bind = op.get_bind()
     for child in CHILDREN:
-        op.add_column(child, sa.Column('read_captured_at', app.db.UTCDateTime(timezone=True), nullable=True))
+        op.add_column(child, sa.Column('read_captured_at', sa.DateTime(timezone=True), nullable=True))
         op.execute(f'UPDATE {child} c SET read_captured_at = r.captured_at FROM reads r WHERE r.id = c.read_id')
         op.alter_column(child, 'read_captured_at', nullable=False)
         op.drop_constraint(f'fk_{child}_read_id_reads', child, type_='foreignkey')
@@ -159,11 +158,11 @@ def _sqlite_upgrade() -> None:
         batch_op.create_index('uq_reads_agency_client_read', ['source_agency_id', 'client_read_id', 'captured_at'],
                               unique=True, **_where('device_id IS NULL'))
     for child in CHILDREN:
-        op.add_column(child, sa.Column('read_captured_at', app.db.UTCDateTime(timezone=True), nullable=True))
+        op.add_column(child, sa.Column('read_captured_at', sa.DateTime(timezone=True), nullable=True))
         op.execute(f'UPDATE {child} SET read_captured_at = '
                    f'(SELECT captured_at FROM reads WHERE reads.id = {child}.read_id)')
         with op.batch_alter_table(child) as batch_op:
-            batch_op.alter_column('read_captured_at', existing_type=app.db.UTCDateTime(timezone=True), nullable=False)
+            batch_op.alter_column('read_captured_at', existing_type=sa.DateTime(timezone=True), nullable=False)
             batch_op.drop_constraint(f'fk_{child}_read_id_reads', type_='foreignkey')
             batch_op.create_foreign_key(f'fk_{child}_read_reads', 'reads',
                                         ['read_id', 'read_captured_at'], ['id', 'captured_at'],

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision: str = '9078e705a0e3'
@@ -23,8 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table('agencies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('api_token_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('api_token_hint', sa.String(length=12), nullable=True))
-        batch_op.add_column(sa.Column('api_token_issued_at', app.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('api_token_revoked_at', app.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('api_token_issued_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('api_token_revoked_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_agencies_api_token_hash'), ['api_token_hash'])
 
 

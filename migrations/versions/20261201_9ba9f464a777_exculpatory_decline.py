@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision: str = '9ba9f464a777'

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision: str = 'a2ec4191d7d2'

@@ -129,3 +129,22 @@ def test_partitioning_revision_keeps_reads_pictures_and_hits_both_ways(scratch_u
     assert _rows(scratch_url) == expected
     command.upgrade(cfg, "head")
     assert _rows(scratch_url) == expected
+
+
+def test_autogenerate_writes_app_column_types_as_plain_sqlalchemy(scratch_url, tmp_path):
+    """env.py renders app.db.UTCDateTime as its impl, so a new revision imports no app code."""
+    from tests.unit.test_migration_files import application_imports
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    cfg = _alembic(scratch_url)
+    cfg.set_main_option("version_locations", str(versions))  # no revisions: the database is new
+    command.revision(cfg, message="every table", autogenerate=True)
+
+    (written,) = versions.glob("*.py")
+    source = written.read_text()
+    assert "op.create_table('reads'" in source
+    assert "sa.Column('captured_at', sa.DateTime(timezone=True), nullable=False)" in source
+    assert "UTCDateTime" not in source
+    assert application_imports(source) == []
+    compile(source, str(written), "exec")
