@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from app.alpr.workflow import HitMachine  # noqa: F401  (declares the machine take_step uses)
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import record

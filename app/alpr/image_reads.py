@@ -26,6 +26,7 @@ from app.alpr.ingest import (
     note_device_use,
     place_in_periods,
 )
+from app.alpr.workflow import PlateMachine  # noqa: F401  (declares the machine start_step uses)
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.db import utcnow

@@ -19,8 +19,10 @@ from app.auth.models import User
 from app.core.dates import future_problem
 from app.core.refusal import Refusal
 from app.investigations.models import Investigation, InvestigationStatus
-from app.investigations.workflow import investigation_machine
-from app.workflow.machine import WorkflowError
+from app.investigations.workflow import (
+    InvestigationMachine,  # noqa: F401  (declares the machine take_step uses)
+)
+from app.workflow.step import take_step
 
 CASE_NUMBER_MAX = 64
 
@@ -133,23 +135,19 @@ def close_investigation(
     if problem:
         raise InvestigationError(problem, field="closed_on")
     reason = (reason or "").strip()
-    try:
-        investigation_machine(investigation).fire("close", reason=reason, actor=actor)
-    except WorkflowError as exc:
-        raise InvestigationError(str(exc), field="reason" if not reason else None) from None
-    investigation.closed_on = closed_on
-    investigation.closing_reason = reason
-    session.flush()
-    record(
+    take_step(
         session,
         actor,
-        AuditAction.INVESTIGATION_CLOSED,
         investigation,
-        {
+        "close",
+        audit_action=AuditAction.INVESTIGATION_CLOSED,
+        changes={"closed_on": closed_on, "closing_reason": reason},
+        details={
             "case_number": investigation.case_number,
             "reason": reason,
             "closed_on": closed_on.isoformat(),
         },
+        reason=reason,
     )
     investigation_closed.send(investigation, session=session, actor=actor)
     return investigation
@@ -168,19 +166,15 @@ def reopen_investigation(
         "closed_on": investigation.closed_on.isoformat() if investigation.closed_on else None,
         "closing_reason": investigation.closing_reason,
     }
-    try:
-        investigation_machine(investigation).fire("reopen", reason=reason, actor=actor)
-    except WorkflowError as exc:
-        raise InvestigationError(str(exc)) from None
-    investigation.closed_on = None
-    investigation.closing_reason = None
-    session.flush()
-    record(
+    take_step(
         session,
         actor,
-        AuditAction.INVESTIGATION_REOPENED,
         investigation,
-        {"case_number": investigation.case_number, "reason": reason, "previous": previous},
+        "reopen",
+        audit_action=AuditAction.INVESTIGATION_REOPENED,
+        changes={"closed_on": None, "closing_reason": None},
+        details={"case_number": investigation.case_number, "reason": reason, "previous": previous},
+        reason=reason,
     )
     return investigation
 

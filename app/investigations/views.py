@@ -9,14 +9,15 @@ Reopening is for the Deputy Chief, the designee and ALPR administrators (425.3).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.access import ALPR_DATA_ROLES, require
-from app.auth.models import Role, User, UserRole
-from app.core.refusal import show_refusal
+from app.auth.access import require
+from app.auth.models import User, UserRole
+from app.core.pages import acting_user, load_or_404, next_step_views
+from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
 from app.investigations.forms import (
@@ -25,26 +26,16 @@ from app.investigations.forms import (
     InvestigationReopenForm,
 )
 from app.investigations.models import Investigation, InvestigationStatus
+from app.investigations.permissions import INVESTIGATION_PERMISSIONS, InvestigationAction
 from app.investigations.services import (
-    InvestigationError,
     close_investigation,
     list_investigations,
     open_investigation,
     reopen_investigation,
 )
-from app.investigations.workflow import REOPEN_ROLES
+from app.investigations.workflow import InvestigationMachine
 
 bp = Blueprint("investigations", __name__, url_prefix="/investigations")
-
-#: Who may see the registry: the ALPR data roles and records staff.
-REGISTRY_VIEW_ROLES = ALPR_DATA_ROLES | {Role.RECORDS}
-
-
-def _investigation_or_404(investigation_id: int) -> Investigation:
-    investigation = db_session().get(Investigation, investigation_id)
-    if investigation is None:
-        abort(404)
-    return investigation
 
 
 def _lead_choices() -> list[SelectChoice]:
@@ -52,7 +43,9 @@ def _lead_choices() -> list[SelectChoice]:
         select(User)
         .join(UserRole)
         .where(
-            UserRole.role.in_([r.value for r in ALPR_DATA_ROLES]),
+            UserRole.role.in_(
+                [r.value for r in INVESTIGATION_PERMISSIONS.roles(InvestigationAction.OPEN)]
+            ),
             User.is_active_account.is_(True),
         )
         .distinct()
@@ -63,28 +56,25 @@ def _lead_choices() -> list[SelectChoice]:
     ]
 
 
-def _detail(investigation: Investigation, status: int = 200, **forms):
-    defaults = {
-        "close_form": InvestigationCloseForm(closed_on=local_today()),
-        "reopen_form": InvestigationReopenForm(),
+def _detail(investigation: Investigation, status: int = 200, **forms: FlaskForm):
+    """The case page with the steps its state allows the viewer (re-shown forms keep errors)."""
+    step_forms = {
+        "close": forms.get("close_form") or InvestigationCloseForm(closed_on=local_today()),
+        "reopen": forms.get("reopen_form") or InvestigationReopenForm(),
     }
-    defaults.update(forms)
-    may_reopen = current_user.has_role(*REOPEN_ROLES)
-    may_close = current_user.has_role(*ALPR_DATA_ROLES)
-    return (
-        render_template(
-            "investigations/detail.html",
-            investigation=investigation,
-            may_close=may_close,
-            may_reopen=may_reopen,
-            **defaults,
-        ),
-        status,
+    steps = next_step_views(
+        InvestigationMachine.around(investigation),
+        acting_user(),
+        step_forms,
+        lambda event: url_for(f"investigations.{event}", investigation_id=investigation.id),
     )
+    return render_template(
+        "investigations/detail.html", investigation=investigation, steps=steps
+    ), status
 
 
 @bp.route("")
-@require(REGISTRY_VIEW_ROLES, training=True)
+@require(INVESTIGATION_PERMISSIONS.roles(InvestigationAction.VIEW), training=True)
 def index():
     """The registry, active cases first; `?status=active|closed` narrows it."""
     status = request.args.get("status", "")
@@ -93,12 +83,12 @@ def index():
         rows=list_investigations(db_session(), status or None),
         status=status,
         statuses=[s.value for s in InvestigationStatus],
-        may_open=current_user.has_role(*ALPR_DATA_ROLES),
+        may_open=INVESTIGATION_PERMISSIONS.allows(acting_user(), InvestigationAction.OPEN),
     )
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require(ALPR_DATA_ROLES, training=True)
+@require(INVESTIGATION_PERMISSIONS.roles(InvestigationAction.OPEN), training=True)
 def new():
     """Register an active investigation."""
     form = InvestigationOpenForm()
@@ -111,13 +101,13 @@ def new():
         try:
             investigation = open_investigation(
                 session,
-                current_user._get_current_object(),
+                acting_user(),
                 case_number=form.case_number.data,
                 title=form.title.data,
                 opened_on=form.opened_on.data,
                 lead=lead,
             )
-        except InvestigationError as exc:
+        except Refusal as exc:
             session.rollback()
             show_refusal(form, exc, "case_number")
         else:
@@ -129,17 +119,17 @@ def new():
 
 
 @bp.route("/<int:investigation_id>")
-@require(REGISTRY_VIEW_ROLES, training=True)
+@require(INVESTIGATION_PERMISSIONS.roles(InvestigationAction.VIEW), training=True)
 def detail(investigation_id: int):
     """One case: its dates, lead, and the close or reopen form for those who may use it."""
-    return _detail(_investigation_or_404(investigation_id))
+    return _detail(load_or_404(Investigation, investigation_id))
 
 
 @bp.route("/<int:investigation_id>/close", methods=["GET", "POST"])
-@require(ALPR_DATA_ROLES, training=True)
+@require(INVESTIGATION_PERMISSIONS.roles(InvestigationAction.CLOSE), training=True)
 def close(investigation_id: int):
     """Close a case with a reason (GET shows the detail page holding the form)."""
-    investigation = _investigation_or_404(investigation_id)
+    investigation = load_or_404(Investigation, investigation_id)
     form = InvestigationCloseForm()
     if request.method == "GET":
         return _detail(investigation)
@@ -149,15 +139,15 @@ def close(investigation_id: int):
     try:
         close_investigation(
             session,
-            current_user._get_current_object(),
+            acting_user(),
             investigation,
             form.reason.data,
             form.closed_on.data,
         )
-    except InvestigationError as exc:
+    except Refusal as exc:
         session.rollback()
-        show_refusal(form, exc, "reason")
-        return _detail(_investigation_or_404(investigation_id), 400, close_form=form)
+        show_refusal(form, exc)
+        return _detail(load_or_404(Investigation, investigation_id), 400, close_form=form)
     session.commit()
     flash(
         f"Investigation {investigation.case_number} closed; its holds are no longer in force.",
@@ -167,22 +157,20 @@ def close(investigation_id: int):
 
 
 @bp.route("/<int:investigation_id>/reopen", methods=["POST"])
-@require(REOPEN_ROLES, training=True)
+@require(INVESTIGATION_PERMISSIONS.roles(InvestigationAction.REOPEN), training=True)
 def reopen(investigation_id: int):
     """Reopen a closed case (Deputy Chief, designee or administrator, with a reason)."""
-    investigation = _investigation_or_404(investigation_id)
+    investigation = load_or_404(Investigation, investigation_id)
     form = InvestigationReopenForm()
     if not form.validate_on_submit():
         return _detail(investigation, 400, reopen_form=form)
     session = db_session()
     try:
-        reopen_investigation(
-            session, current_user._get_current_object(), investigation, form.reason.data
-        )
-    except InvestigationError as exc:
+        reopen_investigation(session, acting_user(), investigation, form.reason.data)
+    except Refusal as exc:
         session.rollback()
-        form.reason.errors.append(str(exc))
-        return _detail(_investigation_or_404(investigation_id), 400, reopen_form=form)
+        show_refusal(form, exc)
+        return _detail(load_or_404(Investigation, investigation_id), 400, reopen_form=form)
     session.commit()
     flash(f"Investigation {investigation.case_number} reopened.", "success")
     return redirect(url_for("investigations.detail", investigation_id=investigation.id))

@@ -12,15 +12,15 @@ from sqlalchemy import select
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User, UserRole
+from app.core.refusal import Refusal
 from app.core.timeutil import local_today
 from app.investigations.models import Investigation
 from app.investigations.services import (
-    InvestigationError,
     close_investigation,
     open_investigation,
     reopen_investigation,
 )
-from app.investigations.workflow import investigation_machine
+from app.investigations.workflow import InvestigationMachine
 from app.workflow.machine import WorkflowError
 from tests.conftest import form_csrf
 from tests.factories import AgencyFactory, InvestigationFactory, UserFactory
@@ -66,7 +66,7 @@ def person(*roles: Role) -> User:
 def test_investigation_machine(state, event, roles, reason, allowed):
     actor = person(*roles)
     case = Investigation(case_number="X", title="t", status=state, opened_on=local_today())
-    machine = investigation_machine(case)
+    machine = InvestigationMachine.around(case)
     if allowed:
         machine.fire(event, reason=reason, actor=actor)
         assert case.status == {"close": "closed", "reopen": "active"}[event]
@@ -80,7 +80,7 @@ def test_investigation_machine(state, event, roles, reason, allowed):
 def test_system_actors_never_reopen():
     case = Investigation(case_number="X", title="t", status="closed", opened_on=local_today())
     with pytest.raises(WorkflowError, match="Deputy Chief"):
-        investigation_machine(case).fire("reopen", reason="cron", actor="system:purge")
+        InvestigationMachine.around(case).fire("reopen", reason="cron", actor="system:purge")
 
 
 # --- services -------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_open_close_reopen_are_audited(session):
 
 def test_case_numbers_are_unique_whatever_the_letter_case(session):
     InvestigationFactory(case_number="24-ABC")
-    with pytest.raises(InvestigationError, match="already registered"):
+    with pytest.raises(Refusal, match="already registered"):
         open_investigation(session, "cli", case_number="24-abc", title="t", opened_on=local_today())
 
 
@@ -130,7 +130,7 @@ def test_case_numbers_are_unique_whatever_the_letter_case(session):
     ],
 )
 def test_open_refuses_bad_input(session, case_number, title, message):
-    with pytest.raises(InvestigationError, match=message):
+    with pytest.raises(Refusal, match=message):
         open_investigation(
             session, "cli", case_number=case_number, title=title, opened_on=local_today()
         )
@@ -138,22 +138,22 @@ def test_open_refuses_bad_input(session, case_number, title, message):
 
 def test_close_refusals_change_nothing(session):
     case = InvestigationFactory(opened_on=local_today())
-    with pytest.raises(InvestigationError, match="reason"):
+    with pytest.raises(Refusal, match="reason"):
         close_investigation(session, "cli", case, "", local_today())
-    with pytest.raises(InvestigationError, match="before it opened"):
+    with pytest.raises(Refusal, match="before it opened"):
         close_investigation(session, "cli", case, "done", local_today() - timedelta(days=1))
-    with pytest.raises(InvestigationError, match="is in the future") as future:
+    with pytest.raises(Refusal, match="is in the future") as future:
         close_investigation(session, "cli", case, "done", local_today() + timedelta(days=1))
     assert future.value.field == "closed_on"
     assert case.status == "active" and case.closed_on is None
     close_investigation(session, "cli", case, "done", local_today())
-    with pytest.raises(InvestigationError, match="closed cannot"):
+    with pytest.raises(Refusal, match="closed cannot"):
         close_investigation(session, "cli", case, "done again", local_today())
 
 
 def test_reopen_by_operator_is_refused(session):
     case = InvestigationFactory(status="closed", closed_on=local_today(), closing_reason="done")
-    with pytest.raises(InvestigationError, match="Only the Deputy Chief"):
+    with pytest.raises(Refusal, match="Only the Deputy Chief"):
         reopen_investigation(session, UserFactory(roles=[Role.OPERATOR]), case, "please")
     assert case.status == "closed"
 
