@@ -109,8 +109,8 @@ def test_expired_training_is_refused_on_alpr_pages(app, client, session):
     from datetime import timedelta
 
     from app.core.timeutil import local_today
-    from tests.conftest import login
     from tests.factories import TrainingRecordFactory, UserFactory
+    from tests.helpers import login
 
     user = UserFactory(roles=sorted(ALPR_DATA_ROLES))
     TrainingRecordFactory(

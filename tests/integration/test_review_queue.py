@@ -10,27 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from app.alpr.hotlists import load_hotlist
-from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
-from app.alpr.ocr.pipeline import OcrResult
+from app.alpr.image_reads import confirm_plate, correct_plate
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
-from app.reads.models import Hit, ImageKind, PlateStatus, Read
+from app.reads.models import Hit, PlateStatus, Read
 from app.workflow.machine import WorkflowError
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
-from tests.image_helpers import plate_picture
-from tests.integration.test_ocr_job import pending_read
+from tests.helpers import pending_read, review_read
 
 HTMX = {"HX-Request": "true"}
-
-
-def review_read(client, session, plate="ABC1234", candidates=None) -> Read:
-    """A read OCR sent to review with `plate` as its doubtful reading."""
-    read = pending_read(client, session, plate_picture(plate))
-    engines = candidates or {"rapidocr": plate, "tesseract": plate[:-1] + "8"}
-    record_ocr_result(session, read, OcrResult(plate, 0.62, True, engines), ImageKind.PLATE)
-    session.commit()
-    return read
 
 
 def row_token(client, read_id: int, form: str) -> str:
