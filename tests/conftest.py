@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +28,9 @@ from app.config import STATUTORY_RETENTION_DAYS
 from app.db import Base, utcnow
 from app.reads.partitions import DAYS_AHEAD, create_day_partitions
 from tests import factories
+
+# form_csrf is imported from here by test files that predate tests/helpers.py.
+from tests.helpers import form_csrf, login, serve  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("ALPR_TEST_BACKEND", "sqlite")
@@ -216,23 +216,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def form_csrf(client: FlaskClient, path: str) -> str:
-    """Read the CSRF token a page's form carries, as a browser would."""
-    import re
-
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
-    token = form_csrf(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-
-
 @pytest.fixture
 def login_as(client: FlaskClient, session: Session):
     """Create a user with `roles` (trained by default) and sign the test client in as them."""
@@ -272,27 +255,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve `app` with a real threaded HTTP server on a free local port; yields its URL."""
-    from werkzeug.serving import make_server
-
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture(scope="session")

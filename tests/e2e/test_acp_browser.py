@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.reads.models import Read
 from tests.e2e.conftest import sign_in
 from tests.factories import DeviceFactory, UserFactory
+from tests.helpers import PDF
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,7 @@ def test_records_staff_suppress_a_plate_and_ingest_drops_it(
     token, digest, hint = new_token()
     device = DeviceFactory(token_hash=digest, token_hint=hint)
     scan = tmp_path / "request.pdf"
-    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    scan.write_bytes(PDF)
 
     sign_in(page, live_server, clerk.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Retention").click()

@@ -9,7 +9,7 @@ from app.auth.models import Role
 from app.reads.models import PlateStatus, Read
 from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory
-from tests.integration.test_review_queue import review_read
+from tests.helpers import review_read
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,6 @@ grants the Deputy Chief's and designee roles (425.3), nobody adds roles to thems
 
 from __future__ import annotations
 
-import re
 import threading
 import warnings
 from datetime import date, timedelta
@@ -26,8 +25,8 @@ from app.auth.services import (
 )
 from app.core.timeutil import local_today
 from app.db import unit_of_work
-from tests.conftest import form_csrf
 from tests.factories import AgencyFactory, UserFactory
+from tests.helpers import field_error, form_csrf
 
 
 def roles_of(session, user_id: int) -> set[Role]:
@@ -270,14 +269,6 @@ def test_set_active_and_set_roles_say_whether_anything_changed(session):
 
 
 # --- the create-user form: agencies belong to agency users -------------------------------
-
-
-def field_error(html: str, field_id: str) -> str | None:
-    """The error shown under one field, if any (the forms macro ids it `<field>-err`)."""
-    match = re.search(
-        rf'<p class="error" id="{re.escape(field_id)}-err" role="alert">([^<]*)<', html
-    )
-    return match.group(1) if match else None
 
 
 def post_new_user(client: FlaskClient, **fields):

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from app.alpr.devices import create_device
 from app.alpr.hotlists import load_hotlist
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
 from app.auth.access import rule_for_endpoint
 from app.auth.models import Agency
 from app.auth.services import (
@@ -24,7 +23,7 @@ from app.db import utcnow
 from app.reads.models import ActiveUsePeriod, Hit, Read
 from app.retention.models import AcpRequest
 from tests.factories import AcpSuppressionFactory, api_read
-from tests.integration.api_support import count_rows, post_json
+from tests.helpers import count_rows, entries, post_json
 
 URL = "/api/v1/agency-reads"
 DEVICE_URL = "/api/v1/reads"
@@ -39,15 +38,6 @@ def partner(session):
 
 
 post = partial(post_json, url=URL)
-
-
-def entries(session, action: AuditAction) -> list[AuditEntry]:
-    session.rollback()
-    return list(
-        session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
-        )
-    )
 
 
 def test_the_endpoint_is_reached_only_with_a_token_not_a_login(app):

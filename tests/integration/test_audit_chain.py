@@ -329,7 +329,7 @@ def test_cli_verify_exit_codes_and_names_the_bad_entry(app, session):
 
 def test_auditor_can_run_a_verification_from_the_page(client, session, login_as):
     from app.auth.models import Role
-    from tests.conftest import form_csrf
+    from tests.helpers import form_csrf
 
     login_as(Role.AUDITOR, trained=True)
     token = form_csrf(client, "/audit/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -13,23 +12,10 @@ from app.audit.models import AuditEntry
 from app.audit.services import record, verify
 from app.auth.models import Role
 from app.core.timeutil import local_today
-from tests.conftest import form_csrf, login
 from tests.factories import TrainingRecordFactory, UserFactory
+from tests.helpers import details, entries, form_csrf, login
 
 PLATE = "ABC123"
-
-
-def entries(session, action: AuditAction) -> list[AuditEntry]:
-    session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
-    return list(
-        session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
-        )
-    )
-
-
-def details(entry: AuditEntry) -> dict:
-    return json.loads(entry.detail.details_json)
 
 
 def seed_alpr_entry(session) -> AuditEntry:

@@ -5,21 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
-from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.auth.services import failure_message
 from app.db import utcnow
-from tests.conftest import form_csrf, login
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-
-
-def actions(session) -> list[str]:
-    session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
-    found = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
-    session.rollback()  # and release SQLite's write lock (BEGIN IMMEDIATE) for the next request
-    return found
+from tests.helpers import actions, form_csrf, login
 
 
 def flashed(response) -> list[str]:

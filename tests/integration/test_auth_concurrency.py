@@ -3,7 +3,6 @@ every failure counted (a read-modify-write of the count would lose some)."""
 
 from __future__ import annotations
 
-import re
 import threading
 
 import httpx
@@ -11,8 +10,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.auth.models import User
-from tests.conftest import serve
 from tests.factories import UserFactory
+from tests.helpers import CSRF_INPUT, serve
 
 ATTEMPTS = 12
 THRESHOLD = 3
@@ -21,7 +20,7 @@ THRESHOLD = 3
 def _signed_out_browser(base_url: str) -> tuple[httpx.Client, str]:
     browser = httpx.Client(base_url=base_url, timeout=60)
     html = browser.get("/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    token = CSRF_INPUT.search(html)
     assert token
     return browser, token.group(1)
 

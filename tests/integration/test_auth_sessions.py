@@ -13,8 +13,8 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.auth.services import set_password
 from app.db import unit_of_work
-from tests.conftest import form_csrf, login
 from tests.factories import UserFactory
+from tests.helpers import form_csrf, login
 
 
 def replay(client: FlaskClient, cookie: str) -> FlaskClient:

@@ -11,7 +11,7 @@ from app.auth.models import Role, User
 from app.core.timeutil import local_today
 from app.demo.accounts import DEMO_USERS, demo_password
 from app.reads.models import Device
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_users_create_with_roles_and_training(app, session):

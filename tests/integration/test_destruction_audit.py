@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from app.alpr.image_reads import confirm_plate, correct_plate, record_ocr_result
 from app.alpr.ocr.pipeline import OcrResult
 from app.audit.actions import AuditAction
-from app.audit.models import AuditDetail, AuditEntry
+from app.audit.models import AuditDetail
 from app.audit.services import AUDIT_LOCK_KEY, verify
 from app.auth.models import Role
 from app.core.timeutil import local_today
@@ -24,13 +24,7 @@ from app.retention.acp import destroy_existing_acp_data, receive_acp_request, ve
 from app.retention.destruction import DESTROYED_REASON
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
-from tests.integration.retention_support import add_image, aged_read, run_purge, surviving_ids
-from tests.integration.test_review_queue import review_read
-
-
-def _entries(session, action: AuditAction) -> list[AuditEntry]:
-    session.commit()
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action.value)))
+from tests.helpers import add_image, aged_read, entries, review_read, run_purge, surviving_ids
 
 
 def _plate_anywhere(session, plate: str) -> bool:
@@ -40,7 +34,7 @@ def _plate_anywhere(session, plate: str) -> bool:
 def test_the_purge_redacts_the_plates_recorded_against_the_reads_it_destroys(app, client, session):
     read = review_read(client, session, "KLM5512")
     read_id = read.id
-    (ocr_entry,) = _entries(session, AuditAction.READ_OCR_COMPLETED)
+    (ocr_entry,) = entries(session, AuditAction.READ_OCR_COMPLETED)
     assert _plate_anywhere(session, "KLM5512")
 
     run_purge(app, now=utcnow() + timedelta(days=61))
@@ -49,7 +43,7 @@ def test_the_purge_redacts_the_plates_recorded_against_the_reads_it_destroys(app
     session.expire_all()
     detail = session.get(AuditDetail, ocr_entry.id)
     assert detail.details_json is None and detail.redacted_reason == DESTROYED_REASON
-    (redaction,) = _entries(session, AuditAction.AUDIT_DETAILS_REDACTED)
+    (redaction,) = entries(session, AuditAction.AUDIT_DETAILS_REDACTED)
     assert json.loads(redaction.detail.details_json)["entries"] == [ocr_entry.id]
     assert not _plate_anywhere(session, "KLM5512")
     assert ocr_entry.subject_id == str(read_id), "the header still says what was done to what"
@@ -104,7 +98,7 @@ def test_every_purge_run_ends_with_its_totals_in_the_trail(app, session):
     result = run_purge(app)
 
     first, second = (
-        json.loads(e.detail.details_json) for e in _entries(session, AuditAction.PURGE_COMPLETED)
+        json.loads(e.detail.details_json) for e in entries(session, AuditAction.PURGE_COMPLETED)
     )
     assert (first["reads_destroyed"], first["files_removed"]) == (0, 0)
     assert (second["reads_destroyed"], second["files_removed"]) == (1, 1)

@@ -23,7 +23,7 @@ from app.core.timeutil import local_today
 from app.core.tokens import token_digest
 from app.db import utcnow
 from app.reads.models import Deployment, Device
-from tests.conftest import form_csrf
+from tests.helpers import actions, field_error, form_csrf
 
 
 def post_read(client, token):
@@ -41,11 +41,6 @@ def post_read(client, token):
         },
         headers={"Authorization": f"Bearer {token}"},
     )
-
-
-def actions(session) -> list[str]:
-    session.rollback()
-    return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
 
 
 def test_cli_create_prints_the_token_alone_on_the_last_line(app, client, session):
@@ -268,14 +263,6 @@ def test_device_pages_are_for_trained_administrators(client, session, login_as, 
 
 
 # --- dates that have not happened ----------------------------------------------------------
-
-
-def field_error(html: str, field_id: str) -> str | None:
-    """The error shown under one field, if any (the forms macro ids it `<field>-err`)."""
-    match = re.search(
-        rf'<p class="error" id="{re.escape(field_id)}-err" role="alert">([^<]*)<', html
-    )
-    return match.group(1) if match else None
 
 
 @pytest.mark.parametrize("installed_on", [date(9999, 12, 31), None])

@@ -19,8 +19,8 @@ from app.auth.access import ADMIN_ROLES, EQUIPMENT_ROLES
 from app.db import utcnow
 from app.investigations.models import InvestigationStatus
 from app.reads.models import Hit, HotlistEntry, HotlistSource
-from tests.conftest import form_csrf
 from tests.factories import InvestigationFactory
+from tests.helpers import form_csrf
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "hotlist_sample.csv"
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
 
 from app.alpr.devices import revoke_device
 from app.alpr.hotlists import load_hotlist
@@ -20,41 +18,15 @@ from app.db import utcnow
 from app.jobs.models import JobRun
 from app.reads.images import ImageRejected, image_path, inspect_image
 from app.reads.models import ActiveUsePeriod, Hit, PlateStatus, Read, ReadImage
-from tests.image_helpers import blank_picture, device_with_token, plate_picture
-
-URL = "/api/v1/reads/image"
-
-
-def fields(**extra):
-    data = {
-        "captured_at": (utcnow() - timedelta(minutes=5)).isoformat(),
-        "latitude": "44.0499",
-        "longitude": "-91.6393",
-    }
-    data.update(extra)
-    return data
-
-
-def upload(client, token, data, files=None):
-    payload = MultiDict(data)
-    for name, (content, filename) in (files or {}).items():
-        payload.add(name, (io.BytesIO(content), filename))
-    return client.post(
-        URL,
-        data=payload,
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="multipart/form-data",
-    )
-
-
-def stored_files(app) -> list[Path]:
-    root = Path(app.config["IMAGE_STORE"])
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-def count(session, model) -> int:
-    session.commit()  # ends the snapshot: see what requests and jobs committed
-    return session.scalar(select(func.count()).select_from(model))
+from tests.helpers import (
+    blank_picture,
+    count_rows,
+    device_with_token,
+    plate_picture,
+    stored_files,
+    upload_fields,
+    upload_image,
+)
 
 
 @pytest.fixture
@@ -67,7 +39,9 @@ def token(session):
 
 def test_image_only_read_is_stored_content_addressed_and_read_by_ocr(client, session, app, token):
     picture = plate_picture("ABC1234")
-    response = upload(client, token, fields(client_read_id="r-1"), {"plate": (picture, "p.png")})
+    response = upload_image(
+        client, token, upload_fields(client_read_id="r-1"), {"plate": (picture, "p.png")}
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["outcome"] == "stored"
@@ -95,15 +69,17 @@ def test_identical_pictures_are_stored_once_and_a_resend_is_a_duplicate(
     client, session, app, token
 ):
     picture = plate_picture("DUP4821")
-    sent = fields(client_read_id="a")
-    first = upload(client, token, sent, {"plate": (picture, "a.png")})
-    second = upload(client, token, fields(client_read_id="b"), {"plate": (picture, "b.png")})
-    resend = upload(client, token, sent, {"plate": (picture, "a.png")})
+    sent = upload_fields(client_read_id="a")
+    first = upload_image(client, token, sent, {"plate": (picture, "a.png")})
+    second = upload_image(
+        client, token, upload_fields(client_read_id="b"), {"plate": (picture, "b.png")}
+    )
+    resend = upload_image(client, token, sent, {"plate": (picture, "a.png")})
     assert (first.status_code, second.status_code, resend.status_code) == (201, 201, 200)
     assert resend.get_json()["outcome"] == "duplicate"
     assert resend.get_json()["read_id"] == first.get_json()["read_id"]
-    assert count(session, Read) == 2
-    assert count(session, ReadImage) == 2
+    assert count_rows(session, Read) == 2
+    assert count_rows(session, ReadImage) == 2
     assert len(stored_files(app)) == 1
 
 
@@ -111,15 +87,15 @@ def test_an_image_only_resend_without_a_client_id_is_a_duplicate_counted_once(
     client, session, token
 ):
     """No plate and no client id: the same pictures at the same instant are the same read."""
-    sent = fields()
+    sent = upload_fields()
     picture = plate_picture("RSND482")
-    first = upload(client, token, sent, {"plate": (picture, "p.png")})
-    resend = upload(client, token, sent, {"plate": (picture, "p.png")})
-    later = upload(client, token, fields(), {"plate": (picture, "p.png")})
+    first = upload_image(client, token, sent, {"plate": (picture, "p.png")})
+    resend = upload_image(client, token, sent, {"plate": (picture, "p.png")})
+    later = upload_image(client, token, upload_fields(), {"plate": (picture, "p.png")})
     assert (first.status_code, resend.status_code, later.status_code) == (201, 200, 201)
     assert resend.get_json()["outcome"] == "duplicate"
     assert resend.get_json()["read_id"] == first.get_json()["read_id"]
-    assert count(session, Read) == 2, "the same picture at another instant is another read"
+    assert count_rows(session, Read) == 2, "the same picture at another instant is another read"
     session.commit()
     assert session.scalar(select(func.sum(ActiveUsePeriod.plates_read))) == 2
 
@@ -127,10 +103,10 @@ def test_an_image_only_resend_without_a_client_id_is_a_duplicate_counted_once(
 def test_read_with_a_camera_plate_is_ingested_and_matched_without_ocr(client, session, token):
     load_hotlist(session, "test", b"plate,category\nHOT123,stolen_vehicle\n")
     session.commit()
-    response = upload(
+    response = upload_image(
         client,
         token,
-        fields(plate="hot-123"),
+        upload_fields(plate="hot-123"),
         {"vehicle": (blank_picture("JPEG"), "v.jpg"), "overview": (blank_picture("WEBP"), "o")},
     )
     assert response.status_code == 201, response.get_json()
@@ -159,14 +135,14 @@ def test_read_with_a_camera_plate_is_ingested_and_matched_without_ocr(client, se
 def refused(app, session, response, status):
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.is_json and response.get_json()["error"]
-    assert count(session, Read) == 0
+    assert count_rows(session, Read) == 0
     assert stored_files(app) == []
     return response.get_json()
 
 
 def test_a_text_file_named_jpg_is_refused(client, session, app, token):
-    response = upload(
-        client, token, fields(), {"plate": (b"GET / HTTP/1.1\r\nnot an image\r\n", "x.jpg")}
+    response = upload_image(
+        client, token, upload_fields(), {"plate": (b"GET / HTTP/1.1\r\nnot an image\r\n", "x.jpg")}
     )
     body = refused(app, session, response, 422)
     assert body["field"] == "plate"
@@ -177,12 +153,18 @@ def test_other_image_formats_and_damaged_images_are_refused(client, session, app
     gif = io.BytesIO()
     Image.new("RGB", (40, 20), "red").save(gif, "GIF")
     body = refused(
-        app, session, upload(client, token, fields(), {"plate": (gif.getvalue(), "p.png")}), 422
+        app,
+        session,
+        upload_image(client, token, upload_fields(), {"plate": (gif.getvalue(), "p.png")}),
+        422,
     )
     assert "GIF images are not accepted" in body["error"]
     truncated = plate_picture(fmt="JPEG")[:600]
     body = refused(
-        app, session, upload(client, token, fields(), {"plate": (truncated, "p.jpg")}), 422
+        app,
+        session,
+        upload_image(client, token, upload_fields(), {"plate": (truncated, "p.jpg")}),
+        422,
     )
     assert "damaged or truncated" in body["error"]
 
@@ -192,7 +174,10 @@ def test_an_oversize_picture_is_refused(client, session, app, token, monkeypatch
     picture = plate_picture("BIG1234")
     assert len(picture) > 2_000
     body = refused(
-        app, session, upload(client, token, fields(), {"plate": (picture, "p.png")}), 413
+        app,
+        session,
+        upload_image(client, token, upload_fields(), {"plate": (picture, "p.png")}),
+        413,
     )
     assert "larger than 2000 bytes" in body["error"]
 
@@ -216,8 +201,8 @@ def test_a_decompression_bomb_is_refused_by_its_pixel_count():
 def test_fields_outside_the_statute_are_refused_by_name(
     client, session, app, token, extra, files, named
 ):
-    response = upload(
-        client, token, fields(**extra), {"plate": (blank_picture(), "p.png"), **files}
+    response = upload_image(
+        client, token, upload_fields(**extra), {"plate": (blank_picture(), "p.png"), **files}
     )
     body = refused(app, session, response, 422)
     assert body["fields"] == named
@@ -228,34 +213,36 @@ def test_fields_outside_the_statute_are_refused_by_name(
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        (fields(captured_at=(utcnow() + timedelta(hours=2)).isoformat()), "captured_at"),
-        (fields(captured_at=(utcnow() - timedelta(days=61)).isoformat()), "captured_at"),
-        (fields(captured_at="yesterday"), "captured_at"),
-        (fields(latitude="91"), "latitude"),
-        (fields(longitude="east"), "longitude"),
-        (fields(plate="AB#12"), "plate"),
+        (upload_fields(captured_at=(utcnow() + timedelta(hours=2)).isoformat()), "captured_at"),
+        (upload_fields(captured_at=(utcnow() - timedelta(days=61)).isoformat()), "captured_at"),
+        (upload_fields(captured_at="yesterday"), "captured_at"),
+        (upload_fields(latitude="91"), "latitude"),
+        (upload_fields(longitude="east"), "longitude"),
+        (upload_fields(plate="AB#12"), "plate"),
         ({"latitude": "44", "longitude": "-91"}, "captured_at"),
     ],
 )
 def test_invalid_read_fields_are_refused(client, session, app, token, data, field):
     body = refused(
-        app, session, upload(client, token, data, {"plate": (blank_picture(), "p.png")}), 422
+        app, session, upload_image(client, token, data, {"plate": (blank_picture(), "p.png")}), 422
     )
     assert body["field"] == field
 
 
 def test_missing_pictures_are_refused(client, session, app, token):
-    body = refused(app, session, upload(client, token, fields()), 422)
+    body = refused(app, session, upload_image(client, token, upload_fields()), 422)
     assert "at least one picture" in body["error"]
 
 
 def test_unknown_and_revoked_devices_are_refused(client, session, app):
     device, token = device_with_token(session)
     picture = {"plate": (blank_picture(), "p.png")}
-    assert refused(app, session, upload(client, "alpr_not-a-token", fields(), picture), 401)
+    assert refused(
+        app, session, upload_image(client, "alpr_not-a-token", upload_fields(), picture), 401
+    )
     revoke_device(session, "test", device, "stolen camera")
     session.commit()
-    body = refused(app, session, upload(client, token, fields(), picture), 403)
+    body = refused(app, session, upload_image(client, token, upload_fields(), picture), 403)
     assert "revoked" in body["error"]
 
 
@@ -264,10 +251,10 @@ def test_a_failed_transaction_leaves_no_file_behind(client, session, app, token,
         raise RuntimeError("database went away")
 
     monkeypatch.setattr("app.alpr.api.images.create_run", broken)
-    response = upload(client, token, fields(), {"plate": (plate_picture(), "p.png")})
+    response = upload_image(client, token, upload_fields(), {"plate": (plate_picture(), "p.png")})
     assert response.status_code == 500
     assert response.get_json()["error"] == "The request could not be completed."
-    assert count(session, Read) == 0
+    assert count_rows(session, Read) == 0
     assert stored_files(app) == []
 
 
@@ -276,8 +263,8 @@ def test_a_failed_transaction_leaves_no_file_behind(client, session, app, token,
 
 @pytest.fixture
 def stored_read(client, session, token):
-    response = upload(
-        client, token, fields(plate="VIEW12"), {"plate": (plate_picture("VIEW12"), "p.png")}
+    response = upload_image(
+        client, token, upload_fields(plate="VIEW12"), {"plate": (plate_picture("VIEW12"), "p.png")}
     )
     assert response.status_code == 201
     return response.get_json()["read_id"]

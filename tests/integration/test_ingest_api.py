@@ -30,8 +30,7 @@ from app.retention.acp import (
 from app.retention.holds import place_hold
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from tests.factories import InvestigationFactory, UserFactory, api_read
-from tests.integration.api_support import count_rows, post_json
-from tests.integration.retention_support import run_purge
+from tests.helpers import actions, count_rows, post_json, run_purge
 
 URL = "/api/v1/reads"
 
@@ -44,11 +43,6 @@ def camera(session):
 
 
 post = partial(post_json, url=URL)
-
-
-def audit_actions(session) -> list[str]:
-    session.rollback()
-    return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
 
 
 def test_a_valid_batch_is_stored_normalised_with_per_read_outcomes(client, session, camera):
@@ -311,7 +305,7 @@ def test_other_agency_reads_import_records_the_agency(app, session, tmp_path):
     again = runner.invoke(args=["reads", "import", str(csv_file), "--agency", "La Crosse Police"])
     assert again.exit_code == 0 and "stored 0, duplicate 2" in again.output
     assert count_rows(session, Read) == 2
-    assert AuditAction.READS_IMPORTED.value in audit_actions(session)
+    assert AuditAction.READS_IMPORTED.value in actions(session)
 
 
 def test_other_agency_import_refuses_bad_rows_and_extra_columns_whole(app, session, tmp_path):

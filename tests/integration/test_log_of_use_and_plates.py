@@ -21,9 +21,7 @@ from app.reads.models import ActiveUsePeriod, Device, Hit, ImageKind, PlateStatu
 from app.retention.acp import receive_acp_request, verify_acp_request
 from app.retention.holds import clean_scope
 from tests.factories import UserFactory
-from tests.image_helpers import device_with_token
-from tests.integration.test_ocr_job import pending_read
-from tests.integration.test_review_queue import review_read
+from tests.helpers import device_with_token, pending_read, review_read
 
 
 def period_of(session, read: Read) -> ActiveUsePeriod:

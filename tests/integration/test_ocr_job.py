@@ -21,8 +21,14 @@ from app.retention.acp import destroy_existing_acp_data, receive_acp_request, ve
 from app.retention.models import AcpRequest
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
-from tests.image_helpers import blank_picture, device_with_token, plate_picture
-from tests.integration.test_images_api import fields, upload
+from tests.helpers import (
+    blank_picture,
+    device_with_token,
+    pending_read,
+    plate_picture,
+    upload_fields,
+    upload_image,
+)
 from workers.ocr import ocr_read
 
 
@@ -43,8 +49,11 @@ def test_ocr_job_reads_the_plate_end_to_end(session, make_app, redis_url):
     on_redis = BACKEND == "postgres"
     queue_name = f"test-ocr-{uuid.uuid4().hex[:8]}"
     web = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=queue_name) if on_redis else make_app()
-    response = upload(
-        web.test_client(), token, fields(), {"plate": (plate_picture("KTR 4821"), "plate.png")}
+    response = upload_image(
+        web.test_client(),
+        token,
+        upload_fields(),
+        {"plate": (plate_picture("KTR 4821"), "plate.png")},
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -80,26 +89,14 @@ def test_ocr_job_reads_the_plate_end_to_end(session, make_app, redis_url):
 
 def test_a_picture_without_a_plate_is_unreadable(client, session):
     _, token = device_with_token(session)
-    response = upload(client, token, fields(), {"overview": (blank_picture("JPEG"), "o.jpg")})
+    response = upload_image(
+        client, token, upload_fields(), {"overview": (blank_picture("JPEG"), "o.jpg")}
+    )
     read = session.get(Read, response.get_json()["read_id"])
     assert (read.plate, read.plate_status) == (None, PlateStatus.UNREADABLE.value)
     assert read.ocr_confidence == 0
     (entry,) = ocr_entries(session, read.id)
     assert json.loads(entry.detail.details_json)["image"] == "overview"
-
-
-def pending_read(client, session, picture=None):
-    """An image-only read whose OCR job has not run (the job is taken off the queue)."""
-    _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
-    import app.alpr.api.images as api
-
-    original = api.enqueue
-    api.enqueue = lambda *args: None
-    try:
-        response = upload(client, token, fields(), {"plate": (picture or plate_picture(), "p.png")})
-    finally:
-        api.enqueue = original
-    return session.get(Read, response.get_json()["read_id"])
 
 
 def test_a_doubtful_plate_goes_to_review_and_is_not_matched_yet(client, session):
@@ -152,10 +149,10 @@ def test_a_resend_of_a_picture_ocr_destroyed_for_acp_counts_once(client, session
     verify_acp_request(session, records, request)
     session.commit()
     _, token = device_with_token(session, serial="CAM-ACP8")
-    sent, picture = fields(), plate_picture("ACP888")
-    first = upload(client, token, sent, {"plate": (picture, "p.png")}).get_json()
+    sent, picture = upload_fields(), plate_picture("ACP888")
+    first = upload_image(client, token, sent, {"plate": (picture, "p.png")}).get_json()
     assert first["outcome"] == "stored"  # its OCR job ran at once (no Redis) and destroyed it
-    again = upload(client, token, sent, {"plate": (picture, "p.png")})
+    again = upload_image(client, token, sent, {"plate": (picture, "p.png")})
     assert again.status_code == 200 and again.get_json()["outcome"] == "destroyed_acp"
     session.commit()
     assert session.scalar(select(func.sum(ActiveUsePeriod.plates_read))) == 1
@@ -167,8 +164,8 @@ def test_a_resend_of_a_picture_ocr_destroyed_for_acp_counts_once(client, session
 def test_a_resend_of_a_picture_destroyed_as_existing_acp_data_counts_once(client, session):
     """Read by OCR and kept, then destroyed with the participant's existing data."""
     _, token = device_with_token(session, serial="CAM-ACP9")
-    sent, picture = fields(), plate_picture("ACP999")
-    first = upload(client, token, sent, {"plate": (picture, "p.png")}).get_json()
+    sent, picture = upload_fields(), plate_picture("ACP999")
+    first = upload_image(client, token, sent, {"plate": (picture, "p.png")}).get_json()
     assert session.get(Read, first["read_id"]).plate == "ACP999"
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
@@ -178,7 +175,7 @@ def test_a_resend_of_a_picture_destroyed_as_existing_acp_data_counts_once(client
     assert destroy_existing_acp_data(session, records, request).destroyed == 1
     session.commit()
 
-    again = upload(client, token, sent, {"plate": (picture, "p.png")})
+    again = upload_image(client, token, sent, {"plate": (picture, "p.png")})
 
     assert again.status_code == 200 and again.get_json()["outcome"] == "destroyed_acp"
     session.commit()

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.core.timeutil import local_today
-from tests.conftest import form_csrf, login
 from tests.factories import UserFactory
+from tests.helpers import form_csrf, login
 
 
 def last_action(session) -> str:

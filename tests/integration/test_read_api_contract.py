@@ -20,7 +20,7 @@ from app.auth.services import create_agency, issue_agency_token
 from app.db import utcnow
 from app.reads.models import Read
 from tests.factories import api_read
-from tests.integration.api_support import count_rows, post_json
+from tests.helpers import count_rows, post_json
 
 RECEIVED = (AuditAction.READS_INGESTED.value, AuditAction.READS_IMPORTED.value)
 

@@ -24,7 +24,6 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
 from app.reads.models import Search
-from tests.conftest import form_csrf
 from tests.factories import (
     AgencyFactory,
     DeploymentFactory,
@@ -33,6 +32,7 @@ from tests.factories import (
     ReadFactory,
     UserFactory,
 )
+from tests.helpers import entry_details, form_csrf
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -40,14 +40,6 @@ CHICAGO = ZoneInfo("America/Chicago")
 def local(moment) -> str:
     """The datetime-local text a browser sends for `moment`."""
     return moment.astimezone(CHICAGO).strftime("%Y-%m-%dT%H:%M")
-
-
-def entries(session, action: AuditAction) -> list[dict]:
-    session.rollback()  # see what the requests committed
-    rows = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
-    )
-    return [json.loads(e.detail.details_json) for e in rows]
 
 
 def searches(session) -> list[Search]:
@@ -93,7 +85,7 @@ def test_purpose_and_case_number_are_required(client, session, operator, fields,
     response = post(client, plate="ABC123", **fields)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert searches(session) == []
-    assert entries(session, AuditAction.SEARCH_PERFORMED) == []
+    assert entry_details(session, AuditAction.SEARCH_PERFORMED) == []
 
 
 def test_the_service_refuses_without_purpose_or_case(session):
@@ -129,7 +121,7 @@ def test_a_search_is_stored_audited_and_shown_newest_first(client, session, oper
         False,
     )
     assert json.loads(stored.criteria_json)["plate"] == "ABC123"
-    [performed] = entries(session, AuditAction.SEARCH_PERFORMED)
+    [performed] = entry_details(session, AuditAction.SEARCH_PERFORMED)
     assert performed["result_count"] == 2 and performed["purpose"] == "Stolen vehicle investigation"
 
     page = client.get(response.headers["Location"])
@@ -138,7 +130,7 @@ def test_a_search_is_stored_audited_and_shown_newest_first(client, session, oper
     links = re.findall(r'href="/alpr/reads/(\d+)"', html)
     assert links == [str(newer.id), str(older.id)]
     assert older.captured_at.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M:%S %Z") in html
-    [viewed] = entries(session, AuditAction.SEARCH_PAGE_VIEWED)
+    [viewed] = entry_details(session, AuditAction.SEARCH_PAGE_VIEWED)
     assert viewed == {"page": 1, "rows": 2, "result_count": 2}
 
 
@@ -222,7 +214,7 @@ def test_a_closed_case_cannot_justify_a_search(client, session, operator):
     response = post(client, plate="ABC123", case_number="24-5")
     assert response.status_code == 403 and "is closed" in response.get_data(as_text=True)
     assert searches(session) == []
-    assert "closed" in entries(session, AuditAction.SEARCH_REFUSED)[0]["reason"]
+    assert "closed" in entry_details(session, AuditAction.SEARCH_REFUSED)[0]["reason"]
 
 
 def test_an_active_case_is_linked(client, session, operator):
@@ -243,7 +235,7 @@ def test_single_plate_over_the_bound_is_refused_and_audited(client, session, ope
         "search warrant" in html and "425.4.1(c)" in html and 'data-testid="search-refusal"' in html
     )
     assert searches(session) == []
-    [refused] = entries(session, AuditAction.SEARCH_REFUSED)
+    [refused] = entry_details(session, AuditAction.SEARCH_REFUSED)
     assert refused["criteria"]["plate"] == "ABC123" and "more than 24 hours" in refused["tracking"]
 
 
@@ -263,14 +255,14 @@ def test_single_plate_over_the_bound_with_authority(client, session, operator, a
         authority.get("warrant_number"),
         authority.get("exigent_statement"),
     )
-    assert entries(session, AuditAction.SEARCH_PERFORMED)[0]["is_tracking"] is True
+    assert entry_details(session, AuditAction.SEARCH_PERFORMED)[0]["is_tracking"] is True
 
 
 def test_the_bound_is_configurable(make_app, session):
     app = make_app(TRACKING_WINDOW_HOURS=72)
     client = app.test_client()
     user = UserFactory(roles=[Role.OPERATOR], trained=True)
-    from tests.conftest import login
+    from tests.helpers import login
 
     login(client, user.email)
     assert post(client, plate="ABC123", hours=48).status_code == 302
@@ -299,7 +291,9 @@ def test_plate_history_needs_a_warrant_or_exigency(client, session, operator):
 
     refused = post(client, path=path, hours=24 * 59)
     assert refused.status_code == 403 and "plate history" in refused.get_data(as_text=True)
-    assert entries(session, AuditAction.SEARCH_REFUSED)[0]["tracking"].startswith("a plate history")
+    assert entry_details(session, AuditAction.SEARCH_REFUSED)[0]["tracking"].startswith(
+        "a plate history"
+    )
 
     short = post(client, path=path, hours=2)  # a history is tracking whatever its window
     assert short.status_code == 403
@@ -337,7 +331,7 @@ def test_results_are_paged_by_fifty_and_each_page_is_audited(client, session, op
         seen += rows
     assert seen == [str(r.id) for r in reads]  # newest first, no overlap, nothing missed
     assert client.get(f"{location}?page=4").status_code == 404
-    viewed = entries(session, AuditAction.SEARCH_PAGE_VIEWED)
+    viewed = entry_details(session, AuditAction.SEARCH_PAGE_VIEWED)
     assert [(v["page"], v["rows"], v["result_count"]) for v in viewed] == [
         (1, 50, 120),
         (2, 50, 120),
@@ -351,7 +345,7 @@ def test_counting_stops_at_the_cap(client, session, operator, monkeypatch):
         ReadFactory(plate="CAP1")
     location = post(client, plate="CAP1").headers["Location"]
     assert searches(session)[0].result_count == 5
-    assert entries(session, AuditAction.SEARCH_PERFORMED)[0]["count_capped"] is True
+    assert entry_details(session, AuditAction.SEARCH_PERFORMED)[0]["count_capped"] is True
     assert "5 or more" in client.get(location).get_data(as_text=True)
 
 
@@ -372,7 +366,8 @@ def test_who_may_not_search(client, session, login_as, roles, trained):
     login_as(*roles, trained=trained, **fields)
     for path in ("/alpr/search", "/alpr/plates/ABC123/history"):
         assert client.get(path).status_code == 403
-    assert client.post("/alpr/search", data={}).status_code in {400, 403}
+    token = form_csrf(client, "/")  # the session's token, from a page the role may see
+    assert client.post("/alpr/search", data={"csrf_token": token}).status_code == 403
     assert searches(session) == []
 
 

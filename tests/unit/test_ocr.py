@@ -30,7 +30,7 @@ from app.alpr.ocr import (
 )
 from app.alpr.ocr.cli import ocr_cli
 from app.alpr.ocr.pipeline import ARBITRATE_FROM
-from tests.image_helpers import blank_picture
+from tests.helpers import blank_picture
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNED = ROOT / "fixtures" / "ocr"

@@ -1,0 +1,312 @@
+"""Helpers the test files share: forms and CSRF, audit entries, pictures, PDFs, stored rows.
+
+Plain functions, not fixtures (those live in tests/conftest.py). Helpers that read what a
+request committed end the test session's snapshot first (SQLite WAL, PostgreSQL REPEATABLE
+READ would otherwise show the test its own stale view).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.alpr.devices import create_device
+from app.audit.models import AuditEntry
+from app.db import utcnow
+from app.reads.images import image_path
+from app.reads.models import Device, Read, ReadImage
+from app.retention.purge import PurgeResult, destroy_expired_reads
+from tests import factories
+
+# --- forms, CSRF and signing in ------------------------------------------------------------
+
+#: The CSRF token's hidden input, as the forms macro and Flask-WTF render it.
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def form_csrf(client: FlaskClient, path: str) -> str:
+    """Read the CSRF token a page's form carries, as a browser would."""
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_INPUT.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
+    """Sign `client` in through the login form (the response is the form's answer)."""
+    token = form_csrf(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def field_error(html: str, field_id: str) -> str | None:
+    """The error shown under one field, if any (the forms macro ids it `<field>-err`)."""
+    match = re.search(
+        rf'<p class="error" id="{re.escape(field_id)}-err" role="alert">([^<]*)<', html
+    )
+    return match.group(1) if match else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve `app` with a real threaded HTTP server on a free local port; yields its URL."""
+    from werkzeug.serving import make_server
+
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+# --- the audit trail ------------------------------------------------------------------------
+
+
+def entries(session: Session, action) -> list[AuditEntry]:
+    """The audit entries of `action` (an AuditAction), oldest first, as requests committed them."""
+    session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
+    return list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
+        )
+    )
+
+
+def details(entry: AuditEntry) -> dict:
+    """An entry's details, decoded."""
+    return json.loads(entry.detail.details_json)
+
+
+def entry_details(session: Session, action) -> list[dict]:
+    """The decoded details of every audit entry of `action`, oldest first."""
+    return [details(entry) for entry in entries(session, action)]
+
+
+def actions(session: Session) -> list[str]:
+    """Every audited action so far, oldest first."""
+    session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
+    found = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+    session.rollback()  # and release SQLite's write lock (BEGIN IMMEDIATE) for the next request
+    return found
+
+
+# --- stored rows and files ------------------------------------------------------------------
+
+
+def count_rows(session: Session, model: type) -> int:
+    """Rows of `model` as requests committed them (the test's own snapshot is ended first)."""
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def stored_files(app: Flask) -> list[Path]:
+    """Every file in the app's image store."""
+    root = Path(app.config["IMAGE_STORE"])
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+# --- documents and pictures -----------------------------------------------------------------
+
+#: The smallest document the retention forms accept as a PDF scan.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def plate_picture(
+    text: str = "ABC1234", fmt: str = "PNG", size: tuple[int, int] = (520, 260)
+) -> bytes:
+    """A clean plate crop: dark characters on a white plate with a border."""
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((6, 6, size[0] - 7, size[1] - 7), outline="black", width=6)
+    font = ImageFont.truetype(FONT, int(size[1] * 0.34))
+    box = draw.textbbox((0, 0), text, font=font)
+    x = (size[0] - (box[2] - box[0])) // 2 - box[0]
+    y = (size[1] - (box[3] - box[1])) // 2 - box[1]
+    draw.text((x, y), text, fill="black", font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def blank_picture(
+    fmt: str = "PNG", size: tuple[int, int] = (320, 160), color: str = "gray"
+) -> bytes:
+    """A picture with nothing on it to read."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+# --- devices and the JSON read APIs ---------------------------------------------------------
+
+
+def device_with_token(session: Session, serial: str = "CAM-TEST-1") -> tuple[Device, str]:
+    """A device made the way the CLI makes one; returns it with its bearer token."""
+    device, token = create_device(session, "test", serial=serial, kind="mobile")
+    session.commit()
+    return device, token
+
+
+def post_json(client: FlaskClient, token: str, body: object, raw: bool = False, *, url: str):
+    """POST `body` (JSON-encoded unless `raw`) to `url` with `token` as the bearer token."""
+    return client.post(
+        url,
+        data=body if raw else json.dumps(body),
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="application/json",
+    )
+
+
+# --- retention: aged reads, pictures on disk, the purge -------------------------------------
+
+
+def aged_read(days: float, **fields: object) -> Read:
+    """A read captured `days` ago."""
+    return factories.ReadFactory(captured_at=utcnow() - timedelta(days=days), **fields)
+
+
+def add_image(
+    session: Session, read: Read, kind: str = "plate", content: bytes | None = None
+) -> str:
+    """Attach a picture to `read` with its file in the image store; returns its digest."""
+    data = content if content is not None else f"picture of read {read.id} {kind}".encode()
+    digest = hashlib.sha256(data).hexdigest()
+    path = image_path(digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    session.add(
+        ReadImage(
+            read=read,
+            kind=kind,
+            sha256=digest,
+            content_type="image/jpeg",
+            byte_size=len(data),
+            width=10,
+            height=10,
+        )
+    )
+    session.commit()
+    return digest
+
+
+def run_purge(
+    app: Flask, now: datetime | None = None, batch_size: int = 1000, **kwargs: object
+) -> PurgeResult:
+    """The real purge service on the test database."""
+    return destroy_expired_reads(
+        app.extensions["alpr_sessionmaker"],
+        "system:purge",
+        now or utcnow(),
+        batch_size,
+        retention_days=kwargs.pop("retention_days", app.config["RETENTION_DAYS"]),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def surviving_ids(session: Session) -> set[int]:
+    """Ids of the reads still stored (a fresh snapshot, not the session's cache)."""
+    session.commit()
+    return set(session.scalars(select(Read.id)))
+
+
+def dangling_images(session: Session) -> list[str]:
+    """Digests of image rows whose file is missing: must always be empty."""
+    session.commit()
+    return [d for d in session.scalars(select(ReadImage.sha256)) if not image_path(d).exists()]
+
+
+def orphan_files(app: Flask, session: Session) -> list[Path]:
+    """Image files no row references: must be empty after a completed purge."""
+    session.commit()
+    referenced = set(session.scalars(select(ReadImage.sha256)))
+    store = Path(app.config["IMAGE_STORE"])
+    if not store.exists():
+        return []
+    return [p for p in store.rglob("*") if p.is_file() and p.name not in referenced]
+
+
+# --- pictures sent by devices, OCR and the review queue -------------------------------------
+
+#: The device image upload API.
+IMAGE_URL = "/api/v1/reads/image"
+
+
+def upload_fields(**extra):
+    """The form fields of an image upload, captured five minutes ago in Winona."""
+    data = {
+        "captured_at": (utcnow() - timedelta(minutes=5)).isoformat(),
+        "latitude": "44.0499",
+        "longitude": "-91.6393",
+    }
+    data.update(extra)
+    return data
+
+
+def upload_image(client: FlaskClient, token: str, data, files=None):
+    """POST an image upload (`files`: name → (bytes, filename)) with the device's token."""
+    from werkzeug.datastructures import MultiDict
+
+    payload = MultiDict(data)
+    for name, (content, filename) in (files or {}).items():
+        payload.add(name, (io.BytesIO(content), filename))
+    return client.post(
+        IMAGE_URL,
+        data=payload,
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+
+
+def pending_read(client: FlaskClient, session: Session, picture: bytes | None = None) -> Read:
+    """An image-only read whose OCR job has not run (the job is taken off the queue)."""
+    import uuid
+
+    import app.alpr.api.images as api
+
+    _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
+    original = api.enqueue
+    api.enqueue = lambda *args: None
+    try:
+        response = upload_image(
+            client, token, upload_fields(), {"plate": (picture or plate_picture(), "p.png")}
+        )
+    finally:
+        api.enqueue = original
+    return session.get(Read, response.get_json()["read_id"])
+
+
+def review_read(client: FlaskClient, session: Session, plate="ABC1234", candidates=None) -> Read:
+    """A read OCR sent to review with `plate` as its doubtful reading."""
+    from app.alpr.image_reads import record_ocr_result
+    from app.alpr.ocr.pipeline import OcrResult
+    from app.reads.models import ImageKind
+
+    read = pending_read(client, session, plate_picture(plate))
+    engines = candidates or {"rapidocr": plate, "tesseract": plate[:-1] + "8"}
+    record_ocr_result(session, read, OcrResult(plate, 0.62, True, engines), ImageKind.PLATE)
+    session.commit()
+    return read
