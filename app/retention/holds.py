@@ -234,8 +234,14 @@ def release_case_holds(
     person's release, taken with ``case_closed=True`` so that whoever closed the case (a
     person, the CLI, a job) releases its holds.
     """
-    open_holds = select(Hold).where(
-        Hold.investigation_id == investigation.id, Hold.status == HoldStatus.PLACED.value
+    # Locked as they are found: a release committed meanwhile takes its hold out of the list
+    # (PostgreSQL re-checks the condition once the lock is granted), so the close never trips
+    # on a hold someone released while it waited.
+    open_holds = (
+        select(Hold)
+        .where(Hold.investigation_id == investigation.id, Hold.status == HoldStatus.PLACED.value)
+        .order_by(Hold.id)
+        .with_for_update()
     )
     for hold in session.scalars(open_holds).all():
         release_hold(
