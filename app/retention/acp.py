@@ -27,6 +27,7 @@ from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
+from app.core.refusal import Refusal
 from app.db import utcnow
 from app.reads.bulk import on_postgresql, text_in
 from app.reads.models import Read, ReadImage
@@ -36,8 +37,8 @@ from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import scopes_in_force
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from app.retention.policy import ReadFacts, is_held
-from app.retention.workflow_requests import acp_machine
-from app.workflow.machine import WorkflowError
+from app.retention.workflow import AcpMachine
+from app.workflow.step import start_step, take_step
 
 #: Statuses in which a request suppresses its plates: once the written request has been
 #: received *and verified*, new data of the participant must not be kept (425.5(b)).
@@ -52,12 +53,16 @@ SCREEN_ACTOR = "system:acp-screen"
 DESTROY_CHUNK = 5000
 
 
-class AcpError(WorkflowError):
-    """The ACP request cannot be entered or moved on; the message says why (never a plate).
+class AcpError(Refusal):
+    """The ACP request cannot be entered, or a date is wrong; the message says why (never a plate).
 
-    A WorkflowError, so a refused step is caught as one; `field` names the form field the
-    message belongs next to, or is None for a refusal of the whole step (state, role).
+    Refused workflow steps raise :class:`app.workflow.machine.WorkflowError` instead.
     """
+
+
+def acp_steps(actor: object, request: AcpRequest) -> list[str]:
+    """The steps `actor` may take on `request` now (its page shows exactly these)."""
+    return AcpMachine.around(request).next_steps(actor)
 
 
 class AcpVerdict(Enum):
@@ -369,10 +374,7 @@ def receive_acp_request(
 
 def verify_acp_request(session: Session, actor: User | str, request: AcpRequest) -> AcpRequest:
     """The request is verified (received → verified): from now on its plates are suppressed."""
-    acp_machine(request).fire("verify", actor=actor)
-    session.flush()
-    record(session, actor, AuditAction.ACP_VERIFIED, request, {})
-    return request
+    return take_step(session, actor, request, "verify", audit_action=AuditAction.ACP_VERIFIED)
 
 
 @dataclass(frozen=True)
@@ -407,7 +409,7 @@ def destroy_existing_acp_data(
     go on the request and in one ACP_EXISTING_DESTROYED entry. Flushes, never commits: the job
     commits, then removes the image files (:func:`app.retention.purge.finish_tombstones`).
     """
-    acp_machine(request).fire("record_existing_destroyed")
+    step = start_step(session, actor, request, "record_existing_destroyed")
     plates = matching_plates(session, {p.plate_hmac for p in request.plates}, key or hmac_key())
     destroyed = images = deferred = 0
     orphans: set[str] = set()
@@ -427,15 +429,13 @@ def destroy_existing_acp_data(
             .values(acp_deferred_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
-    request.existing_destroyed += destroyed
-    request.deferred += deferred
-    session.flush()
-    record(
-        session,
-        actor,
+    step.record(
         AuditAction.ACP_EXISTING_DESTROYED,
-        request,
-        {"destroyed": destroyed, "images": images, "deferred": deferred},
+        changes={
+            "existing_destroyed": request.existing_destroyed + destroyed,
+            "deferred": request.deferred + deferred,
+        },
+        details={"destroyed": destroyed, "images": images, "deferred": deferred},
     )
     return AcpDestruction(destroyed, images, deferred, frozenset(orphans))
 
@@ -444,10 +444,13 @@ def activate_acp_suppression(
     session: Session, actor: User | str, request: AcpRequest
 ) -> AcpRequest:
     """Existing data is gone: record that suppression at collection is active. Audited."""
-    acp_machine(request).fire("activate_suppression", actor=actor)
-    session.flush()
-    record(session, actor, AuditAction.ACP_SUPPRESSION_ACTIVATED, request, {})
-    return request
+    return take_step(
+        session,
+        actor,
+        request,
+        "activate_suppression",
+        audit_action=AuditAction.ACP_SUPPRESSION_ACTIVATED,
+    )
 
 
 def end_acp_request(
@@ -455,24 +458,21 @@ def end_acp_request(
 ) -> AcpRequest:
     """The participant left the program: new reads of the plates are kept again. Audited.
 
-    Raises AcpError (a WorkflowError) without the date, with a date before the request was
-    received or in the future, or from the wrong state; nothing changes then.
+    Raises AcpError with a date before the request was received or in the future, and
+    WorkflowError without the date (at ``ended_on``), for a role that may not, or from the wrong
+    state; nothing changes then.
     """
     if ended_on is not None and (
         problem := after_receipt_problem(ended_on, "The date left", request.received_on)
     ):
         raise AcpError(problem, field="ended_on")
-    try:
-        acp_machine(request).fire("end", actor=actor, ended_on=ended_on)
-    except WorkflowError as exc:
-        raise AcpError(str(exc), field=None if ended_on else "ended_on") from None
-    request.ended_on = ended_on
-    session.flush()
-    record(
+    return take_step(
         session,
         actor,
-        AuditAction.ACP_ENDED,
         request,
-        {"ended_on": ended_on.isoformat() if ended_on else None},
+        "end",
+        audit_action=AuditAction.ACP_ENDED,
+        changes={"ended_on": ended_on},
+        details={"ended_on": ended_on.isoformat() if ended_on else None},
+        ended_on=ended_on,
     )
-    return request

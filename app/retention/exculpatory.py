@@ -20,20 +20,25 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
+from app.core.refusal import Refusal
 from app.db import utcnow
 from app.retention.documents import IncomingDocument, store_document
 from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
-from app.retention.models import ExculpatoryRequest, HoldKind
-from app.retention.workflow_requests import exculpatory_machine
-from app.workflow.machine import WorkflowError
+from app.retention.models import ExculpatoryRequest, HoldKind, HoldStatus
+from app.retention.workflow import ExculpatoryMachine
+from app.workflow.step import start_step, take_step
 
 
-class ExculpatoryError(WorkflowError):
-    """The request cannot be entered or moved on; the message says why.
+class ExculpatoryError(Refusal):
+    """The request cannot be entered; the message says why, `field` where.
 
-    A WorkflowError, so a refused step is caught as one; `field` names the form field the
-    message belongs next to, or is None for a refusal of the whole step (state, role).
+    Refused workflow steps raise :class:`app.workflow.machine.WorkflowError` instead.
     """
+
+
+def exculpatory_steps(actor: object, request: ExculpatoryRequest) -> list[str]:
+    """The steps `actor` may take on `request` now (its page shows exactly these)."""
+    return ExculpatoryMachine.around(request).next_steps(actor)
 
 
 def receive_exculpatory_request(
@@ -109,11 +114,11 @@ def activate_exculpatory_hold(
     """Accept the request (received → active); audited EXCULPATORY_ACTIVATED.
 
     Its hold has been in force since receipt; it stays so until the request is released.
+    Raises WorkflowError (nothing changes) from another state or for a role that may not.
     """
-    exculpatory_machine(request).fire("activate", actor=actor)
-    session.flush()
-    record(session, actor, AuditAction.EXCULPATORY_ACTIVATED, request, {})
-    return request
+    return take_step(
+        session, actor, request, "activate", audit_action=AuditAction.EXCULPATORY_ACTIVATED
+    )
 
 
 def decline_exculpatory_request(
@@ -122,27 +127,28 @@ def decline_exculpatory_request(
     """The request does not qualify under 425.5(a): record why and end its hold (→ declined).
 
     Only the Deputy Chief or designee may decline, only a received request, and only with a
-    stated reason; otherwise ExculpatoryError (a WorkflowError), and nothing changes. Declined
-    is final: the data in scope falls back under the 60-day rule and goes at the next purge if
-    it is older. Audited EXCULPATORY_DECLINED in the caller's transaction.
+    stated reason; otherwise WorkflowError (at the ``reason`` field when it is missing), and
+    nothing changes. Declined is final: the data in scope falls back under the 60-day rule and
+    goes at the next purge if it is older. Audited EXCULPATORY_DECLINED in the caller's
+    transaction.
     """
     reason = (reason or "").strip()
-    try:
-        exculpatory_machine(request).fire("decline", actor=actor, reason=reason)
-    except WorkflowError as exc:
-        raise ExculpatoryError(str(exc), field=None if reason else "reason") from None
-    request.decline_reason = reason
+    step = start_step(session, actor, request, "decline", reason=reason)
+    request.decline_reason = reason  # before loading the holds flushes the declined status
     _end_holds(request)
-    session.flush()
-    record(session, actor, AuditAction.EXCULPATORY_DECLINED, request, {"reason": reason})
-    return request
+    return step.record(AuditAction.EXCULPATORY_DECLINED, details={"reason": reason})
 
 
 def _end_holds(request: ExculpatoryRequest) -> None:
-    """Mark the request's holds released now (the request's status already ends them)."""
+    """Mark the request's holds released now (the request's new status already ends them).
+
+    Not a hold step: :class:`app.retention.workflow.HoldMachine` refuses to release an
+    exculpatory hold on its own; the request's step, audited on the request, ends it.
+    """
     now = utcnow()
     for hold in request.holds:
-        if hold.released_at is None:
+        if hold.status == HoldStatus.PLACED.value:
+            hold.status = HoldStatus.RELEASED.value
             hold.released_at = now
 
 
@@ -156,35 +162,26 @@ def release_exculpatory_hold(
 ) -> ExculpatoryRequest:
     """The criminal matter is resolved: record how and when, and end the hold (active → released).
 
-    Raises ExculpatoryError (a WorkflowError) without the disposition and date, with a date
-    before the request was received or in the future, or from the wrong state; nothing changes
-    then. Once released, the data falls back under the 60-day rule and goes at the next purge
-    if it is older.
+    Raises ExculpatoryError with a date before the request was received or in the future, and
+    WorkflowError without the disposition or the date (at its field), for a role that may not,
+    or from the wrong state; nothing changes then. Once released, the data falls back under the
+    60-day rule and goes at the next purge if it is older.
     """
     disposition = (disposition or "").strip()
     if resolved_on is not None and (
         problem := after_receipt_problem(resolved_on, "The resolution date", request.received_on)
     ):
         raise ExculpatoryError(problem, field="resolved_on")
-    try:
-        exculpatory_machine(request).fire(
-            "release", actor=actor, disposition=disposition, resolved_on=resolved_on
-        )
-    except WorkflowError as exc:
-        missing = "disposition" if not disposition else "resolved_on" if not resolved_on else None
-        raise ExculpatoryError(str(exc), field=missing) from None
-    request.disposition = disposition
+    step = start_step(
+        session, actor, request, "release", disposition=disposition, resolved_on=resolved_on
+    )
+    request.disposition = disposition  # before loading the holds flushes the released status
     request.resolved_on = resolved_on
     _end_holds(request)
-    session.flush()
-    record(
-        session,
-        actor,
+    return step.record(
         AuditAction.EXCULPATORY_RELEASED,
-        request,
-        {
+        details={
             "disposition": disposition,
             "resolved_on": resolved_on.isoformat() if resolved_on else None,
         },
     )
-    return request

@@ -32,8 +32,11 @@ from app.retention.models import (
     HoldDevice,
     HoldKind,
     HoldPlate,
+    HoldStatus,
 )
 from app.retention.policy import HoldScope
+from app.retention.workflow import HoldMachine
+from app.workflow.step import take_step
 
 #: A hold keeps data past the statutory 60 days, so its window must be a real, bounded period:
 #: anything longer than a year is taken for a typing error rather than a case's needs.
@@ -180,47 +183,78 @@ def place_hold(
     return hold
 
 
-def release_hold(session: Session, actor: User | str | None, hold: Hold, reason: str) -> Hold:
-    """Stop an investigation hold early (the data falls back under the 60-day rule); audited.
+def release_hold(
+    session: Session,
+    actor: User | str | None,
+    hold: Hold,
+    reason: str,
+    *,
+    case_closed: bool = False,
+) -> Hold:
+    """Stop an investigation hold early (placed → released); audited HOLD_RELEASED.
 
-    Exculpatory holds are released through their request's workflow, which records the
-    resolution of the criminal matter.
+    The data falls back under the 60-day rule. Raises WorkflowError (nothing changes) when the
+    hold is already released, is an exculpatory hold (released through its request's workflow,
+    which records the resolution of the criminal matter), the actor may not release holds, or
+    no reason is given. `case_closed` says the hold's investigation has just closed: a closed
+    case keeps nothing, whoever closed it (see :class:`app.retention.workflow.HoldMachine`).
     """
-    if hold.kind != HoldKind.INVESTIGATION.value:
-        raise HoldError("An exculpatory hold is released by releasing its request.")
-    if hold.released_at is not None:
-        raise HoldError("This hold has already been released.", field="reason")
-    if not (reason or "").strip():
-        raise HoldError("State why the hold is released.", field="reason")
-    hold.released_at = utcnow()
-    record(
+    reason = (reason or "").strip()
+    return take_step(
         session,
         actor,
-        AuditAction.HOLD_RELEASED,
         hold,
-        {"kind": hold.kind, "reason": reason.strip(), **scope_summary(hold)},
+        "release",
+        audit_action=AuditAction.HOLD_RELEASED,
+        changes={"released_at": utcnow()},
+        details={"kind": hold.kind, "reason": reason, **scope_summary(hold)},
+        reason=reason,
+        case_closed=case_closed,
     )
-    return hold
+
+
+def hold_steps(actor: object, hold: Hold) -> list[str]:
+    """The steps `actor` may take on `hold` now (its page shows exactly these).
+
+    An exculpatory hold takes none of its own: its request's release or decline ends it.
+    """
+    if hold.kind != HoldKind.INVESTIGATION.value:
+        return []
+    return HoldMachine.around(hold).next_steps(actor)
 
 
 @investigation_closed.connect
 def release_case_holds(
     investigation: Investigation, *, session: Session, actor: User | str | None
 ) -> None:
-    """A closed case keeps nothing: each of its holds still in force is released, audited.
+    """A closed case keeps nothing: each of its holds still placed is released, audited.
 
     Released, not merely dormant, so reopening the case does not bring back data that fell due
-    to the purge at the close; a reopened case places holds anew.
+    to the purge at the close; a reopened case places holds anew. The step is the same as a
+    person's release, taken with ``case_closed=True`` so that whoever closed the case (a
+    person, the CLI, a job) releases its holds.
     """
-    open_holds = select(Hold).where(
-        Hold.investigation_id == investigation.id, Hold.released_at.is_(None)
+    # Locked as they are found: a release committed meanwhile takes its hold out of the list
+    # (PostgreSQL re-checks the condition once the lock is granted), so the close never trips
+    # on a hold someone released while it waited.
+    open_holds = (
+        select(Hold)
+        .where(Hold.investigation_id == investigation.id, Hold.status == HoldStatus.PLACED.value)
+        .order_by(Hold.id)
+        .with_for_update()
     )
     for hold in session.scalars(open_holds).all():
-        release_hold(session, actor, hold, f"Investigation {investigation.case_number} closed")
+        release_hold(
+            session,
+            actor,
+            hold,
+            f"Investigation {investigation.case_number} closed",
+            case_closed=True,
+        )
 
 
 def hold_in_force_clause() -> ColumnElement[bool]:
-    """SQL truth of "this hold is in force": not released and its reason still holds.
+    """SQL truth of "this hold is in force": placed (not released) and its reason still holds.
 
     An investigation hold lasts while the investigation is active. An exculpatory hold lasts
     from the receipt of the written request (received or active) until the criminal matter is
@@ -237,7 +271,7 @@ def hold_in_force_clause() -> ColumnElement[bool]:
         ExculpatoryRequest.status.in_(EXCULPATORY_HOLDING),
     )
     return and_(
-        Hold.released_at.is_(None),
+        Hold.status == HoldStatus.PLACED.value,
         or_(
             and_(Hold.kind == HoldKind.INVESTIGATION.value, investigation_active),
             and_(Hold.kind == HoldKind.EXCULPATORY.value, request_holding),

@@ -39,17 +39,31 @@ class HoldKind(StrEnum):
     EXCULPATORY = "exculpatory"
 
 
+class HoldStatus(StrEnum):
+    """Stored hold statuses (see workflow.py): placed, then released (final)."""
+
+    PLACED = "placed"
+    RELEASED = "released"
+
+
 class Hold(Base):
     """Keeps the reads inside its scope past 60 days while its reason is in force.
 
     Scope: a bounded time window, narrowed by plates and/or devices when they are listed.
-    An investigation hold is in force while its investigation is active; an exculpatory hold
-    while its request is received or active (EXCULPATORY_HOLDING).
+    An investigation hold is in force while it is placed and its investigation is active; an
+    exculpatory hold while it is placed and its request is received or active
+    (EXCULPATORY_HOLDING). ``released_at`` is when a released hold was released.
     """
 
     __tablename__ = "holds"
     __table_args__ = (
         CheckConstraint(f"kind IN ({sql_values(HoldKind)})", name="known_kind"),
+        CheckConstraint(f"status IN ({sql_values(HoldStatus)})", name="known_status"),
+        CheckConstraint(
+            "(status = 'placed' AND released_at IS NULL) "
+            "OR (status = 'released' AND released_at IS NOT NULL)",
+            name="released_when",
+        ),
         CheckConstraint("window_end > window_start", name="bounded_window"),
         CheckConstraint(
             "(kind = 'investigation' AND investigation_id IS NOT NULL) "
@@ -71,6 +85,7 @@ class Hold(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=HoldStatus.PLACED.value)
     released_at: Mapped[datetime | None]
 
     plates: Mapped[list[HoldPlate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -101,7 +116,7 @@ class HoldDevice(Base):
 
 
 class ExculpatoryStatus(StrEnum):
-    """Stored exculpatory request statuses (see workflow_requests.py)."""
+    """Stored exculpatory request statuses (see workflow.py)."""
 
     RECEIVED = "received"
     ACTIVE = "active"
@@ -150,7 +165,7 @@ class ExculpatoryRequest(Base):
 
 
 class AcpStatus(StrEnum):
-    """Stored ACP request statuses (see workflow_requests.py)."""
+    """Stored ACP request statuses (see workflow.py)."""
 
     RECEIVED = "received"
     VERIFIED = "verified"

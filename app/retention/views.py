@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
-from app.auth.models import Role
-from app.core.refusal import show_refusal
+from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import parse_local_datetime
 from app.db import db_session, utcnow
 from app.investigations.models import Investigation, InvestigationStatus
@@ -39,26 +38,33 @@ from app.retention.forms import (
     HoldForm,
     ReleaseHoldForm,
 )
-from app.retention.holds import HoldError, place_hold, release_hold
+from app.retention.holds import HoldError, hold_steps, place_hold, release_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
-from app.retention.workflow_requests import DECLINE_ROLES
-from app.workflow.machine import WorkflowError
+from app.retention.permissions import RETENTION_PERMISSIONS, RetentionAction
 from workers.queue import enqueue
 from workers.retention import destroy_acp_existing_data
 from workers.schedules import SCHEDULES
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
 
-#: Who sees retention: the Deputy Chief or designee (425.5), administrators, records staff.
-RETENTION_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN, Role.RECORDS})
-#: Who places and releases investigation holds (425.3).
-HOLD_ROLES = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN})
-
 T = TypeVar("T")
+
+
+def _roles(action: RetentionAction) -> frozenset[Any]:
+    return RETENTION_PERMISSIONS.roles(action)
 
 
 def _actor() -> Any:
     return current_user._get_current_object()
+
+
+def may(action: str) -> bool:
+    """Whether the signed-in person may take `action` (a RetentionAction's value).
+
+    Templates ask it, so a button or link is shown exactly to the people whose press of it
+    would be accepted; the role sets live only in :mod:`app.retention.permissions`.
+    """
+    return RETENTION_PERMISSIONS.allows(_actor(), RetentionAction(action))
 
 
 def _purge_time() -> tuple[int, int]:
@@ -127,7 +133,7 @@ def _enter(session: Session, document: IncomingDocument, enter: Callable[[], T])
 
 
 @bp.route("/")
-@require(RETENTION_ROLES, training=True)
+@require(_roles(RetentionAction.VIEW), training=True)
 def dashboard():
     """Reads by age, the next purge, holds and suppressions, and the compliance line."""
     session = db_session()
@@ -144,6 +150,7 @@ def dashboard():
         exculpatory_requests=session.scalars(
             select(ExculpatoryRequest).order_by(ExculpatoryRequest.id.desc())
         ).all(),
+        may=may,
     )
 
 
@@ -151,7 +158,7 @@ def dashboard():
 
 
 @bp.route("/holds/new", methods=["GET", "POST"])
-@require(HOLD_ROLES, training=True)
+@require(_roles(RetentionAction.PLACE_HOLDS), training=True)
 def hold_new():
     """Place an investigation hold on a bounded scope."""
     session = db_session()
@@ -189,7 +196,7 @@ def hold_new():
 
 
 @bp.route("/holds/<int:hold_id>/release", methods=["GET", "POST"])
-@require(HOLD_ROLES, training=True)
+@require(_roles(RetentionAction.RELEASE_HOLDS), training=True)
 def hold_release(hold_id: int):
     """Release an investigation hold early, with a reason."""
     session = db_session()
@@ -198,7 +205,7 @@ def hold_release(hold_id: int):
     if form.validate_on_submit():
         try:
             release_hold(session, _actor(), hold, form.reason.data)
-        except HoldError as exc:
+        except Refusal as exc:
             session.rollback()
             show_refusal(form, exc)
         else:
@@ -206,14 +213,16 @@ def hold_release(hold_id: int):
             flash(f"Hold {hold.id} released.", "success")
             return redirect(url_for("retention.dashboard"))
     status = 422 if form.is_submitted() else 200
-    return render_template("retention/hold_release.html", form=form, hold=hold), status
+    return render_template(
+        "retention/hold_release.html", form=form, hold=hold, steps=hold_steps(_actor(), hold)
+    ), status
 
 
 # --- ACP requests -------------------------------------------------------------------------
 
 
 @bp.route("/acp/new", methods=["GET", "POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.ENTER_REQUESTS))
 def acp_new():
     """Enter an ACP participant's written request."""
     session = db_session()
@@ -245,7 +254,7 @@ def acp_new():
 
 
 @bp.route("/acp/<int:request_id>")
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.VIEW))
 def acp_detail(request_id: int):
     """One ACP request: status, counts, the next step."""
     return _acp_page(_get(db_session(), AcpRequest, request_id))
@@ -254,8 +263,19 @@ def acp_detail(request_id: int):
 def _acp_page(request_: AcpRequest, end_form: AcpEndForm | None = None) -> str:
     """The ACP request's page; a refused end step passes its bound form back in."""
     return render_template(
-        "retention/acp_detail.html", r=request_, end_form=end_form or AcpEndForm(formdata=None)
+        "retention/acp_detail.html",
+        r=request_,
+        end_form=end_form or AcpEndForm(formdata=None),
+        steps=_acp_steps(request_),
     )
+
+
+def _acp_steps(request_: AcpRequest) -> list[str]:
+    """The ACP steps the viewer may take; destroying is queued by one who may move requests."""
+    steps = acp.acp_steps(_actor(), request_)
+    if not may(RetentionAction.MOVE_ACP):
+        steps = [s for s in steps if s != "record_existing_destroyed"]
+    return steps
 
 
 Page = Callable[[Any, Any], str]
@@ -282,7 +302,7 @@ def _request_step(
         return page(request_, form), 422
     try:
         message = step(session, request_)
-    except WorkflowError as exc:
+    except Refusal as exc:
         session.rollback()
         show_refusal(form, exc)
         return page(request_, form), 422
@@ -299,7 +319,7 @@ def _acp_step(
 
 
 @bp.route("/acp/<int:request_id>/verify", methods=["POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.MOVE_ACP))
 def acp_verify(request_id: int):
     """Received → verified: new reads of the plates are destroyed at collection from now."""
     _check_csrf()
@@ -312,13 +332,13 @@ def acp_verify(request_id: int):
 
 
 @bp.route("/acp/<int:request_id>/destroy-existing", methods=["POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.MOVE_ACP))
 def acp_destroy_existing(request_id: int):
     """Queue the job that destroys the participant's existing data."""
     _check_csrf()
     session = db_session()
     request_ = _get(session, AcpRequest, request_id)
-    if request_.status != "verified":
+    if "record_existing_destroyed" not in _acp_steps(request_):
         flash("Existing data is destroyed once the request is verified, and only once.", "error")
         return redirect(url_for("retention.acp_detail", request_id=request_id))
     run = create_run(
@@ -331,7 +351,7 @@ def acp_destroy_existing(request_id: int):
 
 
 @bp.route("/acp/<int:request_id>/activate", methods=["POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.MOVE_ACP))
 def acp_activate(request_id: int):
     """existing_destroyed → suppression_active."""
     _check_csrf()
@@ -344,7 +364,7 @@ def acp_activate(request_id: int):
 
 
 @bp.route("/acp/<int:request_id>/end", methods=["POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.MOVE_ACP))
 def acp_end(request_id: int):
     """suppression_active → ended: the participant left the program."""
     form = AcpEndForm()
@@ -360,7 +380,7 @@ def acp_end(request_id: int):
 
 
 @bp.route("/exculpatory/new", methods=["GET", "POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.ENTER_REQUESTS))
 def exculpatory_new():
     """Enter a subject's written request with its scope."""
     session = db_session()
@@ -399,7 +419,7 @@ def exculpatory_new():
 
 
 @bp.route("/exculpatory/<int:request_id>")
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.VIEW))
 def exculpatory_detail(request_id: int):
     """One exculpatory request: scope, status, the next step (declining for those who may)."""
     return _exculpatory_page(_get(db_session(), ExculpatoryRequest, request_id))
@@ -416,7 +436,7 @@ def _exculpatory_page(
         r=request_,
         release_form=release_form or ExculpatoryReleaseForm(formdata=None),
         decline_form=decline_form or ExculpatoryDeclineForm(formdata=None),
-        may_decline=current_user.has_role(*DECLINE_ROLES),
+        steps=exculpatory.exculpatory_steps(_actor(), request_),
     )
 
 
@@ -430,7 +450,7 @@ def _exculpatory_step(
 
 
 @bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.ACTIVATE_EXCULPATORY))
 def exculpatory_activate(request_id: int):
     """Received → active: the request is accepted; its hold, in force since receipt, stays."""
     _check_csrf()
@@ -443,7 +463,7 @@ def exculpatory_activate(request_id: int):
 
 
 @bp.route("/exculpatory/<int:request_id>/decline", methods=["POST"])
-@require(DECLINE_ROLES)
+@require(_roles(RetentionAction.DECLINE_EXCULPATORY))
 def exculpatory_decline(request_id: int):
     """Received → declined, with the reason: the request does not qualify; its hold ends."""
     form = ExculpatoryDeclineForm()
@@ -459,7 +479,7 @@ def exculpatory_decline(request_id: int):
 
 
 @bp.route("/exculpatory/<int:request_id>/release", methods=["POST"])
-@require(RETENTION_ROLES)
+@require(_roles(RetentionAction.RELEASE_EXCULPATORY))
 def exculpatory_release(request_id: int):
     """Active → released, with the resolution of the criminal matter."""
     form = ExculpatoryReleaseForm()

@@ -208,6 +208,7 @@ def test_purge_sql_agrees_with_the_pure_rule(
             kind=gen.kind,
             window_start=start,
             window_end=start + timedelta(minutes=gen.length_minutes),
+            status="released" if gen.released else "placed",
             released_at=NOW if gen.released else None,
             plates=[HoldPlate(plate=p) for p in sorted(gen.plates)],
             devices=[HoldDevice(device_id=devices[d].id) for d in sorted(gen.devices)],

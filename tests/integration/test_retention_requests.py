@@ -17,7 +17,6 @@ from app.core.tokens import new_token
 from app.db import utcnow
 from app.investigations.services import close_investigation
 from app.reads.models import Read
-from app.retention import exculpatory
 from app.retention.acp import (
     AcpError,
     AcpVerdict,
@@ -46,7 +45,8 @@ from app.retention.models import (
     StoredDocument,
 )
 from app.retention.policy import ReadFacts
-from app.retention.workflow_requests import acp_machine, exculpatory_machine
+from app.retention.workflow import AcpMachine, ExculpatoryMachine
+from app.workflow import step as workflow_step
 from app.workflow.machine import WorkflowError
 from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
 from tests.integration.retention_support import add_image, aged_read, run_purge, surviving_ids
@@ -95,7 +95,7 @@ ACP_ALLOWED = {
 @pytest.mark.parametrize("event", ACP_EVENTS)
 def test_acp_workflow_allows_only_its_transitions(session, records, state, event):
     request = AcpRequest(status=state)
-    machine = acp_machine(request)
+    machine = AcpMachine.around(request)
     if (state, event) in ACP_ALLOWED:
         machine.fire(event, actor=records, ended_on=local_today())
         assert request.status != state
@@ -129,7 +129,7 @@ def _exc_inputs(actor) -> dict:
 def test_exculpatory_workflow_allows_only_its_transitions(session, state, event):
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF])  # a role every exculpatory step allows
     request = ExculpatoryRequest(status=state)
-    machine = exculpatory_machine(request)
+    machine = ExculpatoryMachine.around(request)
     if (state, event) in EXC_ALLOWED:
         machine.fire(event, **_exc_inputs(chief))
         assert request.status == EXC_ALLOWED[(state, event)]
@@ -144,7 +144,7 @@ def test_exculpatory_workflow_allows_only_its_transitions(session, state, event)
     [("received", False), ("active", False), ("released", True), ("declined", True)],
 )
 def test_released_and_declined_are_final(session, state, final):
-    machine = exculpatory_machine(ExculpatoryRequest(status=state))
+    machine = ExculpatoryMachine.around(ExculpatoryRequest(status=state))
     assert machine.current_state.final is final
     assert (not machine.current_state.transitions) is final
 
@@ -178,7 +178,7 @@ def test_released_and_declined_are_final(session, state, final):
 def test_who_may_take_each_exculpatory_step(session, event, state, role, allowed):
     request = ExculpatoryRequest(status=state)
     actor = role if isinstance(role, str) and ":" in role else UserFactory(roles=[role])
-    machine = exculpatory_machine(request)
+    machine = ExculpatoryMachine.around(request)
     if allowed:
         machine.fire(event, **_exc_inputs(actor))
         assert request.status == EXC_ALLOWED[(state, event)]
@@ -198,14 +198,14 @@ def test_declining_needs_a_stated_reason(session, reason):
     request = ExculpatoryRequest(status="received")
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
     with pytest.raises(WorkflowError, match="Declining needs a stated reason"):
-        exculpatory_machine(request).fire("decline", actor=chief, reason=reason)
+        ExculpatoryMachine.around(request).fire("decline", actor=chief, reason=reason)
     assert request.status == "received"
 
 
 def test_a_refused_decline_names_every_failed_condition(session, records):
     request = ExculpatoryRequest(status="received")
     with pytest.raises(WorkflowError) as refused:
-        exculpatory_machine(request).fire("decline", actor=records, reason="")
+        ExculpatoryMachine.around(request).fire("decline", actor=records, reason="")
     assert "Only the Deputy Chief or the designee" in str(refused.value)
     assert "stated reason" in str(refused.value)
 
@@ -276,7 +276,11 @@ def test_declining_records_the_reason_ends_the_hold_and_is_audited(app, session,
         select(AuditEntry).where(AuditEntry.action == AuditAction.EXCULPATORY_DECLINED.value)
     ).one()
     assert (entry.actor_user_id, entry.subject_id) == (chief.id, str(request.id))
-    assert json.loads(entry.detail.details_json) == {"reason": "Not the subject."}
+    assert json.loads(entry.detail.details_json) == {
+        "from": "received",
+        "to": "declined",
+        "reason": "Not the subject.",
+    }
     with pytest.raises(WorkflowError, match="declined cannot take"):
         activate_exculpatory_hold(session, chief, request)
 
@@ -303,7 +307,7 @@ def test_a_decline_whose_audit_entry_fails_is_not_saved(app, session, records, m
     def audit_fails(*args, **kwargs):
         raise RuntimeError("audit trail unavailable")
 
-    monkeypatch.setattr(exculpatory, "record", audit_fails)
+    monkeypatch.setattr(workflow_step, "record", audit_fails)
     with pytest.raises(RuntimeError, match="audit trail unavailable"):
         decline_exculpatory_request(session, chief, request, reason="Not the subject.")
     session.rollback()

@@ -245,21 +245,21 @@ def _received_request(client, session, login_as) -> str:
 
 
 @pytest.mark.parametrize(
-    ("role", "sees_decline"),
+    ("role", "sees_decline", "sees_activate"),
     [
-        (Role.DEPUTY_CHIEF, True),
-        (Role.DESIGNEE, True),
-        (Role.RECORDS, False),
-        (Role.ADMIN, False),
+        (Role.DEPUTY_CHIEF, True, True),
+        (Role.DESIGNEE, True, True),
+        (Role.RECORDS, False, True),
+        (Role.ADMIN, False, False),  # an administrator may not activate: no button
     ],
 )
 def test_the_decline_form_is_shown_only_to_the_deputy_chief_or_designee(
-    client, session, login_as, role, sees_decline
+    client, session, login_as, role, sees_decline, sees_activate
 ):
     detail = _received_request(client, session, login_as)
     login_as(role)
     page = client.get(detail).get_data(as_text=True)
-    assert "Activate hold" in page
+    assert ("Activate hold" in page) is sees_activate
     assert ("Decline request" in page) is sees_decline
     assert (f'action="{detail}/decline"' in page) is sees_decline
     assert "in force since the request was received" in page

@@ -1,0 +1,48 @@
+"""Who may do what in the retention domain (425.3, 425.5)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.auth.models import Role
+from app.auth.permissions import Permissions
+
+
+class RetentionAction(StrEnum):
+    """The retention domain's actions."""
+
+    VIEW = "view"
+    ENTER_REQUESTS = "enter_requests"
+    ACTIVATE_EXCULPATORY = "activate_exculpatory"
+    DECLINE_EXCULPATORY = "decline_exculpatory"
+    RELEASE_EXCULPATORY = "release_exculpatory"
+    MOVE_ACP = "move_acp"
+    PLACE_HOLDS = "place_holds"
+    RELEASE_HOLDS = "release_holds"
+
+
+#: Retention belongs to the Deputy Chief or designee (425.3, 425.5); administrators and the
+#: records staff who take written requests see it, enter requests and move them along.
+STAFF = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN, Role.RECORDS})
+#: The Deputy Chief or designee, whom 425.3 and 425.5 make responsible for retention.
+RESPONSIBLE = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE})
+#: Who places and releases investigation holds (425.3): the responsible officers and
+#: administrators, not records staff.
+HOLD_KEEPERS = RESPONSIBLE | {Role.ADMIN}
+#: Who puts an exculpatory hold in force: the responsible officers, or the records staff who
+#: took the written request (not administrators).
+REQUEST_TAKERS = RESPONSIBLE | {Role.RECORDS}
+
+RETENTION_PERMISSIONS = Permissions(
+    {
+        RetentionAction.VIEW: STAFF,
+        RetentionAction.ENTER_REQUESTS: STAFF,
+        RetentionAction.ACTIVATE_EXCULPATORY: REQUEST_TAKERS,
+        # Declining ends a hold before the matter is resolved: the responsible officers only.
+        RetentionAction.DECLINE_EXCULPATORY: RESPONSIBLE,
+        RetentionAction.RELEASE_EXCULPATORY: STAFF,
+        RetentionAction.MOVE_ACP: STAFF,
+        RetentionAction.PLACE_HOLDS: HOLD_KEEPERS,
+        RetentionAction.RELEASE_HOLDS: HOLD_KEEPERS,
+    }
+)
