@@ -50,10 +50,6 @@ bp = Blueprint("retention", __name__, url_prefix="/retention")
 T = TypeVar("T")
 
 
-def _roles(action: RetentionAction) -> frozenset[Any]:
-    return RETENTION_PERMISSIONS.roles(action)
-
-
 def _actor() -> Any:
     return current_user._get_current_object()
 
@@ -133,7 +129,7 @@ def _enter(session: Session, document: IncomingDocument, enter: Callable[[], T])
 
 
 @bp.route("/")
-@require(_roles(RetentionAction.VIEW), training=True)
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW), training=True)
 def dashboard():
     """Reads by age, the next purge, holds and suppressions, and the compliance line."""
     session = db_session()
@@ -158,7 +154,7 @@ def dashboard():
 
 
 @bp.route("/holds/new", methods=["GET", "POST"])
-@require(_roles(RetentionAction.PLACE_HOLDS), training=True)
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.PLACE_HOLDS), training=True)
 def hold_new():
     """Place an investigation hold on a bounded scope."""
     session = db_session()
@@ -196,7 +192,7 @@ def hold_new():
 
 
 @bp.route("/holds/<int:hold_id>/release", methods=["GET", "POST"])
-@require(_roles(RetentionAction.RELEASE_HOLDS), training=True)
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.RELEASE_HOLDS), training=True)
 def hold_release(hold_id: int):
     """Release an investigation hold early, with a reason."""
     session = db_session()
@@ -222,7 +218,7 @@ def hold_release(hold_id: int):
 
 
 @bp.route("/acp/new", methods=["GET", "POST"])
-@require(_roles(RetentionAction.ENTER_REQUESTS))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.ENTER_REQUESTS))
 def acp_new():
     """Enter an ACP participant's written request."""
     session = db_session()
@@ -254,7 +250,7 @@ def acp_new():
 
 
 @bp.route("/acp/<int:request_id>")
-@require(_roles(RetentionAction.VIEW))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
 def acp_detail(request_id: int):
     """One ACP request: status, counts, the next step."""
     return _acp_page(_get(db_session(), AcpRequest, request_id))
@@ -319,7 +315,7 @@ def _acp_step(
 
 
 @bp.route("/acp/<int:request_id>/verify", methods=["POST"])
-@require(_roles(RetentionAction.MOVE_ACP))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_verify(request_id: int):
     """Received → verified: new reads of the plates are destroyed at collection from now."""
     _check_csrf()
@@ -332,7 +328,7 @@ def acp_verify(request_id: int):
 
 
 @bp.route("/acp/<int:request_id>/destroy-existing", methods=["POST"])
-@require(_roles(RetentionAction.MOVE_ACP))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_destroy_existing(request_id: int):
     """Queue the job that destroys the participant's existing data."""
     _check_csrf()
@@ -351,7 +347,7 @@ def acp_destroy_existing(request_id: int):
 
 
 @bp.route("/acp/<int:request_id>/activate", methods=["POST"])
-@require(_roles(RetentionAction.MOVE_ACP))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_activate(request_id: int):
     """existing_destroyed → suppression_active."""
     _check_csrf()
@@ -364,7 +360,7 @@ def acp_activate(request_id: int):
 
 
 @bp.route("/acp/<int:request_id>/end", methods=["POST"])
-@require(_roles(RetentionAction.MOVE_ACP))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_end(request_id: int):
     """suppression_active → ended: the participant left the program."""
     form = AcpEndForm()
@@ -380,7 +376,7 @@ def acp_end(request_id: int):
 
 
 @bp.route("/exculpatory/new", methods=["GET", "POST"])
-@require(_roles(RetentionAction.ENTER_REQUESTS))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.ENTER_REQUESTS))
 def exculpatory_new():
     """Enter a subject's written request with its scope."""
     session = db_session()
@@ -419,7 +415,7 @@ def exculpatory_new():
 
 
 @bp.route("/exculpatory/<int:request_id>")
-@require(_roles(RetentionAction.VIEW))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
 def exculpatory_detail(request_id: int):
     """One exculpatory request: scope, status, the next step (declining for those who may)."""
     return _exculpatory_page(_get(db_session(), ExculpatoryRequest, request_id))
@@ -450,7 +446,7 @@ def _exculpatory_step(
 
 
 @bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
-@require(_roles(RetentionAction.ACTIVATE_EXCULPATORY))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.ACTIVATE_EXCULPATORY))
 def exculpatory_activate(request_id: int):
     """Received → active: the request is accepted; its hold, in force since receipt, stays."""
     _check_csrf()
@@ -463,7 +459,7 @@ def exculpatory_activate(request_id: int):
 
 
 @bp.route("/exculpatory/<int:request_id>/decline", methods=["POST"])
-@require(_roles(RetentionAction.DECLINE_EXCULPATORY))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.DECLINE_EXCULPATORY))
 def exculpatory_decline(request_id: int):
     """Received → declined, with the reason: the request does not qualify; its hold ends."""
     form = ExculpatoryDeclineForm()
@@ -479,7 +475,7 @@ def exculpatory_decline(request_id: int):
 
 
 @bp.route("/exculpatory/<int:request_id>/release", methods=["POST"])
-@require(_roles(RetentionAction.RELEASE_EXCULPATORY))
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.RELEASE_EXCULPATORY))
 def exculpatory_release(request_id: int):
     """Active → released, with the resolution of the criminal matter."""
     form = ExculpatoryReleaseForm()

@@ -13,10 +13,13 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
+from app.db import utcnow
 from app.retention import acp, exculpatory
 from app.retention.documents import document_path
+from app.retention.holds import place_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, StoredDocument
 from tests.conftest import form_csrf
+from tests.factories import InvestigationFactory, UserFactory
 from tests.integration.retention_support import aged_read, run_purge
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -317,3 +320,25 @@ def test_declining_without_the_csrf_token_is_refused(client, session, login_as):
     assert client.post(f"{detail}/decline", data={"reason": "no"}).status_code == 400
     session.commit()
     assert session.scalars(select(ExculpatoryRequest)).one().status == "received"
+
+
+@pytest.mark.parametrize(
+    ("role", "keeps_holds"),
+    [(Role.DEPUTY_CHIEF, True), (Role.DESIGNEE, True), (Role.ADMIN, True), (Role.RECORDS, False)],
+)
+def test_hold_links_are_shown_only_to_those_who_may_follow_them(
+    client, session, login_as, role, keeps_holds
+):
+    """Records staff see the dashboard but may not place or release holds: no such links."""
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    now = utcnow()
+    hold = place_hold(
+        session, chief, InvestigationFactory(), now - timedelta(days=2), now, plates=["ABC123"]
+    )
+    session.commit()
+    login_as(role)
+    page = client.get("/retention/").get_data(as_text=True)
+    assert ("Place a hold" in page) is keeps_holds
+    assert (f"/retention/holds/{hold.id}/release" in page) is keeps_holds
+    assert "New ACP request" in page and "New exculpatory request" in page
+    assert (client.get("/retention/holds/new").status_code == 200) is keeps_holds
