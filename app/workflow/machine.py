@@ -23,6 +23,11 @@ from app.core.refusal import Refusal
 PERMISSION_GUARD_PREFIX = "actor_"
 
 
+def _indefinite(label: str) -> str:
+    """'A hit', 'An ACP request', 'An exculpatory request': the article a refusal opens with."""
+    return f"{'An' if label[:1].lower() in 'aeiou' else 'A'} {label}"
+
+
 class WorkflowError(Refusal):
     """An illegal transition, with a reason the person who tried it can act on."""
 
@@ -81,7 +86,7 @@ class GuardedMachine(StateMachine):
         state = self.current_state
         if not self._candidates(event):
             return WorkflowError(
-                f"A {self.CASE_LABEL} that is {state.name.lower()} cannot take the "
+                f"{_indefinite(self.CASE_LABEL)} that is {state.name.lower()} cannot take the "
                 f"'{self.step_label(event).lower()}' step."
             )
         failed = self._failed_guards(event, **inputs)
