@@ -9,6 +9,7 @@ from flask import Flask
 
 from app import db
 from app.config import load_settings
+from app.core.edges import BoundedJSONProvider, RowIdConverter
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
         static_folder=str(Path(__file__).resolve().parent.parent / "static"),
     )
+    app.json = BoundedJSONProvider(app)
+    app.url_map.converters["int"] = RowIdConverter
     app.config.update(settings)
     if config:
         app.config.update(config)

@@ -36,15 +36,33 @@ def is_production() -> bool:
     )
 
 
+def private_directory(path: Path) -> Path:
+    """Make `path` (the instance folder) readable by the app's own user only: 0700.
+
+    It holds the SQLite database, the development keys, the pictures and the scanned requests:
+    ALPR data that no other account on the machine may read (425.6(a)).
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` if missing, owner-only (0600) from its first byte, and keep it so."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+    return path
+
+
 def _development_key(instance_path: Path, filename: str) -> str:
     """Generate a key once into instance/ so restarts keep sessions and ACP HMACs stable."""
     path = instance_path / filename
     if path.exists():
+        path.chmod(0o600)
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_directory(instance_path)
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    private_file(path).write_text(key)
     return key
 
 
@@ -105,8 +123,8 @@ def database_url(instance_path: Path) -> str:
     """DATABASE_URL, or a SQLite file under instance/ by default."""
     url = os.environ.get("DATABASE_URL", "")
     if not url:
-        instance_path.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{instance_path / 'alpr.sqlite3'}"
+        database = private_file(private_directory(instance_path) / "alpr.sqlite3")
+        return f"sqlite:///{database}"
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
@@ -123,7 +141,7 @@ def default_instance_path() -> Path:
 
 def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
     """Read every setting once; the factory copies them into app.config."""
-    instance_path = instance_path or default_instance_path()
+    instance_path = private_directory(instance_path or default_instance_path())
     redis_url = os.environ.get("REDIS_URL") or None
     production = is_production()
     secret_key = _secret("SECRET_KEY", instance_path, "secret_key")

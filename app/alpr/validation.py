@@ -7,6 +7,7 @@ Each parser takes the raw value (JSON or form text) and returns the stored form 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from app.retention.policy import retention_cutoff
 #: The only fields a read may carry (425.4.1(a)), plus the device's own id for resends.
 READ_FIELDS = frozenset({"plate", "captured_at", "latitude", "longitude", "client_read_id"})
 CLIENT_READ_ID_MAX = 64
+CLIENT_READ_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.:-]{{1,{CLIENT_READ_ID_MAX}}}")
 
 
 def captured_at_parser(
@@ -73,19 +75,27 @@ def parse_coordinate(raw: object, field: str) -> float:
         raise FieldError(field, "must be a number")
     try:
         value = float(raw)
+    except OverflowError:
+        raise FieldError(field, f"must be between -{limit:g} and {limit:g}") from None
     except ValueError as exc:
-        raise FieldError(field, f"{raw!r} is not a number") from exc
+        raise FieldError(field, f"{str(raw)[:40]!r} is not a number") from exc
     if not math.isfinite(value) or not -limit <= value <= limit:
         raise FieldError(field, f"must be between -{limit:g} and {limit:g}")
     return value
 
 
 def parse_client_read_id(raw: object) -> str | None:
-    """The device's own id for a read, which makes a resend harmless; optional."""
+    """The device's own id for a read, which makes a resend harmless; optional.
+
+    Only a short safe identifier is kept (letters, digits and ``-_.:``): it is stored beside the
+    read and said back in responses, so it may carry nothing else (no control characters, no
+    text a camera could use to smuggle a name or a note past 425.4.1(a)).
+    """
     if raw is None or raw == "":
         return None
-    if not isinstance(raw, str) or len(raw) > CLIENT_READ_ID_MAX:
+    if not isinstance(raw, str) or not CLIENT_READ_ID_PATTERN.fullmatch(raw):
         raise FieldError(
-            "client_read_id", f"must be text of at most {CLIENT_READ_ID_MAX} characters"
+            "client_read_id",
+            f"must be 1 to {CLIENT_READ_ID_MAX} letters, digits or - _ . : characters",
         )
     return raw

@@ -447,6 +447,7 @@ def browse_trail(
 
     The view's entry names the page, the filter and which entries were shown, never their
     details; a filter that is not a known action is logged as such, since it is free text.
+    Raises LookupError for a page past the last one (nothing is shown, nothing recorded).
     """
     page = max(1, page)
     stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
@@ -455,6 +456,9 @@ def browse_trail(
         stmt = stmt.where(AuditEntry.action == action)
         count_stmt = count_stmt.where(AuditEntry.action == action)
     total = session.scalar(count_stmt) or 0
+    pages = max(1, -(-total // page_size))
+    if page > pages:
+        raise LookupError(f"page {page} is past the last page ({pages})")
     rows = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
     known = action in {member.value for member in AuditAction}
     record(
@@ -470,7 +474,7 @@ def browse_trail(
             "seqs": [rows[0].seq, rows[-1].seq] if rows else [],
         },
     )
-    return TrailPage(rows, page, max(1, -(-total // page_size)), total, action)
+    return TrailPage(rows, page, pages, total, action)
 
 
 def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | None:

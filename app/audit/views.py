@@ -6,7 +6,7 @@ pages demand current training like the ALPR pages (425.4(d)) and each view is an
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -26,13 +26,16 @@ PAGE_SIZE = 50
 def entries():
     """Newest entries first, paginated; details are shown unless redacted; the view is audited."""
     session = db_session()
-    trail = browse_trail(
-        session,
-        current_user._get_current_object(),
-        page=request.args.get("page", 1, type=int),
-        action=request.args.get("action", "").strip(),
-        page_size=PAGE_SIZE,
-    )
+    try:
+        trail = browse_trail(
+            session,
+            current_user._get_current_object(),
+            page=request.args.get("page", 1, type=int),
+            action=request.args.get("action", "").strip(),
+            page_size=PAGE_SIZE,
+        )
+    except LookupError:
+        abort(404)
     verification = last_verification(session)
     session.commit()
     return render_template(

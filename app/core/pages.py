@@ -13,13 +13,12 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import BigInteger, inspect
 
+from app.core.edges import MAX_ROW_ID
 from app.db import db_session
 
 T = TypeVar("T")
-
-#: Row ids are 64-bit: a larger number names nothing, and is a 404 rather than a driver error.
-MAX_ROW_ID = 2**63 - 1
 
 
 def acting_user() -> Any:
@@ -27,9 +26,15 @@ def acting_user() -> Any:
     return current_user._get_current_object()
 
 
+def _largest_id(model: type) -> int:
+    """The largest id `model`'s key column can hold: 32-bit INTEGER keys stop at 2^31 - 1."""
+    column = inspect(model).primary_key[0]
+    return MAX_ROW_ID if isinstance(column.type, BigInteger) else 2**31 - 1
+
+
 def load_or_404(model: type[T], ident: int) -> T:
     """The `model` row with id `ident`, or a 404 page (also for ids no row can have)."""
-    if not 0 < ident <= MAX_ROW_ID:
+    if not 0 < ident <= _largest_id(model):
         abort(404)
     row = db_session().get(model, ident)
     if row is None:

@@ -22,9 +22,10 @@ def content_path(root: str | Path, sha256: str) -> Path:
 def write_atomically(target: Path, data: bytes) -> None:
     """Write to a temporary name beside `target`, fsync, rename, fsync the directory.
 
-    A reader never sees half a file, and a crash leaves nothing under the digest's name.
+    A reader never sees half a file, and a crash leaves nothing under the digest's name. New
+    folders are 0700 and the file 0600 (mkstemp's mode): pictures and scans are ALPR data.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -85,6 +85,10 @@ def test_a_field_outside_the_statutes_list_is_refused_with_422_naming_it(
         ("{}", 422, "reads"),
         ('{"reads": []}', 422, "empty"),
         ('{"reads": [42]}', 422, "JSON object"),
+        pytest.param(
+            '{"reads": ' + "[" * 5000 + "]" * 5000 + "}", 400, "not valid JSON", id="nested-5000"
+        ),
+        pytest.param("[" * 100_000, 400, "not valid JSON", id="unclosed-100000"),
     ],
 )
 def test_malformed_bodies_get_a_clear_json_error(client, session, reads_api, body, status, words):
@@ -111,6 +115,16 @@ def test_malformed_bodies_get_a_clear_json_error(client, session, reads_api, bod
         ({"captured_at": "2026-05-01T10:00:00"}, "must carry a UTC offset"),
         ({"captured_at": "9999-12-31T23:00:00-05:00"}, "captured_at: is in the future"),
         ({"captured_at": "0001-01-01T00:00:00+05:00"}, "retention period"),
+        pytest.param(
+            {"latitude": 10**400}, "latitude: must be between -90 and 90", id="400-digit-lat"
+        ),
+        pytest.param(
+            {"longitude": -(10**400)}, "longitude: must be between -180 and 180", id="400-digit-lon"
+        ),
+        ({"latitude": 1e308 * 10}, "latitude: must be between -90 and 90"),
+        ({"client_read_id": "r-1\x00"}, "client_read_id: must be 1 to 64 letters"),
+        ({"client_read_id": "r 1"}, "client_read_id: must be 1 to 64 letters"),
+        ({"client_read_id": "x" * 65}, "client_read_id: must be 1 to 64 letters"),
     ],
 )
 def test_each_bad_read_refuses_the_whole_batch(client, session, reads_api, bad, words):
