@@ -63,7 +63,7 @@ class ReadNotFound(LookupError):
 
 @dataclass(frozen=True)
 class IncomingImage:
-    """A picture already checked by :func:`app.reads.images.inspect_image`, not yet stored."""
+    """A picture already checked by :func:`app.reads.images.clean_image`, not yet stored."""
 
     kind: ImageKind
     data: bytes

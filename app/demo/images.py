@@ -22,7 +22,7 @@ from app.alpr.ingest import ReadIn
 from app.alpr.ocr.pipeline import read_plate
 from app.db import utcnow
 from app.demo.alpr import DEMO_DEVICES, HOME
-from app.reads.images import inspect_image
+from app.reads.images import clean_image
 from app.reads.models import ImageKind, Read
 
 PLATE_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plates"
@@ -63,7 +63,8 @@ def seed_image_reads(session: Session) -> list[str]:
     statuses = []
     for n, data in enumerate(demo_pictures()):
         kind = ImageKind.PLATE
-        image = IncomingImage(kind, data, inspect_image(data, max_bytes=MAX_BYTES))
+        clean = clean_image(data, max_bytes=MAX_BYTES)
+        image = IncomingImage(kind, clean.data, clean.info)
         base = ReadIn(
             index=0,
             plate="",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -49,12 +49,46 @@ class ImageInfo:
     height: int
 
 
-def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> ImageInfo:
-    """Decide by content whether `data` is an acceptable picture; nothing is written.
+@dataclass(frozen=True)
+class CleanImage:
+    """A picture re-encoded with no metadata, and what it is: the bytes the store keeps."""
+
+    data: bytes
+    info: ImageInfo
+
+
+def _without_metadata(picture: Image.Image, kind: str) -> bytes:
+    """The pixels alone, re-encoded in the same format (425.4.1(a)).
+
+    A camera's or a phone's file carries far more than the picture: EXIF (owner, serial numbers,
+    GPS, time), XMP, IPTC, ICC profiles, JPEG comments and PNG text chunks. None of it is data
+    the statute lets us collect, so only the pixels are kept, turned upright first as EXIF's
+    orientation said (it goes with the rest). The same upload always gives the same bytes.
+    """
+    upright = ImageOps.exif_transpose(picture)
+    if kind == "JPEG" and upright.mode not in ("L", "RGB"):
+        upright = upright.convert("RGB")
+    bare = Image.new(upright.mode, upright.size)
+    bare.paste(upright)
+    if upright.mode == "P":
+        bare.putpalette(upright.getpalette() or [])
+    output = io.BytesIO()
+    if kind == "JPEG":
+        bare.save(output, format="JPEG", quality=95)
+    elif kind == "PNG":
+        bare.save(output, format="PNG")
+    else:
+        bare.save(output, format="WEBP", lossless=True)
+    return output.getvalue()
+
+
+def clean_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> CleanImage:
+    """Decide by content whether `data` is an acceptable picture, and strip it to its pixels.
 
     The header is parsed, the file verified, then decoded in full once the pixel count is known
     to be sane, so a truncated file or a decompression bomb is refused here rather than in the
-    OCR worker. Raises :class:`ImageRejected` with a message fit for the client.
+    OCR worker; the decoded picture is re-encoded with no metadata block at all. Nothing is
+    written. Raises :class:`ImageRejected` with a message fit for the client.
     """
     if not data:
         raise ImageRejected("the file is empty")
@@ -79,6 +113,7 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) 
                 probe.verify()
             with Image.open(io.BytesIO(data)) as picture:
                 picture.load()
+                clean = _without_metadata(picture, kind)
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -87,13 +122,16 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) 
             raise ImageRejected("the file is not a JPEG, PNG or WebP image") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise ImageRejected("the image is damaged or truncated and cannot be decoded") from exc
-    return ImageInfo(
-        sha256=hashlib.sha256(data).hexdigest(),
+    with Image.open(io.BytesIO(clean)) as stored:
+        width, height = stored.size
+    info = ImageInfo(
+        sha256=hashlib.sha256(clean).hexdigest(),
         content_type=ACCEPTED_FORMATS[kind],
-        byte_size=len(data),
+        byte_size=len(clean),
         width=width,
         height=height,
     )
+    return CleanImage(clean, info)
 
 
 def image_path(sha256: str) -> Path:

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.auth.models import Role
 from app.db import utcnow
-from app.reads.images import inspect_image, write_image
+from app.reads.images import clean_image, write_image
 from app.reads.models import ImageKind, ReadImage
 from tests.e2e.conftest import decoded_width, sign_in
 from tests.factories import ReadFactory, UserFactory
@@ -23,8 +23,9 @@ def plate_picture(session, read) -> None:
     """Store a real PNG for `read` the way the image upload does."""
     buffer = io.BytesIO()
     Image.new("RGB", (240, 60), (250, 250, 250)).save(buffer, format="PNG")
-    info = inspect_image(buffer.getvalue(), max_bytes=5 * 1024 * 1024)
-    write_image(session, buffer.getvalue(), info)
+    clean = clean_image(buffer.getvalue(), max_bytes=5 * 1024 * 1024)
+    info = clean.info
+    write_image(session, clean.data, info)
     session.add(
         ReadImage(
             read=read,

@@ -16,7 +16,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
 from app.jobs.models import JobRun
-from app.reads.images import ImageRejected, image_path, inspect_image
+from app.reads.images import ImageRejected, clean_image, image_path
 from app.reads.models import ActiveUsePeriod, Hit, PlateStatus, Read, ReadImage
 from tests.helpers import (
     blank_picture,
@@ -187,7 +187,7 @@ def test_a_decompression_bomb_is_refused_by_its_pixel_count():
     Image.new("1", (10_000, 5_000)).save(bomb, "PNG")  # 50 MP in a few kilobytes
     assert len(bomb.getvalue()) < 100_000
     with pytest.raises(ImageRejected, match="the limit is 40000000 pixels"):
-        inspect_image(bomb.getvalue(), max_bytes=5_000_000)
+        clean_image(bomb.getvalue(), max_bytes=5_000_000)
 
 
 @pytest.mark.parametrize(

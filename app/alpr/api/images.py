@@ -19,7 +19,7 @@ from app.alpr.validation import (
 )
 from app.db import db_session, utcnow
 from app.jobs.services import create_run
-from app.reads.images import ImageRejected, inspect_image, remove_unreferenced_image
+from app.reads.images import ImageRejected, clean_image, remove_unreferenced_image
 from app.reads.models import ImageKind, PlateStatus, Read
 from app.reads.plates import FieldError, normalise_plate
 from workers.ocr import ocr_read
@@ -104,10 +104,10 @@ def _images() -> list[IncomingImage]:
                 413, f"{kind.value}: the picture is larger than {max_bytes} bytes", field=kind.value
             )
         try:
-            info = inspect_image(data, max_bytes=max_bytes)
+            clean = clean_image(data, max_bytes=max_bytes)
         except ImageRejected as exc:
             raise UploadRefused(422, f"{kind.value}: {exc}", field=kind.value) from exc
-        images.append(IncomingImage(kind, data, info))
+        images.append(IncomingImage(kind, clean.data, clean.info))
     return images
 
 
