@@ -279,7 +279,10 @@ def record_ocr_result(
     step = start_step(session, OCR_ACTOR, read, event, plate=plate)
     read.plate = plate or None
     read.ocr_confidence = result.confidence
-    read.ocr_candidates = json.dumps(result.engines, sort_keys=True)
+    # The engines' readings help a reviewer only while the plate is in doubt; a decided plate
+    # keeps none of the alternatives (425.4.1(a): the plate read, not what else it might be).
+    doubtful = read.plate_status == PlateStatus.NEEDS_REVIEW.value
+    read.ocr_candidates = json.dumps(result.engines, sort_keys=True) if doubtful else None
     details: dict[str, Any] = {
         "confidence": result.confidence,
         "image": image_kind.value if image_kind else None,
@@ -314,6 +317,7 @@ def _decide_plate(
     before = read.plate
     step = start_step(session, actor, read, event, plate=plate)
     read.plate = plate
+    read.ocr_candidates = None  # decided: OCR's alternatives are no longer kept
     deleted = screen_final_plate(session, actor, read)
     if deleted is not None:
         # The read is the participant's: neither OCR's reading nor the reviewer's may stay.

@@ -237,3 +237,16 @@ def test_a_refused_step_without_htmx_says_why_on_the_queue_page(client, session,
     html = response.get_data(as_text=True)
     assert "different from the one OCR read" in html and f'id="review-row-{read.id}"' in html
     assert audit(session, "read.plate_corrected") == []
+
+
+@pytest.mark.parametrize("decide", ["confirm", "correct"])
+def test_a_decided_plate_keeps_no_ocr_alternatives(client, session, decide):
+    read = review_read(client, session, "KLM5512", {"rapidocr": "KLM5512", "tesseract": "KLH5512"})
+    assert json.loads(fresh(session, read.id).ocr_candidates)["tesseract"] == "KLH5512"
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    read = fresh(session, read.id)
+    if decide == "confirm":
+        confirm_plate(session, operator, read)
+    else:
+        correct_plate(session, operator, read, "KLH5512")
+    assert fresh(session, read.id).ocr_candidates is None
