@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,20 @@ PRODUCTION_VALUES = {"production", "prod"}
 
 class ConfigurationError(RuntimeError):
     """Raised at start-up when the settings would make the app unlawful or insecure."""
+
+
+#: A search warrant number: letters, digits and - . /, 4 to 40 characters, at least one digit.
+DEFAULT_WARRANT_NUMBER_PATTERN = r"(?=.*\d)[A-Za-z0-9][A-Za-z0-9./-]{3,39}"
+
+
+def _pattern(name: str, default: str) -> str:
+    """A regular expression setting, refused at start-up when it does not compile."""
+    value = os.environ.get(name, default)
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigurationError(f"{name} is not a valid regular expression: {exc}") from None
+    return value
 
 
 def _int(name: str, default: int) -> int:
@@ -163,6 +178,11 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         ),
         "ACTIVE_USE_GAP_MINUTES": _int("ALPR_ACTIVE_USE_GAP_MINUTES", 30),
         "TRACKING_WINDOW_HOURS": _int("ALPR_TRACKING_WINDOW_HOURS", 24),
+        "TRACKING_LOOKBACK_DAYS": _int("ALPR_TRACKING_LOOKBACK_DAYS", 7),
+        "WARRANT_NUMBER_PATTERN": _pattern(
+            "ALPR_WARRANT_NUMBER_PATTERN", DEFAULT_WARRANT_NUMBER_PATTERN
+        ),
+        "EXIGENT_MIN_CHARS": _int("ALPR_EXIGENT_MIN_CHARS", 40),
         "CLOCK_SKEW_SECONDS": _int("ALPR_CLOCK_SKEW_SECONDS", 300),
         "INGEST_MAX_BATCH": _int("ALPR_INGEST_MAX_BATCH", 1000),
         "IMAGE_MAX_BYTES": _int("ALPR_IMAGE_MAX_BYTES", 5 * 1024 * 1024),

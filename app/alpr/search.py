@@ -1,11 +1,11 @@
 """Purpose-bound search of reads (policy 425.6(b)) with the tracking guard (425.4.1(c)).
 
-Every search states a purpose and a case or incident number and is stored as a
-:class:`~app.reads.models.Search` row with its criteria and result count; performing it and
-viewing each result page are audit entries (425.6(e)). A search that follows one plate over a
-window longer than ``TRACKING_WINDOW_HOURS`` (or the plate-history view, whatever its window)
-is tracking: it needs a search warrant number or an exigent-circumstances statement, or it is
-refused and the refusal audited.
+Every search states the official use it serves (425.3), a purpose and a case or incident
+number, and is stored as a :class:`~app.reads.models.Search` row with its criteria and result
+count; performing it and viewing each result page are audit entries (425.6(e)). Searches that
+together look at one plate for longer than the tracking window within the look-back (or the
+plate-history view, whatever its window) are tracking: they need a search warrant number or an
+exigent-circumstances statement, or the search is refused and the refusal audited.
 
 Queries keep the shapes the read indexes serve: ``plate = :p`` or ``plate LIKE 'AB%'`` (its
 prefix also stated as a range) on ``(plate, captured_at)``, ``device_id = :d`` on
@@ -33,7 +33,7 @@ from app.core.refusal import Refusal
 from app.investigations.models import InvestigationStatus
 from app.investigations.services import investigation_by_case_number, normalise_case_number
 from app.reads.bulk import on_postgresql
-from app.reads.models import Deployment, Device, Read, Search
+from app.reads.models import Deployment, Device, PurposeCategory, Read, Search
 from app.reads.plates import FieldError, normalise_plate
 
 PAGE_SIZE = 50
@@ -50,6 +50,58 @@ PATTERN_MIN_CHARS = 2
 
 KIND_SEARCH = "search"
 KIND_PLATE_HISTORY = "plate_history"
+
+
+#: Words that stand in for a statement rather than make one.
+PLACEHOLDERS = frozenset(
+    {
+        "n/a",
+        "na",
+        "none",
+        "exigent",
+        "exigency",
+        "exigent circumstances",
+        "emergency",
+        "urgent",
+        "test",
+        "testing",
+        "tbd",
+        "todo",
+        "see case",
+        "see report",
+        "x",
+        "xx",
+        "xxx",
+        "asdf",
+        "...",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SearchRules:
+    """The department's settings a search is checked against, read once at the edge.
+
+    `tracking_window_hours`: how long one plate may be followed without a warrant or exigency;
+    `tracking_lookback_days`: how far back the windows of earlier searches of the same plate
+    are added up; `warrant_pattern`: what a warrant number looks like; `exigent_min_chars`: how
+    long an exigent-circumstances statement must be to say what the exigency is.
+    """
+
+    tracking_window_hours: int
+    tracking_lookback_days: int
+    warrant_pattern: str
+    exigent_min_chars: int
+
+    @classmethod
+    def from_config(cls, config: Any) -> SearchRules:
+        """The rules from the app's settings (ALPR_TRACKING_* and friends)."""
+        return cls(
+            tracking_window_hours=config["TRACKING_WINDOW_HOURS"],
+            tracking_lookback_days=config["TRACKING_LOOKBACK_DAYS"],
+            warrant_pattern=config["WARRANT_NUMBER_PATTERN"],
+            exigent_min_chars=config["EXIGENT_MIN_CHARS"],
+        )
 
 
 class SearchError(Refusal):
@@ -269,32 +321,113 @@ def count_results(session: Session, criteria: SearchCriteria) -> tuple[int, bool
     return min(count, COUNT_CAP), count > COUNT_CAP
 
 
-def _follows_one_plate(session: Session, criteria: SearchCriteria) -> bool:
-    """A partial plate that matches one plate only is, in effect, that plate followed."""
+def followed_plate(session: Session, criteria: SearchCriteria) -> str | None:
+    """The one plate this search follows: its exact plate, or the only plate a partial one matches.
+
+    A partial plate that matches a single plate in the window is, in effect, that plate followed.
+    """
+    if criteria.plate is None:
+        return None
+    if not criteria.is_pattern:
+        return criteria.plate
     plates = session.scalars(
         select(Read.plate).where(*_where(session, criteria)).distinct().limit(2)
     ).all()
-    return len(plates) == 1
+    return plates[0] if len(plates) == 1 else None
+
+
+def covered_time(windows: list[tuple[datetime, datetime]]) -> timedelta:
+    """How much time the `windows` cover together, overlaps counted once."""
+    total = timedelta()
+    reach: datetime | None = None
+    for start, end in sorted(windows):
+        if reach is not None and start < reach:
+            start = reach
+        if end > start:
+            total += end - start
+        reach = end if reach is None else max(reach, end)
+    return total
+
+
+def _earlier_windows(
+    session: Session, plate: str, since: datetime
+) -> list[tuple[datetime, datetime]]:
+    rows = session.scalars(
+        select(Search.criteria_json).where(
+            Search.followed_plate == plate, Search.created_at >= since
+        )
+    ).all()
+    windows = []
+    for raw in rows:
+        criteria = SearchCriteria.from_json(raw)
+        windows.append((criteria.start, criteria.end))
+    return windows
 
 
 def tracking_reason(
-    session: Session, criteria: SearchCriteria, tracking_window_hours: int
-) -> str | None:
-    """Why this search follows one plate across time and places (425.4.1(c)), or None."""
+    session: Session, criteria: SearchCriteria, rules: SearchRules, now: datetime
+) -> tuple[str | None, str | None]:
+    """Why this search follows one plate across time and places (425.4.1(c)), and that plate.
+
+    One plate may be looked at for at most the tracking window without a warrant or an exigency,
+    counted over every search of it in the look-back, whoever ran them: cutting a week into
+    back-to-back days is the same tracking as asking for the week.
+    """
+    plate = followed_plate(session, criteria)
     if criteria.kind == KIND_PLATE_HISTORY:
-        return "a plate history follows one plate across time and places"
-    if criteria.plate is None or criteria.window <= timedelta(hours=tracking_window_hours):
-        return None
-    if not criteria.is_pattern:
+        return "a plate history follows one plate across time and places", plate
+    if plate is None:
+        return None, None
+    limit = timedelta(hours=rules.tracking_window_hours)
+    if criteria.window > limit:
+        if criteria.is_pattern:
+            return (
+                f"this partial plate matches a single plate over more than "
+                f"{rules.tracking_window_hours} hours, which follows that plate across time "
+                "and places"
+            ), plate
         return (
-            f"a single-plate search over more than {tracking_window_hours} hours follows one "
-            "plate across time and places"
-        )
-    if _follows_one_plate(session, criteria):
+            f"a single-plate search over more than {rules.tracking_window_hours} hours follows "
+            "one plate across time and places"
+        ), plate
+    since = now - timedelta(days=rules.tracking_lookback_days)
+    windows = [*_earlier_windows(session, plate, since), (criteria.start, criteria.end)]
+    covered = covered_time(windows)
+    if covered > limit:
+        hours = covered.total_seconds() / 3600
         return (
-            f"this partial plate matches a single plate over more than {tracking_window_hours} "
-            "hours, which follows that plate across time and places"
+            f"with the searches of this plate over the last {rules.tracking_lookback_days} days "
+            f"it would have been looked at over {hours:.0f} hours, more than the "
+            f"{rules.tracking_window_hours}-hour tracking window: that follows one plate across "
+            "time and places"
+        ), plate
+    return None, plate
+
+
+def authority_problem(
+    rules: SearchRules, warrant: str | None, exigent: str | None
+) -> tuple[str, str] | None:
+    """What is wrong with the warrant number or exigency statement given, and its field."""
+    if warrant is not None and not re.fullmatch(rules.warrant_pattern, warrant):
+        return (
+            f"'{warrant[:40]}' does not look like a search warrant number (letters and digits, "
+            "with - . /, and at least one digit).",
+            "warrant_number",
         )
+    if exigent is not None:
+        words = re.findall(r"[A-Za-z]{2,}", exigent)
+        if (
+            exigent.strip(" .").lower() in PLACEHOLDERS
+            or len(exigent) < rules.exigent_min_chars
+            or len(words) < 6
+            or len({c.lower() for c in exigent if c.isalpha()}) < 8
+        ):
+            return (
+                "Say what the exigency is: what is happening, to whom, and why a warrant cannot "
+                f"wait (at least {rules.exigent_min_chars} characters, in words; policy "
+                "425.4.1(c)).",
+                "exigent_statement",
+            )
     return None
 
 
@@ -314,22 +447,30 @@ def perform_search(
     actor: User,
     *,
     criteria: SearchCriteria,
+    purpose_category: str,
     purpose: str,
     case_number: str,
-    tracking_window_hours: int,
+    rules: SearchRules,
+    now: datetime,
     warrant_number: str | None = None,
     exigent_statement: str | None = None,
 ) -> Search:
     """Run a purpose-bound search and keep it on file with its result count.
 
-    Raises SearchError (nothing written) for a missing purpose or case number, and
-    SearchRefused (a SEARCH_REFUSED entry appended: the caller commits it) when the search
-    tracks a plate without a warrant number or exigent statement, or cites a closed case.
+    Raises SearchError (nothing written) for a purpose category outside 425.3's official uses,
+    a missing purpose or case number, or a warrant number or exigency statement that says
+    nothing; and SearchRefused (a SEARCH_REFUSED entry appended: the caller commits it) when
+    the search tracks a plate without a warrant number or exigent statement, or cites a closed
+    case.
     """
     purpose = (purpose or "").strip()
     case_number = normalise_case_number(case_number)
     warrant = (warrant_number or "").strip() or None
     exigent = (exigent_statement or "").strip() or None
+    if purpose_category not in {category.value for category in PurposeCategory}:
+        raise SearchError(
+            "Choose the official use this search serves (policy 425.3).", "purpose_category"
+        )
     if len(purpose) < PURPOSE_MIN:
         raise SearchError(
             f"State the purpose of this search (at least {PURPOSE_MIN} characters; "
@@ -338,7 +479,14 @@ def perform_search(
         )
     if not case_number:
         raise SearchError("A case or incident number is required (policy 425.6(b)).", "case_number")
-    context = {"criteria": criteria.summary(), "purpose": purpose, "case_number": case_number}
+    if problem := authority_problem(rules, warrant, exigent):
+        raise SearchError(*problem)
+    context = {
+        "criteria": criteria.summary(),
+        "purpose_category": purpose_category,
+        "purpose": purpose,
+        "case_number": case_number,
+    }
     investigation = investigation_by_case_number(session, case_number)
     if investigation is not None and investigation.status != InvestigationStatus.ACTIVE.value:
         raise _refuse(
@@ -349,7 +497,7 @@ def perform_search(
             "case_number",
             context,
         )
-    reason = tracking_reason(session, criteria, tracking_window_hours)
+    reason, plate = tracking_reason(session, criteria, rules, now)
     if reason is not None and warrant is None and exigent is None:
         raise _refuse(
             session,
@@ -363,14 +511,17 @@ def perform_search(
     count, capped = count_results(session, criteria)
     search = Search(
         user_id=actor.id,
+        purpose_category=purpose_category,
         purpose=purpose,
         case_number=case_number,
+        followed_plate=plate,
         investigation_id=investigation.id if investigation is not None else None,
         criteria_json=criteria.to_json(),
         is_tracking=reason is not None,
         warrant_number=warrant,
         exigent_statement=exigent,
         result_count=count,
+        created_at=now,
     )
     session.add(search)
     session.flush()

@@ -364,11 +364,55 @@ class Hit(Base):
     source: Mapped[HotlistSource] = relationship()
 
 
+class PurposeCategory(StrEnum):
+    """The official uses of ALPR that policy 425.3 and 425.6(b) name: why a search was run."""
+
+    STOLEN_OR_WANTED_VEHICLE = "stolen_or_wanted_vehicle"
+    STOLEN_PLATE = "stolen_plate"
+    MISSING_PERSON = "missing_person"
+    WARRANT = "warrant"
+    HOMELAND_SECURITY = "homeland_security"
+    ELECTRONIC_SURVEILLANCE = "electronic_surveillance"
+    SUSPECT_INTERDICTION = "suspect_interdiction"
+    STOLEN_PROPERTY_RECOVERY = "stolen_property_recovery"
+    CRIMINAL_INVESTIGATION = "criminal_investigation"
+    CIVIL_OR_ADMINISTRATIVE = "civil_or_administrative"
+
+    @property
+    def label(self) -> str:
+        """The words on the search form and in reports."""
+        return PURPOSE_LABELS[self]
+
+
+PURPOSE_LABELS = {
+    PurposeCategory.STOLEN_OR_WANTED_VEHICLE: "Stolen or wanted vehicle",
+    PurposeCategory.STOLEN_PLATE: "Stolen license plate",
+    PurposeCategory.MISSING_PERSON: "Missing person",
+    PurposeCategory.WARRANT: "Active warrant",
+    PurposeCategory.HOMELAND_SECURITY: "Homeland security",
+    PurposeCategory.ELECTRONIC_SURVEILLANCE: "Electronic surveillance",
+    PurposeCategory.SUSPECT_INTERDICTION: "Suspect interdiction",
+    PurposeCategory.STOLEN_PROPERTY_RECOVERY: "Stolen property recovery",
+    PurposeCategory.CRIMINAL_INVESTIGATION: "Specific criminal investigation",
+    PurposeCategory.CIVIL_OR_ADMINISTRATIVE: "Department civil or administrative action",
+}
+
+
 class Search(Base):
-    """A query of ALPR data with its stated purpose and case number (425.6(b), 425.4.1(c))."""
+    """A query of ALPR data with its stated purpose and case number (425.6(b), 425.4.1(c)).
+
+    `purpose_category` is empty only on searches recorded before categories existed.
+    `followed_plate` is the one plate a search followed (exact, or the single plate a partial
+    one matched), so the tracking guard can add up its windows across searches.
+    """
 
     __tablename__ = "searches"
     __table_args__ = (
+        CheckConstraint(
+            f"purpose_category IS NULL OR purpose_category IN ({sql_values(PurposeCategory)})",
+            name="known_purpose_category",
+        ),
+        Index("ix_searches_followed_plate", "followed_plate", "created_at"),
         CheckConstraint("length(purpose) > 0", name="has_purpose"),
         CheckConstraint("length(case_number) > 0", name="has_case_number"),
         CheckConstraint(
@@ -379,8 +423,10 @@ class Search(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose_category: Mapped[str | None] = mapped_column(String(40))
     purpose: Mapped[str] = mapped_column(Text)
     case_number: Mapped[str] = mapped_column(String(64))
+    followed_plate: Mapped[str | None] = mapped_column(String(10))
     investigation_id: Mapped[int | None] = mapped_column(ForeignKey("investigations.id"))
     criteria_json: Mapped[str] = mapped_column(Text)
     is_tracking: Mapped[bool] = mapped_column(Boolean, default=False)

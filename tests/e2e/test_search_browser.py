@@ -52,6 +52,7 @@ def test_operator_searches_with_a_purpose_and_opens_a_read(page: Page, live_serv
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Search").click()
     page.get_by_role("button", name="Search").click()  # no purpose, no case number
     expect(page.get_by_role("alert").first).to_be_visible()
+    page.get_by_label("Official use").select_option("stolen_or_wanted_vehicle")
     page.get_by_label("Purpose").fill("Stolen vehicle reported by owner")
     page.get_by_label("Case or incident number").fill("24-004411")
     page.get_by_label("Plate").fill("mnx 4821")
@@ -77,6 +78,7 @@ def test_plate_history_without_a_warrant_is_refused(page: Page, live_server: str
     operator = UserFactory(roles=[Role.OPERATOR], trained=True)
     sign_in(page, live_server, operator.email)
     page.goto(f"{live_server}/alpr/plates/MNX4821/history")
+    page.get_by_label("Official use").select_option("criminal_investigation")
     page.get_by_label("Purpose").fill("Follow-up on burglary suspect vehicle")
     page.get_by_label("Case or incident number").fill("24-004412")
     page.get_by_role("button", name="Show history").click()

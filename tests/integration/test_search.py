@@ -15,6 +15,7 @@ from app.alpr.search import (
     SearchCriteria,
     SearchError,
     SearchRefused,
+    SearchRules,
     build_criteria,
     parse_plate_query,
     perform_search,
@@ -22,6 +23,7 @@ from app.alpr.search import (
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
+from app.config import DEFAULT_WARRANT_NUMBER_PATTERN
 from app.db import utcnow
 from app.reads.models import Search
 from tests.factories import (
@@ -35,6 +37,14 @@ from tests.factories import (
 from tests.helpers import entry_details, form_csrf
 
 CHICAGO = ZoneInfo("America/Chicago")
+
+
+RULES = SearchRules(
+    tracking_window_hours=24,
+    tracking_lookback_days=7,
+    warrant_pattern=DEFAULT_WARRANT_NUMBER_PATTERN,
+    exigent_min_chars=40,
+)
 
 
 def local(moment) -> str:
@@ -51,6 +61,7 @@ def post(client, path="/alpr/search", hours=24, **fields):
     end = utcnow() + timedelta(minutes=1)  # as the form's default: the next whole minute
     data = {
         "csrf_token": form_csrf(client, path),
+        "purpose_category": "stolen_or_wanted_vehicle",
         "purpose": "Stolen vehicle investigation",
         "case_number": "24-000100",
         "start": local(end - timedelta(hours=hours)),
@@ -98,9 +109,11 @@ def test_the_service_refuses_without_purpose_or_case(session):
                 session,
                 user,
                 criteria=criteria,
+                purpose_category="stolen_or_wanted_vehicle",
                 purpose=purpose,
                 case_number=case,
-                tracking_window_hours=24,
+                rules=RULES,
+                now=now,
             )
     assert session.scalar(select(func.count(Search.id))) == 0
 
@@ -400,9 +413,11 @@ def test_refusal_from_the_service_is_audited_in_the_callers_transaction(session)
             session,
             user,
             criteria=criteria,
+            purpose_category="stolen_or_wanted_vehicle",
             purpose="Stolen vehicle",
             case_number="24-1",
-            tracking_window_hours=24,
+            rules=RULES,
+            now=now,
         )
     session.rollback()  # a caller that rolls back keeps nothing: the view commits refusals
     assert (

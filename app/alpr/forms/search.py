@@ -6,10 +6,12 @@ to UTC. The services re-check everything, so these validators only give early, f
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, Field, FloatField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.alpr.search import PURPOSE_MIN
 from app.core.timeutil import local_to_utc
+from app.reads.models import PurposeCategory
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -23,9 +25,20 @@ def typed_year(_form: FlaskForm, field: Field) -> None:
             raise ValidationError(str(exc)) from None
 
 
+PURPOSE_CHOICES = [
+    SelectChoice("", "— choose the official use —"),
+    *(SelectChoice(category.value, category.label) for category in PurposeCategory),
+]
+
+
 class PurposeForm(FlaskForm):
     """What every query of ALPR data states (425.6(b)), plus the tracking authority (425.4.1(c))."""
 
+    purpose_category = SelectField(
+        "Official use (policy 425.3)",
+        choices=PURPOSE_CHOICES,
+        validators=[DataRequired(message="Choose the official use this search serves.")],
+    )
     purpose = TextAreaField(
         "Purpose",
         validators=[
@@ -36,7 +49,7 @@ class PurposeForm(FlaskForm):
                 message=f"State the purpose in at least {PURPOSE_MIN} characters (425.6(b)).",
             ),
         ],
-        description="The legitimate law-enforcement purpose of this search (policy 425.6(b)).",
+        description="What this search is for, in your words (policy 425.6(b)).",
     )
     case_number = StringField(
         "Case or incident number", validators=[DataRequired(), Length(max=64)]
