@@ -22,8 +22,9 @@ class Schedule:
     cron: str
 
 
-#: The purge runs just after 00:00 UTC, when retention ends for a whole collection day
-#: (app.retention.policy.retention_cutoff), so no read outlives its retention by more than that.
+#: The purge runs just after 00:00 UTC, when a whole collection day becomes destroyable, a day
+#: before its oldest read would turn 60 days old (app.retention.policy.retention_cutoff): the
+#: oldest unheld read stays under 60 × 24 hours even if one run is late by most of a day.
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
     Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),

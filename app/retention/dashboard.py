@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session
 
 from app.reads.models import Read
 from app.retention.acp import SUPPRESSING_STATUSES
-from app.retention.destruction import destroyable_clause
+from app.retention.destruction import destroyable_clause, held_clause
 from app.retention.holds import holds_in_force, scopes_in_force
 from app.retention.models import EXCULPATORY_HOLDING, AcpRequest, ExculpatoryRequest, Hold, PurgeRun
 from app.retention.policy import retention_cutoff
@@ -31,6 +31,8 @@ class RetentionOverview:
 
     buckets: list[tuple[str, int]]
     total_reads: int
+    oldest_unheld_hours: float | None
+    limit_hours: int
     next_purge_at: datetime
     next_purge_count: int
     overdue: int
@@ -46,6 +48,20 @@ def next_daily_run(now: datetime, hour: int, minute: int) -> datetime:
     """The next time a daily UTC schedule fires after `now`."""
     candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
     return candidate if candidate > now else candidate + timedelta(days=1)
+
+
+def oldest_unheld_age_hours(session: Session, now: datetime) -> float | None:
+    """How old, in hours, the oldest read that no hold in force keeps is (None: there is none).
+
+    This is retention measured as the statute states it: it must stay under the retention
+    period × 24 hours at every moment, between purges too.
+    """
+    oldest = session.scalar(
+        select(func.min(Read.captured_at)).where(not_(held_clause(scopes_in_force(session))))
+    )
+    if oldest is None:
+        return None
+    return round((now - oldest).total_seconds() / 3600, 1)
 
 
 def retention_overview(
@@ -78,6 +94,8 @@ def retention_overview(
     return RetentionOverview(
         buckets=buckets,
         total_reads=count(),
+        oldest_unheld_hours=oldest_unheld_age_hours(session, now),
+        limit_hours=retention_days * 24,
         next_purge_at=next_run,
         next_purge_count=count(
             destroyable_clause(scopes, retention_cutoff(next_run, retention_days))

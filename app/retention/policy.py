@@ -37,14 +37,16 @@ class HoldScope:
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     """Reads captured before this instant (a UTC midnight) have reached the end of retention.
 
-    Retention runs by UTC collection day: a day's reads all go at 00:00 UTC on the day that
-    its first read turns `retention_days` old. So no read is kept longer than `retention_days`
-    (its day goes when the oldest of them reaches that age; the others are up to a day
-    younger), however often the purge runs, and the purge takes whole days, which PostgreSQL
-    drops as partitions (app.reads.partitions).
+    Retention runs by UTC collection day, and a day's reads all go on the day BEFORE its first
+    read turns `retention_days` old: at 00:00 UTC that day they become destroyable, and the
+    daily purge (00:05 UTC) takes them. So the oldest unheld read is at most
+    `retention_days` - 1 days and the purge's own delay old, never `retention_days` × 24 hours,
+    even if one daily run is late by most of a day. Destroying a little early is lawful (425.5
+    says "no later than"); late is not. The purge takes whole days, which PostgreSQL drops as
+    partitions (app.reads.partitions).
     """
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight - timedelta(days=retention_days - 1)
+    return midnight - timedelta(days=retention_days - 2)
 
 
 def hold_covers(read: ReadFacts, hold: HoldScope) -> bool:

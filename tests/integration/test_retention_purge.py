@@ -43,7 +43,7 @@ from tests.integration.retention_support import (
 def test_purge_destroys_expired_reads_with_images_and_keeps_the_rest(app, session):
     old = aged_read(61, plate="OLD1")
     shared_old = aged_read(70, plate="OLD2")
-    fresh = aged_read(59, plate="NEW1")
+    fresh = aged_read(57, plate="NEW1")  # a day goes the day before its oldest read turns 60
     fresh_id = fresh.id
     old_digest = add_image(session, old)
     shared = add_image(session, shared_old, content=b"same picture")
@@ -96,8 +96,8 @@ def test_purge_works_in_bounded_batches_and_is_idempotent(app, session):
 
 
 def test_retention_days_setting_shortens_retention(app, session):
-    kept = aged_read(29).id
-    aged_read(31)
+    kept = aged_read(27).id
+    aged_read(29)
     run_purge(app, retention_days=30)
     assert surviving_ids(session) == {kept}
 
