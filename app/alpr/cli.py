@@ -24,7 +24,8 @@ from app.alpr.devices import (
     rotate_token,
 )
 from app.alpr.hotlists import MN_PLATE_FILE, HotlistError, load_hotlist
-from app.alpr.ingest import IngestRefused, Limits, ingest_reads, validate_reads
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.validation import IngestRefused, Limits, validate_reads
 from app.auth.models import Agency
 from app.auth.services import (
     AccountError,

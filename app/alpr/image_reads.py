@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alpr.hotlists import find_matches, log_hits, record_hits, sources_in_force
-from app.alpr.ingest import (
-    ReadIn,
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.periods import (
     count_in_periods,
     device_actor,
-    ingest_reads,
     lock_device,
     note_device_use,
     place_in_periods,
 )
+from app.alpr.ingest.validation import ReadIn
 from app.alpr.workflow import PlateMachine  # noqa: F401  (declares the machine start_step uses)
 from app.audit.actions import AuditAction
 from app.audit.services import record
@@ -337,7 +337,7 @@ def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Dele
     """An operator replaces OCR's plate with what the picture shows; audited before/after.
 
     Raises FieldError for text that is no plate; the plate is stored in the one spelling
-    (:func:`app.alpr.validation.normalise_plate`), O folded into 0.
+    (:func:`app.reads.plates.normalise_plate`), O folded into 0.
     """
     plate = normalise_plate(plate)
     return _decide_plate(session, actor, read, "correct", plate, AuditAction.READ_PLATE_CORRECTED)

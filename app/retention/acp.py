@@ -77,7 +77,7 @@ def plate_hmac(key: str, plate: str) -> str:
     """HMAC-SHA256 (hex) of a plate: lets us match plates without keeping them.
 
     `plate` is in the one spelling every entry point stores
-    (:func:`app.alpr.validation.normalise_plate`, O folded into 0), so a participant's plate
+    (:func:`app.reads.plates.normalise_plate`, O folded into 0), so a participant's plate
     typed with an O matches a read sent with a 0; over-matching an O/0 twin errs on the side
     of destruction. Callers normalise; ingest has already done so for each read.
     """

@@ -10,7 +10,8 @@ from sqlalchemy import delete, select
 
 from app.alpr.devices import create_deployment, create_device
 from app.alpr.hotlists import load_hotlist
-from app.alpr.ingest import IngestRefused, ReadIn, ingest_reads
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.validation import IngestRefused, ReadIn
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.core.timeutil import local_today
