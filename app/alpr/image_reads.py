@@ -33,14 +33,13 @@ from app.db import utcnow
 from app.reads.images import ImageInfo, write_image
 from app.reads.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
 from app.reads.plates import FieldError, normalise_plate
-from app.retention.acp import (
-    AcpVerdict,
+from app.retention.acp.digests import (
     known_destroyed,
     picture_read_identity,
     read_sender,
     remember_stored_destroyed,
-    screen_at_collection,
 )
+from app.retention.acp.screening import AcpVerdict, screen_at_collection
 from app.retention.destruction import Deleted, delete_reads
 from app.retention.policy import ReadFacts
 from app.workflow.step import start_step

@@ -21,9 +21,9 @@ from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.services import close_investigation
 from app.reads.models import ActiveUsePeriod, Hit, Read
-from app.retention.acp import (
+from app.retention.acp.digests import plate_hmac
+from app.retention.acp.lifecycle import (
     destroy_existing_acp_data,
-    plate_hmac,
     receive_acp_request,
     verify_acp_request,
 )

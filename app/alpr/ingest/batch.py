@@ -3,7 +3,7 @@
 The batch has passed :mod:`app.alpr.ingest.validation` whole. It is stored in one transaction
 with few statements, whatever its size, by the steps :func:`ingest_reads` names:
 
-1. the ACP screen (:func:`app.retention.acp.decide_at_collection`) runs once: a suppressed
+1. the ACP screen (:func:`app.retention.acp.screening.decide_at_collection`) runs once: a suppressed
    plate is not stored (``destroyed_acp``, counted in the log of use only; a keyed digest
    without the plate makes its resend known), or is stored with ``acp_deferred_at`` when a hold
    in force covers it; resends of either are found first and counted nowhere;
@@ -55,14 +55,13 @@ from app.audit.services import PendingEntry, record_many
 from app.auth.models import Agency
 from app.db import utcnow
 from app.reads.models import ActiveUsePeriod, Device
-from app.retention.acp import (
-    AcpVerdict,
-    decide_at_collection,
+from app.retention.acp.digests import (
     known_destroyed,
     read_identity,
     read_sender,
     remember_destroyed,
 )
+from app.retention.acp.screening import AcpVerdict, decide_at_collection
 from app.retention.policy import ReadFacts
 
 
@@ -170,7 +169,7 @@ def _screen_for_acp(
     A resend is found by the insert's ON CONFLICT; but the ACP screen counts what it destroys
     or defers before that, so its reads' resends are found first and counted nowhere: a read
     stored before (deferred, or stored before its plate's suppression began) by lookup, one
-    destroyed at collection before by its keyed digest (app.retention.acp.known_destroyed).
+    destroyed at collection before by its keyed digest (app.retention.acp.digests.known_destroyed).
     The digests of the reads destroyed now are remembered for their resends.
     """
     screening = decide_at_collection(
