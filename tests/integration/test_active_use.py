@@ -216,7 +216,7 @@ def test_a_fixed_device_logs_its_location_and_needs_a_deployment(session):
 
 
 def test_other_agencies_reads_open_no_period(session):
-    from app.auth.services import create_agency
+    from app.auth.agencies import create_agency
 
     agency = create_agency(session, "test", name="Agency P")
     base = utcnow() - timedelta(hours=1)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
+from app.auth.accounts import set_password
 from app.auth.models import Role, User
-from app.auth.services import set_password
 from app.db import unit_of_work
 from tests.factories import UserFactory
 from tests.helpers import form_csrf, login

@@ -22,7 +22,7 @@ from app.alpr.api import api_bp
 from app.alpr.api.auth import bearer_required
 from app.alpr.api.reads import answer_json_batch
 from app.alpr.ingest.batch import ingest_reads
-from app.auth.services import agency_actor, agency_for_token
+from app.auth.agencies import agency_actor, agency_for_token
 
 #: Accept only `Authorization: Bearer <token>` of an agency whose token is in force; sets
 #: `g.agency`.
