@@ -277,22 +277,6 @@ def set_active(session: Session, actor: User | str | None, user: User, active: b
     return True
 
 
-def set_password(session: Session, actor: User | str | None, user: User, password: str) -> None:
-    """Set a new password (the hash only is kept) and end the user's sessions.
-
-    Audited without the password.
-    """
-    user.password_hash = hash_password(password)
-    _end_sessions(user)
-    record(
-        session,
-        actor,
-        AuditAction.USER_PASSWORD_SET,
-        user,
-        {"email": user.email, "sessions_ended": True},
-    )
-
-
 def sign_out(session: Session, user: User) -> None:
     """Sign the user out everywhere: the logout is audited and every cookie of theirs refused.
 
