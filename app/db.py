@@ -132,11 +132,6 @@ def init_app(app: Flask) -> None:
             session.close()
 
 
-def get_engine() -> Engine:
-    """The current app's engine."""
-    return current_app.extensions["alpr_engine"]
-
-
 def db_session() -> Session:
     """The session of the current request, job or command (one per app context)."""
     if "db_session" not in g:

@@ -29,7 +29,7 @@ from app.reads.models import (
     ReadImage,
     Search,
 )
-from app.retention.acp import plate_hmac
+from app.retention.acp.digests import plate_hmac
 from app.retention.models import (
     AcpPlate,
     AcpRequest,

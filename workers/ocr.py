@@ -1,4 +1,4 @@
-"""The OCR job: read the plate of an image-only read (issue 5 item 5).
+"""The OCR job: read the plate of an image-only read.
 
 It takes ids only, tracks itself with a JobRun row and commits once with its audit entry. The
 JobRun's result holds the outcome and confidence, never the plate: job rows outlive the reads'

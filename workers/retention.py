@@ -11,7 +11,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
-from app.retention.acp import destroy_existing_acp_data
+from app.retention.acp.lifecycle import destroy_existing_acp_data
 from app.retention.destruction import finish_tombstones
 from app.retention.models import AcpRequest
 from app.retention.purge import destroy_expired_reads

@@ -24,15 +24,16 @@ from app.alpr.devices import (
     rotate_token,
 )
 from app.alpr.hotlists import MN_PLATE_FILE, HotlistError, load_hotlist
-from app.alpr.ingest import IngestRefused, Limits, ingest_reads, validate_reads
-from app.auth.models import Agency
-from app.auth.services import (
-    AccountError,
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.validation import IngestRefused, Limits, validate_reads
+from app.auth.agencies import (
     create_agency,
     get_agency_by_name,
     issue_agency_token,
     revoke_agency_token,
 )
+from app.auth.errors import AccountError
+from app.auth.models import Agency
 from app.core.cli import command_unit_of_work
 from app.db import unit_of_work, utcnow
 from app.reads.models import Device, DeviceKind

@@ -151,37 +151,6 @@ def revoke_device(session: Session, actor: Any, device: Device, reason: str = ""
     return device
 
 
-def update_device(
-    session: Session,
-    actor: Any,
-    device: Device,
-    *,
-    description: str | None = None,
-    installed_on: date | None = None,
-) -> Device:
-    """Correct a device's description or installation date; the audit keeps before and after."""
-    _check_not_future(installed_on, "installed_on", "The installation date")
-    changes: dict[str, Any] = {}
-    if description is not None and description.strip() != device.description:
-        changes["description"] = [device.description, description.strip()]
-        device.description = description.strip()
-    if installed_on is not None and installed_on != device.installed_on:
-        before = device.installed_on.isoformat() if device.installed_on else None
-        changes["installed_on"] = [before, installed_on.isoformat()]
-        device.installed_on = installed_on
-    if not changes:
-        return device
-    session.flush()
-    record(
-        session,
-        actor,
-        AuditAction.DEVICE_UPDATED,
-        device,
-        {"serial": device.serial, "changes": changes},
-    )
-    return device
-
-
 def open_deployment(device: Device) -> Deployment | None:
     """The deployment that has not ended, if any (a fixed device has at most one)."""
     return next((d for d in device.deployments if d.ended_on is None), None)

@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alpr.hotlists import find_matches, log_hits, record_hits, sources_in_force
-from app.alpr.ingest import (
-    ReadIn,
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.periods import (
     count_in_periods,
     device_actor,
-    ingest_reads,
     lock_device,
     note_device_use,
     place_in_periods,
 )
+from app.alpr.ingest.validation import ReadIn
 from app.alpr.workflow import PlateMachine  # noqa: F401  (declares the machine start_step uses)
 from app.audit.actions import AuditAction
 from app.audit.services import record
@@ -33,14 +33,13 @@ from app.db import utcnow
 from app.reads.images import ImageInfo, write_image
 from app.reads.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
 from app.reads.plates import FieldError, normalise_plate
-from app.retention.acp import (
-    AcpVerdict,
+from app.retention.acp.digests import (
     known_destroyed,
     picture_read_identity,
     read_sender,
     remember_stored_destroyed,
-    screen_at_collection,
 )
+from app.retention.acp.screening import AcpVerdict, screen_at_collection
 from app.retention.destruction import Deleted, delete_reads
 from app.retention.policy import ReadFacts
 from app.workflow.step import start_step
@@ -341,7 +340,7 @@ def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Dele
     """An operator replaces OCR's plate with what the picture shows; audited before/after.
 
     Raises FieldError for text that is no plate; the plate is stored in the one spelling
-    (:func:`app.alpr.validation.normalise_plate`), O folded into 0.
+    (:func:`app.reads.plates.normalise_plate`), O folded into 0.
     """
     plate = normalise_plate(plate)
     return _decide_plate(session, actor, read, "correct", plate, AuditAction.READ_PLATE_CORRECTED)

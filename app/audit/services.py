@@ -219,31 +219,6 @@ def redact_many(session: Session, actor: Any, entry_ids: Sequence[int], reason: 
     )
 
 
-def redact_details(session: Session, actor: Any, entry_id: int, reason: str) -> AuditEntry:
-    """Blank an entry's details (e.g. data that must be destroyed); the chain still verifies.
-
-    The redaction is itself an entry naming the redacted entry and the reason, never the
-    blanked content: `verify` refuses a redacted entry that no later entry accounts for.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise AuditError("a redaction needs a stated reason")
-    detail = session.get(AuditDetail, entry_id)
-    if detail is None:
-        raise AuditError(f"audit entry {entry_id} does not exist")
-    if detail.redacted_at is None:
-        detail.details_json = None
-        detail.redacted_at = utcnow()
-        detail.redacted_reason = reason
-    return record(
-        session,
-        actor,
-        AuditAction.AUDIT_DETAILS_REDACTED,
-        ("audit_entry", entry_id),
-        {"reason": reason},
-    )
-
-
 @dataclass(frozen=True)
 class VerifyResult:
     """What `verify` found: ok, how many entries, and the first bad one with why."""
@@ -334,8 +309,8 @@ class _Redactions:
     def see(self, row: Any) -> None:
         """Note a redacted entry, or settle the ones that this redaction entry records.
 
-        A redaction entry names one entry as its subject (:func:`redact_details`) or lists
-        several in its details (:func:`redact_many`).
+        A redaction entry lists the entries it covers in its details (:func:`redact_many`), or
+        names a single one as its subject.
         """
         if row.redacted_at is not None:
             self.waiting[str(row.id)] = row

@@ -7,8 +7,10 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
+from app.auth.accounts import create_account
+from app.auth.errors import AccountError
 from app.auth.models import Role
-from app.auth.services import AccountError, create_account, record_training
+from app.auth.training import record_training
 from app.core.cli import command_unit_of_work
 from app.core.timeutil import local_today
 

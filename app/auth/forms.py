@@ -13,8 +13,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.auth.accounts import MIN_PASSWORD_LENGTH
 from app.auth.models import ROLE_LABELS
-from app.auth.services import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 

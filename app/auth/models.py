@@ -42,7 +42,7 @@ ROLE_LABELS = {
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
 #: Roles that administer accounts and training records; at least one active account must
-#: hold one, or nobody could fix accounts again (:func:`app.auth.services.set_roles`).
+#: hold one, or nobody could fix accounts again (:func:`app.auth.accounts.set_roles`).
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.DEPUTY_CHIEF})
 #: Roles that only the Deputy Chief may grant or remove: 425.3 has the Deputy Chief assign
 #: their designees.
@@ -54,7 +54,7 @@ class Agency(Base):
 
     An agency that shares its ALPR data pushes it to ``POST /api/v1/agency-reads`` with an API
     token that, like a device's, is shown once and stored only as a SHA-256 digest
-    (:func:`app.auth.services.issue_agency_token`). A revoked token keeps its digest, so it is
+    (:func:`app.auth.agencies.issue_agency_token`). A revoked token keeps its digest, so it is
     answered 403 rather than 401 until a new one replaces it.
     """
 

@@ -9,17 +9,12 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.auth.access import public, require
+from app.auth.accounts import create_account, set_active, set_roles, sign_out
+from app.auth.errors import AccountError
 from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
 from app.auth.models import ADMIN_ROLES, Role, User
-from app.auth.services import (
-    AccountError,
-    authenticate,
-    create_account,
-    record_training,
-    set_active,
-    set_roles,
-    sign_out,
-)
+from app.auth.signin import authenticate
+from app.auth.training import record_training
 from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow

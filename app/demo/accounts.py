@@ -7,8 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.accounts import create_user
+from app.auth.agencies import create_agency
 from app.auth.models import Role, User
-from app.auth.services import create_agency, create_user, record_training
+from app.auth.training import record_training
 from app.core.timeutil import local_today
 
 DEMO_ACTOR = "cli:demo"

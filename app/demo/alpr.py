@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.alpr.devices import create_deployment, create_device, device_by_serial, end_deployment
 from app.alpr.hotlists import MN_PLATE_FILE, load_hotlist, parse_hotlist
-from app.alpr.ingest import Limits, ingest_reads, validate_reads
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.validation import Limits, validate_reads
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.demo.accounts import DEMO_ACTOR

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.alpr.devices import device_by_serial
 from app.alpr.image_reads import IncomingImage, receive_image_read, record_ocr_result
-from app.alpr.ingest import ReadIn
+from app.alpr.ingest.validation import ReadIn
 from app.alpr.ocr.pipeline import read_plate
 from app.db import utcnow
 from app.demo.alpr import DEMO_DEVICES, HOME

@@ -9,7 +9,7 @@ from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session
 
 from app.reads.models import Read
-from app.retention.acp import SUPPRESSING_STATUSES
+from app.retention.acp.screening import SUPPRESSING_STATUSES
 from app.retention.destruction import destroyable_clause, held_clause
 from app.retention.holds import holds_in_force, scopes_in_force
 from app.retention.models import EXCULPATORY_HOLDING, AcpRequest, ExculpatoryRequest, Hold, PurgeRun

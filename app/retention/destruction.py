@@ -27,7 +27,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     false,
-    func,
     not_,
     or_,
     select,
@@ -42,9 +41,8 @@ from app.db import utcnow
 from app.reads.bulk import text_in
 from app.reads.images import remove_unreferenced_image
 from app.reads.models import Hit, PlateStatus, Read, ReadImage
-from app.retention.holds import scopes_in_force
 from app.retention.models import ImageTombstone, PurgeRun
-from app.retention.policy import HoldScope, retention_cutoff
+from app.retention.policy import HoldScope
 
 #: Tombstones handled per transaction when removing files after a commit.
 TOMBSTONE_CHUNK = 500
@@ -88,12 +86,6 @@ def destroyable_clause(holds: Sequence[HoldScope], cutoff: datetime) -> ColumnEl
         or_(Read.captured_at < cutoff, Read.acp_deferred_at.is_not(None)),
         not_(held_clause(holds)),
     )
-
-
-def count_destroyable(session: Session, now: datetime, retention_days: int) -> int:
-    """How many reads the rule says must be gone at `now` (the dashboard's compliance line)."""
-    clause = destroyable_clause(scopes_in_force(session), retention_cutoff(now, retention_days))
-    return session.scalar(select(func.count()).select_from(Read).where(clause)) or 0
 
 
 def queue_tombstones(session: Session, digests: set[str]) -> set[str]:

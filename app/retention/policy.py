@@ -1,7 +1,7 @@
 """The retention rule of policy 425.5 in one place, free of any database or Flask state.
 
 The purge's SQL (:mod:`app.retention.purge`), the ACP screen at collection
-(:mod:`app.retention.acp`) and the dashboard's compliance line all implement this rule; a
+(:mod:`app.retention.acp.screening`) and the dashboard's compliance line all implement this rule; a
 property test runs the real purge against :func:`is_destroyable` to keep them in agreement.
 """
 

@@ -24,7 +24,7 @@ from app.audit.services import record
 from app.db import utcnow
 from app.reads.models import Read
 from app.reads.partitions import is_partitioned, maintain_partitions
-from app.retention.acp import forget_destroyed_before, remember_stored_destroyed
+from app.retention.acp.digests import forget_destroyed_before, remember_stored_destroyed
 from app.retention.destruction import (
     Deleted,
     SessionFactory,
@@ -56,7 +56,7 @@ class PurgeResult:
     batches: int = 0
     #: Day partitions swapped out (PostgreSQL).
     days: int = 0
-    #: Keyed digests of ACP-destroyed reads dropped as past retention (app.retention.acp).
+    #: Keyed digests of ACP-destroyed reads dropped as past retention (app.retention.acp.digests).
     acp_digests_forgotten: int = 0
 
     def as_dict(self) -> dict[str, object]:

@@ -21,7 +21,8 @@ from app.db import db_session, utcnow
 from app.investigations.models import Investigation, InvestigationStatus
 from app.jobs.services import create_run
 from app.reads.models import Device
-from app.retention import acp, exculpatory
+from app.retention import exculpatory
+from app.retention.acp import lifecycle as acp
 from app.retention.dashboard import retention_overview
 from app.retention.documents import (
     DocumentRejected,

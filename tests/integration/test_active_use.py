@@ -10,7 +10,8 @@ from sqlalchemy import delete, select
 
 from app.alpr.devices import create_deployment, create_device
 from app.alpr.hotlists import load_hotlist
-from app.alpr.ingest import IngestRefused, ReadIn, ingest_reads
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.validation import IngestRefused, ReadIn
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.core.timeutil import local_today
@@ -215,7 +216,7 @@ def test_a_fixed_device_logs_its_location_and_needs_a_deployment(session):
 
 
 def test_other_agencies_reads_open_no_period(session):
-    from app.auth.services import create_agency
+    from app.auth.agencies import create_agency
 
     agency = create_agency(session, "test", name="Agency P")
     base = utcnow() - timedelta(hours=1)

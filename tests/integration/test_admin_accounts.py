@@ -13,16 +13,11 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
+from app.auth.accounts import create_user, set_active, set_roles
+from app.auth.errors import AccountError
 from app.auth.forms import RolesForm, UserCreateForm
 from app.auth.models import ROLE_LABELS, Agency, Role, User
-from app.auth.services import (
-    MAX_TRAINING_VALIDITY_YEARS,
-    AccountError,
-    create_user,
-    record_training,
-    set_active,
-    set_roles,
-)
+from app.auth.training import MAX_TRAINING_VALIDITY_YEARS, record_training
 from app.core.timeutil import local_today
 from app.db import unit_of_work
 from tests.factories import AgencyFactory, UserFactory

@@ -12,13 +12,9 @@ from app.alpr.devices import create_device
 from app.alpr.hotlists import load_hotlist
 from app.audit.actions import AuditAction
 from app.auth.access import rule_for_endpoint
+from app.auth.agencies import create_agency, issue_agency_token, revoke_agency_token
+from app.auth.errors import AccountError
 from app.auth.models import Agency
-from app.auth.services import (
-    AccountError,
-    create_agency,
-    issue_agency_token,
-    revoke_agency_token,
-)
 from app.db import utcnow
 from app.reads.models import ActiveUsePeriod, Hit, Read
 from app.retention.models import AcpRequest

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select, text, update
 
 from app.audit.actions import AuditAction
 from app.audit.models import AuditChainHead, AuditDetail, AuditEntry
-from app.audit.services import AuditError, record, redact_details, verify
+from app.audit.services import AuditError, record, redact_many, verify
 from app.db import utcnow
 
 
@@ -187,7 +189,7 @@ def test_swapping_contents_of_two_entries_is_caught(session):
 
 def test_redaction_keeps_the_chain_valid_and_shows_as_redacted(session):
     entries = append_entries(session)
-    redact_details(session, "records-officer", entries[1].id, "ACP participant data")
+    redact_many(session, "records-officer", [entries[1].id], "ACP participant data")
     session.commit()
     result = verify(session)
     assert result.ok and result.entries == 6
@@ -239,7 +241,7 @@ def test_blanking_details_as_if_redacted_without_a_record_is_caught(session):
 
 def test_a_redaction_record_covers_only_the_entry_it_names(session):
     entries = append_entries(session)
-    redact_details(session, "records-officer", entries[0].id, "ACP participant data")
+    redact_many(session, "records-officer", [entries[0].id], "ACP participant data")
     session.commit()
     _mark_redacted(session, entries[3].id, details_json=None)
     result = verify(session)
@@ -248,7 +250,7 @@ def test_a_redaction_record_covers_only_the_entry_it_names(session):
 
 def test_changing_a_genuine_redactions_reason_is_caught(session):
     entries = append_entries(session)
-    redact_details(session, "records-officer", entries[1].id, "court order 123")
+    redact_many(session, "records-officer", [entries[1].id], "court order 123")
     session.commit()
     session.execute(
         update(AuditDetail)
@@ -263,15 +265,16 @@ def test_changing_a_genuine_redactions_reason_is_caught(session):
 
 def test_redaction_is_recorded_by_entry_id_and_reason_never_content(session):
     entries = append_entries(session, 2)
-    record_entry = redact_details(session, "records-officer", entries[0].id, "court order 123")
+    redact_many(session, "records-officer", [entries[0].id], "court order 123")
     session.commit()
-    assert (record_entry.subject_type, record_entry.subject_id) == (
-        "audit_entry",
-        str(entries[0].id),
-    )
-    assert record_entry.detail.details_json == '{"reason":"court order 123"}'
+    record_entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert record_entry.action == AuditAction.AUDIT_DETAILS_REDACTED.value
+    assert json.loads(record_entry.detail.details_json) == {
+        "reason": "court order 123",
+        "entries": [entries[0].id],
+    }
     # Redacting the same entry twice keeps the first reason and both records verify.
-    redact_details(session, "records-officer", entries[0].id, "second look")
+    redact_many(session, "records-officer", [entries[0].id], "second look")
     session.commit()
     assert verify(session).ok
 
@@ -290,14 +293,14 @@ def test_a_broken_link_is_named_before_an_unrecorded_redaction(session):
 def test_redaction_needs_a_reason(session):
     entries = append_entries(session, 1)
     with pytest.raises(AuditError):
-        redact_details(session, "x", entries[0].id, "  ")
+        redact_many(session, "x", [entries[0].id], "  ")
 
 
 def test_redacted_entry_shows_as_redacted_in_the_trail(client, session, login_as):
     from app.auth.models import Role
 
     entries = append_entries(session, 2)
-    redact_details(session, "records-officer", entries[0].id, "court order 123")
+    redact_many(session, "records-officer", [entries[0].id], "court order 123")
     session.commit()
     login_as(Role.AUDITOR, trained=True)
     html = client.get("/audit/").get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.auth.models import Role, User
-from app.auth.services import failure_message
+from app.auth.signin import failure_message
 from app.db import utcnow
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers import actions, form_csrf, login
@@ -73,7 +73,7 @@ def test_lockout_does_not_tell_real_accounts_from_unknown_ones(make_app, session
 
 
 def test_a_locked_attempt_costs_an_argon2_check_like_the_others(make_app, session, monkeypatch):
-    from app.auth import services
+    from app.auth import signin
 
     app = make_app(LOGIN_LOCKOUT_THRESHOLD=1)
     client = app.test_client()
@@ -86,10 +86,10 @@ def test_a_locked_attempt_costs_an_argon2_check_like_the_others(make_app, sessio
             checked.append(hashed)
             return real.verify(hashed, password)
 
-    real = services._hasher
-    monkeypatch.setattr(services, "_hasher", SpyHasher())
+    real = signin.PASSWORD_HASHER
+    monkeypatch.setattr(signin, "PASSWORD_HASHER", SpyHasher())
     assert login(client, user.email, DEFAULT_PASSWORD).status_code == 401
-    assert checked == [services._DUMMY_HASH]
+    assert checked == [signin._DUMMY_HASH]
     assert actions(session)[-1] == "auth.login_locked"
 
 

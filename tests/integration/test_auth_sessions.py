@@ -10,9 +10,7 @@ from sqlalchemy import select
 
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
-from app.auth.models import Role, User
-from app.auth.services import set_password
-from app.db import unit_of_work
+from app.auth.models import Role
 from tests.factories import UserFactory
 from tests.helpers import form_csrf, login
 
@@ -107,17 +105,6 @@ def test_changing_your_own_roles_keeps_you_signed_in_here_only(client, session, 
     assert response.status_code == 302
     assert client.get("/admin/users").status_code == 200
     assert elsewhere.get("/admin/users").status_code == 302
-
-
-def test_a_password_change_ends_the_users_sessions(client, session, login_as):
-    user = login_as(Role.OPERATOR)
-    user_id, email = user.id, user.email
-    assert signed_in(client)
-    with unit_of_work() as work:
-        set_password(work, "cli:users", work.get(User, user_id), "a-brand-new-passphrase")
-    assert not signed_in(client)
-    assert login(client, email, "a-brand-new-passphrase").status_code == 302
-    assert last_entry(session, AuditAction.USER_PASSWORD_SET)["sessions_ended"] is True
 
 
 def test_a_cookie_without_a_session_generation_is_refused(client, session, login_as):

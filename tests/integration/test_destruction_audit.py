@@ -20,7 +20,11 @@ from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.models import ImageKind
-from app.retention.acp import destroy_existing_acp_data, receive_acp_request, verify_acp_request
+from app.retention.acp.lifecycle import (
+    destroy_existing_acp_data,
+    receive_acp_request,
+    verify_acp_request,
+)
 from app.retention.destruction import DESTROYED_REASON
 from tests.conftest import BACKEND
 from tests.factories import UserFactory

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app.alpr.devices import create_device
 from app.alpr.hotlists import HotlistError, load_hotlist, parse_hotlist
-from app.alpr.ingest import ReadIn, ingest_reads
+from app.alpr.ingest.batch import ingest_reads
+from app.alpr.ingest.validation import ReadIn
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.access import ADMIN_ROLES, EQUIPMENT_ROLES

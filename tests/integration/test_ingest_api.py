@@ -15,15 +15,15 @@ from app.alpr.devices import create_device, revoke_device
 from app.alpr.hotlists import load_hotlist
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
+from app.auth.agencies import create_agency
 from app.auth.models import Role
-from app.auth.services import create_agency
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.services import close_investigation
 from app.reads.models import ActiveUsePeriod, Hit, Read
-from app.retention.acp import (
+from app.retention.acp.digests import plate_hmac
+from app.retention.acp.lifecycle import (
     destroy_existing_acp_data,
-    plate_hmac,
     receive_acp_request,
     verify_acp_request,
 )

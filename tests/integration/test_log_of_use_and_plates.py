@@ -18,7 +18,7 @@ from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.models import ActiveUsePeriod, Device, Hit, ImageKind, PlateStatus, Read
-from app.retention.acp import receive_acp_request, verify_acp_request
+from app.retention.acp.lifecycle import receive_acp_request, verify_acp_request
 from app.retention.holds import clean_scope
 from tests.factories import UserFactory
 from tests.helpers import device_with_token, pending_read, review_read

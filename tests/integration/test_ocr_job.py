@@ -17,7 +17,11 @@ from app.core.timeutil import local_today
 from app.jobs.models import JobRun
 from app.reads.images import image_path
 from app.reads.models import ActiveUsePeriod, Hit, ImageKind, PlateStatus, Read
-from app.retention.acp import destroy_existing_acp_data, receive_acp_request, verify_acp_request
+from app.retention.acp.lifecycle import (
+    destroy_existing_acp_data,
+    receive_acp_request,
+    verify_acp_request,
+)
 from app.retention.models import AcpRequest
 from tests.conftest import BACKEND
 from tests.factories import UserFactory

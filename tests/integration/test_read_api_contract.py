@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.alpr.devices import create_device
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
-from app.auth.services import create_agency, issue_agency_token
+from app.auth.agencies import create_agency, issue_agency_token
 from app.db import utcnow
 from app.reads.models import Read
 from tests.factories import api_read

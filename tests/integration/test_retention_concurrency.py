@@ -22,7 +22,7 @@ from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.models import Investigation
 from app.investigations.services import close_investigation
-from app.retention.acp import receive_acp_request, verify_acp_request
+from app.retention.acp.lifecycle import receive_acp_request, verify_acp_request
 from app.retention.exculpatory import (
     activate_exculpatory_hold,
     decline_exculpatory_request,

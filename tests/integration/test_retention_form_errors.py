@@ -23,7 +23,7 @@ from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.models import Investigation
 from app.investigations.services import InvestigationError, open_investigation
-from app.retention.acp import AcpError, end_acp_request, receive_acp_request
+from app.retention.acp.lifecycle import AcpError, end_acp_request, receive_acp_request
 from app.retention.exculpatory import (
     ExculpatoryError,
     activate_exculpatory_hold,

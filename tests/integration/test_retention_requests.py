@@ -17,16 +17,15 @@ from app.core.tokens import new_token
 from app.db import utcnow
 from app.investigations.services import close_investigation
 from app.reads.models import Read
-from app.retention.acp import (
+from app.retention.acp.lifecycle import (
     AcpError,
-    AcpVerdict,
     activate_acp_suppression,
     destroy_existing_acp_data,
     end_acp_request,
     receive_acp_request,
-    screen_at_collection,
     verify_acp_request,
 )
+from app.retention.acp.screening import AcpVerdict, screen_at_collection
 from app.retention.documents import inspect_document
 from app.retention.exculpatory import (
     ExculpatoryError,

@@ -14,7 +14,8 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import utcnow
-from app.retention import acp, exculpatory
+from app.retention import exculpatory
+from app.retention.acp import lifecycle
 from app.retention.documents import document_path
 from app.retention.holds import place_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, StoredDocument
@@ -139,7 +140,7 @@ def test_a_failure_after_the_scan_is_written_takes_it_back(
         written.extend(_stored_files(app))
         _audit_fails()
 
-    monkeypatch.setattr(acp, "record", audit_fails)
+    monkeypatch.setattr(lifecycle, "record", audit_fails)
     assert _acp_form(client).status_code == 500
     assert len(written) == 1, "the scan was on disk when the transaction failed"
     session.commit()
@@ -153,7 +154,7 @@ def test_a_failed_request_keeps_a_scan_an_earlier_request_references(
     login_as(Role.RECORDS)
     assert _acp_form(client).status_code == 302
     kept = _stored_files(app)
-    monkeypatch.setattr(acp, "record", _audit_fails)
+    monkeypatch.setattr(lifecycle, "record", _audit_fails)
     assert _acp_form(client, participant_number="ACP-78").status_code == 500
     session.commit()
     assert _count(session, AcpRequest) == 1 and _count(session, StoredDocument) == 1

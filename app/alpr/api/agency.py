@@ -9,7 +9,7 @@ revoked one) and the same per-read outcomes (:mod:`app.alpr.api.reads`).
 "ALPR data received from another agency shall be maintained securely and released in the same
 manner as ALPR data collected by this department" (425.5): the reads are stored with their
 source agency and go through the same ACP screen, hotlist matching, retention and audit as a
-camera's (:func:`app.alpr.ingest.ingest_reads`, one READS_IMPORTED entry per batch); they are
+camera's (:func:`app.alpr.ingest.batch.ingest_reads`, one READS_IMPORTED entry per batch); they are
 not this department's use of an ALPR, so they add nothing to its periods of active use
 (425.5.1). A device token is unknown here, and an agency token is unknown to the device API.
 """
@@ -21,8 +21,8 @@ from flask import g
 from app.alpr.api import api_bp
 from app.alpr.api.auth import bearer_required
 from app.alpr.api.reads import answer_json_batch
-from app.alpr.ingest import ingest_reads
-from app.auth.services import agency_actor, agency_for_token
+from app.alpr.ingest.batch import ingest_reads
+from app.auth.agencies import agency_actor, agency_for_token
 
 #: Accept only `Authorization: Bearer <token>` of an agency whose token is in force; sets
 #: `g.agency`.

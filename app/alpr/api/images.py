@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from app.alpr.api import api_bp
 from app.alpr.api.auth import device_required
 from app.alpr.image_reads import IncomingImage, receive_image_read
-from app.alpr.ingest import IngestRefused, ReadIn
-from app.alpr.validation import (
+from app.alpr.ingest.validation import (
     READ_FIELDS,
+    IngestRefused,
+    ReadIn,
     parse_captured_at,
     parse_client_read_id,
     parse_coordinate,

@@ -28,15 +28,9 @@ from sqlalchemy.orm import Session
 
 from app.alpr.api import api_bp
 from app.alpr.api.auth import device_required
-from app.alpr.ingest import (
-    IngestRefused,
-    IngestResult,
-    Limits,
-    ReadIn,
-    device_actor,
-    ingest_reads,
-    validate_payload,
-)
+from app.alpr.ingest.batch import IngestResult, ingest_reads
+from app.alpr.ingest.periods import device_actor
+from app.alpr.ingest.validation import IngestRefused, Limits, ReadIn, validate_payload
 from app.db import db_session, utcnow
 
 
