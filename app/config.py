@@ -13,6 +13,7 @@ from typing import Any
 STATUTORY_RETENTION_DAYS = 60
 
 PRODUCTION_VALUES = {"production", "prod"}
+DEVELOPMENT_VALUES = {"development", "dev"}
 
 
 class ConfigurationError(RuntimeError):
@@ -41,6 +42,18 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def is_development() -> bool:
+    """Development is declared too (ALPR_ENV or FLASK_ENV development): what `scripts/start` runs.
+
+    Only there may accounts made from the shell keep the password they were given; anywhere
+    else (production, staging, an unnamed environment) their owner replaces it first.
+    """
+    return (
+        os.environ.get("ALPR_ENV", "").lower() in DEVELOPMENT_VALUES
+        or os.environ.get("FLASK_ENV", "").lower() in DEVELOPMENT_VALUES
+    )
 
 
 def is_production() -> bool:
@@ -167,6 +180,7 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
     return {
         "INSTANCE_PATH": str(instance_path),
         "PRODUCTION": production,
+        "DEVELOPMENT": is_development() and not production,
         "SECRET_KEY": secret_key,
         "ACP_HMAC_KEY": acp_hmac_key,
         "DATABASE_URL": database_url(instance_path),

@@ -17,6 +17,7 @@ class AuditAction(StrEnum):
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
     USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (an action name)
+    USER_PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 (an action name)
     TRAINING_RECORDED = "training.recorded"
     AGENCY_CREATED = "agency.created"
     AGENCY_TOKEN_ISSUED = "agency.token_issued"  # noqa: S105 (an action name)

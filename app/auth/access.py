@@ -88,6 +88,18 @@ def _refuse_anonymous() -> Any:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+#: What an account whose password someone else set may reach before choosing its own.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout"})
+
+
+def _ask_for_a_new_password() -> Any:
+    if wants_json():
+        response = jsonify(error="choose a new password first", status=403)
+        response.status_code = 403
+        return response
+    return redirect(url_for("auth.password"))
+
+
 def access_denied_reason(user: Any, rule: AccessRule) -> str | None:
     """Why `user` may not pass `rule`, or None when they may. Used by views and the nav."""
     if not user.has_role(*rule.roles):
@@ -112,6 +124,8 @@ def enforce_access() -> Any:
         return None
     if not current_user.is_authenticated:
         return _refuse_anonymous()
+    if current_user.password_must_change and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return _ask_for_a_new_password()
     reason = access_denied_reason(current_user, rule)
     if reason is not None:
         from app.audit.actions import AuditAction

@@ -60,8 +60,13 @@ def create_user(
     password: str,
     roles: Iterable[str | Role],
     agency: Agency | None = None,
+    password_must_change: bool = True,
 ) -> User:
-    """Create an account with its roles; agency users, and only they, belong to an agency."""
+    """Create an account with its roles; agency users, and only they, belong to an agency.
+
+    Someone other than the owner chose the password, so the owner replaces it at the first
+    sign-in; only the server's shell in development (`password_must_change=False`) skips that.
+    """
     email = email.strip().lower()
     if "@" not in email:
         raise AccountError("Enter a valid email address.", field="email")
@@ -74,6 +79,7 @@ def create_user(
         email=email,
         name=name.strip() or email,
         password_hash=hash_password(password),
+        password_must_change=password_must_change,
         agency=agency,
         role_rows=[UserRole(role=r.value) for r in sorted(role_set)],
     )
@@ -84,7 +90,12 @@ def create_user(
         actor,
         AuditAction.USER_CREATED,
         user,
-        {"email": email, "roles": sorted(r.value for r in role_set), "agency_id": user.agency_id},
+        {
+            "email": email,
+            "roles": sorted(r.value for r in role_set),
+            "agency_id": user.agency_id,
+            "password_must_change": password_must_change,
+        },
     )
     return user
 
@@ -114,6 +125,7 @@ def create_account(
     password: str,
     roles: Iterable[str | Role],
     agency_name: str | None = None,
+    password_must_change: bool = True,
 ) -> User:
     """The create-user page: an agency named by its name, found or registered with the user.
 
@@ -129,7 +141,14 @@ def create_account(
             session, actor, name=agency_name
         )
     return create_user(
-        session, actor, email=email, name=name, password=password, roles=roles, agency=agency
+        session,
+        actor,
+        email=email,
+        name=name,
+        password=password,
+        roles=roles,
+        agency=agency,
+        password_must_change=password_must_change,
     )
 
 
@@ -149,7 +168,7 @@ def _check_deputy_chief_grants(actor: User | str | None, changed: set[Role]) -> 
         )
 
 
-def _end_sessions(user: User) -> None:
+def end_sessions(user: User) -> None:
     """Move the user to a new session generation: every cookie issued so far stops working.
 
     An SQL increment, so two concurrent changes cannot both issue the same generation.
@@ -229,7 +248,7 @@ def set_roles(
     if _holds_admin(active, old) and not _holds_admin(active, new):
         _keep_an_administrator(session, user)
     user.role_rows = [UserRole(role=r.value) for r in sorted(new)]
-    _end_sessions(user)
+    end_sessions(user)
     session.flush()
     record(
         session,
@@ -265,7 +284,7 @@ def set_active(session: Session, actor: User | str | None, user: User, active: b
         user.failed_logins = 0
         user.locked_until = None
     else:
-        _end_sessions(user)
+        end_sessions(user)
         details["sessions_ended"] = True
     record(
         session,
@@ -283,5 +302,5 @@ def sign_out(session: Session, user: User) -> None:
     Sessions are client-side, so forgetting this browser's cookie alone would leave a copy
     of it working.
     """
-    _end_sessions(user)
+    end_sessions(user)
     record(session, user, AuditAction.LOGOUT, user, {"sessions_ended": True})

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth.accounts import create_account
 from app.auth.errors import AccountError
-from app.auth.models import Role
+from app.auth.models import Role, user_by_email
+from app.auth.passwords import set_temporary_password
 from app.auth.training import record_training
 from app.core.cli import command_unit_of_work
 from app.core.timeutil import local_today
@@ -49,6 +51,7 @@ def create(
             password=password,
             roles=roles,
             agency_name=agency,
+            password_must_change=not current_app.config["DEVELOPMENT"],
         )
         if trained_until:
             record_training(
@@ -60,3 +63,21 @@ def create(
                 expires_on=trained_until.date(),
             )
         click.echo(f"created user {user.id} {user.email} roles={','.join(sorted(roles))}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(email: str, password: str) -> None:
+    """Set a user's password from the server's shell (a forgotten one, a locked-out admin).
+
+    Outside development the owner must replace it at the next sign-in; their sessions end now.
+    """
+    with command_unit_of_work(AccountError) as session:
+        user = user_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"No user with email {email.strip().lower()}.")
+        must_change = not current_app.config["DEVELOPMENT"]
+        set_temporary_password(session, "cli:users", user, password, must_change=must_change)
+        then = " (to be changed at the next sign-in)" if must_change else ""
+        click.echo(f"password set for {user.email}{then}")

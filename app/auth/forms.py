@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.accounts import MIN_PASSWORD_LENGTH
@@ -60,3 +60,32 @@ class ActivationForm(FlaskForm):
     """Carries only the CSRF token; the action is in the URL."""
 
     confirm = BooleanField("Confirm", default=True)
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1024)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; signs you out everywhere else.",
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="The two new passwords differ."),
+        ],
+    )
+
+
+class TemporaryPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Temporary password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=(
+            f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person in person; they "
+            "must replace it when they next sign in, and their sessions end now."
+        ),
+    )

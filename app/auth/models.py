@@ -6,7 +6,18 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -91,6 +102,11 @@ class User(UserMixin, Base):
     #: names the generation it was issued in and is refused once this moves on
     #: (:func:`user_for_session_id`).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: A password someone else set (a temporary one, the CLI's, the demo's) is changed by its
+    #: owner at the next sign-in before anything else is reachable.
+    password_must_change: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,11 +11,21 @@ from sqlalchemy import select
 from app.auth.access import public, require
 from app.auth.accounts import create_account, set_active, set_roles, sign_out
 from app.auth.errors import AccountError
-from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
+from app.auth.forms import (
+    ActivationForm,
+    ChangePasswordForm,
+    LoginForm,
+    RolesForm,
+    TemporaryPasswordForm,
+    TrainingForm,
+    UserCreateForm,
+)
 from app.auth.models import ADMIN_ROLES, Role, User
+from app.auth.passwords import RESETTER_ROLES, change_own_password, set_temporary_password
 from app.auth.signin import authenticate
 from app.auth.training import record_training
-from app.core.refusal import show_refusal
+from app.core.pages import load_or_404
+from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow
 from app.extensions import limiter
@@ -150,6 +160,7 @@ def user_detail(user_id: int):
         roles_form=roles_form,
         training_form=TrainingForm(),
         activation_form=ActivationForm(),
+        password_form=TemporaryPasswordForm(),
         today=local_today(),
     )
 
@@ -159,6 +170,7 @@ def _render_detail_with_errors(user: User, **forms):
         "roles_form": RolesForm(roles=[r.value for r in user.roles]),
         "training_form": TrainingForm(),
         "activation_form": ActivationForm(),
+        "password_form": TemporaryPasswordForm(),
     }
     defaults.update(forms)
     return (
@@ -241,4 +253,54 @@ def user_activation(user_id: int, change: str):
     else:
         state = "active" if change == "reactivate" else "deactivated"
         flash(f"No change: {user.email} is already {state}.", "info")
+    return redirect(url_for("auth.user_detail", user_id=user.id))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require(*Role)
+def password():
+    """Change one's own password (the current one required); every other session ends."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            change_own_password(session, user, form.current_password.data, form.new_password.data)
+        except Refusal as exc:
+            session.rollback()
+            show_refusal(form, exc)
+            status = 422
+        else:
+            session.commit()
+            login_user(user)  # this browser continues in the new session generation
+            flash("Password changed; you are signed out everywhere else.", "success")
+            return redirect(_home_for(user))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "auth/password.html", form=form, must_change=user.password_must_change
+    ), status
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
+@require(RESETTER_ROLES)
+def user_password(user_id: int):
+    """Set a temporary password that its owner must replace at the next sign-in."""
+    user = load_or_404(User, user_id)
+    form = TemporaryPasswordForm()
+    if not form.validate_on_submit():
+        return _render_detail_with_errors(user, password_form=form)[0], 422
+    session = db_session()
+    try:
+        set_temporary_password(
+            session, current_user._get_current_object(), user, form.password.data
+        )
+    except Refusal as exc:
+        session.rollback()
+        show_refusal(form, exc)
+        page, _ = _render_detail_with_errors(load_or_404(User, user_id), password_form=form)
+        return page, 422
+    session.commit()
+    flash(f"Temporary password set for {user.email}; they must change it at sign-in.", "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))

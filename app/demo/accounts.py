@@ -33,8 +33,11 @@ def demo_password(email: str) -> str:
     return f"demo-{email.split('@')[0]}-2026"
 
 
-def seed_accounts(session: Session) -> list[str]:
-    """Create the demo cast once; returns the lines to print (passwords shown once)."""
+def seed_accounts(session: Session, *, password_must_change: bool) -> list[str]:
+    """Create the demo cast once; returns the lines to print (passwords shown once).
+
+    Outside development the published demo passwords must be replaced at first sign-in.
+    """
     lines: list[str] = []
     agency = None
     for email, name, roles, trained in DEMO_USERS:
@@ -52,6 +55,7 @@ def seed_accounts(session: Session) -> list[str]:
             password=demo_password(email),
             roles=roles,
             agency=agency if Role.AGENCY in roles else None,
+            password_must_change=password_must_change,
         )
         if trained:
             today = local_today()

@@ -40,7 +40,9 @@ def seed() -> None:
             "accounts with `flask --app wsgi users create`."
         )
     with unit_of_work() as session:
-        account_lines = seed_accounts(session)
+        account_lines = seed_accounts(
+            session, password_must_change=not current_app.config["DEVELOPMENT"]
+        )
         other_lines = [line for seeder in DEMO_SEEDERS for line in seeder(session)]
     if account_lines:
         click.echo("Demo accounts (shown once; change them before any real use):")
