@@ -15,6 +15,7 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.breaches.models import (
@@ -77,7 +78,8 @@ class BreachNotifyForm(FlaskForm):
     notified_on = DateField("Individuals notified on", validators=[Optional()])
     notification_method = SelectField(
         "Notification method",
-        choices=[("", "— choose —")] + [(m.value, m.label) for m in NotificationMethod],
+        choices=[SelectChoice("", "— choose —")]
+        + [SelectChoice(m.value, m.label) for m in NotificationMethod],
         validators=[Optional()],
     )
     individuals_notified = IntegerField("Individuals notified", validators=[Optional()])
