@@ -454,8 +454,10 @@ def test_anonymous_is_sent_to_login(client, session):
     for path in ("/breaches", "/breaches/new", f"/breaches/{incident.id}"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
-    response = client.post(f"/breaches/{incident.id}/investigate")
-    assert response.status_code in (302, 400)
+    token = form_csrf(client, "/login")  # the anonymous session's own, valid token
+    response = client.post(f"/breaches/{incident.id}/investigate", data={"csrf_token": token})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert reload(session, incident).status == "reported"
 
 
 def test_unknown_incident_is_404(client, session, login_as):
