@@ -86,7 +86,7 @@ class BreachNotifyForm(FlaskForm):
 
 
 class BreachCompleteReportForm(FlaskForm):
-    """The report on the facts and results of the investigation (§ 13.055 subd. 6)."""
+    """The report on the facts and results of the investigation (§ 13.055)."""
 
     report_summary = TextAreaField(
         "Report summary",

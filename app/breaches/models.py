@@ -35,7 +35,7 @@ class BreachStatus(StrEnum):
 
 
 class NotificationMethod(StrEnum):
-    """How the individuals were told (§ 13.055 subd. 5: written, electronic or substitute)."""
+    """How the individuals were told (§ 13.055: written, electronic or substitute notice)."""
 
     WRITTEN = "written"
     ELECTRONIC = "electronic"

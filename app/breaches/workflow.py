@@ -141,7 +141,7 @@ class BreachMachine(GuardedMachine):
         return not isinstance(notified_on, date) or notified_on >= self._discovered_on()
 
     def method_known(self, notification_method: str | None = None, **_: Any) -> bool:
-        """Written, electronic or substitute notice (§ 13.055 subd. 5)."""
+        """Written, electronic or substitute notice (§ 13.055, method of notice)."""
         return notification_method in {m.value for m in NotificationMethod}
 
     def count_given(self, individuals_notified: int | None = None, **_: Any) -> bool:
