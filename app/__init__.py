@@ -86,13 +86,23 @@ def register_blueprints(app: Flask) -> None:
     from app.alpr.views import bp as alpr_bp
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
+    from app.breaches.views import bp as breaches_bp
     from app.extensions import csrf
     from app.home.views import bp as home_bp
     from app.investigations.views import bp as investigations_bp
     from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
-    blueprints = (home_bp, auth_bp, audit_bp, alpr_bp, alpr_api_bp, investigations_bp, retention_bp)
+    blueprints = (
+        home_bp,
+        auth_bp,
+        audit_bp,
+        alpr_bp,
+        alpr_api_bp,
+        investigations_bp,
+        retention_bp,
+        breaches_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

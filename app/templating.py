@@ -34,6 +34,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("alpr.search", "Search"),
     NavItem("investigations.index", "Investigations"),
     NavItem("retention.dashboard", "Retention"),
+    NavItem("breaches.index", "Breach incidents"),
+    NavItem("breaches.new", "Report a breach"),
 ]
 
 

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from flask import current_app
 
 from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
+from app.breaches.models import BreachIncident
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.models import Investigation
@@ -353,3 +354,17 @@ class PurgeRunFactory(BaseFactory):
 
     cutoff = factory.LazyFunction(lambda: utcnow() - timedelta(days=60))
     finished_at = factory.LazyFunction(utcnow)
+
+
+# --- breach incidents (issue 11 item 10) -----------------------------------------------------
+
+
+class BreachIncidentFactory(BaseFactory):
+    """A breach reported two days after its discovery's calendar day began (state: reported)."""
+
+    class Meta:
+        model = BreachIncident
+
+    discovered_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=2))
+    description = factory.Sequence(lambda n: f"Export {n} left on a shared drive")
+    data_involved = "ALPR reads of one week"

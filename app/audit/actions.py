@@ -86,5 +86,11 @@ class AuditAction(StrEnum):
     PURGE_COMPLETED = "retention.purge_completed"
     RETENTION_VIEWED = "retention.viewed"
 
+    # breach incidents (425.6(d), Minn. Stat. § 13.055)
+    BREACH_REPORTED = "breach.reported"
+    BREACH_INVESTIGATION_STARTED = "breach.investigation_started"
+    BREACH_INDIVIDUALS_NOTIFIED = "breach.individuals_notified"
+    BREACH_REPORT_COMPLETED = "breach.report_completed"
+
     # jobs
     JOB_FAILED = "job.failed"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.db import unit_of_work
 from app.demo.accounts import seed_accounts
 from app.demo.alpr import seed_alpr
+from app.demo.breaches import seed_breaches
 from app.demo.images import seed_image_reads
 from app.demo.investigations import seed_investigations
 from app.demo.retention import seed_retention
@@ -24,6 +25,7 @@ DEMO_SEEDERS: tuple[Callable[[Session], list[str]], ...] = (
     seed_image_reads,
     seed_investigations,
     seed_retention,
+    seed_breaches,
 )
 
 

@@ -18,6 +18,8 @@ from app.alpr.workflow import HitMachine, PlateMachine
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
+from app.breaches.models import BreachIncident
+from app.breaches.workflow import BreachMachine
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.models import Investigation
@@ -28,6 +30,7 @@ from app.workflow.machine import GuardedMachine, WorkflowError, machine_for
 from app.workflow.step import take_step
 from tests.factories import (
     AcpRequestFactory,
+    BreachIncidentFactory,
     ExculpatoryRequestFactory,
     HitFactory,
     HoldFactory,
@@ -47,6 +50,12 @@ INPUTS: dict[str, Any] = {
     "resolved_on": local_today(),
     "ended_on": local_today(),
     "plate": "NEW123",
+    "findings": "two records were copied",
+    "notified_on": local_today(),
+    "notification_method": "written",
+    "individuals_notified": 2,
+    "report_summary": "facts and results",
+    "report_completed_on": local_today(),
 }
 
 
@@ -81,6 +90,19 @@ def _exculpatory(state: str) -> ExculpatoryRequest:
     )
 
 
+def _breach(state: str) -> BreachIncident:
+    order = ["reported", "investigating", "individuals_notified", "report_completed"]
+    reached = order.index(state)
+    return BreachIncidentFactory(
+        status=state,
+        investigation_started_at=utcnow() if reached >= 1 else None,
+        notified_on=local_today() if reached >= 2 else None,
+        notification_method="written" if reached >= 2 else None,
+        individuals_notified=2 if reached >= 2 else None,
+        report_completed_on=local_today() if reached >= 3 else None,
+    )
+
+
 def _hold(state: str) -> Hold:
     return HoldFactory(status=state, released_at=utcnow() if state == "released" else None)
 
@@ -93,6 +115,7 @@ SUBJECTS: dict[type[GuardedMachine], Any] = {
     ExculpatoryMachine: _exculpatory,
     AcpMachine: lambda state: AcpRequestFactory(status=state),
     HoldMachine: _hold,
+    BreachMachine: _breach,
 }
 
 

@@ -1,0 +1,96 @@
+"""Breach incident forms; Flask-WTF adds the CSRF token to each.
+
+The discovery time is typed in the department's local time (HTML ``datetime-local``); the view
+converts it to UTC. The step forms check only types and lengths: what a step needs (findings,
+a plausible date, a method, a count, a summary) is refused by the machine's guards, at the field.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.breaches.models import (
+    DATA_INVOLVED_MAX,
+    DESCRIPTION_MAX,
+    FINDINGS_MAX,
+    SUMMARY_MAX,
+    UNAUTHORISED_PERSON_MAX,
+    NotificationMethod,
+)
+from app.core.timeutil import local_to_utc
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def typed_year(_form: FlaskForm, field: Field) -> None:
+    """A year the view can turn into UTC (:data:`app.core.timeutil.TYPED_YEARS`)."""
+    if field.data is not None:
+        try:
+            local_to_utc(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class BreachReportForm(FlaskForm):
+    """Report a discovered breach of the security of data (§ 13.055)."""
+
+    discovered_at = DateTimeLocalField(
+        "Discovered at", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
+    )
+    description = TextAreaField(
+        "What happened",
+        validators=[DataRequired(), Length(max=DESCRIPTION_MAX)],
+        description="How the breach was discovered and what is known so far.",
+    )
+    data_involved = TextAreaField(
+        "Data involved",
+        validators=[DataRequired(), Length(max=DATA_INVOLVED_MAX)],
+        description="Which records or systems, e.g. ALPR reads of a date range, an export.",
+    )
+    unauthorised_person = TextAreaField(
+        "Unauthorised person (if known)",
+        validators=[Optional(), Length(max=UNAUTHORISED_PERSON_MAX)],
+    )
+    submission_key = HiddenField()
+
+
+class BreachInvestigateForm(FlaskForm):
+    """Start the investigation (the Deputy Chief or designee)."""
+
+
+class BreachNotifyForm(FlaskForm):
+    """What the investigation found and the notice given to the individuals concerned."""
+
+    findings = TextAreaField(
+        "Investigation findings",
+        validators=[Optional(), Length(max=FINDINGS_MAX)],
+        description="Whose data was, or is reasonably believed to have been, acquired.",
+    )
+    notified_on = DateField("Individuals notified on", validators=[Optional()])
+    notification_method = SelectField(
+        "Notification method",
+        choices=[SelectChoice("", "— choose —")]
+        + [SelectChoice(m.value, m.label) for m in NotificationMethod],
+        validators=[Optional()],
+    )
+    individuals_notified = IntegerField("Individuals notified", validators=[Optional()])
+
+
+class BreachCompleteReportForm(FlaskForm):
+    """The report on the facts and results of the investigation (§ 13.055)."""
+
+    report_summary = TextAreaField(
+        "Report summary",
+        validators=[Optional(), Length(max=SUMMARY_MAX)],
+        description="The facts and results of the investigation.",
+    )
+    report_completed_on = DateField("Report completed on", validators=[Optional()])
