@@ -9,7 +9,14 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.auth.access import public, require
-from app.auth.forms import ActivationForm, LoginForm, RolesForm, TrainingForm, UserCreateForm
+from app.auth.forms import (
+    ActivationForm,
+    DeactivateForm,
+    LoginForm,
+    RolesForm,
+    TrainingForm,
+    UserCreateForm,
+)
 from app.auth.models import ADMIN_ROLES, Role, User
 from app.auth.services import (
     AccountError,
@@ -20,6 +27,7 @@ from app.auth.services import (
     set_roles,
     sign_out,
 )
+from app.core.pages import acting_user, load_or_404
 from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow
@@ -84,7 +92,7 @@ def login():
         flash(outcome.message, "error")
         status = 401
     elif request.method == "POST":
-        status = 400
+        status = 422
     return render_template("auth/login.html", form=form), status
 
 
@@ -93,19 +101,11 @@ def login():
 def logout():
     """Sign out everywhere (POST with a CSRF token, so no link elsewhere can sign a user out)."""
     session = db_session()
-    sign_out(session, current_user._get_current_object())
+    sign_out(session, acting_user())
     session.commit()
     logout_user()
     flash("You have been signed out.", "info")
     return redirect(url_for("auth.login"))
-
-
-def load_user_or_404(user_id: int) -> User:
-    """The one loader every account view uses."""
-    user = db_session().get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.route("/admin/users")
@@ -126,7 +126,7 @@ def user_new():
         try:
             user = create_account(
                 session,
-                current_user,
+                acting_user(),
                 email=form.email.data,
                 name=form.name.data,
                 password=form.password.data,
@@ -140,35 +140,44 @@ def user_new():
             session.commit()
             flash(f"Created {user.email}.", "success")
             return redirect(url_for("auth.user_detail", user_id=user.id))
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/admin/users/<int:user_id>")
 @require(ADMIN_ROLES)
 def user_detail(user_id: int):
     """One account: roles, training records, activation."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     roles_form = RolesForm(roles=[r.value for r in user.roles])
     return render_template(
         "admin/user_detail.html",
         user=user,
         roles_form=roles_form,
         training_form=TrainingForm(),
-        activation_form=ActivationForm(),
+        **_activation_forms(),
         today=local_today(),
     )
 
 
+def _activation_forms() -> dict[str, object]:
+    """Reactivating takes a click; deactivating ends sessions at once, so it asks first."""
+    return {
+        "activation_form": ActivationForm(formdata=None),
+        "deactivate_form": DeactivateForm(formdata=None),
+    }
+
+
 def _render_detail_with_errors(user: User, **forms):
+    """The account page again (422), the refused form bound with its errors and input."""
     defaults = {
         "roles_form": RolesForm(roles=[r.value for r in user.roles]),
-        "training_form": TrainingForm(),
-        "activation_form": ActivationForm(),
+        "training_form": TrainingForm(formdata=None),
+        **_activation_forms(),
     }
     defaults.update(forms)
     return (
         render_template("admin/user_detail.html", user=user, today=local_today(), **defaults),
-        400,
+        422,
     )
 
 
@@ -176,17 +185,17 @@ def _render_detail_with_errors(user: User, **forms):
 @require(ADMIN_ROLES)
 def user_roles(user_id: int):
     """Replace a user's roles."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     form = RolesForm()
     if not form.validate_on_submit():
         return _render_detail_with_errors(user, roles_form=form)
     session = db_session()
     try:
-        changed = set_roles(session, current_user, user, form.roles.data)
+        changed = set_roles(session, acting_user(), user, form.roles.data)
     except AccountError as exc:
         session.rollback()
         show_refusal(form, exc, "roles")
-        return _render_detail_with_errors(load_user_or_404(user_id), roles_form=form)
+        return _render_detail_with_errors(load_or_404(User, user_id), roles_form=form)
     session.commit()
     if not changed:
         flash(f"No change: {user.email} already holds these roles.", "info")
@@ -201,7 +210,7 @@ def user_roles(user_id: int):
 @require(ADMIN_ROLES)
 def user_training(user_id: int):
     """Record a department-approved training."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     form = TrainingForm()
     if not form.validate_on_submit():
         return _render_detail_with_errors(user, training_form=form)
@@ -209,7 +218,7 @@ def user_training(user_id: int):
     try:
         record_training(
             session,
-            current_user,
+            acting_user(),
             user,
             course=form.course.data,
             completed_on=form.completed_on.data,
@@ -219,7 +228,7 @@ def user_training(user_id: int):
     except AccountError as exc:
         session.rollback()
         show_refusal(form, exc, "expires_on")
-        return _render_detail_with_errors(load_user_or_404(user_id), training_form=form)
+        return _render_detail_with_errors(load_or_404(User, user_id), training_form=form)
     session.commit()
     flash("Training recorded.", "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))
@@ -228,14 +237,16 @@ def user_training(user_id: int):
 @bp.route("/admin/users/<int:user_id>/<any(deactivate, reactivate):change>", methods=["POST"])
 @require(ADMIN_ROLES)
 def user_activation(user_id: int, change: str):
-    """Deactivate or reactivate an account (accounts are never deleted)."""
-    user = load_user_or_404(user_id)
-    form = ActivationForm()
+    """Deactivate (confirmed) or reactivate an account (accounts are never deleted)."""
+    user = load_or_404(User, user_id)
+    form = DeactivateForm() if change == "deactivate" else ActivationForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors:
+            abort(400)
+        return _render_detail_with_errors(user, deactivate_form=form)
     session = db_session()
     try:
-        changed = set_active(session, current_user, user, change == "reactivate")
+        changed = set_active(session, acting_user(), user, change == "reactivate")
     except AccountError as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -16,22 +16,38 @@ from wtforms.validators import DataRequired
 #: The name of the confirmation field on every form that mixes in :class:`ConfirmIrreversible`.
 CONFIRM_FIELD = "confirm_irreversible"
 
-#: Its message when it was not ticked.
+#: Its words, and its message when it was not ticked.
+CONFIRM_LABEL = "I understand this cannot be undone"
 CONFIRM_MESSAGE = "Tick the box to confirm: this cannot be undone."
+
+
+def confirmation(label: str = CONFIRM_LABEL) -> Any:
+    """A required "I understand" checkbox; `label` words it where the default would mislead."""
+    return BooleanField(label, validators=[DataRequired(message=CONFIRM_MESSAGE)])
 
 
 class ConfirmIrreversible:
     """Mix into the FlaskForm of an action that cannot be undone (before ``FlaskForm``).
 
-    Adds :data:`CONFIRM_FIELD`, a checkbox that must be ticked for the form to validate.
+    Adds :data:`CONFIRM_FIELD`, a checkbox that must be ticked for the form to validate. A form
+    may reword it by declaring ``confirm_irreversible = confirmation("...")`` itself.
     """
 
-    confirm_irreversible = BooleanField(
-        "I understand this cannot be undone",
-        validators=[DataRequired(message=CONFIRM_MESSAGE)],
-    )
+    confirm_irreversible = confirmation()
 
 
 def confirmation_field(form: Any) -> Any:
     """The bound confirmation field of `form`, or None when its action can be undone."""
     return form._fields.get(CONFIRM_FIELD)
+
+
+def confirmation_named(form: Any, ident: str) -> Any:
+    """Give `form`'s confirmation checkbox the element id `ident`; returns `form`.
+
+    For a page with several irreversible forms (a device's rotate, revoke and end deployment):
+    each box keeps its own label, and the posted name stays :data:`CONFIRM_FIELD`.
+    """
+    field = confirmation_field(form)
+    field.id = ident
+    field.label.field_id = ident
+    return form

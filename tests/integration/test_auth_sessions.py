@@ -14,7 +14,7 @@ from app.auth.models import Role, User
 from app.auth.services import set_password
 from app.db import unit_of_work
 from tests.factories import UserFactory
-from tests.helpers import form_csrf, login
+from tests.helpers import CONFIRMED, form_csrf, login
 
 
 def replay(client: FlaskClient, cookie: str) -> FlaskClient:
@@ -75,7 +75,9 @@ def test_deactivation_ends_the_accounts_open_sessions(client, session, login_as)
     admin, _ = admin_client(client, session)
     token = form_csrf(admin, f"/admin/users/{victim.id}")
     assert (
-        admin.post(f"/admin/users/{victim.id}/deactivate", data={"csrf_token": token}).status_code
+        admin.post(
+            f"/admin/users/{victim.id}/deactivate", data={"csrf_token": token, **CONFIRMED}
+        ).status_code
         == 302
     )
     assert not signed_in(client)
