@@ -55,7 +55,8 @@ class StepLook:
 class StepView:
     """One next step as a page shows it: its button, its form and where the form posts.
 
-    `target` is the htmx swap target of a step posted from a fragment (None: a plain form).
+    `target` is the htmx swap target of a step posted from a fragment (None: a plain form), and
+    `swap` how the answer replaces it.
     An irreversible step's form carries the confirmation checkbox of
     :class:`app.core.forms.ConfirmIrreversible`, which the macro shows last.
     """
@@ -69,6 +70,7 @@ class StepView:
     hint: str | None = None
     fields: Sequence[str] | None = None
     target: str | None = None
+    swap: str = "innerHTML"
 
     @property
     def inputs(self) -> list[Any]:
@@ -95,12 +97,13 @@ def next_step_views(
     *,
     looks: Mapping[str, StepLook] | None = None,
     target: str | None = None,
+    swap: str = "innerHTML",
 ) -> list[StepView]:
     """The steps `machine` allows from its state that `actor` may take, each with its form.
 
     `forms` maps an event to its (possibly re-shown, with errors) form; an event left out is not
     offered. `action` gives the url the event's form posts to, `looks` the page's own wording
-    per event, `target` the htmx swap target of every form (for a fragment such as the hit
+    per event, `target` and `swap` the htmx swap of every form (for a fragment such as the hit
     panel). Rendered by the ``next_steps`` macro of macros/steps.html.
 
     Raises ValueError when an irreversible event's form lacks the confirmation checkbox: such
@@ -128,6 +131,7 @@ def next_step_views(
                 hint=look.hint,
                 fields=look.fields,
                 target=target,
+                swap=swap,
             )
         )
     return views
