@@ -65,5 +65,6 @@ class DeactivateForm(ConfirmIrreversible, FlaskForm):
 
     confirm_irreversible = confirmation(
         "I understand this signs the person out everywhere at once, and they cannot sign in "
-        "until the account is reactivated"
+        "until the account is reactivated",
+        "Tick the box to confirm the deactivation.",
     )

@@ -21,9 +21,12 @@ CONFIRM_LABEL = "I understand this cannot be undone"
 CONFIRM_MESSAGE = "Tick the box to confirm: this cannot be undone."
 
 
-def confirmation(label: str = CONFIRM_LABEL) -> Any:
-    """A required "I understand" checkbox; `label` words it where the default would mislead."""
-    return BooleanField(label, validators=[DataRequired(message=CONFIRM_MESSAGE)])
+def confirmation(label: str = CONFIRM_LABEL, message: str = CONFIRM_MESSAGE) -> Any:
+    """A required "I understand" checkbox, worded by `label` and `message`.
+
+    Reword it where the default would mislead: a deactivated account can be reactivated.
+    """
+    return BooleanField(label, validators=[DataRequired(message=message)])
 
 
 class ConfirmIrreversible:
