@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
-from app.core.pages import StepLook, acting_user, load_or_404, next_step_views
+from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import parse_local_datetime
 from app.db import db_session, utcnow
@@ -202,7 +202,7 @@ def hold_release(hold_id: int):
     ), status
 
 
-def _hold_steps(hold: Hold, form: ReleaseHoldForm) -> list:
+def _hold_steps(hold: Hold, form: ReleaseHoldForm) -> list[StepView]:
     """The release step, when the hold takes one (an exculpatory hold ends with its request)."""
     actor = acting_user()
     return next_step_views(
@@ -291,7 +291,7 @@ def _acp_page(request_: AcpRequest, refused: dict[str, FlaskForm] | None = None)
     )
 
 
-def _acp_steps(request_: AcpRequest, refused: dict[str, FlaskForm]) -> list:
+def _acp_steps(request_: AcpRequest, refused: dict[str, FlaskForm]) -> list[StepView]:
     """The ACP steps the viewer may take; destroying is queued by one who may move requests.
 
     The machine leaves the destroy step unguarded (a job takes it), so the page offers it only

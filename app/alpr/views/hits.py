@@ -9,8 +9,10 @@ count and ids shown. So the trail records every distinct list an operator was sh
 idle screen left open all shift adds nothing.
 
 The step forms live in a panel outside the polled table, so a refresh never wipes what an
-operator is typing. htmx swaps only 2xx responses, so a refused step answers an htmx request
-with 200 and the reason in the panel; a plain form post gets 422 and the same page.
+operator is typing; HitMachine lists them (``next_step_views``) and the ``next_steps`` macro
+renders them, each posting through htmx back into the panel. htmx swaps only 2xx responses,
+so a refused step answers an htmx request with 200 and the reason in the panel; a plain form
+post gets 422 and the same page.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.views import bp
 from app.alpr.workflow import HitMachine
 from app.auth.access import require
-from app.core.pages import MAX_ROW_ID, StepLook, acting_user, next_step_views
+from app.core.pages import MAX_ROW_ID, StepLook, StepView, acting_user, next_step_views
 from app.core.refusal import Refusal
 from app.db import db_session
 from app.extensions import htmx
@@ -88,7 +90,7 @@ def _hit_or_404(hit_id: int) -> Hit:
     return hit
 
 
-def _steps(hit: Hit, overrides: dict[str, FlaskForm]) -> list:
+def _steps(hit: Hit, overrides: dict[str, FlaskForm]) -> list[StepView]:
     """The steps the hit's state allows the viewer, each posting through htmx to the panel."""
     forms = {
         EVENTS[name]: overrides.get(name) or _form_class(hit, name)(prefix=name)
