@@ -12,6 +12,7 @@ from app.auth.access import can_reach
 from app.auth.models import ROLE_LABELS
 from app.core.timeutil import format_local
 from app.db import utcnow
+from app.workflow.machine import WorkflowError, machine_for
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,35 @@ NAVIGATION: list[NavItem] = [
 ]
 
 
+@dataclass(frozen=True)
+class StateBadge:
+    """A case's state as its badge shows it: the machine's name for it, and whether it is final."""
+
+    value: str
+    label: str
+    final: bool
+
+
+def state_badge(subject: Any) -> StateBadge:
+    """The state of `subject` as its workflow machine names it (the ``state`` filter).
+
+    Templates show a state through this and never compare one: what a state allows is the
+    machine's to say (:func:`app.core.pages.next_step_views`). A subject whose stored value is
+    no state of its machine (a camera-reported plate) shows that value.
+    """
+    try:
+        machine = machine_for(subject)
+    except (LookupError, WorkflowError):
+        value = str(getattr(subject, "status", None) or getattr(subject, "plate_status", ""))
+        return StateBadge(value, value.replace("_", " ").capitalize(), False)
+    state = machine.current_state
+    return StateBadge(state.value, state.name, state.final)
+
+
 def register(app: Flask) -> None:
     """Add the filters and the navigation context processor."""
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["state"] = state_badge
     app.jinja_env.filters["localdate"] = lambda value: format_local(value, "%Y-%m-%d")
 
     @app.context_processor

@@ -35,6 +35,9 @@ from tests import factories
 # --- forms, CSRF and signing in ------------------------------------------------------------
 
 #: The CSRF token's hidden input, as the forms macro and Flask-WTF render it.
+#: What a person's tick of "I understand this cannot be undone" posts (app/core/forms.py).
+CONFIRMED = {"confirm_irreversible": "y"}
+
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

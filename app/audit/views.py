@@ -7,12 +7,12 @@ pages demand current training like the ALPR pages (425.4(d)) and each view is an
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.audit.services import browse_trail, last_verification, verify_and_record
 from app.auth.access import require
 from app.auth.models import Role
+from app.core.pages import acting_user
 from app.db import db_session
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -29,7 +29,7 @@ def entries():
     try:
         trail = browse_trail(
             session,
-            current_user._get_current_object(),
+            acting_user(),
             page=request.args.get("page", 1, type=int),
             action=request.args.get("action", "").strip(),
             page_size=PAGE_SIZE,
@@ -59,7 +59,7 @@ def verify_now():
         flash("The form expired; try again.", "error")
         return redirect(url_for("audit.entries"))
     session = db_session()
-    result = verify_and_record(session, current_user._get_current_object())
+    result = verify_and_record(session, acting_user())
     session.commit()
     flash(result.describe(), "success" if result.ok else "error")
     return redirect(url_for("audit.entries"))

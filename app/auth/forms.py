@@ -2,7 +2,6 @@
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     DateField,
     EmailField,
     PasswordField,
@@ -15,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.accounts import MIN_PASSWORD_LENGTH
 from app.auth.models import ROLE_LABELS
+from app.core.forms import ConfirmIrreversible, confirmation
 
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
@@ -57,9 +57,7 @@ class TrainingForm(FlaskForm):
 
 
 class ActivationForm(FlaskForm):
-    """Carries only the CSRF token; the action is in the URL."""
-
-    confirm = BooleanField("Confirm", default=True)
+    """Reactivation carries only the CSRF token; the action is in the URL."""
 
 
 class ChangePasswordForm(FlaskForm):
@@ -88,4 +86,14 @@ class TemporaryPasswordForm(FlaskForm):
             f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person in person; they "
             "must replace it when they next sign in, and their sessions end now."
         ),
+    )
+
+
+class DeactivateForm(ConfirmIrreversible, FlaskForm):
+    """Deactivation ends the account's sessions at once: the administrator confirms first."""
+
+    confirm_irreversible = confirmation(
+        "I understand this signs the person out everywhere at once, and they cannot sign in "
+        "until the account is reactivated",
+        "Tick the box to confirm the deactivation.",
     )

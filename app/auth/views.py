@@ -14,6 +14,7 @@ from app.auth.errors import AccountError
 from app.auth.forms import (
     ActivationForm,
     ChangePasswordForm,
+    DeactivateForm,
     LoginForm,
     RolesForm,
     TemporaryPasswordForm,
@@ -24,7 +25,7 @@ from app.auth.models import ADMIN_ROLES, Role, User
 from app.auth.passwords import RESETTER_ROLES, change_own_password, set_temporary_password
 from app.auth.signin import authenticate
 from app.auth.training import record_training
-from app.core.pages import load_or_404
+from app.core.pages import acting_user, load_or_404
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session, utcnow
@@ -89,7 +90,7 @@ def login():
         flash(outcome.message, "error")
         status = 401
     elif request.method == "POST":
-        status = 400
+        status = 422
     return render_template("auth/login.html", form=form), status
 
 
@@ -98,19 +99,11 @@ def login():
 def logout():
     """Sign out everywhere (POST with a CSRF token, so no link elsewhere can sign a user out)."""
     session = db_session()
-    sign_out(session, current_user._get_current_object())
+    sign_out(session, acting_user())
     session.commit()
     logout_user()
     flash("You have been signed out.", "info")
     return redirect(url_for("auth.login"))
-
-
-def load_user_or_404(user_id: int) -> User:
-    """The one loader every account view uses."""
-    user = db_session().get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.route("/admin/users")
@@ -131,7 +124,7 @@ def user_new():
         try:
             user = create_account(
                 session,
-                current_user,
+                acting_user(),
                 email=form.email.data,
                 name=form.name.data,
                 password=form.password.data,
@@ -145,37 +138,46 @@ def user_new():
             session.commit()
             flash(f"Created {user.email}.", "success")
             return redirect(url_for("auth.user_detail", user_id=user.id))
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/admin/users/<int:user_id>")
 @require(ADMIN_ROLES)
 def user_detail(user_id: int):
     """One account: roles, training records, activation."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     roles_form = RolesForm(roles=[r.value for r in user.roles])
     return render_template(
         "admin/user_detail.html",
         user=user,
         roles_form=roles_form,
         training_form=TrainingForm(),
-        activation_form=ActivationForm(),
+        **_activation_forms(),
         password_form=TemporaryPasswordForm(),
         today=local_today(),
     )
 
 
+def _activation_forms() -> dict[str, object]:
+    """Reactivating takes a click; deactivating ends sessions at once, so it asks first."""
+    return {
+        "activation_form": ActivationForm(formdata=None),
+        "deactivate_form": DeactivateForm(formdata=None),
+    }
+
+
 def _render_detail_with_errors(user: User, **forms):
+    """The account page again (422), the refused form bound with its errors and input."""
     defaults = {
         "roles_form": RolesForm(roles=[r.value for r in user.roles]),
-        "training_form": TrainingForm(),
-        "activation_form": ActivationForm(),
-        "password_form": TemporaryPasswordForm(),
+        "training_form": TrainingForm(formdata=None),
+        **_activation_forms(),
+        "password_form": TemporaryPasswordForm(formdata=None),
     }
     defaults.update(forms)
     return (
         render_template("admin/user_detail.html", user=user, today=local_today(), **defaults),
-        400,
+        422,
     )
 
 
@@ -183,17 +185,17 @@ def _render_detail_with_errors(user: User, **forms):
 @require(ADMIN_ROLES)
 def user_roles(user_id: int):
     """Replace a user's roles."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     form = RolesForm()
     if not form.validate_on_submit():
         return _render_detail_with_errors(user, roles_form=form)
     session = db_session()
     try:
-        changed = set_roles(session, current_user, user, form.roles.data)
+        changed = set_roles(session, acting_user(), user, form.roles.data)
     except AccountError as exc:
         session.rollback()
         show_refusal(form, exc, "roles")
-        return _render_detail_with_errors(load_user_or_404(user_id), roles_form=form)
+        return _render_detail_with_errors(load_or_404(User, user_id), roles_form=form)
     session.commit()
     if not changed:
         flash(f"No change: {user.email} already holds these roles.", "info")
@@ -208,7 +210,7 @@ def user_roles(user_id: int):
 @require(ADMIN_ROLES)
 def user_training(user_id: int):
     """Record a department-approved training."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     form = TrainingForm()
     if not form.validate_on_submit():
         return _render_detail_with_errors(user, training_form=form)
@@ -216,7 +218,7 @@ def user_training(user_id: int):
     try:
         record_training(
             session,
-            current_user,
+            acting_user(),
             user,
             course=form.course.data,
             completed_on=form.completed_on.data,
@@ -226,7 +228,7 @@ def user_training(user_id: int):
     except AccountError as exc:
         session.rollback()
         show_refusal(form, exc, "expires_on")
-        return _render_detail_with_errors(load_user_or_404(user_id), training_form=form)
+        return _render_detail_with_errors(load_or_404(User, user_id), training_form=form)
     session.commit()
     flash("Training recorded.", "success")
     return redirect(url_for("auth.user_detail", user_id=user.id))
@@ -235,14 +237,16 @@ def user_training(user_id: int):
 @bp.route("/admin/users/<int:user_id>/<any(deactivate, reactivate):change>", methods=["POST"])
 @require(ADMIN_ROLES)
 def user_activation(user_id: int, change: str):
-    """Deactivate or reactivate an account (accounts are never deleted)."""
-    user = load_user_or_404(user_id)
-    form = ActivationForm()
+    """Deactivate (confirmed) or reactivate an account (accounts are never deleted)."""
+    user = load_or_404(User, user_id)
+    form = DeactivateForm() if change == "deactivate" else ActivationForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors:
+            abort(400)
+        return _render_detail_with_errors(user, deactivate_form=form)
     session = db_session()
     try:
-        changed = set_active(session, current_user, user, change == "reactivate")
+        changed = set_active(session, acting_user(), user, change == "reactivate")
     except AccountError as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -6,7 +6,7 @@ each view would otherwise write again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import BigInteger, inspect
 
 from app.core.edges import MAX_ROW_ID
+from app.core.forms import CONFIRM_FIELD, confirmation_field
 from app.db import db_session
 
 T = TypeVar("T")
@@ -43,14 +44,54 @@ def load_or_404(model: type[T], ident: int) -> T:
 
 
 @dataclass(frozen=True)
+class StepLook:
+    """How a page words and lays out one step, where the machine's label is not enough.
+
+    `button` replaces the step's label on its button, `hint` is a line shown above its form, and
+    `fields` names the form's inputs to show, in order (default: all of them, in form order).
+    """
+
+    button: str | None = None
+    hint: str | None = None
+    fields: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
 class StepView:
-    """One next step as a page shows it: its button, its form and where the form posts."""
+    """One next step as a page shows it: its button, its form and where the form posts.
+
+    `target` is the htmx swap target of a step posted from a fragment (None: a plain form), and
+    `swap` how the answer replaces it.
+    An irreversible step's form carries the confirmation checkbox of
+    :class:`app.core.forms.ConfirmIrreversible`, which the macro shows last.
+    """
 
     event: str
     label: str
     form: FlaskForm
     action: str
     irreversible: bool
+    button: str = ""
+    hint: str | None = None
+    fields: Sequence[str] | None = None
+    target: str | None = None
+    swap: str = "innerHTML"
+
+    @property
+    def inputs(self) -> list[Any]:
+        """The bound fields the person fills in, in order (no hidden field, no confirmation)."""
+        if self.fields is not None:
+            return [self.form[name] for name in self.fields]
+        return [
+            f
+            for f in self.form
+            if getattr(f.widget, "input_type", None) != "hidden" and f.name != CONFIRM_FIELD
+        ]
+
+    @property
+    def confirmation(self) -> Any:
+        """The bound "cannot be undone" checkbox, or None for a step that can be undone."""
+        return confirmation_field(self.form)
 
 
 def next_step_views(
@@ -58,20 +99,44 @@ def next_step_views(
     actor: Any,
     forms: Mapping[str, FlaskForm],
     action: Callable[[str], str],
+    *,
+    looks: Mapping[str, StepLook] | None = None,
+    target: str | None = None,
+    swap: str = "innerHTML",
 ) -> list[StepView]:
     """The steps `machine` allows from its state that `actor` may take, each with its form.
 
-    `forms` maps an event to its (possibly re-shown, with errors) form; `action` gives the
-    url the event's form posts to. Rendered by the ``next_steps`` macro of macros/steps.html.
+    `forms` maps an event to its (possibly re-shown, with errors) form; an event left out is not
+    offered. `action` gives the url the event's form posts to, `looks` the page's own wording
+    per event, `target` and `swap` the htmx swap of every form (for a fragment such as the hit
+    panel). Rendered by the ``next_steps`` macro of macros/steps.html.
+
+    Raises ValueError when an irreversible event's form lacks the confirmation checkbox: such
+    a step must never be one click away.
     """
-    return [
-        StepView(
-            event=event,
-            label=machine.step_label(event),
-            form=forms[event],
-            action=action(event),
-            irreversible=event in machine.IRREVERSIBLE,
+    looks = looks or {}
+    views: list[StepView] = []
+    for event in machine.next_steps(actor):
+        if event not in forms:
+            continue
+        form = forms[event]
+        irreversible = event in machine.IRREVERSIBLE
+        if irreversible and confirmation_field(form) is None:
+            raise ValueError(f"the form of irreversible step {event!r} asks no confirmation")
+        look = looks.get(event, StepLook())
+        label = machine.step_label(event)
+        views.append(
+            StepView(
+                event=event,
+                label=label,
+                form=form,
+                action=action(event),
+                irreversible=irreversible,
+                button=look.button or label,
+                hint=look.hint,
+                fields=look.fields,
+                target=target,
+                swap=swap,
+            )
         )
-        for event in machine.next_steps(actor)
-        if event in forms
-    ]
+    return views

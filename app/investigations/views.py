@@ -81,8 +81,7 @@ def index():
     return render_template(
         "investigations/list.html",
         rows=list_investigations(db_session(), status or None),
-        status=status,
-        statuses=[s.value for s in InvestigationStatus],
+        filters=[(s.value, s.value == status) for s in InvestigationStatus],
         may_open=INVESTIGATION_PERMISSIONS.allows(acting_user(), InvestigationAction.OPEN),
     )
 
@@ -114,7 +113,7 @@ def new():
             session.commit()
             flash(f"Investigation {investigation.case_number} opened.", "success")
             return redirect(url_for("investigations.detail", investigation_id=investigation.id))
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render_template("investigations/new.html", form=form), status
 
 
@@ -134,7 +133,7 @@ def close(investigation_id: int):
     if request.method == "GET":
         return _detail(investigation)
     if not form.validate_on_submit():
-        return _detail(investigation, 400, close_form=form)
+        return _detail(investigation, 422, close_form=form)
     session = db_session()
     try:
         close_investigation(
@@ -147,7 +146,7 @@ def close(investigation_id: int):
     except Refusal as exc:
         session.rollback()
         show_refusal(form, exc)
-        return _detail(load_or_404(Investigation, investigation_id), 400, close_form=form)
+        return _detail(load_or_404(Investigation, investigation_id), 422, close_form=form)
     session.commit()
     flash(
         f"Investigation {investigation.case_number} closed; its holds are no longer in force.",
@@ -163,14 +162,14 @@ def reopen(investigation_id: int):
     investigation = load_or_404(Investigation, investigation_id)
     form = InvestigationReopenForm()
     if not form.validate_on_submit():
-        return _detail(investigation, 400, reopen_form=form)
+        return _detail(investigation, 422, reopen_form=form)
     session = db_session()
     try:
         reopen_investigation(session, acting_user(), investigation, form.reason.data)
     except Refusal as exc:
         session.rollback()
         show_refusal(form, exc)
-        return _detail(load_or_404(Investigation, investigation_id), 400, reopen_form=form)
+        return _detail(load_or_404(Investigation, investigation_id), 422, reopen_form=form)
     session.commit()
     flash(f"Investigation {investigation.case_number} reopened.", "success")
     return redirect(url_for("investigations.detail", investigation_id=investigation.id))

@@ -7,6 +7,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.core.forms import ConfirmIrreversible
+
 PLATES_HINT = "One plate per line; spaces and dashes are ignored."
 WINDOW_HINT = "Local time (America/Chicago)."
 
@@ -48,23 +50,36 @@ class HoldForm(FlaskForm):
     description = TextAreaField("Why the data is needed", validators=[Length(max=2000)])
 
 
-class ReleaseHoldForm(FlaskForm):
-    """Release an investigation hold early."""
+class RequestStepForm(FlaskForm):
+    """A step that needs no input (verify, activate): only the CSRF token."""
+
+
+class AcpDestroyExistingForm(ConfirmIrreversible, FlaskForm):
+    """Destroy the participant's data already collected: it cannot be undone."""
+
+
+class ReleaseHoldForm(ConfirmIrreversible, FlaskForm):
+    """Release an investigation hold early (its data falls back under the 60-day rule)."""
 
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
 
 
-class ExculpatoryReleaseForm(FlaskForm):
+class ExculpatoryReleaseForm(ConfirmIrreversible, FlaskForm):
     """The criminal matter is resolved: disposition and date."""
 
     disposition = TextAreaField("Disposition", validators=[Length(max=2000)])
     resolved_on = DateField("Resolved on", validators=[Optional()])
 
 
-class ExculpatoryDeclineForm(FlaskForm):
+class ExculpatoryDeclineForm(ConfirmIrreversible, FlaskForm):
     """The request does not qualify under 425.5(a): why (the workflow requires it)."""
 
-    reason = TextAreaField("Reason for declining", validators=[Length(max=2000)])
+    reason = TextAreaField(
+        "Reason for declining",
+        validators=[Length(max=2000)],
+        description="Why the request does not qualify, e.g. the requester is not the subject "
+        "of a criminal investigation.",
+    )
 
 
 class AcpEndForm(FlaskForm):

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
+from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import parse_local_datetime
 from app.db import db_session, utcnow
@@ -31,6 +31,7 @@ from app.retention.documents import (
     remove_unreferenced_document,
 )
 from app.retention.forms import (
+    AcpDestroyExistingForm,
     AcpEndForm,
     AcpRequestForm,
     ExculpatoryDeclineForm,
@@ -38,10 +39,12 @@ from app.retention.forms import (
     ExculpatoryRequestForm,
     HoldForm,
     ReleaseHoldForm,
+    RequestStepForm,
 )
 from app.retention.holds import HoldError, hold_steps, place_hold, release_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from app.retention.permissions import RETENTION_PERMISSIONS, RetentionAction
+from app.retention.workflow import AcpMachine, ExculpatoryMachine, HoldMachine
 from workers.queue import enqueue
 from workers.retention import destroy_acp_existing_data
 from workers.schedules import SCHEDULES
@@ -51,17 +54,13 @@ bp = Blueprint("retention", __name__, url_prefix="/retention")
 T = TypeVar("T")
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()
-
-
 def may(action: str) -> bool:
     """Whether the signed-in person may take `action` (a RetentionAction's value).
 
     Templates ask it, so a button or link is shown exactly to the people whose press of it
     would be accepted; the role sets live only in :mod:`app.retention.permissions`.
     """
-    return RETENTION_PERMISSIONS.allows(_actor(), RetentionAction(action))
+    return RETENTION_PERMISSIONS.allows(acting_user(), RetentionAction(action))
 
 
 def _purge_time() -> tuple[int, int]:
@@ -87,19 +86,6 @@ def _when(text: str | None, form_field: Any) -> datetime | None:
 
 def _devices() -> list[tuple[int, str]]:
     return [(d.id, d.serial) for d in db_session().scalars(select(Device).order_by(Device.serial))]
-
-
-def _get(session: Session, model: type, ident: int) -> Any:
-    found = session.get(model, ident)
-    if found is None:
-        abort(404)
-    return found
-
-
-def _check_csrf() -> None:
-    """Steps without inputs still carry a CSRF token; a stale page gets a 400."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
 
 
 def _document(form: Any) -> IncomingDocument:
@@ -137,7 +123,9 @@ def dashboard():
     overview = retention_overview(
         session, utcnow(), current_app.config["RETENTION_DAYS"], _purge_time()
     )
-    record(session, _actor(), AuditAction.RETENTION_VIEWED, ("page", "retention.dashboard"), {})
+    record(
+        session, acting_user(), AuditAction.RETENTION_VIEWED, ("page", "retention.dashboard"), {}
+    )
     session.commit()
     return render_template(
         "retention/dashboard.html",
@@ -171,8 +159,8 @@ def hold_new():
         try:
             hold = place_hold(
                 session,
-                _actor(),
-                _get(session, Investigation, form.investigation_id.data),
+                acting_user(),
+                load_or_404(Investigation, form.investigation_id.data),
                 _when(form.window_start.data, form.window_start),
                 _when(form.window_end.data, form.window_end),
                 plates=_lines(form.plates.data),
@@ -195,13 +183,13 @@ def hold_new():
 @bp.route("/holds/<int:hold_id>/release", methods=["GET", "POST"])
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.RELEASE_HOLDS), training=True)
 def hold_release(hold_id: int):
-    """Release an investigation hold early, with a reason."""
+    """Release an investigation hold early, with a reason and the "cannot be undone" tick."""
     session = db_session()
-    hold = _get(session, Hold, hold_id)
+    hold = load_or_404(Hold, hold_id)
     form = ReleaseHoldForm()
     if form.validate_on_submit():
         try:
-            release_hold(session, _actor(), hold, form.reason.data)
+            release_hold(session, acting_user(), hold, form.reason.data)
         except Refusal as exc:
             session.rollback()
             show_refusal(form, exc)
@@ -211,8 +199,26 @@ def hold_release(hold_id: int):
             return redirect(url_for("retention.dashboard"))
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "retention/hold_release.html", form=form, hold=hold, steps=hold_steps(_actor(), hold)
+        "retention/hold_release.html", hold=hold, steps=_hold_steps(hold, form)
     ), status
+
+
+def _hold_steps(hold: Hold, form: ReleaseHoldForm) -> list[StepView]:
+    """The release step, when the hold takes one (an exculpatory hold ends with its request)."""
+    actor = acting_user()
+    return next_step_views(
+        HoldMachine.around(hold),
+        actor,
+        {"release": form} if "release" in hold_steps(actor, hold) else {},
+        lambda _event: url_for("retention.hold_release", hold_id=hold.id),
+        looks={
+            "release": StepLook(
+                button="Release hold",
+                hint="The data in its scope falls back under the retention rule and goes at "
+                "the next purge if it is older.",
+            )
+        },
+    )
 
 
 # --- ACP requests -------------------------------------------------------------------------
@@ -232,7 +238,7 @@ def acp_new():
                 document,
                 lambda: acp.receive_acp_request(
                     session,
-                    _actor(),
+                    acting_user(),
                     participant_number=form.participant_number.data,
                     plates=_lines(form.plates.data),
                     received_on=form.received_on.data,
@@ -254,55 +260,91 @@ def acp_new():
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
 def acp_detail(request_id: int):
     """One ACP request: status, counts, the next step."""
-    return _acp_page(_get(db_session(), AcpRequest, request_id))
+    return _acp_page(load_or_404(AcpRequest, request_id))
 
 
-def _acp_page(request_: AcpRequest, end_form: AcpEndForm | None = None) -> str:
-    """The ACP request's page; a refused end step passes its bound form back in."""
+#: Each ACP event's endpoint and wording (the machine names the steps; the page words them).
+ACP_ENDPOINTS = {
+    "verify": "retention.acp_verify",
+    "record_existing_destroyed": "retention.acp_destroy_existing",
+    "activate_suppression": "retention.acp_activate",
+    "end": "retention.acp_end",
+}
+ACP_LOOKS = {
+    "verify": StepLook(
+        button="Mark verified",
+        hint="Verified: the written request is genuine and the participant is enrolled.",
+    ),
+    "record_existing_destroyed": StepLook(
+        button="Destroy existing data",
+        hint="Destroys the reads of these plates already collected; reads an active matter "
+        "holds are deferred.",
+    ),
+    "activate_suppression": StepLook(button="Activate suppression"),
+    "end": StepLook(button="Participant left the program"),
+}
+
+
+def _acp_page(request_: AcpRequest, refused: dict[str, FlaskForm] | None = None) -> str:
+    """The ACP request's page; a refused step passes its bound form back in (`refused`)."""
     return render_template(
-        "retention/acp_detail.html",
-        r=request_,
-        end_form=end_form or AcpEndForm(formdata=None),
-        steps=_acp_steps(request_),
+        "retention/acp_detail.html", r=request_, steps=_acp_steps(request_, refused or {})
     )
 
 
-def _acp_steps(request_: AcpRequest) -> list[str]:
-    """The ACP steps the viewer may take; destroying is queued by one who may move requests."""
-    steps = acp.acp_steps(_actor(), request_)
-    if not may(RetentionAction.MOVE_ACP):
-        steps = [s for s in steps if s != "record_existing_destroyed"]
-    return steps
+def _acp_steps(request_: AcpRequest, refused: dict[str, FlaskForm]) -> list[StepView]:
+    """The ACP steps the viewer may take; destroying is queued by one who may move requests.
+
+    The machine leaves the destroy step unguarded (a job takes it), so the page offers it only
+    to a person whose role moves ACP requests (the route checks the same).
+    """
+    forms: dict[str, FlaskForm] = {
+        "verify": RequestStepForm(formdata=None),
+        "activate_suppression": RequestStepForm(formdata=None),
+        "end": AcpEndForm(formdata=None),
+    }
+    if may(RetentionAction.MOVE_ACP):
+        forms["record_existing_destroyed"] = AcpDestroyExistingForm(formdata=None)
+    forms.update(refused)
+    return next_step_views(
+        AcpMachine.around(request_),
+        acting_user(),
+        forms,
+        lambda event: url_for(ACP_ENDPOINTS[event], request_id=request_.id),
+        looks=ACP_LOOKS,
+    )
 
 
-Page = Callable[[Any, Any], str]
+Page = Callable[[Any, dict[str, FlaskForm]], str]
 
 
 def _request_step(
     model: type,
     request_id: int,
+    event: str,
+    form: FlaskForm,
     step: Callable[[Session, Any], str],
     page: Page,
-    form: FlaskForm | None = None,
 ) -> Any:
     """Take one workflow step on a request, or re-render its page (422) saying why not.
 
-    A form that does not validate, or a step the service refuses, shows the request's page
-    again with the typed values kept and the message next to its field: nothing is saved and
-    no audit entry is written (the session is rolled back). A stale CSRF token is a 400.
+    A form that does not validate (a missing input, an unticked "cannot be undone"), or a step
+    the service refuses, shows the request's page again with the typed values kept and the
+    message next to its field: nothing is saved and no audit entry is written (the session is
+    rolled back). A stale CSRF token is a 400.
     """
     session = db_session()
-    request_ = _get(session, model, request_id)
-    if form is not None and not form.validate_on_submit():
+    request_ = load_or_404(model, request_id)
+    if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        return page(request_, form), 422
+        return page(request_, {event: form}), 422
     try:
         message = step(session, request_)
     except Refusal as exc:
         session.rollback()
         show_refusal(form, exc)
-        return page(request_, form), 422
+        return page(request_, {event: form}), 422
     session.commit()
     flash(message, "success")
     endpoint = "retention.acp_detail" if model is AcpRequest else "retention.exculpatory_detail"
@@ -310,39 +352,41 @@ def _request_step(
 
 
 def _acp_step(
-    request_id: int, step: Callable[[Session, AcpRequest], str], form: AcpEndForm | None = None
+    request_id: int, event: str, form: FlaskForm, step: Callable[[Session, AcpRequest], str]
 ) -> Any:
-    return _request_step(AcpRequest, request_id, step, _acp_page, form)
+    return _request_step(AcpRequest, request_id, event, form, step, _acp_page)
 
 
 @bp.route("/acp/<int:request_id>/verify", methods=["POST"])
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_verify(request_id: int):
     """Received → verified: new reads of the plates are destroyed at collection from now."""
-    _check_csrf()
 
     def step(session: Session, r: AcpRequest) -> str:
-        acp.verify_acp_request(session, _actor(), r)
+        acp.verify_acp_request(session, acting_user(), r)
         return "Request verified: new reads of these plates are destroyed at collection."
 
-    return _acp_step(request_id, step)
+    return _acp_step(request_id, "verify", RequestStepForm(), step)
 
 
 @bp.route("/acp/<int:request_id>/destroy-existing", methods=["POST"])
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_destroy_existing(request_id: int):
-    """Queue the job that destroys the participant's existing data."""
-    _check_csrf()
+    """Queue the job that destroys the participant's existing data (confirmed: no way back)."""
     session = db_session()
-    request_ = _get(session, AcpRequest, request_id)
-    if "record_existing_destroyed" not in _acp_steps(request_):
+    request_ = load_or_404(AcpRequest, request_id)
+    form = AcpDestroyExistingForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _acp_page(request_, {"record_existing_destroyed": form}), 422
+    if "record_existing_destroyed" not in acp.acp_steps(acting_user(), request_):
         flash("Existing data is destroyed once the request is verified, and only once.", "error")
         return redirect(url_for("retention.acp_detail", request_id=request_id))
-    run = create_run(
-        session, "destroy_acp_existing_data", current_user.id, acp_request_id=request_id
-    )
+    actor_id = acting_user().id
+    run = create_run(session, "destroy_acp_existing_data", actor_id, acp_request_id=request_id)
     session.commit()
-    enqueue(destroy_acp_existing_data, request_id, current_user.id, run.id)
+    enqueue(destroy_acp_existing_data, request_id, actor_id, run.id)
     flash("Destruction of existing data started.", "success")
     return redirect(url_for("retention.acp_detail", request_id=request_id))
 
@@ -351,13 +395,12 @@ def acp_destroy_existing(request_id: int):
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.MOVE_ACP))
 def acp_activate(request_id: int):
     """existing_destroyed → suppression_active."""
-    _check_csrf()
 
     def step(session: Session, r: AcpRequest) -> str:
-        acp.activate_acp_suppression(session, _actor(), r)
+        acp.activate_acp_suppression(session, acting_user(), r)
         return "Suppression at collection is active."
 
-    return _acp_step(request_id, step)
+    return _acp_step(request_id, "activate_suppression", RequestStepForm(), step)
 
 
 @bp.route("/acp/<int:request_id>/end", methods=["POST"])
@@ -367,10 +410,10 @@ def acp_end(request_id: int):
     form = AcpEndForm()
 
     def step(session: Session, r: AcpRequest) -> str:
-        acp.end_acp_request(session, _actor(), r, ended_on=form.ended_on.data)
+        acp.end_acp_request(session, acting_user(), r, ended_on=form.ended_on.data)
         return "Request ended: new reads of these plates are kept again."
 
-    return _acp_step(request_id, step, form)
+    return _acp_step(request_id, "end", form, step)
 
 
 # --- exculpatory requests -----------------------------------------------------------------
@@ -393,7 +436,7 @@ def exculpatory_new():
                 document,
                 lambda: exculpatory.receive_exculpatory_request(
                     session,
-                    _actor(),
+                    acting_user(),
                     requester_name=form.requester_name.data,
                     case_file_number=form.case_file_number.data,
                     received_on=form.received_on.data,
@@ -419,44 +462,70 @@ def exculpatory_new():
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
 def exculpatory_detail(request_id: int):
     """One exculpatory request: scope, status, the next step (declining for those who may)."""
-    return _exculpatory_page(_get(db_session(), ExculpatoryRequest, request_id))
+    return _exculpatory_page(load_or_404(ExculpatoryRequest, request_id))
+
+
+EXCULPATORY_ENDPOINTS = {
+    "activate": "retention.exculpatory_activate",
+    "decline": "retention.exculpatory_decline",
+    "release": "retention.exculpatory_release",
+}
+EXCULPATORY_LOOKS = {
+    "activate": StepLook(
+        button="Activate hold",
+        hint="The data in scope is kept from receipt. Activate once the request qualifies "
+        "under 425.5(a); it is then kept until the criminal matter is resolved.",
+    ),
+    "decline": StepLook(
+        button="Decline request",
+        hint="Declining is final: the data falls back under the 60-day rule.",
+    ),
+    "release": StepLook(
+        button="Matter resolved: release",
+        hint="Releasing is final: the data falls back under the 60-day rule.",
+    ),
+}
 
 
 def _exculpatory_page(
-    request_: ExculpatoryRequest,
-    release_form: ExculpatoryReleaseForm | None = None,
-    decline_form: ExculpatoryDeclineForm | None = None,
+    request_: ExculpatoryRequest, refused: dict[str, FlaskForm] | None = None
 ) -> str:
-    """The request's page; a refused release or decline passes its bound form back in."""
-    return render_template(
-        "retention/exculpatory_detail.html",
-        r=request_,
-        release_form=release_form or ExculpatoryReleaseForm(formdata=None),
-        decline_form=decline_form or ExculpatoryDeclineForm(formdata=None),
-        steps=exculpatory.exculpatory_steps(_actor(), request_),
+    """The request's page; a refused step passes its bound form back in (`refused`)."""
+    forms: dict[str, FlaskForm] = {
+        "activate": RequestStepForm(formdata=None),
+        "decline": ExculpatoryDeclineForm(formdata=None),
+        "release": ExculpatoryReleaseForm(formdata=None),
+        **(refused or {}),
+    }
+    steps = next_step_views(
+        ExculpatoryMachine.around(request_),
+        acting_user(),
+        forms,
+        lambda event: url_for(EXCULPATORY_ENDPOINTS[event], request_id=request_.id),
+        looks=EXCULPATORY_LOOKS,
     )
+    return render_template("retention/exculpatory_detail.html", r=request_, steps=steps)
 
 
 def _exculpatory_step(
     request_id: int,
+    event: str,
+    form: FlaskForm,
     step: Callable[[Session, ExculpatoryRequest], str],
-    page: Page = _exculpatory_page,
-    form: FlaskForm | None = None,
 ) -> Any:
-    return _request_step(ExculpatoryRequest, request_id, step, page, form)
+    return _request_step(ExculpatoryRequest, request_id, event, form, step, _exculpatory_page)
 
 
 @bp.route("/exculpatory/<int:request_id>/activate", methods=["POST"])
 @require(RETENTION_PERMISSIONS.roles(RetentionAction.ACTIVATE_EXCULPATORY))
 def exculpatory_activate(request_id: int):
     """Received → active: the request is accepted; its hold, in force since receipt, stays."""
-    _check_csrf()
 
     def step(session: Session, r: ExculpatoryRequest) -> str:
-        exculpatory.activate_exculpatory_hold(session, _actor(), r)
+        exculpatory.activate_exculpatory_hold(session, acting_user(), r)
         return "Exculpatory hold active: the data in scope is kept until the matter is resolved."
 
-    return _exculpatory_step(request_id, step)
+    return _exculpatory_step(request_id, "activate", RequestStepForm(), step)
 
 
 @bp.route("/exculpatory/<int:request_id>/decline", methods=["POST"])
@@ -466,13 +535,10 @@ def exculpatory_decline(request_id: int):
     form = ExculpatoryDeclineForm()
 
     def step(session: Session, r: ExculpatoryRequest) -> str:
-        exculpatory.decline_exculpatory_request(session, _actor(), r, reason=form.reason.data)
+        exculpatory.decline_exculpatory_request(session, acting_user(), r, reason=form.reason.data)
         return "Request declined: the data falls back under the 60-day rule."
 
-    def page(r: ExculpatoryRequest, f: ExculpatoryDeclineForm) -> str:
-        return _exculpatory_page(r, decline_form=f)
-
-    return _exculpatory_step(request_id, step, page, form)
+    return _exculpatory_step(request_id, "decline", form, step)
 
 
 @bp.route("/exculpatory/<int:request_id>/release", methods=["POST"])
@@ -484,14 +550,11 @@ def exculpatory_release(request_id: int):
     def step(session: Session, r: ExculpatoryRequest) -> str:
         exculpatory.release_exculpatory_hold(
             session,
-            _actor(),
+            acting_user(),
             r,
             disposition=form.disposition.data,
             resolved_on=form.resolved_on.data,
         )
         return "Released: the data falls back under the 60-day rule."
 
-    def page(r: ExculpatoryRequest, f: ExculpatoryReleaseForm) -> str:
-        return _exculpatory_page(r, release_form=f)
-
-    return _exculpatory_step(request_id, step, page, form)
+    return _exculpatory_step(request_id, "release", form, step)

@@ -39,13 +39,14 @@ def test_records_staff_suppress_a_plate_and_ingest_drops_it(
     page.get_by_label("Request received on").fill(local_today().isoformat())
     page.get_by_label("Scanned request (PDF, PNG or JPEG)").set_input_files(str(scan))
     page.get_by_role("button", name="Record request").click()
-    expect(page.get_by_test_id("acp-status")).to_have_text("received")
+    expect(page.get_by_test_id("acp-status")).to_have_text("Received")
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("acp-status")).to_have_text("verified")
+    expect(page.get_by_test_id("acp-status")).to_have_text("Verified")
+    page.get_by_label("I understand this cannot be undone").check()
     page.get_by_role("button", name="Destroy existing data").click()
-    expect(page.get_by_test_id("acp-status")).to_have_text("existing destroyed")
+    expect(page.get_by_test_id("acp-status")).to_have_text("Existing destroyed")
     page.get_by_role("button", name="Activate suppression").click()
-    expect(page.get_by_test_id("acp-status")).to_have_text("suppression active")
+    expect(page.get_by_test_id("acp-status")).to_have_text("Suppression active")
 
     captured = utcnow().replace(microsecond=0).isoformat()
     response = httpx.post(

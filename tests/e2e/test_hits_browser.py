@@ -28,7 +28,7 @@ def test_operator_works_a_hit_and_the_list_refreshes(page: Page, live_server: st
 
     panel.get_by_label("Verified through").select_option("NLETS")
     panel.get_by_role("button", name="Confirm hit").click()
-    expect(panel.get_by_test_id("hit-status")).to_have_text("confirmed")
+    expect(panel.get_by_test_id("hit-status")).to_have_text("Confirmed")
     expect(row).to_contain_text("confirmed")  # the table refreshed on the hits-changed event
 
     newer = HitFactory(read=ReadFactory(plate="NEW7781"))

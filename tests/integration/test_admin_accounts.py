@@ -21,7 +21,7 @@ from app.auth.training import MAX_TRAINING_VALIDITY_YEARS, record_training
 from app.core.timeutil import local_today
 from app.db import unit_of_work
 from tests.factories import AgencyFactory, UserFactory
-from tests.helpers import field_error, form_csrf
+from tests.helpers import CONFIRMED, field_error, form_csrf
 
 
 def roles_of(session, user_id: int) -> set[Role]:
@@ -47,7 +47,7 @@ def post_roles(client: FlaskClient, user_id: int, roles: list[str]):
 
 
 def refused(response, message: str) -> bool:
-    return response.status_code == 400 and message in response.get_data(as_text=True)
+    return response.status_code == 422 and message in response.get_data(as_text=True)
 
 
 # --- the last account administrator -------------------------------------------------------
@@ -88,7 +88,9 @@ def test_the_last_administrator_cannot_be_deactivated(client, session, login_as)
     login_as(Role.DEPUTY_CHIEF)
     admin = UserFactory(roles=[Role.ADMIN])
     token = form_csrf(client, f"/admin/users/{admin.id}")
-    response = client.post(f"/admin/users/{admin.id}/deactivate", data={"csrf_token": token})
+    response = client.post(
+        f"/admin/users/{admin.id}/deactivate", data={"csrf_token": token, **CONFIRMED}
+    )
     assert response.status_code == 302  # the Deputy Chief remains
     session.expire_all()
     assert session.get(User, admin.id).is_active_account is False
@@ -226,8 +228,9 @@ def test_deactivating_twice_reports_no_change_the_second_time(client, session, l
     path = f"/admin/users/{target.id}"
     token = form_csrf(client, path)
     for change, state in (("deactivate", "deactivated"), ("reactivate", "active")):
-        first = client.post(f"{path}/{change}", data={"csrf_token": token}, follow_redirects=True)
-        again = client.post(f"{path}/{change}", data={"csrf_token": token}, follow_redirects=True)
+        data = {"csrf_token": token, **CONFIRMED}
+        first = client.post(f"{path}/{change}", data=data, follow_redirects=True)
+        again = client.post(f"{path}/{change}", data=data, follow_redirects=True)
         assert f"{target.email} {change}d." in first.get_data(as_text=True)
         again_page = again.get_data(as_text=True)
         assert f"No change: {target.email} is already {state}." in again_page
@@ -288,7 +291,7 @@ def nothing_created(session) -> bool:
 def test_an_agency_name_is_refused_for_department_roles(client, session, login_as):
     login_as(Role.ADMIN)
     response = post_new_user(client, roles=["operator"], agency_name="Sheriff")
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Only agency users belong to an agency" in field_error(html, "agency_name")
     assert field_error(html, "email") is None
@@ -300,7 +303,7 @@ def test_a_blank_agency_name_is_no_agency_and_is_shown_by_the_agency_field(
 ):
     login_as(Role.ADMIN)
     response = post_new_user(client, roles=["agency"], agency_name="   ")
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "must belong to an agency" in field_error(html, "agency_name")
     assert field_error(html, "email") is None
@@ -379,7 +382,7 @@ def test_impossible_training_dates_are_refused_by_their_field(
     today = local_today()
     expires_on = date(9999, 12, 31) if expires is None else today + timedelta(days=expires)
     response = post_training(client, target.id, today + timedelta(days=completed), expires_on)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in field_error(response.get_data(as_text=True), field)
     session.rollback()
     assert session.get(User, target.id).training_records == []

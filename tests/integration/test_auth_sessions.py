@@ -12,7 +12,7 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from tests.factories import UserFactory
-from tests.helpers import form_csrf, login
+from tests.helpers import CONFIRMED, form_csrf, login
 
 
 def replay(client: FlaskClient, cookie: str) -> FlaskClient:
@@ -73,7 +73,9 @@ def test_deactivation_ends_the_accounts_open_sessions(client, session, login_as)
     admin, _ = admin_client(client, session)
     token = form_csrf(admin, f"/admin/users/{victim.id}")
     assert (
-        admin.post(f"/admin/users/{victim.id}/deactivate", data={"csrf_token": token}).status_code
+        admin.post(
+            f"/admin/users/{victim.id}/deactivate", data={"csrf_token": token, **CONFIRMED}
+        ).status_code
         == 302
     )
     assert not signed_in(client)

@@ -22,7 +22,7 @@ from app.core.timeutil import local_today
 from app.core.tokens import token_digest
 from app.db import utcnow
 from app.reads.models import Deployment, Device
-from tests.helpers import actions, field_error, form_csrf
+from tests.helpers import CONFIRMED, actions, field_error, form_csrf
 
 
 def post_read(client, token):
@@ -175,7 +175,7 @@ def test_the_new_device_page_shows_the_token_once(client, session, login_as):
     duplicate = client.post(
         "/alpr/devices/new", data={"csrf_token": csrf, "serial": "WEB-1", "kind": "mobile"}
     )
-    assert duplicate.status_code == 400 and "already exists" in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 422 and "already exists" in duplicate.get_data(as_text=True)
 
 
 def test_pages_rotate_revoke_and_manage_deployments(client, session, login_as):
@@ -184,7 +184,7 @@ def test_pages_rotate_revoke_and_manage_deployments(client, session, login_as):
     session.commit()
     detail_url = f"/alpr/devices/{device.id}"
     csrf = form_csrf(client, detail_url)
-    rotated = client.post(f"{detail_url}/rotate-token", data={"csrf_token": csrf})
+    rotated = client.post(f"{detail_url}/rotate-token", data={"csrf_token": csrf, **CONFIRMED})
     assert rotated.status_code == 200 and 'data-testid="device-token"' in rotated.get_data(
         as_text=True
     )
@@ -208,14 +208,20 @@ def test_pages_rotate_revoke_and_manage_deployments(client, session, login_as):
     assert deployment.security_information is False
     bad_end = client.post(
         f"/alpr/deployments/{deployment.id}/end",
-        data={"csrf_token": csrf, "ended_on": (local_today() - timedelta(days=5)).isoformat()},
+        data={
+            "csrf_token": csrf,
+            "ended_on": (local_today() - timedelta(days=5)).isoformat(),
+            **CONFIRMED,
+        },
     )
-    assert bad_end.status_code == 400 and "cannot end before" in bad_end.get_data(as_text=True)
-    no_reason = client.post(f"{detail_url}/revoke", data={"csrf_token": csrf, "reason": ""})
-    assert no_reason.status_code == 400
+    assert bad_end.status_code == 422 and "cannot end before" in bad_end.get_data(as_text=True)
+    no_reason = client.post(
+        f"{detail_url}/revoke", data={"csrf_token": csrf, "reason": "", **CONFIRMED}
+    )
+    assert no_reason.status_code == 422
     revoked = client.post(
         f"{detail_url}/revoke",
-        data={"csrf_token": csrf, "reason": "damaged"},
+        data={"csrf_token": csrf, "reason": "damaged", **CONFIRMED},
         follow_redirects=True,
     )
     assert "revoked" in revoked.get_data(as_text=True)
@@ -277,7 +283,7 @@ def test_a_device_installed_after_today_is_refused_by_its_field(
             "installed_on": day.isoformat(),
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "The installation date" in field_error(html, "installed_on")
     assert field_error(html, "serial") is None
@@ -313,7 +319,7 @@ def test_a_deployment_starting_after_today_is_refused_by_its_field(client, sessi
                 "started_on": day.isoformat(),
             },
         )
-        assert response.status_code == 400
+        assert response.status_code == 422
         html = response.get_data(as_text=True)
         message = field_error(html, "started_on")
         assert message and "The deployment start date" in message and "is in the future" in message

@@ -190,7 +190,7 @@ def test_the_hotlists_page_uploads_for_trained_administrators(client, session, l
         data={"csrf_token": token, "source": "other", "file": (io.BytesIO(b"x"), "x.csv")},
         content_type="multipart/form-data",
     )
-    assert bad.status_code == 400 and "active criminal investigation" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "active criminal investigation" in bad.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", sorted(EQUIPMENT_ROLES))

@@ -185,7 +185,7 @@ def test_operator_opens_and_closes_through_the_pages(client, session, login_as):
         f"{detail}/close",
         data={"csrf_token": token, "reason": "", "closed_on": local_today().isoformat()},
     )
-    assert missing.status_code == 400 and "This field is required" in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "This field is required" in missing.get_data(as_text=True)
     done = client.post(
         f"{detail}/close",
         data={
@@ -218,7 +218,7 @@ def test_impossible_dates_are_shown_at_their_fields(client, session, login_as):
         },
     )
     page = opened.get_data(as_text=True)
-    assert opened.status_code == 400
+    assert opened.status_code == 422
     assert re.search(r'id="opened_on-err"[^>]*>[^<]*is in the future', page), page
     assert 'value="Future case"' in page
     case = InvestigationFactory(opened_on=local_today())
@@ -228,7 +228,7 @@ def test_impossible_dates_are_shown_at_their_fields(client, session, login_as):
         data={"csrf_token": token, "reason": "Suspect convicted", "closed_on": tomorrow},
     )
     page = closed.get_data(as_text=True)
-    assert closed.status_code == 400
+    assert closed.status_code == 422
     assert re.search(r'id="closed_on-err"[^>]*>[^<]*is in the future', page), page
     assert "Suspect convicted" in page
     assert reload(session, case).status == "active"
@@ -248,7 +248,7 @@ def test_duplicate_case_number_is_a_form_error(client, session, login_as):
             "lead_id": "0",
         },
     )
-    assert response.status_code == 400 and "already registered" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "already registered" in response.get_data(as_text=True)
 
 
 def test_deputy_chief_reopens_through_the_page(client, session, login_as):

@@ -11,7 +11,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.core.timeutil import local_today
 from tests.factories import UserFactory
-from tests.helpers import form_csrf, login
+from tests.helpers import CONFIRMED, form_csrf, login
 
 
 def last_action(session) -> str:
@@ -129,7 +129,7 @@ def test_bad_user_form_is_refused_and_nothing_saved(client, session, login_as):
             "roles": [],
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert session.scalars(select(User).where(User.email == "x@example.test")).first() is None
 
 
@@ -147,7 +147,7 @@ def test_duplicate_email_is_a_clear_error(client, session, login_as):
             "roles": ["operator"],
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already exists" in response.get_data(as_text=True)
 
 
@@ -173,7 +173,10 @@ def test_admin_changes_roles_records_training_and_deactivates(client, session, l
     )
     assert response.status_code == 302
     assert last_action(session) == "training.recorded"
-    assert client.post(f"{path}/deactivate", data={"csrf_token": token}).status_code == 302
+    assert (
+        client.post(f"{path}/deactivate", data={"csrf_token": token, **CONFIRMED}).status_code
+        == 302
+    )
     assert last_action(session) == "user.deactivated"
     session.expire_all()
     refreshed = session.get(User, target.id)
@@ -199,7 +202,7 @@ def test_training_that_expires_before_completion_is_refused(client, session, log
             "expires_on": (today - timedelta(days=5)).isoformat(),
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "cannot expire before" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(User, target.id).training_records == []
@@ -209,7 +212,9 @@ def test_admin_cannot_deactivate_self(client, session, login_as):
     admin = login_as(Role.ADMIN)
     path = f"/admin/users/{admin.id}"
     token = form_csrf(client, path)
-    response = client.post(f"{path}/deactivate", data={"csrf_token": token}, follow_redirects=True)
+    response = client.post(
+        f"{path}/deactivate", data={"csrf_token": token, **CONFIRMED}, follow_redirects=True
+    )
     assert "cannot deactivate your own" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(User, admin.id).is_active_account

@@ -34,6 +34,7 @@ from app.retention.holds import HoldError, clean_scope
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from tests import factories
 from tests.conftest import form_csrf
+from tests.helpers import CONFIRMED
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TODAY = local_today()
@@ -113,7 +114,7 @@ def test_a_refused_release_keeps_the_input_and_names_the_field(
     login_as(Role.DEPUTY_CHIEF)
     detail = f"/retention/exculpatory/{request.id}"
     response = client.post(
-        f"{detail}/release", data={"csrf_token": form_csrf(client, detail), **data}
+        f"{detail}/release", data={"csrf_token": form_csrf(client, detail), **data, **CONFIRMED}
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -137,7 +138,8 @@ def test_a_refused_decline_keeps_the_input_and_names_the_field(
     login_as(Role.DEPUTY_CHIEF)
     detail = f"/retention/exculpatory/{request.id}"
     response = client.post(
-        f"{detail}/decline", data={"csrf_token": form_csrf(client, detail), "reason": reason}
+        f"{detail}/decline",
+        data={"csrf_token": form_csrf(client, detail), "reason": reason, **CONFIRMED},
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -199,6 +201,7 @@ def test_a_valid_release_and_end_still_go_through(client, session, login_as):
             "csrf_token": form_csrf(client, detail),
             "disposition": "Dismissed",
             "resolved_on": RECEIVED.isoformat(),
+            **CONFIRMED,
         },
     )
     assert response.status_code == 302
@@ -345,14 +348,20 @@ def test_refused_hold_releases_are_422_at_the_reason(client, session, login_as):
     hold_id = session.scalars(select(Hold.id)).one()
     url = f"/retention/holds/{hold_id}/release"
 
-    blank = client.post(url, data={"csrf_token": form_csrf(client, url), "reason": "  "})
+    blank = client.post(
+        url, data={"csrf_token": form_csrf(client, url), "reason": "  ", **CONFIRMED}
+    )
     assert blank.status_code == 422
     assert field_errors(blank.get_data(as_text=True), "reason")
     assert audit_count(session, AuditAction.HOLD_RELEASED) == 0
 
-    done = client.post(url, data={"csrf_token": form_csrf(client, url), "reason": "done"})
+    done = client.post(
+        url, data={"csrf_token": form_csrf(client, url), "reason": "done", **CONFIRMED}
+    )
     assert done.status_code == 302
-    again = client.post(url, data={"csrf_token": form_csrf(client, url), "reason": "twice"})
+    again = client.post(
+        url, data={"csrf_token": form_csrf(client, url), "reason": "twice", **CONFIRMED}
+    )
     body = again.get_data(as_text=True)
     assert again.status_code == 422
     assert "A hold that is released cannot take the &#39;release&#39; step." in body

@@ -21,6 +21,7 @@ from app.retention.holds import place_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, StoredDocument
 from tests.conftest import form_csrf
 from tests.factories import InvestigationFactory, UserFactory
+from tests.helpers import CONFIRMED
 from tests.integration.retention_support import aged_read, run_purge
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -232,7 +233,9 @@ def test_exculpatory_release_without_disposition_is_refused(client, session, log
     token = form_csrf(client, detail)
     client.post(f"{detail}/activate", data={"csrf_token": token})
     page = client.post(
-        f"{detail}/release", data={"csrf_token": token, "disposition": ""}, follow_redirects=True
+        f"{detail}/release",
+        data={"csrf_token": token, "disposition": "", **CONFIRMED},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert "disposition" in page
     session.commit()
@@ -274,7 +277,9 @@ def test_the_deputy_chief_declines_a_request_with_a_reason(client, session, logi
     login_as(Role.DEPUTY_CHIEF)
     token = form_csrf(client, detail)
     page = client.post(
-        f"{detail}/decline", data={"csrf_token": token, "reason": "  "}, follow_redirects=True
+        f"{detail}/decline",
+        data={"csrf_token": token, "reason": "  ", **CONFIRMED},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert "Declining needs a stated reason" in page
     session.commit()
@@ -282,7 +287,11 @@ def test_the_deputy_chief_declines_a_request_with_a_reason(client, session, logi
 
     page = client.post(
         f"{detail}/decline",
-        data={"csrf_token": token, "reason": "Not the subject of a criminal investigation."},
+        data={
+            "csrf_token": token,
+            "reason": "Not the subject of a criminal investigation.",
+            **CONFIRMED,
+        },
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Request declined" in page and "Not the subject of a criminal investigation." in page
@@ -299,7 +308,9 @@ def test_the_deputy_chief_declines_a_request_with_a_reason(client, session, logi
     assert len(declined) == 1
 
     page = client.post(
-        f"{detail}/decline", data={"csrf_token": token, "reason": "again"}, follow_redirects=True
+        f"{detail}/decline",
+        data={"csrf_token": token, "reason": "again", **CONFIRMED},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert "declined cannot take the &#39;decline&#39; step" in page
 

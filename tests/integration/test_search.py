@@ -94,7 +94,7 @@ def operator(login_as):
 def test_purpose_and_case_number_are_required(client, session, operator, fields, message):
     ReadFactory(plate="ABC123")
     response = post(client, plate="ABC123", **fields)
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert searches(session) == []
     assert entry_details(session, AuditAction.SEARCH_PERFORMED) == []
 
@@ -203,7 +203,7 @@ def test_search_by_device_deployment_and_area(client, session, operator):
 )
 def test_unbounded_or_unfocused_searches_are_refused(client, session, operator, fields, message):
     response = post(client, **fields)
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert searches(session) == []
 
 

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.hotlists import MN_PLATE_FILE
+from app.core.forms import ConfirmIrreversible
 from app.reads.models import DeviceKind
 
 
@@ -37,12 +38,20 @@ class DeploymentForm(FlaskForm):
     )
 
 
-class EndDeploymentForm(FlaskForm):
+class EndDeploymentForm(ConfirmIrreversible, FlaskForm):
+    """The last day at a location: a deployment once ended is not reopened."""
+
     ended_on = DateField("Ended on", validators=[DataRequired()])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(ConfirmIrreversible, FlaskForm):
+    """Revoke a camera for good: its token is refused from then on."""
+
     reason = StringField("Reason for revoking", validators=[DataRequired(), Length(max=300)])
+
+
+class RotateTokenForm(ConfirmIrreversible, FlaskForm):
+    """Issue a new token: the old one stops working at once."""
 
 
 class ConfirmForm(FlaskForm):

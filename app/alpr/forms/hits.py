@@ -25,11 +25,16 @@ class HitNotConfirmedForm(FlaskForm):
 
 
 class HitEnforcementForm(FlaskForm):
-    """An enforcement action; the service requires the impracticable reason when unconfirmed."""
+    """An enforcement action on a hit confirmed through MNJIS/NLETS: the action is enough."""
 
     action = TextAreaField(
         "Enforcement action taken", validators=[DataRequired(), Length(max=2000)]
     )
+
+
+class HitUnverifiedEnforcementForm(HitEnforcementForm):
+    """An enforcement action on a hit not confirmed: the service requires the reason (425.4(f))."""
+
     impracticable_reason = TextAreaField(
         "Why verification was impracticable",
         validators=[Optional(), Length(max=2000)],

@@ -24,4 +24,8 @@ class ConfirmPlateForm(FlaskForm):
 class CorrectPlateForm(FlaskForm):
     """Replace OCR's plate with what the picture shows."""
 
-    plate = StringField("Correct plate", validators=[DataRequired(), _ingest_plate])
+    plate = StringField(
+        "Correct plate",
+        validators=[DataRequired(), _ingest_plate],
+        description="What the picture shows: letters and digits.",
+    )

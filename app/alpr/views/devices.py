@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user
 from sqlalchemy import select
 
 from app.alpr.devices import (
@@ -31,34 +30,33 @@ from app.alpr.forms.devices import (
     EndDeploymentForm,
     HotlistUploadForm,
     RevokeForm,
+    RotateTokenForm,
 )
 from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
 from app.alpr.views import bp
 from app.auth.access import EQUIPMENT_ROLES, require
+from app.core.forms import confirmation_named
+from app.core.pages import acting_user, load_or_404
 from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
-from app.reads.models import ActiveUsePeriod, Deployment, Device
+from app.reads.models import ActiveUsePeriod, Deployment, Device, DeviceStatus
 
 #: How many recent periods of active use the device page lists.
 RECENT_PERIODS = 20
 
 
-def _device_or_404(device_id: int) -> Device:
-    device = db_session().get(Device, device_id)
-    if device is None:
-        abort(404)
-    return device
-
-
-def _deployment_or_404(deployment_id: int) -> Deployment:
-    deployment = db_session().get(Deployment, deployment_id)
-    if deployment is None:
-        abort(404)
-    return deployment
+def _active(device: Device) -> bool:
+    """Whether the camera still takes steps (a revoked one is only history)."""
+    return device.status == DeviceStatus.ACTIVE.value
 
 
 def _detail(device: Device, *, token: str | None = None, status: int = 200, **forms):
+    """The device page; a refused form is passed back in (bound, with its errors).
+
+    Rotating, revoking and ending a deployment cannot be undone: each form carries its own
+    "I understand" checkbox, with its own element id since all three share the page.
+    """
     periods = db_session().scalars(
         select(ActiveUsePeriod)
         .where(ActiveUsePeriod.device_id == device.id)
@@ -67,12 +65,21 @@ def _detail(device: Device, *, token: str | None = None, status: int = 200, **fo
     )
     context = {
         "device": device,
+        "active": _active(device),
         "token": token,
         "current": open_deployment(device),
         "periods": [(p, json.loads(p.sources_compared or "[]")) for p in periods],
         "deployment_form": forms.get("deployment_form") or DeploymentForm(started_on=local_today()),
-        "end_form": forms.get("end_form") or EndDeploymentForm(ended_on=local_today()),
-        "revoke_form": forms.get("revoke_form") or RevokeForm(),
+        "end_form": confirmation_named(
+            forms.get("end_form") or EndDeploymentForm(formdata=None, ended_on=local_today()),
+            "end-confirm",
+        ),
+        "revoke_form": confirmation_named(
+            forms.get("revoke_form") or RevokeForm(formdata=None), "revoke-confirm"
+        ),
+        "rotate_form": confirmation_named(
+            forms.get("rotate_form") or RotateTokenForm(formdata=None), "rotate-confirm"
+        ),
         "confirm_form": ConfirmForm(),
     }
     response = make_response(render_template("alpr/device_detail.html", **context), status)
@@ -86,7 +93,9 @@ def _detail(device: Device, *, token: str | None = None, status: int = 200, **fo
 def devices():
     """Every camera with kind, status, location and last use."""
     rows = db_session().scalars(select(Device).order_by(Device.serial)).all()
-    return render_template("alpr/devices.html", devices=[(d, open_deployment(d)) for d in rows])
+    return render_template(
+        "alpr/devices.html", devices=[(d, open_deployment(d), _active(d)) for d in rows]
+    )
 
 
 @bp.route("/devices/new", methods=["GET", "POST"])
@@ -99,7 +108,7 @@ def device_new():
         try:
             device, token = create_device(
                 session,
-                current_user,
+                acting_user(),
                 serial=form.serial.data,
                 kind=form.kind.data,
                 description=form.description.data or "",
@@ -111,27 +120,27 @@ def device_new():
         else:
             session.commit()
             return _detail(device, token=token, status=201)
-    return render_template("alpr/device_new.html", form=form), 400 if form.errors else 200
+    return render_template("alpr/device_new.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/devices/<int:device_id>")
 @require(EQUIPMENT_ROLES, training=True)
 def device_detail(device_id: int):
     """One camera: token hint, deployments, recent periods of active use."""
-    return _detail(_device_or_404(device_id))
+    return _detail(load_or_404(Device, device_id))
 
 
 @bp.route("/devices/<int:device_id>/rotate-token", methods=["POST"])
 @require(EQUIPMENT_ROLES, training=True)
 def device_rotate(device_id: int):
-    """Issue a new token; the answer shows it once and the old one stops working."""
-    device = _device_or_404(device_id)
-    form = ConfirmForm()
+    """Issue a new token (confirmed); the answer shows it once and the old one stops working."""
+    device = load_or_404(Device, device_id)
+    form = RotateTokenForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _detail(device, status=422, rotate_form=form)
     session = db_session()
     try:
-        token = rotate_token(session, current_user, device)
+        token = rotate_token(session, acting_user(), device)
     except DeviceError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -144,17 +153,17 @@ def device_rotate(device_id: int):
 @require(EQUIPMENT_ROLES, training=True)
 def device_revoke(device_id: int):
     """Revoke a camera for good, with a reason."""
-    device = _device_or_404(device_id)
+    device = load_or_404(Device, device_id)
     form = RevokeForm()
     if not form.validate_on_submit():
-        return _detail(device, status=400, revoke_form=form)
+        return _detail(device, status=422, revoke_form=form)
     session = db_session()
     try:
-        revoke_device(session, current_user, device, form.reason.data)
+        revoke_device(session, acting_user(), device, form.reason.data)
     except DeviceError as exc:
         session.rollback()
         form.reason.errors.append(str(exc))
-        return _detail(device, status=400, revoke_form=form)
+        return _detail(device, status=422, revoke_form=form)
     session.commit()
     flash(f"Device {device.serial} revoked; its token is refused from now on.", "success")
     return redirect(url_for("alpr.device_detail", device_id=device.id))
@@ -164,15 +173,15 @@ def device_revoke(device_id: int):
 @require(EQUIPMENT_ROLES, training=True)
 def deployment_new(device_id: int):
     """Record where a fixed camera stands from a date (a new fixed location)."""
-    device = _device_or_404(device_id)
+    device = load_or_404(Device, device_id)
     form = DeploymentForm()
     if not form.validate_on_submit():
-        return _detail(device, status=400, deployment_form=form)
+        return _detail(device, status=422, deployment_form=form)
     session = db_session()
     try:
         create_deployment(
             session,
-            current_user,
+            acting_user(),
             device,
             location_name=form.location_name.data,
             latitude=form.latitude.data,
@@ -183,7 +192,7 @@ def deployment_new(device_id: int):
     except DeviceError as exc:
         session.rollback()
         show_refusal(form, exc, "location_name")
-        return _detail(device, status=400, deployment_form=form)
+        return _detail(device, status=422, deployment_form=form)
     session.commit()
     flash(f"Deployment at {form.location_name.data} recorded.", "success")
     return redirect(url_for("alpr.device_detail", device_id=device.id))
@@ -193,17 +202,17 @@ def deployment_new(device_id: int):
 @require(EQUIPMENT_ROLES, training=True)
 def deployment_end(deployment_id: int):
     """Record the last day at a location."""
-    deployment = _deployment_or_404(deployment_id)
+    deployment = load_or_404(Deployment, deployment_id)
     form = EndDeploymentForm()
     if not form.validate_on_submit():
-        return _detail(deployment.device, status=400, end_form=form)
+        return _detail(deployment.device, status=422, end_form=form)
     session = db_session()
     try:
-        end_deployment(session, current_user, deployment, ended_on=form.ended_on.data)
+        end_deployment(session, acting_user(), deployment, ended_on=form.ended_on.data)
     except DeviceError as exc:
         session.rollback()
         form.ended_on.errors.append(str(exc))
-        return _detail(deployment.device, status=400, end_form=form)
+        return _detail(deployment.device, status=422, end_form=form)
     session.commit()
     flash(f"Deployment at {deployment.location_name} ended.", "success")
     return redirect(url_for("alpr.device_detail", device_id=deployment.device_id))
@@ -213,12 +222,12 @@ def deployment_end(deployment_id: int):
 @require(EQUIPMENT_ROLES, training=True)
 def deployment_security(deployment_id: int, change: str):
     """Mark a location as security information (off the public list), or clear the mark."""
-    deployment = _deployment_or_404(deployment_id)
+    deployment = load_or_404(Deployment, deployment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     session = db_session()
     mark_security_information(
-        session, current_user, deployment, security_information=change == "on"
+        session, acting_user(), deployment, security_information=change == "on"
     )
     session.commit()
     return redirect(url_for("alpr.device_detail", device_id=deployment.device_id))
@@ -235,7 +244,7 @@ def hotlists():
         try:
             load = load_hotlist(
                 session,
-                current_user,
+                acting_user(),
                 form.file.data.read(),
                 source_name=form.source.data,
                 case_number=form.case_number.data,
@@ -244,7 +253,7 @@ def hotlists():
             session.rollback()
             field = form.case_number if isinstance(exc, HotlistSourceRefused) else form.file
             field.errors.append(str(exc))
-            status = 400
+            status = 422
         else:
             session.commit()
             flash(
@@ -254,7 +263,7 @@ def hotlists():
             )
             return redirect(url_for("alpr.hotlists"))
     elif form.errors:
-        status = 400
+        status = 422
     return render_template(
         "alpr/hotlists.html", form=form, sources=hotlist_sources(db_session())
     ), status

@@ -9,14 +9,15 @@ count and ids shown. So the trail records every distinct list an operator was sh
 idle screen left open all shift adds nothing.
 
 The step forms live in a panel outside the polled table, so a refresh never wipes what an
-operator is typing. htmx swaps only 2xx responses, so a refused step answers an htmx request
-with 200 and the reason in the panel; a plain form post gets 422 and the same page.
+operator is typing; HitMachine lists them (``next_step_views``) and the ``next_steps`` macro
+renders them, each posting through htmx back into the panel. htmx swaps only 2xx responses,
+so a refused step answers an htmx request with 200 and the reason in the panel; a plain form
+post gets 422 and the same page.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.alpr.forms.hits import (
@@ -24,6 +25,7 @@ from app.alpr.forms.hits import (
     HitConfirmForm,
     HitEnforcementForm,
     HitNotConfirmedForm,
+    HitUnverifiedEnforcementForm,
 )
 from app.alpr.hits import (
     close_hit,
@@ -38,36 +40,71 @@ from app.alpr.hits import (
 )
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.views import bp
+from app.alpr.workflow import HitMachine
 from app.auth.access import require
+from app.core.pages import MAX_ROW_ID, StepLook, StepView, acting_user, next_step_views
 from app.core.refusal import Refusal
 from app.db import db_session
 from app.extensions import htmx
-from app.reads.models import Hit
+from app.reads.models import Hit, HitStatus
 
-#: The url's step name → the form that carries its inputs (also the form's field prefix).
-STEPS = {
-    "confirm": HitConfirmForm,
-    "not-confirmed": HitNotConfirmedForm,
-    "enforcement": HitEnforcementForm,
-    "close": HitCloseForm,
+#: The url's step name → the machine's event it takes.
+EVENTS = {
+    "confirm": "confirm",
+    "not-confirmed": "mark_not_confirmed",
+    "enforcement": "record_enforcement",
+    "close": "close",
+}
+URL_STEPS = {event: name for name, event in EVENTS.items()}
+
+#: The panel's wording of each step.
+LOOKS = {
+    "confirm": StepLook(button="Confirm hit"),
+    "mark_not_confirmed": StepLook(button="Not confirmed"),
+    "record_enforcement": StepLook(button="Record enforcement action"),
+    "close": StepLook(button="Close hit"),
 }
 
 
-def _actor():
-    return current_user._get_current_object()
+def _form_class(hit: Hit, step: str) -> type[FlaskForm]:
+    """The form of `step` on `hit` (also the form's field prefix is the step's url name).
+
+    An enforcement action on a confirmed hit needs no reason why verification was
+    impracticable, so its form does not ask for one (425.4(f)).
+    """
+    if step == "enforcement" and hit.status != HitStatus.CONFIRMED.value:
+        return HitUnverifiedEnforcementForm
+    return {
+        "confirm": HitConfirmForm,
+        "not-confirmed": HitNotConfirmedForm,
+        "enforcement": HitEnforcementForm,
+        "close": HitCloseForm,
+    }[step]
 
 
 def _hit_or_404(hit_id: int) -> Hit:
-    hit = load_hit(db_session(), hit_id)
+    """The hit with its read, device and source loaded, or a 404 (also past 64-bit ids)."""
+    hit = load_hit(db_session(), hit_id) if 0 < hit_id <= MAX_ROW_ID else None
     if hit is None:
         abort(404)
     return hit
 
 
-def _forms(**overrides: FlaskForm) -> dict[str, FlaskForm]:
-    forms = {name: form_class(prefix=name) for name, form_class in STEPS.items()}
-    forms.update(overrides)
-    return forms
+def _steps(hit: Hit, overrides: dict[str, FlaskForm]) -> list[StepView]:
+    """The steps the hit's state allows the viewer, each posting through htmx to the panel."""
+    forms = {
+        EVENTS[name]: overrides.get(name) or _form_class(hit, name)(prefix=name)
+        for name in EVENTS
+        if not (name == "enforcement" and hit.enforcement_action)  # one per hit
+    }
+    return next_step_views(
+        HitMachine.around(hit),
+        acting_user(),
+        forms,
+        lambda event: url_for("alpr.hit_step", hit_id=hit.id, step=URL_STEPS[event]),
+        looks=LOOKS,
+        target="#hit-panel",
+    )
 
 
 def _panel(
@@ -80,7 +117,7 @@ def _panel(
 ):
     context = {
         "hit": hit,
-        "forms": _forms(**forms),
+        "steps": _steps(hit, forms),
         "history": hit_history(db_session(), hit),
         "message": message,
         "error": error,
@@ -100,7 +137,7 @@ def hits():
     fingerprint = hits_fingerprint(rows)
     if htmx and request.args.get("fp") == fingerprint:
         return "", 204
-    record_hits_viewed(session, _actor(), rows, "poll" if htmx else "page")
+    record_hits_viewed(session, acting_user(), rows, "poll" if htmx else "page")
     session.commit()
     context = {"rows": rows, "show": show, "fingerprint": fingerprint}
     if htmx:
@@ -114,7 +151,7 @@ def hit_detail(hit_id: int):
     """One hit with its history and the steps its state allows (a panel for htmx)."""
     session = db_session()
     hit = _hit_or_404(hit_id)
-    record_hits_viewed(session, _actor(), [hit], "detail")
+    record_hits_viewed(session, acting_user(), [hit], "detail")
     session.commit()
     return _panel(hit)
 
@@ -127,20 +164,21 @@ def hit_step(hit_id: int, step: str):
     """Take one step on a hit; a refusal comes back as a clear message, nothing saved."""
     session = db_session()
     hit = _hit_or_404(hit_id)
-    form = STEPS[step](prefix=step)
+    form = _form_class(hit, step)(prefix=step)
     if not form.validate_on_submit():
         return _panel(hit, 422, "Fill in the required fields.", error=True, **{step: form})
+    actor = acting_user()
     try:
         if step == "confirm":
-            confirm_hit(session, _actor(), hit, form.verified_via.data)
+            confirm_hit(session, actor, hit, form.verified_via.data)
         elif step == "not-confirmed":
-            mark_hit_not_confirmed(session, _actor(), hit, form.reason.data)
+            mark_hit_not_confirmed(session, actor, hit, form.reason.data)
         elif step == "enforcement":
             record_enforcement_action(
-                session, _actor(), hit, form.action.data, form.impracticable_reason.data
+                session, actor, hit, form.action.data, form.data.get("impracticable_reason")
             )
         else:
-            close_hit(session, _actor(), hit, form.note.data)
+            close_hit(session, actor, hit, form.note.data)
     except Refusal as exc:
         session.rollback()
         return _panel(_hit_or_404(hit_id), 422, str(exc), error=True, **{step: form})

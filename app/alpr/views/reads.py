@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
-from flask_login import current_user
 
 from app.alpr.forms.review import ConfirmPlateForm, CorrectPlateForm
 from app.alpr.image_reads import (
@@ -16,19 +15,17 @@ from app.alpr.image_reads import (
     view_read_image,
 )
 from app.alpr.views import bp
+from app.alpr.workflow import PlateMachine
 from app.auth.access import ALPR_DATA_ROLES, require
+from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
 from app.db import db_session
 from app.extensions import htmx
 from app.reads.images import image_path
-from app.reads.models import Read
+from app.reads.models import PlateStatus, Read
 from app.retention.destruction import Deleted, finish_tombstones
 from app.workflow.machine import WorkflowError
 
 IMAGE_KINDS = "any(plate, vehicle, overview)"
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def review_forms(read: Read) -> dict[str, object]:
@@ -45,11 +42,16 @@ def read_detail(read_id: int):
     """One read with its pictures; opening it is an audited access."""
     session = db_session()
     try:
-        read = view_read(session, _user(), read_id)
+        read = view_read(session, acting_user(), read_id)
     except ReadNotFound:
         abort(404, description="No such read: it may have been destroyed under policy 425.5.")
     session.commit()
-    return render_template("alpr/read_detail.html", read=read, candidates=candidates(read))
+    return render_template(
+        "alpr/read_detail.html",
+        read=read,
+        candidates=candidates(read),
+        awaits_review=read.plate_status == PlateStatus.NEEDS_REVIEW.value,
+    )
 
 
 @bp.get(f"/reads/<int:read_id>/images/<{IMAGE_KINDS}:kind>")
@@ -58,7 +60,7 @@ def read_image(read_id: int, kind: str):
     """Stream one picture of a read; the access is audited before a byte is sent."""
     session = db_session()
     try:
-        image = view_read_image(session, _user(), read_id, kind)
+        image = view_read_image(session, acting_user(), read_id, kind)
     except ReadNotFound:
         abort(404, description="No such picture.")
     path = image_path(image.sha256)
@@ -71,8 +73,32 @@ def read_image(read_id: int, kind: str):
     return response
 
 
-def _row(read: Read) -> dict[str, object]:
-    return {"read": read, "candidates": candidates(read), **review_forms(read)}
+def _steps(read: Read, forms: dict[str, object]) -> list[StepView]:
+    """The row's steps as PlateMachine allows them, each swapping the row through htmx.
+
+    A plate decided meanwhile (or one the camera reported) takes none: the row shows why.
+    """
+    try:
+        machine = PlateMachine.around(read)
+    except WorkflowError:
+        return []
+    return next_step_views(
+        machine,
+        acting_user(),
+        {"confirm": forms["confirm_form"], "correct": forms["correct_form"]},
+        lambda event: url_for(f"alpr.review_{event}", read_id=read.id),
+        looks={
+            "confirm": StepLook(button=f"Confirm {read.plate}"),
+            "correct": StepLook(button="Save correction"),
+        },
+        target=f"#review-row-{read.id}",
+        swap="outerHTML",
+    )
+
+
+def _row(read: Read, forms: dict[str, object] | None = None, **extra: object) -> dict[str, object]:
+    forms = forms or review_forms(read)
+    return {"read": read, "candidates": candidates(read), "steps": _steps(read, forms), **extra}
 
 
 def _render_queue(reads: list[Read]):
@@ -86,16 +112,9 @@ def _render_queue(reads: list[Read]):
 def review():
     """Plates OCR was unsure of, for an operator to confirm or correct (page or HTMX list)."""
     session = db_session()
-    reads = review_queue(session, _user())
+    reads = review_queue(session, acting_user())
     session.commit()
     return _render_queue(reads)
-
-
-def _load_for_review(read_id: int) -> Read:
-    read = db_session().get(Read, read_id)
-    if read is None:
-        abort(404, description="No such read: it may have been destroyed under policy 425.5.")
-    return read
 
 
 def _decided(read: Read, message: str):
@@ -124,11 +143,11 @@ def _refused(read: Read, forms: dict[str, object], error: str | None = None):
     whole queue with 422, this row carrying the typed plate and the error by its field (the
     page shows the queue again, so it is audited as a view of it).
     """
-    row = {"read": read, "candidates": candidates(read), "error": error, **forms}
+    row = _row(read, forms, error=error)
     if htmx:
         return render_template("alpr/_review_row.html", row=row)
     session = db_session()
-    reads = review_queue(session, _user())
+    reads = review_queue(session, acting_user())
     session.commit()
     rows = [row if other.id == read.id else _row(other) for other in reads]
     if all(other.id != read.id for other in reads):
@@ -140,13 +159,13 @@ def _refused(read: Read, forms: dict[str, object], error: str | None = None):
 @require(ALPR_DATA_ROLES, training=True)
 def review_confirm(read_id: int):
     """Confirm OCR's plate; audited, then matched against the hotlists."""
-    read = _load_for_review(read_id)
+    read = load_or_404(Read, read_id)
     forms = review_forms(read)
     if not forms["confirm_form"].validate_on_submit():
         return _refused(read, forms, "The form could not be accepted; reload and try again.")
     session = db_session()
     try:
-        deleted = confirm_plate(session, _user(), read)
+        deleted = confirm_plate(session, acting_user(), read)
     except WorkflowError as exc:
         session.rollback()
         return _refused(read, forms, str(exc))
@@ -160,14 +179,14 @@ def review_confirm(read_id: int):
 @require(ALPR_DATA_ROLES, training=True)
 def review_correct(read_id: int):
     """Correct OCR's plate to what the picture shows; audited with before and after."""
-    read = _load_for_review(read_id)
+    read = load_or_404(Read, read_id)
     forms = review_forms(read)
     form = forms["correct_form"]
     if not form.validate_on_submit():
         return _refused(read, forms)
     session = db_session()
     try:
-        deleted = correct_plate(session, _user(), read, form.plate.data)
+        deleted = correct_plate(session, acting_user(), read, form.plate.data)
     except WorkflowError as exc:
         session.rollback()
         return _refused(read, forms, str(exc))

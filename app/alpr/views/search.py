@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -30,13 +29,10 @@ from app.alpr.search import (
 )
 from app.alpr.views import bp
 from app.auth.access import ALPR_DATA_ROLES, require
+from app.core.pages import acting_user, load_or_404
 from app.core.timeutil import display_zone, local_to_utc
 from app.db import db_session, utcnow
 from app.reads.models import Deployment, Device, Search
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _local_naive(moment: datetime) -> datetime:
@@ -76,7 +72,7 @@ def _run(form: PurposeForm, criteria: SearchCriteria):
     try:
         search = perform_search(
             session,
-            _actor(),
+            acting_user(),
             criteria=criteria,
             purpose_category=form.purpose_category.data,
             purpose=form.purpose.data,
@@ -92,7 +88,7 @@ def _run(form: PurposeForm, criteria: SearchCriteria):
     except SearchError as exc:
         session.rollback()
         _attach(form, exc)
-        return None, None, 400
+        return None, None, 422
     session.commit()
     return redirect(url_for("alpr.search_results", search_id=search.id)), None, 302
 
@@ -121,18 +117,18 @@ def search():
             )
         except SearchError as exc:
             _attach(form, exc)
-            status = 400
+            status = 422
         else:
             response, refusal, status = _run(form, criteria)
             if response is not None:
                 return response
     else:
-        status = 400
+        status = 422
     return render_template(
         "alpr/search.html",
         form=form,
         refusal=refusal,
-        recent=recent_searches(db_session(), _actor()),
+        recent=recent_searches(db_session(), acting_user()),
         tracking_hours=current_app.config["TRACKING_WINDOW_HOURS"],
     ), status
 
@@ -142,13 +138,11 @@ def search():
 def search_results(search_id: int):
     """One page of a stored search's results (`?page=N`), audited with its row count."""
     session = db_session()
-    stored = session.get(Search, search_id)
-    if stored is None:
-        abort(404)
-    if stored.user_id != current_user.id:
+    stored = load_or_404(Search, search_id)
+    if stored.user_id != acting_user().id:
         abort(403, description="Only the member who ran a search may view its results.")
     try:
-        result = view_results(session, _actor(), stored, request.args.get("page", 1, type=int))
+        result = view_results(session, acting_user(), stored, request.args.get("page", 1, type=int))
     except SearchError as exc:
         session.rollback()
         abort(404, description=str(exc))
@@ -189,13 +183,13 @@ def plate_history(plate: str):
             )
         except SearchError as exc:
             _attach(form, exc)
-            status = 400
+            status = 422
         else:
             response, refusal, status = _run(form, criteria)
             if response is not None:
                 return response
     else:
-        status = 400
+        status = 422
     return render_template(
         "alpr/plate_history.html", form=form, plate=exact, refusal=refusal
     ), status
