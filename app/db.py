@@ -1,9 +1,10 @@
-"""Engine, sessions and the declarative base shared by every domain package."""
+"""Engine, sessions (and the settings they carry to services), the declarative base."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -118,10 +119,45 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     return engine
 
 
+# A service runs the same in a view, an RQ job, a CLI command or a benchmark: it takes the
+# session it works in, and the session carries the installation's settings in ``session.info``
+# (put there by the session factory, :func:`init_app`). No service reads ``current_app``.
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The secrets and stores of this installation that services use."""
+
+    acp_hmac_key: str
+    image_store: str
+    document_store: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ServiceSettings:
+        """The settings from the app's configuration (app/config.py)."""
+        return cls(
+            acp_hmac_key=config["ACP_HMAC_KEY"],
+            image_store=config["IMAGE_STORE"],
+            document_store=config["DOCUMENT_STORE"],
+        )
+
+
+def settings_of(session: Session) -> ServiceSettings:
+    """The settings the session was made with; a session made without them is a bug here."""
+    try:
+        return session.info["settings"]
+    except KeyError:
+        raise RuntimeError(
+            "this session carries no ServiceSettings: make it with the app's session factory "
+            "or Session(..., info={'settings': ServiceSettings(...)})"
+        ) from None
+
+
 def init_app(app: Flask) -> None:
     """Bind an engine and session factory to the app; close the request session on teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    settings = ServiceSettings.from_config(app.config)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})
     app.extensions["alpr_engine"] = engine
     app.extensions["alpr_sessionmaker"] = factory
 

@@ -15,11 +15,8 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.accounts import PASSWORD_HASHER, end_sessions, hash_password
 from app.auth.errors import AccountError
-from app.auth.models import ADMIN_ROLES, DEPUTY_CHIEF_GRANTS, User
-
-#: Who may set another person's temporary password (425.3: the Deputy Chief or designee
-#: controls access; the ALPR administrator keeps accounts working).
-RESETTER_ROLES = ADMIN_ROLES | DEPUTY_CHIEF_GRANTS
+from app.auth.models import User
+from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
 
 
 def _matches(user: User, password: str) -> bool:
@@ -56,12 +53,12 @@ def set_temporary_password(
 ) -> None:
     """Set `user`'s password for them (a forgotten one, a first one); audited, sessions ended.
 
-    A person doing it needs one of RESETTER_ROLES and may not do it to their own account (they
-    change theirs with the current one). `must_change` is False only for the server's shell in
-    development; whoever chose it, the owner is asked to replace it at the next sign-in.
+    A person doing it needs the SET_TEMPORARY_PASSWORD permission and may not do it to their
+    own account (they change theirs with the current one). `must_change` is False only for the
+    server's shell in development; whoever chose it, the owner replaces it at the next sign-in.
     """
     if isinstance(actor, User):
-        if not actor.has_role(*RESETTER_ROLES):
+        if not ACCOUNT_PERMISSIONS.allows(actor, AccountAction.SET_TEMPORARY_PASSWORD):
             raise AccountError(
                 "Only the Deputy Chief, the designee or an ALPR administrator sets a password."
             )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from app.auth.models import Role, User
+from app.auth.models import ADMIN_ROLES, DEPUTY_CHIEF_GRANTS, Role, User
 
 A = TypeVar("A", bound=StrEnum)
 
@@ -30,3 +30,20 @@ class Permissions(Generic[A]):
     def allows(self, actor: Any, action: A) -> bool:
         """Whether `actor` is a person holding one of `action`'s roles."""
         return isinstance(actor, User) and actor.has_role(*self._table[action])
+
+
+class AccountAction(StrEnum):
+    """The account pages' actions."""
+
+    ADMINISTER_ACCOUNTS = "administer_accounts"
+    SET_TEMPORARY_PASSWORD = "set_temporary_password"  # noqa: S105 (an action name)
+
+
+#: Accounts are administered by the ALPR administrator and the Deputy Chief; a forgotten
+#: password may also be reset by the designee, whom 425.3 gives control of access.
+ACCOUNT_PERMISSIONS = Permissions(
+    {
+        AccountAction.ADMINISTER_ACCOUNTS: ADMIN_ROLES,
+        AccountAction.SET_TEMPORARY_PASSWORD: ADMIN_ROLES | DEPUTY_CHIEF_GRANTS,
+    }
+)

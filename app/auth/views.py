@@ -21,8 +21,9 @@ from app.auth.forms import (
     TrainingForm,
     UserCreateForm,
 )
-from app.auth.models import ADMIN_ROLES, Role, User
-from app.auth.passwords import RESETTER_ROLES, change_own_password, set_temporary_password
+from app.auth.models import Role, User
+from app.auth.passwords import change_own_password, set_temporary_password
+from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
 from app.auth.signin import authenticate
 from app.auth.training import record_training
 from app.core.pages import acting_user, load_or_404
@@ -107,7 +108,7 @@ def logout():
 
 
 @bp.route("/admin/users")
-@require(ADMIN_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def users():
     """Every account, with roles and training status."""
     all_users = db_session().scalars(select(User).order_by(User.email)).all()
@@ -115,7 +116,7 @@ def users():
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
-@require(ADMIN_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def user_new():
     """Create an account with its roles."""
     form = UserCreateForm()
@@ -142,7 +143,7 @@ def user_new():
 
 
 @bp.route("/admin/users/<int:user_id>")
-@require(ADMIN_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def user_detail(user_id: int):
     """One account: roles, training records, activation."""
     user = load_or_404(User, user_id)
@@ -182,7 +183,7 @@ def _render_detail_with_errors(user: User, **forms):
 
 
 @bp.route("/admin/users/<int:user_id>/roles", methods=["POST"])
-@require(ADMIN_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def user_roles(user_id: int):
     """Replace a user's roles."""
     user = load_or_404(User, user_id)
@@ -207,7 +208,7 @@ def user_roles(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/training", methods=["POST"])
-@require(ADMIN_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def user_training(user_id: int):
     """Record a department-approved training."""
     user = load_or_404(User, user_id)
@@ -235,7 +236,7 @@ def user_training(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/<any(deactivate, reactivate):change>", methods=["POST"])
-@require(ADMIN_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def user_activation(user_id: int, change: str):
     """Deactivate (confirmed) or reactivate an account (accounts are never deleted)."""
     user = load_or_404(User, user_id)
@@ -288,7 +289,7 @@ def password():
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
-@require(RESETTER_ROLES)
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.SET_TEMPORARY_PASSWORD))
 def user_password(user_id: int):
     """Set a temporary password that its owner must replace at the next sign-in."""
     user = load_or_404(User, user_id)

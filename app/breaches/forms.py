@@ -26,6 +26,7 @@ from app.breaches.models import (
     UNAUTHORISED_PERSON_MAX,
     NotificationMethod,
 )
+from app.core.forms import ConfirmIrreversible
 from app.core.timeutil import local_to_utc
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -85,7 +86,7 @@ class BreachNotifyForm(FlaskForm):
     individuals_notified = IntegerField("Individuals notified", validators=[Optional()])
 
 
-class BreachCompleteReportForm(FlaskForm):
+class BreachCompleteReportForm(ConfirmIrreversible, FlaskForm):
     """The report on the facts and results of the investigation (§ 13.055)."""
 
     report_summary = TextAreaField(

@@ -24,6 +24,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.core.storage import content_path, lock_digest, write_atomically
+from app.db import settings_of
 from app.reads.models import ReadImage
 
 #: Pillow format name -> the content type stored with the row and sent when it is viewed.
@@ -135,8 +136,13 @@ def clean_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) ->
 
 
 def image_path(sha256: str) -> Path:
-    """Where the picture with this digest lives (or would live) in the store."""
+    """Where the picture with this digest lives, for pages and jobs in an app context."""
     return content_path(current_app.config["IMAGE_STORE"], sha256)
+
+
+def _stored_image(session: Session, sha256: str) -> Path:
+    """Where the picture lives, in the store the session's settings name (services use this)."""
+    return content_path(settings_of(session).image_store, sha256)
 
 
 def lock_image(session: Session, sha256: str) -> None:
@@ -152,7 +158,7 @@ def write_image(session: Session, data: bytes, info: ImageInfo) -> bool:
     digest's name. A file already present is the same picture (same digest) and is kept.
     """
     lock_image(session, info.sha256)
-    target = image_path(info.sha256)
+    target = _stored_image(session, info.sha256)
     if target.exists():
         return False
     write_atomically(target, data)
@@ -171,7 +177,7 @@ def remove_unreferenced_image(session: Session, sha256: str) -> bool:
     referenced = session.scalar(select(exists().where(ReadImage.sha256 == sha256)))
     if referenced:
         return False
-    target = image_path(sha256)
+    target = _stored_image(session, sha256)
     try:
         target.unlink()
     except FileNotFoundError:

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.core.storage import content_path, lock_digest, write_atomically
+from app.db import settings_of
 from app.retention.models import StoredDocument
 
 #: Leading bytes -> content type: the only formats a scanner produces that we accept.
@@ -47,8 +48,13 @@ class IncomingDocument:
 
 
 def document_path(sha256: str) -> Path:
-    """Where the document with this digest lives in the store."""
+    """Where the document with this digest lives, for pages in an app context."""
     return content_path(current_app.config["DOCUMENT_STORE"], sha256)
+
+
+def _stored_document(session: Session, sha256: str) -> Path:
+    """Where the document lives, in the store the session's settings name (services use this)."""
+    return content_path(settings_of(session).document_store, sha256)
 
 
 def sniff_content_type(data: bytes) -> str:
@@ -96,7 +102,7 @@ def store_document(session: Session, document: IncomingDocument) -> StoredDocume
         )
         session.add(stored)
         session.flush()
-    target = document_path(document.sha256)
+    target = _stored_document(session, document.sha256)
     if not target.exists():
         write_atomically(target, document.data)
     return stored
@@ -113,7 +119,7 @@ def remove_unreferenced_document(session: Session, sha256: str) -> bool:
     if session.get(StoredDocument, sha256) is not None:
         return False
     try:
-        document_path(sha256).unlink()
+        _stored_document(session, sha256).unlink()
     except FileNotFoundError:
         return False
     return True

@@ -67,6 +67,7 @@ def test_a_breach_from_report_to_completed_report(
     expect(page.get_by_test_id("breach-notified")).to_contain_text("40 individuals")
 
     page.get_by_label("Report summary").fill("Facts and results: desk procedure changed.")
+    page.get_by_label("I understand this cannot be undone").check()
     page.get_by_role("button", name="Complete report").click()
     expect(page.get_by_test_id("breach-status")).to_have_text("report completed")
     timeline = page.get_by_test_id("breach-timeline").locator("li")

@@ -314,7 +314,13 @@ def test_operator_reports_and_the_chief_takes_every_step(app, client, session, l
     notice = {k: str(v) for k, v in NOTICE.items()}
     assert client.post(f"{page}/notify", data={**notice, "csrf_token": token}).status_code == 302
     report = {k: str(v) for k, v in REPORT.items()}
-    done = client.post(f"{page}/complete-report", data={**report, "csrf_token": token})
+    unconfirmed = client.post(f"{page}/complete-report", data={**report, "csrf_token": token})
+    assert unconfirmed.status_code == 422, "completing the report cannot be undone: it asks first"
+    assert 'id="confirm_irreversible-err"' in unconfirmed.get_data(as_text=True)
+    done = client.post(
+        f"{page}/complete-report",
+        data={**report, "csrf_token": token, "confirm_irreversible": "y"},
+    )
     assert done.status_code == 302
     assert session.get(BreachIncident, incident_id).status == "report_completed"
     html = client.get(page).get_data(as_text=True)

@@ -165,3 +165,23 @@ def test_closing_a_case_while_its_hold_is_released_releases_it_once(app, session
     assert refused == []
     assert session.get(Investigation, hold.investigation_id).status == "closed"
     assert _count(session, AuditAction.HOLD_RELEASED) == 1
+
+
+def test_closing_one_investigation_twice_at_once(app, session):
+    officers = [UserFactory(roles=[Role.OPERATOR]) for _ in range(2)]
+    case = InvestigationFactory(opened_on=local_today() - timedelta(days=3))
+    session.commit()
+
+    def close(officer: User, reason: str) -> Step:
+        return lambda s: close_investigation(
+            s, s.get(User, officer.id), s.get(Investigation, case.id), reason, local_today()
+        )
+
+    refused = _two_at_once(app, close(officers[0], "Charged."), close(officers[1], "Cleared."))
+
+    assert refused == [
+        "An investigation that is closed cannot take the 'close investigation' step."
+    ]
+    closed = session.get(Investigation, case.id, populate_existing=True)
+    assert (closed.status, closed.closing_reason) == ("closed", "Charged.")
+    assert _count(session, AuditAction.INVESTIGATION_CLOSED) == 1

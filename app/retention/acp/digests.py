@@ -13,11 +13,11 @@ import hmac
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import settings_of
 from app.reads.bulk import on_postgresql, text_in
 from app.reads.models import Read, ReadImage
 from app.retention.destruction import CAMERA_PLATE, id_among
@@ -48,9 +48,9 @@ def keyed_digest(key: str) -> Callable[[str], str]:
     return digest
 
 
-def hmac_key() -> str:
-    """The configured ACP key (a stable per-installation secret; see app/config.py)."""
-    return current_app.config["ACP_HMAC_KEY"]
+def hmac_key(session: Session) -> str:
+    """The installation's ACP key (a stable secret, app/config.py) that the session carries."""
+    return settings_of(session).acp_hmac_key
 
 
 def read_sender(device_id: int | None, agency_id: int | None) -> str:
@@ -78,7 +78,7 @@ def known_destroyed(session: Session, identities: Sequence[str]) -> set[str]:
     """Which of these reads (by :func:`read_identity`) were destroyed at collection before."""
     if not identities:
         return set()
-    digest_of = keyed_digest(hmac_key())
+    digest_of = keyed_digest(hmac_key(session))
     by_digest = {digest_of(identity): identity for identity in identities}
     found = session.scalars(
         select(AcpDestroyedRead.key_hmac).where(
@@ -93,7 +93,7 @@ def remember_destroyed(session: Session, destroyed: Iterable[tuple[str, datetime
 
     `destroyed` holds (:func:`read_identity`, captured at) pairs; no plate is kept in clear.
     """
-    digest_of = keyed_digest(hmac_key())
+    digest_of = keyed_digest(hmac_key(session))
     rows = {digest_of(identity): captured_at for identity, captured_at in destroyed}
     if rows:
         insert = postgresql.insert if on_postgresql(session) else sqlite.insert

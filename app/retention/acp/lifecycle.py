@@ -67,7 +67,7 @@ def receive_acp_request(
         raise AcpError("Give the participant's ACP participant number.", field="participant_number")
     if problem := future_problem(received_on, "The received date"):
         raise AcpError(problem, field="received_on")
-    key = hmac_key()
+    key = hmac_key(session)
     digests: set[str] = set()
     for position, raw in enumerate((p for p in plates if str(p).strip()), start=1):
         try:
@@ -134,7 +134,9 @@ def destroy_existing_acp_data(
     commits, then removes the image files (:func:`app.retention.purge.finish_tombstones`).
     """
     step = start_step(session, actor, request, "record_existing_destroyed")
-    plates = matching_plates(session, {p.plate_hmac for p in request.plates}, key or hmac_key())
+    plates = matching_plates(
+        session, {p.plate_hmac for p in request.plates}, key or hmac_key(session)
+    )
     destroyed = images = deferred = 0
     orphans: set[str] = set()
     if plates:

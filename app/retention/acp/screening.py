@@ -128,7 +128,7 @@ def decide_at_collection(
     Changes nothing: :meth:`Screening.count` counts once the caller knows which reads are
     resends. Plates never leave this function.
     """
-    digest_of = keyed_digest(key or hmac_key())
+    digest_of = keyed_digest(key or hmac_key(session))
     digests = [digest_of(fact.plate) if fact.plate else None for fact in facts]
     suppressed = suppressed_hmacs(session, {d for d in digests if d})
     if not suppressed:
