@@ -9,10 +9,7 @@ created by ingest matching; nothing here creates one.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +17,10 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.alpr.workflow import HitMachine  # noqa: F401  (declares the machine take_step uses)
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.auth.models import User
 from app.reads.models import Hit, HitStatus, Read
+from app.workflow.history import StepEvent, step_history
 from app.workflow.step import lock_subject, take_step
 
 #: The live list shows at most this many hits (newest first); older open hits stay reachable.
@@ -179,16 +176,6 @@ def close_hit(session: Session, actor: User | str | None, hit: Hit, note: str) -
     )
 
 
-@dataclass(frozen=True)
-class HitEvent:
-    """One step in a hit's history, as its audit entry recorded it."""
-
-    occurred_at: datetime
-    actor_label: str
-    action: str
-    details: dict[str, Any]
-
-
 HIT_STEP_ACTIONS = (
     AuditAction.HIT_CREATED,
     AuditAction.HIT_CONFIRMED,
@@ -198,24 +185,6 @@ HIT_STEP_ACTIONS = (
 )
 
 
-def hit_history(session: Session, hit: Hit) -> list[HitEvent]:
+def hit_history(session: Session, hit: Hit) -> list[StepEvent]:
     """The hit's steps from the audit trail itself, so the page shows what the trail holds."""
-    entries = session.scalars(
-        select(AuditEntry)
-        .options(joinedload(AuditEntry.detail))
-        .where(
-            AuditEntry.subject_type == Hit.__tablename__,
-            AuditEntry.subject_id == str(hit.id),
-            AuditEntry.action.in_([a.value for a in HIT_STEP_ACTIONS]),
-        )
-        .order_by(AuditEntry.seq)
-    )
-    events = []
-    for entry in entries:
-        raw = entry.detail.details_json if entry.detail else None
-        events.append(
-            HitEvent(
-                entry.occurred_at, entry.actor_label, entry.action, json.loads(raw) if raw else {}
-            )
-        )
-    return events
+    return step_history(session, hit, HIT_STEP_ACTIONS)

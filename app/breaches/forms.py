@@ -9,14 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    Field,
     HiddenField,
     IntegerField,
     SelectField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.breaches.models import (
     DATA_INVOLVED_MAX,
@@ -26,19 +25,7 @@ from app.breaches.models import (
     UNAUTHORISED_PERSON_MAX,
     NotificationMethod,
 )
-from app.core.forms import ConfirmIrreversible
-from app.core.timeutil import local_to_utc
-
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-def typed_year(_form: FlaskForm, field: Field) -> None:
-    """A year the view can turn into UTC (:data:`app.core.timeutil.TYPED_YEARS`)."""
-    if field.data is not None:
-        try:
-            local_to_utc(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+from app.core.forms import DATETIME_FORMATS, ConfirmIrreversible, typed_year
 
 
 class BreachReportForm(FlaskForm):

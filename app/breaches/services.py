@@ -7,16 +7,13 @@ needs) and audited in the caller's transaction. Nothing here commits.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.auth.models import User
 from app.breaches.models import (
@@ -32,6 +29,7 @@ from app.breaches.workflow import (
 from app.core.refusal import Refusal
 from app.core.timeutil import display_zone, format_local
 from app.db import utcnow
+from app.workflow.history import StepEvent, step_history
 from app.workflow.step import take_step
 
 #: The audit actions that make up an incident's timeline, in the order they happen.
@@ -236,21 +234,6 @@ def list_for_period(session: Session, start: date, end: date) -> list[BreachInci
     )
 
 
-@dataclass(frozen=True)
-class BreachEvent:
-    """One step in an incident's timeline, as its audit entry recorded it."""
-
-    occurred_at: datetime
-    actor_label: str
-    action: str
-    details: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        """What the step was, in words."""
-        return BREACH_EVENT_LABELS.get(self.action, self.action)
-
-
 BREACH_EVENT_LABELS = {
     AuditAction.BREACH_REPORTED.value: "Breach reported",
     AuditAction.BREACH_INVESTIGATION_STARTED.value: "Investigation started",
@@ -259,24 +242,6 @@ BREACH_EVENT_LABELS = {
 }
 
 
-def breach_history(session: Session, incident: BreachIncident) -> list[BreachEvent]:
+def breach_history(session: Session, incident: BreachIncident) -> list[StepEvent]:
     """The incident's steps from the audit trail itself, so the page shows what the trail holds."""
-    entries = session.scalars(
-        select(AuditEntry)
-        .options(joinedload(AuditEntry.detail))
-        .where(
-            AuditEntry.subject_type == BreachIncident.__tablename__,
-            AuditEntry.subject_id == str(incident.id),
-            AuditEntry.action.in_([a.value for a in BREACH_STEP_ACTIONS]),
-        )
-        .order_by(AuditEntry.seq)
-    )
-    events = []
-    for entry in entries:
-        raw = entry.detail.details_json if entry.detail else None
-        events.append(
-            BreachEvent(
-                entry.occurred_at, entry.actor_label, entry.action, json.loads(raw) if raw else {}
-            )
-        )
-    return events
+    return step_history(session, incident, BREACH_STEP_ACTIONS, BREACH_EVENT_LABELS)

@@ -1,4 +1,4 @@
-"""Form pieces every domain shares: the confirmation an action that cannot be undone asks for.
+"""Form pieces every domain shares: typed local times, and the confirmation of irreversible steps.
 
 The CSP forbids inline script, and a browser's ``confirm()`` is no record anyway: the form of an
 irreversible action carries a required checkbox, so the server refuses the post (422, the message
@@ -10,8 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, Field
+from wtforms.validators import DataRequired, ValidationError
+
+from app.core.timeutil import local_to_utc
+
+#: What an HTML ``datetime-local`` field sends, with or without seconds.
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def typed_year(_form: Any, field: Field) -> None:
+    """A year the view can turn into UTC (:data:`app.core.timeutil.TYPED_YEARS`)."""
+    if field.data is not None:
+        try:
+            local_to_utc(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
 
 #: The name of the confirmation field on every form that mixes in :class:`ConfirmIrreversible`.
 CONFIRM_FIELD = "confirm_irreversible"

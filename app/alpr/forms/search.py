@@ -5,25 +5,13 @@ to UTC. The services re-check everything, so these validators only give early, f
 """
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, Field, FloatField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.search import PURPOSE_MIN
-from app.core.timeutil import local_to_utc
+from app.core.forms import DATETIME_FORMATS, typed_year
 from app.reads.models import PurposeCategory
-
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-def typed_year(_form: FlaskForm, field: Field) -> None:
-    """A year the view can turn into UTC (:data:`app.core.timeutil.TYPED_YEARS`)."""
-    if field.data is not None:
-        try:
-            local_to_utc(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
 
 PURPOSE_CHOICES = [
     SelectChoice("", "— choose the official use —"),
