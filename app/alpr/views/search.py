@@ -130,6 +130,7 @@ def search():
         refusal=refusal,
         recent=recent_searches(db_session(), acting_user()),
         tracking_hours=current_app.config["TRACKING_WINDOW_HOURS"],
+        lookback_days=current_app.config["TRACKING_LOOKBACK_DAYS"],
     ), status
 
 
