@@ -28,9 +28,7 @@ from app.config import STATUTORY_RETENTION_DAYS
 from app.db import Base, utcnow
 from app.reads.partitions import DAYS_AHEAD, create_day_partitions
 from tests import factories
-
-# form_csrf is imported from here by test files that predate tests/helpers.py.
-from tests.helpers import form_csrf, login, serve  # noqa: F401
+from tests.helpers import login, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("ALPR_TEST_BACKEND", "sqlite")

@@ -130,6 +130,12 @@ def stored_files(app: Flask) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
+def stored_documents(app: Flask) -> list[Path]:
+    """Every file under the document store, temporary ones included, in path order."""
+    root = Path(app.config["DOCUMENT_STORE"])
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
 # --- documents and pictures -----------------------------------------------------------------
 
 #: The smallest document the retention forms accept as a PDF scan.

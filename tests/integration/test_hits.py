@@ -20,18 +20,11 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.reads.models import Hit
 from app.workflow.machine import WorkflowError
-from tests.conftest import BACKEND, form_csrf
+from tests.conftest import BACKEND
 from tests.factories import HitFactory, UserFactory
+from tests.helpers import entry_details, form_csrf
 
 HTMX = {"HX-Request": "true"}
-
-
-def entries(session, action: AuditAction) -> list[dict]:
-    session.rollback()  # see what the requests committed
-    rows = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
-    )
-    return [json.loads(e.detail.details_json) for e in rows]
 
 
 def reload(session, hit: Hit) -> Hit:
@@ -164,11 +157,11 @@ def test_the_steps_keep_their_reasons(session):
         "Suspect fleeing",
         "Arrest made",
     )
-    assert entries(session, AuditAction.HIT_ENFORCEMENT_RECORDED)[0]["impracticable_reason"] == (
-        "Suspect fleeing"
-    )
-    assert entries(session, AuditAction.HIT_CONFIRMED)[0]["verified_via"] == "MNJIS and NLETS"
-    assert entries(session, AuditAction.HIT_CLOSED)[0]["note"] == "Arrest made"
+    assert entry_details(session, AuditAction.HIT_ENFORCEMENT_RECORDED)[0][
+        "impracticable_reason"
+    ] == ("Suspect fleeing")
+    assert entry_details(session, AuditAction.HIT_CONFIRMED)[0]["verified_via"] == "MNJIS and NLETS"
+    assert entry_details(session, AuditAction.HIT_CLOSED)[0]["note"] == "Arrest made"
 
 
 def test_enforcement_on_a_confirmed_hit_keeps_no_impracticable_reason(session):
@@ -196,7 +189,7 @@ def test_page_polls_the_same_partial_and_audits_the_view(client, session, login_
     assert 'id="hits-live"' in html and 'hx-trigger="every 5s' in html
     for hit in hits:
         assert f'id="hit-{hit.id}"' in html
-    viewed = entries(session, AuditAction.HITS_VIEWED)
+    viewed = entry_details(session, AuditAction.HITS_VIEWED)
     assert viewed == [
         {"count": 3, "hit_ids": sorted(viewed[0]["hit_ids"], reverse=True), "trigger": "page"}
     ]
@@ -205,14 +198,14 @@ def test_page_polls_the_same_partial_and_audits_the_view(client, session, login_
     fp = fingerprint(html)
     unchanged = client.get(f"/alpr/hits?fp={fp}", headers=HTMX)
     assert unchanged.status_code == 204
-    assert len(entries(session, AuditAction.HITS_VIEWED)) == 1  # an idle poll adds nothing
+    assert len(entry_details(session, AuditAction.HITS_VIEWED)) == 1  # an idle poll adds nothing
 
     newest = HitFactory()
     changed = client.get(f"/alpr/hits?fp={fp}", headers=HTMX)
     partial = changed.get_data(as_text=True)
     assert changed.status_code == 200 and partial.lstrip().startswith('<div id="hits-live"')
     assert f'id="hit-{newest.id}"' in partial and "<html" not in partial
-    polls = entries(session, AuditAction.HITS_VIEWED)
+    polls = entry_details(session, AuditAction.HITS_VIEWED)
     assert len(polls) == 2 and polls[1]["count"] == 4 and polls[1]["trigger"] == "poll"
 
 
@@ -228,7 +221,7 @@ def test_working_a_hit_through_htmx(client, session, login_as):
     login_as(Role.OPERATOR)
     panel = client.get(f"/alpr/hits/{hit.id}", headers=HTMX)
     assert panel.status_code == 200 and "<html" not in panel.get_data(as_text=True)
-    assert entries(session, AuditAction.HITS_VIEWED)[-1]["trigger"] == "detail"
+    assert entry_details(session, AuditAction.HITS_VIEWED)[-1]["trigger"] == "detail"
     token = form_csrf(client, f"/alpr/hits/{hit.id}")
 
     refused = client.post(
@@ -249,7 +242,7 @@ def test_working_a_hit_through_htmx(client, session, login_as):
     assert done.status_code == 200 and done.headers["HX-Trigger"] == "hits-changed"
     assert "confirm recorded" in done.get_data(as_text=True)
     assert reload(session, hit).status == "confirmed"
-    assert entries(session, AuditAction.HIT_CONFIRMED)[0]["verified_via"] == "NLETS"
+    assert entry_details(session, AuditAction.HIT_CONFIRMED)[0]["verified_via"] == "NLETS"
 
 
 def test_plain_form_posts_get_422_or_a_redirect(client, session, login_as):
@@ -324,5 +317,5 @@ def test_two_operators_working_one_hit_at_once_take_their_steps_in_turn(app, ses
 
     assert len(refused) == 1
     assert reload(session, hit).status == "confirmed"
-    assert len(entries(session, AuditAction.HIT_CONFIRMED)) == 1
-    assert entries(session, AuditAction.HIT_NOT_CONFIRMED) == []
+    assert len(entry_details(session, AuditAction.HIT_CONFIRMED)) == 1
+    assert entry_details(session, AuditAction.HIT_NOT_CONFIRMED) == []

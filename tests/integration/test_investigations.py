@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -10,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
 from app.auth.models import Role, User, UserRole
 from app.core.refusal import Refusal
 from app.core.timeutil import local_today
@@ -22,21 +20,13 @@ from app.investigations.services import (
 )
 from app.investigations.workflow import InvestigationMachine
 from app.workflow.machine import WorkflowError
-from tests.conftest import form_csrf
 from tests.factories import AgencyFactory, InvestigationFactory, UserFactory
+from tests.helpers import entry_details, form_csrf
 
 
 def reload(session, case: Investigation) -> Investigation:
     session.rollback()  # end the read snapshot (SQLite WAL) to see what requests committed
     return session.get(Investigation, case.id, populate_existing=True)
-
-
-def audit_details(session, action: AuditAction) -> list[dict]:
-    session.rollback()  # see what the requests committed
-    entries = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == action.value).order_by(AuditEntry.seq)
-    )
-    return [json.loads(e.detail.details_json) for e in entries]
 
 
 # --- the machine: every allowed and every forbidden transition ------------------------------
@@ -107,10 +97,10 @@ def test_open_close_reopen_are_audited(session):
     reopen_investigation(session, chief, case, "Appeal: new trial ordered")
     assert (case.status, case.closed_on, case.closing_reason) == ("active", None, None)
     session.commit()
-    assert audit_details(session, AuditAction.INVESTIGATION_OPENED)[0]["lead_id"] == operator.id
-    closed = audit_details(session, AuditAction.INVESTIGATION_CLOSED)[0]
+    assert entry_details(session, AuditAction.INVESTIGATION_OPENED)[0]["lead_id"] == operator.id
+    closed = entry_details(session, AuditAction.INVESTIGATION_CLOSED)[0]
     assert closed["reason"] == "Charged and convicted"
-    reopened = audit_details(session, AuditAction.INVESTIGATION_REOPENED)[0]
+    reopened = entry_details(session, AuditAction.INVESTIGATION_REOPENED)[0]
     assert reopened["reason"] == "Appeal: new trial ordered"
     assert reopened["previous"]["closing_reason"] == "Charged and convicted"
 
@@ -263,7 +253,7 @@ def test_deputy_chief_reopens_through_the_page(client, session, login_as):
         == 302
     )
     assert reload(session, case).status == "active"
-    assert audit_details(session, AuditAction.INVESTIGATION_REOPENED)[0]["reason"] == "New lead"
+    assert entry_details(session, AuditAction.INVESTIGATION_REOPENED)[0]["reason"] == "New lead"
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.reads.images import image_path
 from app.retention.models import ImageTombstone
-from tests.integration.retention_support import (
+from tests.helpers import (
     add_image,
     aged_read,
     dangling_images,

@@ -32,7 +32,7 @@ from tests.factories import (
     ReadFactory,
     UserFactory,
 )
-from tests.integration.retention_support import (
+from tests.helpers import (
     add_image,
     dangling_images,
     orphan_files,

@@ -33,10 +33,8 @@ from app.retention.exculpatory import (
 from app.retention.holds import HoldError, clean_scope
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from tests import factories
-from tests.conftest import form_csrf
-from tests.helpers import CONFIRMED
+from tests.helpers import CONFIRMED, PDF, form_csrf
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TODAY = local_today()
 RECEIVED = TODAY - timedelta(days=20)
 FAR_FUTURE = date(9999, 12, 31)

@@ -18,7 +18,7 @@ from app.reads.partitions import create_day_partitions, is_partitioned
 from app.retention.dashboard import retention_overview
 from app.retention.models import ExculpatoryRequest, Hold, HoldDevice, HoldKind, HoldPlate
 from app.retention.policy import HoldScope, ReadFacts, is_destroyable
-from tests.integration.retention_support import run_purge
+from tests.helpers import run_purge
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PLATES = ("AAA111", "BBB222", "CCC333")

@@ -30,7 +30,7 @@ from tests.factories import (
     ReadFactory,
     UserFactory,
 )
-from tests.integration.retention_support import (
+from tests.helpers import (
     add_image,
     aged_read,
     dangling_images,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -48,19 +47,12 @@ from app.retention.workflow import AcpMachine, ExculpatoryMachine
 from app.workflow import step as workflow_step
 from app.workflow.machine import WorkflowError
 from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
-from tests.integration.retention_support import add_image, aged_read, run_purge, surviving_ids
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.helpers import PDF, add_image, aged_read, run_purge, stored_documents, surviving_ids
 
 
 @pytest.fixture
 def records(session):
     return UserFactory(roles=[Role.RECORDS])
-
-
-def _stored_files(app) -> list[Path]:
-    """Every file under the document store, temporary ones included."""
-    return [p for p in Path(app.config["DOCUMENT_STORE"]).rglob("*") if p.is_file()]
 
 
 def _acp(session, actor, plates=("ABC 123",), status: AcpStatus | None = None) -> AcpRequest:
@@ -330,7 +322,7 @@ def test_bad_exculpatory_request_is_refused_and_nothing_saved(
     document = inspect_document(PDF, "request.pdf")
     with pytest.raises(ExculpatoryError, match=message):
         _exculpatory(session, records, document=document, **overrides)
-    assert _stored_files(app) == [], "the scan is written only for a valid request"
+    assert stored_documents(app) == [], "the scan is written only for a valid request"
     session.rollback()
     assert session.scalar(select(func.count()).select_from(ExculpatoryRequest)) == 0
     assert session.scalar(select(func.count()).select_from(Hold)) == 0
@@ -351,7 +343,7 @@ def test_a_valid_request_stores_its_scan_once(app, session, records):
     session.commit()
     assert first.document_sha256 == second.document_sha256 == document.sha256
     assert session.scalar(select(func.count()).select_from(StoredDocument)) == 1
-    assert [p.name for p in _stored_files(app)] == [document.sha256]
+    assert [p.name for p in stored_documents(app)] == [document.sha256]
 
 
 # --- ACP requests ---------------------------------------------------------------------------
@@ -378,7 +370,7 @@ def test_bad_acp_request_is_refused_and_nothing_saved(
             received_on=local_today(),
             document=inspect_document(PDF, "request.pdf"),
         )
-    assert _stored_files(app) == [], "a participant's refused scan must not reach the disk"
+    assert stored_documents(app) == [], "a participant's refused scan must not reach the disk"
     session.rollback()
     assert session.scalar(select(func.count()).select_from(AcpRequest)) == 0
     assert session.scalar(select(func.count()).select_from(StoredDocument)) == 0

@@ -19,12 +19,8 @@ from app.retention.acp import lifecycle
 from app.retention.documents import document_path
 from app.retention.holds import place_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, StoredDocument
-from tests.conftest import form_csrf
 from tests.factories import InvestigationFactory, UserFactory
-from tests.helpers import CONFIRMED
-from tests.integration.retention_support import aged_read, run_purge
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.helpers import CONFIRMED, PDF, aged_read, form_csrf, run_purge, stored_documents
 
 
 @pytest.mark.parametrize(
@@ -70,11 +66,6 @@ def test_compliance_line_reads_zero_after_the_purge_and_viewing_is_audited(
     assert viewed == 2
 
 
-def _stored_files(app) -> list[Path]:
-    """Every file under the document store, temporary ones included."""
-    return sorted(p for p in Path(app.config["DOCUMENT_STORE"]).rglob("*") if p.is_file())
-
-
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
@@ -104,8 +95,8 @@ def test_records_enter_an_acp_request_with_its_scan(app, client, session, login_
     assert len(request.plates) == 2 and request.document_sha256
     assert session.get(StoredDocument, request.document_sha256).content_type == "application/pdf"
     with app.app_context():
-        assert _stored_files(app) == [document_path(request.document_sha256)]
-    assert _stored_files(app)[0].read_bytes() == PDF
+        assert stored_documents(app) == [document_path(request.document_sha256)]
+    assert stored_documents(app)[0].read_bytes() == PDF
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "ABC123" not in page and "received" in page
 
@@ -128,7 +119,7 @@ def test_bad_acp_form_is_refused_and_nothing_saved(
     assert message in response.get_data(as_text=True)
     session.commit()
     assert _count(session, AcpRequest) == 0 and _count(session, StoredDocument) == 0
-    assert _stored_files(app) == [], "a refused request must not leave the scan on disk"
+    assert stored_documents(app) == [], "a refused request must not leave the scan on disk"
 
 
 def test_a_failure_after_the_scan_is_written_takes_it_back(
@@ -138,7 +129,7 @@ def test_a_failure_after_the_scan_is_written_takes_it_back(
     written: list[Path] = []
 
     def audit_fails(*args, **kwargs):
-        written.extend(_stored_files(app))
+        written.extend(stored_documents(app))
         _audit_fails()
 
     monkeypatch.setattr(lifecycle, "record", audit_fails)
@@ -146,7 +137,7 @@ def test_a_failure_after_the_scan_is_written_takes_it_back(
     assert len(written) == 1, "the scan was on disk when the transaction failed"
     session.commit()
     assert _count(session, AcpRequest) == 0 and _count(session, StoredDocument) == 0
-    assert _stored_files(app) == []
+    assert stored_documents(app) == []
 
 
 def test_a_failed_request_keeps_a_scan_an_earlier_request_references(
@@ -154,12 +145,12 @@ def test_a_failed_request_keeps_a_scan_an_earlier_request_references(
 ):
     login_as(Role.RECORDS)
     assert _acp_form(client).status_code == 302
-    kept = _stored_files(app)
+    kept = stored_documents(app)
     monkeypatch.setattr(lifecycle, "record", _audit_fails)
     assert _acp_form(client, participant_number="ACP-78").status_code == 500
     session.commit()
     assert _count(session, AcpRequest) == 1 and _count(session, StoredDocument) == 1
-    assert len(kept) == 1 and _stored_files(app) == kept
+    assert len(kept) == 1 and stored_documents(app) == kept
 
 
 def _exculpatory_form(client, **overrides):
@@ -188,7 +179,7 @@ def test_records_enter_an_exculpatory_request_and_one_scan_is_stored(
     request = session.scalars(select(ExculpatoryRequest)).one()
     assert _count(session, StoredDocument) == 1
     with app.app_context():
-        assert _stored_files(app) == [document_path(request.document_sha256)]
+        assert stored_documents(app) == [document_path(request.document_sha256)]
 
 
 @pytest.mark.parametrize(
@@ -211,7 +202,7 @@ def test_bad_exculpatory_form_is_refused_and_nothing_saved(
     session.commit()
     assert _count(session, ExculpatoryRequest) == 0 and _count(session, Hold) == 0
     assert _count(session, StoredDocument) == 0
-    assert _stored_files(app) == [], "a refused request must not leave the scan on disk"
+    assert stored_documents(app) == [], "a refused request must not leave the scan on disk"
 
 
 def test_a_failed_exculpatory_entry_takes_its_scan_back(
@@ -222,7 +213,7 @@ def test_a_failed_exculpatory_entry_takes_its_scan_back(
     assert _exculpatory_form(client).status_code == 500
     session.commit()
     assert _count(session, ExculpatoryRequest) == 0 and _count(session, StoredDocument) == 0
-    assert _stored_files(app) == []
+    assert stored_documents(app) == []
 
 
 def test_exculpatory_release_without_disposition_is_refused(client, session, login_as):

@@ -14,9 +14,10 @@ from app.alpr.image_reads import (
     view_read,
     view_read_image,
 )
+from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.views import bp
 from app.alpr.workflow import PlateMachine
-from app.auth.access import ALPR_DATA_ROLES, require
+from app.auth.access import require
 from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
 from app.db import db_session
 from app.extensions import htmx
@@ -37,7 +38,7 @@ def review_forms(read: Read) -> dict[str, object]:
 
 
 @bp.get("/reads/<int:read_id>")
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def read_detail(read_id: int):
     """One read with its pictures; opening it is an audited access."""
     session = db_session()
@@ -55,7 +56,7 @@ def read_detail(read_id: int):
 
 
 @bp.get(f"/reads/<int:read_id>/images/<{IMAGE_KINDS}:kind>")
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def read_image(read_id: int, kind: str):
     """Stream one picture of a read; the access is audited before a byte is sent."""
     session = db_session()
@@ -108,7 +109,7 @@ def _render_queue(reads: list[Read]):
 
 
 @bp.get("/review")
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.REVIEW_PLATES), training=True)
 def review():
     """Plates OCR was unsure of, for an operator to confirm or correct (page or HTMX list)."""
     session = db_session()
@@ -156,7 +157,7 @@ def _refused(read: Read, forms: dict[str, object], error: str | None = None):
 
 
 @bp.post("/review/<int:read_id>/confirm")
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.REVIEW_PLATES), training=True)
 def review_confirm(read_id: int):
     """Confirm OCR's plate; audited, then matched against the hotlists."""
     read = load_or_404(Read, read_id)
@@ -176,7 +177,7 @@ def review_confirm(read_id: int):
 
 
 @bp.post("/review/<int:read_id>/correct")
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.REVIEW_PLATES), training=True)
 def review_correct(read_id: int):
     """Correct OCR's plate to what the picture shows; audited with before and after."""
     read = load_or_404(Read, read_id)

@@ -9,12 +9,14 @@ purpose stated is theirs.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.alpr.forms.search import PlateHistoryForm, PurposeForm, SearchForm
+from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.search import (
     KIND_PLATE_HISTORY,
     SearchCriteria,
@@ -28,7 +30,7 @@ from app.alpr.search import (
     view_results,
 )
 from app.alpr.views import bp
-from app.auth.access import ALPR_DATA_ROLES, require
+from app.auth.access import require
 from app.core.pages import acting_user, load_or_404
 from app.core.timeutil import display_zone, local_to_utc
 from app.db import db_session, utcnow
@@ -93,8 +95,30 @@ def _run(form: PurposeForm, criteria: SearchCriteria):
     return redirect(url_for("alpr.search_results", search_id=search.id)), None, 302
 
 
+def _submit(form: PurposeForm, **criteria: Any):
+    """Check the posted form, build its criteria and run the search.
+
+    Returns (the redirect to its results or None, an audited refusal or None, the status).
+    """
+    if not form.validate_on_submit():
+        return None, None, 422
+    try:
+        built = build_criteria(
+            db_session(),
+            start=local_to_utc(form.start.data),
+            end=local_to_utc(form.end.data),
+            now=utcnow(),
+            max_window_days=current_app.config["RETENTION_DAYS"],
+            **criteria,
+        )
+    except SearchError as exc:
+        _attach(form, exc)
+        return None, None, 422
+    return _run(form, built)
+
+
 @bp.route("/search", methods=["GET", "POST"])
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def search():
     """The search form; a valid search is stored, audited and shown page by page."""
     form = SearchForm()
@@ -102,28 +126,16 @@ def search():
     refusal, status = None, 200
     if request.method == "GET":
         _default_window(form, 24)
-    elif form.validate_on_submit():
-        try:
-            criteria = build_criteria(
-                db_session(),
-                start=local_to_utc(form.start.data),
-                end=local_to_utc(form.end.data),
-                now=utcnow(),
-                max_window_days=current_app.config["RETENTION_DAYS"],
-                plate=form.plate.data,
-                device_id=form.device_id.data or None,
-                deployment_id=form.deployment_id.data or None,
-                box=(form.min_lat.data, form.max_lat.data, form.min_lon.data, form.max_lon.data),
-            )
-        except SearchError as exc:
-            _attach(form, exc)
-            status = 422
-        else:
-            response, refusal, status = _run(form, criteria)
-            if response is not None:
-                return response
     else:
-        status = 422
+        response, refusal, status = _submit(
+            form,
+            plate=form.plate.data,
+            device_id=form.device_id.data or None,
+            deployment_id=form.deployment_id.data or None,
+            box=(form.min_lat.data, form.max_lat.data, form.min_lon.data, form.max_lon.data),
+        )
+        if response is not None:
+            return response
     return render_template(
         "alpr/search.html",
         form=form,
@@ -135,7 +147,7 @@ def search():
 
 
 @bp.route("/searches/<int:search_id>")
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def search_results(search_id: int):
     """One page of a stored search's results (`?page=N`), audited with its row count."""
     session = db_session()
@@ -157,7 +169,7 @@ def search_results(search_id: int):
 
 
 @bp.route("/plates/<plate>/history", methods=["GET", "POST"])
-@require(ALPR_DATA_ROLES, training=True)
+@require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def plate_history(plate: str):
     """Every read of one plate: tracking (425.4.1(c)), so a warrant or exigency is required."""
     try:
@@ -171,26 +183,10 @@ def plate_history(plate: str):
     if request.method == "GET":
         # an hour short of the limit, so a daylight-saving change inside the window never exceeds it
         _default_window(form, current_app.config["RETENTION_DAYS"] * 24 - 1)
-    elif form.validate_on_submit():
-        try:
-            criteria = build_criteria(
-                db_session(),
-                start=local_to_utc(form.start.data),
-                end=local_to_utc(form.end.data),
-                now=utcnow(),
-                max_window_days=current_app.config["RETENTION_DAYS"],
-                plate=exact,
-                kind=KIND_PLATE_HISTORY,
-            )
-        except SearchError as exc:
-            _attach(form, exc)
-            status = 422
-        else:
-            response, refusal, status = _run(form, criteria)
-            if response is not None:
-                return response
     else:
-        status = 422
+        response, refusal, status = _submit(form, plate=exact, kind=KIND_PLATE_HISTORY)
+        if response is not None:
+            return response
     return render_template(
         "alpr/plate_history.html", form=form, plate=exact, refusal=refusal
     ), status
