@@ -40,6 +40,7 @@ from app.retention.acp.digests import (
     remember_stored_destroyed,
 )
 from app.retention.acp.screening import AcpVerdict, screen_at_collection
+from app.retention.acp.suppression import visible_reads
 from app.retention.destruction import Deleted, delete_reads
 from app.retention.policy import ReadFacts
 from app.workflow.step import start_step
@@ -347,9 +348,12 @@ def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Dele
 
 
 def view_read(session: Session, actor: User, read_id: int) -> Read:
-    """Open one read for a user (425.6(e): every access is an audit entry)."""
+    """Open one read for a user (425.6(e): every access is an audit entry).
+
+    A read an ACP request keeps out of use (425.5(b)) is not found.
+    """
     read = session.scalars(
-        select(Read).where(Read.id == read_id).options(selectinload(Read.images))
+        select(Read).where(Read.id == read_id, visible_reads()).options(selectinload(Read.images))
     ).first()
     if read is None:
         raise ReadNotFound(f"read {read_id} does not exist")
@@ -360,7 +364,11 @@ def view_read(session: Session, actor: User, read_id: int) -> Read:
 def view_read_image(session: Session, actor: User, read_id: int, kind: str) -> ReadImage:
     """Hand one picture of a read to a user, audited with the read it belongs to."""
     image = session.scalars(
-        select(ReadImage).where(ReadImage.read_id == read_id, ReadImage.kind == kind)
+        select(ReadImage).where(
+            ReadImage.read_id == read_id,
+            ReadImage.kind == kind,
+            ReadImage.read.has(visible_reads()),
+        )
     ).first()
     if image is None:
         raise ReadNotFound(f"read {read_id} has no {kind} image")

@@ -47,7 +47,15 @@ from app.retention.workflow import AcpMachine, ExculpatoryMachine
 from app.workflow import step as workflow_step
 from app.workflow.machine import WorkflowError
 from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
-from tests.helpers import PDF, add_image, aged_read, run_purge, stored_documents, surviving_ids
+from tests.helpers import (
+    PAPER_ORIGINAL,
+    PDF,
+    add_image,
+    aged_read,
+    run_purge,
+    stored_documents,
+    surviving_ids,
+)
 
 
 @pytest.fixture
@@ -57,7 +65,12 @@ def records(session):
 
 def _acp(session, actor, plates=("ABC 123",), status: AcpStatus | None = None) -> AcpRequest:
     request = receive_acp_request(
-        session, actor, participant_number="ACP-0042", plates=plates, received_on=local_today()
+        session,
+        actor,
+        participant_number="ACP-0042",
+        plates=plates,
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     if status is not None:
         request.status = status.value
@@ -150,10 +163,10 @@ def test_released_and_declined_are_final(session, state, final):
         ("activate", "received", Role.OPERATOR, False),
         ("activate", "received", Role.AUDITOR, False),
         ("activate", "received", "system:purge", False),
-        ("release", "active", Role.RECORDS, True),
+        ("release", "active", Role.RECORDS, False),
         ("release", "active", Role.DEPUTY_CHIEF, True),
         ("release", "active", Role.DESIGNEE, True),
-        ("release", "active", Role.ADMIN, True),
+        ("release", "active", Role.ADMIN, False),
         ("release", "active", Role.OPERATOR, False),
         ("release", "active", Role.AUDITOR, False),
         ("release", "active", "system:purge", False),
@@ -176,7 +189,7 @@ def test_who_may_take_each_exculpatory_step(session, event, state, role, allowed
     else:
         message = {
             "activate": "Deputy Chief, the designee or records",
-            "release": "does not handle exculpatory requests",
+            "release": "Only the Deputy Chief or the designee may release",
             "decline": "Only the Deputy Chief or the designee may decline",
         }[event]
         with pytest.raises(WorkflowError, match=message):
@@ -212,12 +225,14 @@ def _exculpatory(session, actor, **overrides):
         "window_start": utcnow() - timedelta(days=70),
         "window_end": utcnow() - timedelta(days=60),
         "plates": ["XYZ789"],
+        "paper_original": PAPER_ORIGINAL,
     }
     fields.update(overrides)
     return receive_exculpatory_request(session, actor, **fields)
 
 
 def test_exculpatory_hold_keeps_data_from_receipt_and_goes_after_release(app, session, records):
+    designee = UserFactory(roles=[Role.DESIGNEE])
     kept = aged_read(65, plate="XYZ789").id
     request = _exculpatory(session, records)
     session.commit()
@@ -232,13 +247,19 @@ def test_exculpatory_hold_keeps_data_from_receipt_and_goes_after_release(app, se
 
     request = session.get(ExculpatoryRequest, request.id)
     with pytest.raises(WorkflowError, match="disposition"):
-        release_exculpatory_hold(session, records, request, disposition=" ", resolved_on=None)
+        release_exculpatory_hold(session, designee, request, disposition=" ", resolved_on=None)
     session.rollback()
     assert session.get(ExculpatoryRequest, request.id).status == "active"
 
     request = session.get(ExculpatoryRequest, request.id)
+    with pytest.raises(WorkflowError, match="Only the Deputy Chief or the designee"):
+        release_exculpatory_hold(
+            session, records, request, disposition="Charges dismissed", resolved_on=local_today()
+        )
+    session.rollback()
+    request = session.get(ExculpatoryRequest, request.id)
     release_exculpatory_hold(
-        session, records, request, disposition="Charges dismissed", resolved_on=local_today()
+        session, designee, request, disposition="Charges dismissed", resolved_on=local_today()
     )
     session.commit()
     run_purge(app)
@@ -439,8 +460,10 @@ def test_screen_at_collection_keeps_destroys_or_defers(app, session, records):
     ]
     assert screen_at_collection(session, facts) == [AcpVerdict.KEEP] * 4  # no requests yet
     request = _acp(session, records)
-    assert screen_at_collection(session, facts)[0] is AcpVerdict.KEEP  # received only
-    request.status = AcpStatus.VERIFIED.value
+    assert screen_at_collection(session, [facts[0]]) == [AcpVerdict.DESTROY], (
+        "suppression starts when the written request is entered, before verification"
+    )
+    session.rollback()
     place_hold(
         session,
         chief,

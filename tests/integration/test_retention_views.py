@@ -216,13 +216,22 @@ def test_a_failed_exculpatory_entry_takes_its_scan_back(
     assert stored_documents(app) == []
 
 
-def test_exculpatory_release_without_disposition_is_refused(client, session, login_as):
+def _active_request(client, login_as) -> str:
+    """Records staff enter a request and activate it, then sign out; the detail page's path."""
     login_as(Role.RECORDS)
     response = _exculpatory_form(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     detail = response.headers["Location"]
     token = form_csrf(client, detail)
     client.post(f"{detail}/activate", data={"csrf_token": token})
+    client.post("/logout", data={"csrf_token": token})
+    return detail
+
+
+def test_exculpatory_release_without_disposition_is_refused(client, session, login_as):
+    detail = _active_request(client, login_as)
+    login_as(Role.DESIGNEE)
+    token = form_csrf(client, detail)
     page = client.post(
         f"{detail}/release",
         data={"csrf_token": token, "disposition": "", **CONFIRMED},
@@ -231,6 +240,42 @@ def test_exculpatory_release_without_disposition_is_refused(client, session, log
     assert "disposition" in page
     session.commit()
     assert session.scalars(select(ExculpatoryRequest)).one().status == "active"
+
+
+@pytest.mark.parametrize(
+    ("role", "may_release"),
+    [
+        (Role.DEPUTY_CHIEF, True),
+        (Role.DESIGNEE, True),
+        (Role.RECORDS, False),
+        (Role.ADMIN, False),
+    ],
+)
+def test_only_the_deputy_chief_or_designee_release_an_exculpatory_hold(
+    client, session, login_as, role, may_release
+):
+    detail = _active_request(client, login_as)
+    login_as(role)
+    page = client.get(detail).get_data(as_text=True)
+    assert ("Matter resolved: release" in page) is may_release
+    assert (f'action="{detail}/release"' in page) is may_release
+    response = client.post(
+        f"{detail}/release",
+        data={
+            "csrf_token": form_csrf(client, detail),
+            "disposition": "Charges dismissed",
+            "resolved_on": local_today().isoformat(),
+            **CONFIRMED,
+        },
+    )
+    assert response.status_code == (302 if may_release else 403)
+    session.commit()
+    request = session.scalars(select(ExculpatoryRequest)).one()
+    assert request.status == ("released" if may_release else "active")
+    released = select(AuditEntry).where(
+        AuditEntry.action == AuditAction.EXCULPATORY_RELEASED.value
+    )
+    assert len(session.scalars(released).all()) == (1 if may_release else 0)
 
 
 def _received_request(client, session, login_as) -> str:
