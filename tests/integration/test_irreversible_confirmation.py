@@ -2,10 +2,10 @@
 
 Table-driven: each irreversible workflow step (the machines' IRREVERSIBLE sets: releasing a
 hold, releasing or declining an exculpatory request, destroying an ACP participant's existing
-data or declining their request) and each irreversible equipment or account action (ending a deployment, rotating a
-device token, revoking a device, deactivating a user) is posted once without the tick, which
-is refused with 422 at the box, what was typed kept, nothing changed and no audit entry; then
-with the tick, which goes through with one entry.
+data or declining their request) and each irreversible equipment or account action (ending a
+deployment, rotating a device token, revoking a device, deactivating a user) is posted once
+without the tick, which is refused with 422 at the box, what was typed kept, nothing changed
+and no audit entry; then with the tick, which goes through with one entry.
 """
 
 from __future__ import annotations

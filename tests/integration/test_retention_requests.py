@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app.alpr.hits import live_hits, load_hit
+from app.alpr.image_reads import ReadNotFound, view_read
+from app.alpr.search import SearchCriteria, results_query
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.auth.models import Role
+from app.core.refusal import Refusal
 from app.core.timeutil import local_today
 from app.core.tokens import new_token
 from app.db import utcnow
@@ -19,6 +24,7 @@ from app.reads.models import Read
 from app.retention.acp.lifecycle import (
     AcpError,
     activate_acp_suppression,
+    decline_acp_request,
     destroy_existing_acp_data,
     end_acp_request,
     receive_acp_request,
@@ -37,6 +43,7 @@ from app.retention.holds import place_hold
 from app.retention.models import (
     AcpRequest,
     AcpStatus,
+    AcpSuppressedRead,
     ExculpatoryRequest,
     ExculpatoryStatus,
     Hold,
@@ -46,12 +53,19 @@ from app.retention.policy import ReadFacts
 from app.retention.workflow import AcpMachine, ExculpatoryMachine
 from app.workflow import step as workflow_step
 from app.workflow.machine import WorkflowError
-from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
+from tests.factories import (
+    DeviceFactory,
+    HitFactory,
+    InvestigationFactory,
+    ReadFactory,
+    UserFactory,
+)
 from tests.helpers import (
     PAPER_ORIGINAL,
     PDF,
     add_image,
     aged_read,
+    entry_details,
     run_purge,
     stored_documents,
     surviving_ids,
@@ -554,3 +568,159 @@ def test_ending_needs_a_date(session, records):
     request = _acp(session, records, status=AcpStatus.SUPPRESSION_ACTIVE)
     with pytest.raises(WorkflowError, match="left the program"):
         end_acp_request(session, records, request, ended_on=None)
+
+
+# --- suppression from the entry of the written request (425.5(b)) -------------------------
+
+
+def _in_use(session, plate: str) -> set[int]:
+    """The ids of `plate`'s reads a search of the last day would hand out."""
+    criteria = SearchCriteria(start=utcnow() - timedelta(days=1), end=utcnow(), plate=plate)
+    return {read.id for read in session.scalars(results_query(session, criteria))}
+
+
+def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, records):
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    read = ReadFactory(plate="ABC123")
+    hit = HitFactory(read=read)
+    other = ReadFactory(plate="KEEP01").id
+    session.commit()
+    read_id, hit_id = read.id, hit.id
+    session.expunge_all()  # the destruction below deletes the rows under these objects
+    assert _in_use(session, "ABC123") == {read_id} and load_hit(session, hit_id) is not None
+
+    request = _acp(session, records)  # received: not yet verified
+    assert _in_use(session, "ABC123") == set(), "no search finds the participant's read"
+    assert load_hit(session, hit_id) is None and hit_id not in {h.id for h in live_hits(session)}
+    with pytest.raises(ReadNotFound):
+        view_read(session, operator, read_id)
+    assert _in_use(session, "KEEP01") == {other}
+    assert read_id in surviving_ids(session), "kept until its destruction after verification"
+    assert session.scalar(select(func.count()).select_from(AcpSuppressedRead)) == 1
+    received = entry_details(session, AuditAction.ACP_RECEIVED)[0]
+    assert (received["reads_out_of_use"], received["paper_original"]) == (1, PAPER_ORIGINAL)
+
+    verify_acp_request(session, records, request)
+    destroy_existing_acp_data(session, records, request)
+    session.commit()
+    assert surviving_ids(session) == {other}
+    assert session.scalar(select(func.count()).select_from(AcpSuppressedRead)) == 0
+
+
+def test_a_deferred_read_is_kept_but_out_of_use(app, session, records):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    held = ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(hours=2))
+    place_hold(
+        session,
+        chief,
+        InvestigationFactory(),
+        utcnow() - timedelta(hours=3),
+        utcnow() - timedelta(hours=1),
+        plates=["ABC123"],
+    )
+    request = _acp(session, records)
+    verify_acp_request(session, records, request)
+    assert destroy_existing_acp_data(session, records, request).deferred == 1
+    session.commit()
+    assert held.id in surviving_ids(session), "the hold defers its destruction"
+    assert _in_use(session, "ABC123") == set(), "deferral keeps the read, not its use"
+
+
+@pytest.mark.parametrize("state", [AcpStatus.RECEIVED, AcpStatus.VERIFIED])
+def test_declining_ends_the_suppression_and_what_it_did_stands(app, session, records, state):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    device = DeviceFactory()
+    earlier = ReadFactory(plate="ABC123", device=device).id
+    request = _acp(session, records, status=state)
+    meanwhile = screen_at_collection(session, [ReadFacts("ABC123", utcnow(), device.id)])
+    session.commit()
+    assert meanwhile == [AcpVerdict.DESTROY]
+
+    decline_acp_request(session, chief, request, reason="  The participant withdrew it.  ")
+    session.commit()
+    session.expire_all()
+    request = session.get(AcpRequest, request.id)
+    assert (request.status, request.decline_reason) == ("declined", "The participant withdrew it.")
+    assert request.destroyed_at_collection == 1, "what was destroyed meanwhile stays counted"
+    assert _in_use(session, "ABC123") == {earlier}, "the earlier read is back in use"
+    assert screen_at_collection(session, [ReadFacts("ABC123", utcnow(), device.id)]) == [
+        AcpVerdict.KEEP
+    ]
+    assert entry_details(session, AuditAction.ACP_DECLINED) == [
+        {"from": state.value, "to": "declined", "reason": "The participant withdrew it."}
+    ]
+
+
+def test_only_the_deputy_chief_or_designee_decline_with_a_reason_before_destruction(
+    session, records
+):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    request = _acp(session, records)
+    with pytest.raises(WorkflowError, match="Only the Deputy Chief or the designee"):
+        decline_acp_request(session, records, request, reason="Not enrolled.")
+    session.rollback()
+    with pytest.raises(WorkflowError, match="Declining needs a stated reason") as refused:
+        decline_acp_request(session, chief, request, reason="   ")
+    assert refused.value.field == "reason"
+    session.rollback()
+    done = _acp(session, records, status=AcpStatus.EXISTING_DESTROYED)
+    with pytest.raises(WorkflowError, match="existing destroyed cannot take the 'decline' step"):
+        decline_acp_request(session, chief, done, reason="Withdrawn.")
+    session.rollback()
+    assert {r.status for r in session.scalars(select(AcpRequest))} == {
+        "received",
+        "existing_destroyed",
+    }
+    assert entry_details(session, AuditAction.ACP_DECLINED) == []
+
+
+# --- the written request (425.5(a), (b)): a scan, or the paper original on file -----------
+
+
+def _enter(session, records, kind: str, **written):
+    if kind == "acp":
+        return receive_acp_request(
+            session,
+            records,
+            participant_number="ACP-5",
+            plates=["ABC123"],
+            received_on=local_today(),
+            **written,
+        )
+    return _exculpatory(session, records, **{"paper_original": None, **written})
+
+
+@pytest.mark.parametrize("kind", ["acp", "exculpatory"])
+@pytest.mark.parametrize(
+    ("paper_original", "field", "message"),
+    [
+        (None, "document", "The written request is required"),
+        ("   ", "document", "The written request is required"),
+        ("RF-1\x00, cabinet 3", "paper_original", "printable characters"),
+        ("RF-1\n, cabinet 3", "paper_original", "printable characters"),
+        ("R" * 201, "paper_original", "at most 200 characters"),
+    ],
+)
+def test_a_request_without_its_written_request_is_refused_and_nothing_saved(
+    app, session, records, kind, paper_original, field, message
+):
+    with pytest.raises(Refusal, match=message) as refused:
+        _enter(session, records, kind, paper_original=paper_original)
+    assert refused.value.field == field
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(AcpRequest)) == 0
+    assert session.scalar(select(func.count()).select_from(ExculpatoryRequest)) == 0
+    assert session.scalar(select(func.count()).select_from(Hold)) == 0
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+@pytest.mark.parametrize("kind", ["acp", "exculpatory"])
+def test_the_paper_original_or_the_scan_shows_the_written_request(app, session, records, kind):
+    on_paper = _enter(session, records, kind, paper_original=f"  {PAPER_ORIGINAL} ")
+    scanned = _enter(session, records, kind, document=inspect_document(PDF, "request.pdf"))
+    session.commit()
+    assert (on_paper.paper_original, on_paper.document_sha256) == (PAPER_ORIGINAL, None)
+    assert (scanned.paper_original, scanned.document_sha256) == (
+        None,
+        hashlib.sha256(PDF).hexdigest(),
+    )
