@@ -385,12 +385,11 @@ def protection(session: Session, criteria: SearchCriteria) -> Protection | None:
     named = criteria.plate.replace("%", "")
     found = protecting_requests(session, [named])
     if named in found:
-        request_id, digest = found[named]
-        return Protection(request_id, digest, (named,))
+        return Protection(found[named], named, (named,))
     if criteria.is_pattern and not _plates_matched(session, criteria, 1):
         hidden = protecting_requests(session, _plates_matched(session, criteria, 2, in_use=False))
         if hidden:
-            return Protection(min(rid for rid, _ in hidden.values()), None, tuple(hidden))
+            return Protection(min(hidden.values()), None, tuple(hidden))
     return None
 
 
@@ -411,20 +410,22 @@ def covered_time(windows: list[tuple[datetime, datetime]]) -> timedelta:
 class Followed:
     """The one plate a search follows, as the tracking guard compares it across searches.
 
-    `digest` is its keyed digest (the ACP key); `plate` is None when an ACP request protects it,
-    whose searches keep only the digest.
+    A search keeps the `plate` in clear or, when an ACP request protects it (`protected`), only
+    its keyed `digest` (the ACP key). Both are compared, so the searches of a plate before,
+    during and after its protection add up.
     """
 
-    plate: str | None
+    plate: str
     digest: str
+    protected: bool
 
 
 def _earlier_windows(
     session: Session, followed: Followed, since: datetime
 ) -> list[tuple[datetime, datetime]]:
-    same_plate = Search.followed_plate_hmac == followed.digest
-    if followed.plate is not None:
-        same_plate = or_(Search.followed_plate == followed.plate, same_plate)
+    same_plate = or_(
+        Search.followed_plate == followed.plate, Search.followed_plate_hmac == followed.digest
+    )
     rows = session.scalars(
         select(Search.criteria_json).where(same_plate, Search.created_at >= since)
     ).all()
@@ -447,15 +448,13 @@ def tracking_reason(
     One plate may be looked at for at most the tracking window without a warrant or an exigency,
     counted over every search of it in the look-back, whoever ran them: cutting a week into
     back-to-back days is the same tracking as asking for the week. A plate an ACP request
-    protects (`protected`) is followed by its digest alone, and counted the same.
+    protects (`protected`, the criteria then name no plate) is counted the same.
     """
-    if protected is not None:
-        plate = None
-        digest = protected.digest
-    else:
-        plate = followed_plate(session, criteria)
-        digest = keyed_digest(hmac_key(session))(plate) if plate is not None else None
-    followed = Followed(plate, digest) if digest is not None else None
+    plate = protected.followed if protected is not None else followed_plate(session, criteria)
+    followed = None
+    if plate is not None:
+        digest = keyed_digest(hmac_key(session))(plate)
+        followed = Followed(plate, digest, protected is not None)
     if criteria.kind == KIND_PLATE_HISTORY:
         return "a plate history follows one plate across time and places", followed
     if followed is None:
@@ -603,8 +602,8 @@ def perform_search(
         purpose_category=purpose_category,
         purpose=purpose,
         case_number=case_number,
-        followed_plate=followed.plate if followed is not None else None,
-        followed_plate_hmac=protected.digest if protected is not None else None,
+        followed_plate=followed.plate if followed and not followed.protected else None,
+        followed_plate_hmac=followed.digest if followed and followed.protected else None,
         protected_request_id=protected.request_id if protected is not None else None,
         investigation_id=investigation.id if investigation is not None else None,
         criteria_json=criteria.to_json(),

@@ -66,24 +66,24 @@ def end_suppression_of_existing_reads(session: Session, request: AcpRequest) -> 
 
 @dataclass(frozen=True)
 class Protection:
-    """A search names a participant's plate: the request protecting it and the plate's digest.
+    """A search names a participant's plate: the request protecting it, the plates in clear.
 
-    `digest` is the keyed digest of the one plate the search follows (the tracking guard adds
-    up its windows), or None when it follows none; `plates` are the protected plates in clear,
-    in memory only, so that none is written where a person typed it.
+    `followed` is the one plate the search follows, or None when it follows none; it and
+    `plates` (every protected plate it named) live in memory only: the search keeps the
+    followed plate's keyed digest, and none is written where a person typed it.
     """
 
     request_id: int
-    digest: str | None
+    followed: str | None
     plates: tuple[str, ...]
 
 
-def protecting_requests(session: Session, plates: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """For each of `plates` a request in force suppresses: (that request's id, its digest)."""
+def protecting_requests(session: Session, plates: Iterable[str]) -> dict[str, int]:
+    """Each of `plates` that a request in force suppresses, with that request's id."""
     digest_of = keyed_digest(hmac_key(session))
     digests = {plate: digest_of(plate) for plate in plates}
     suppressed = suppressed_hmacs(session, set(digests.values()))
-    return {plate: (suppressed[d], d) for plate, d in digests.items() if d in suppressed}
+    return {plate: suppressed[d] for plate, d in digests.items() if d in suppressed}
 
 
 def withhold_plates(text: str, plates: Iterable[str]) -> str:
