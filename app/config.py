@@ -9,6 +9,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 #: The statute's ceiling (Minn. Stat. § 13.824 subd. 3, policy 425.5); config may only lower it.
 STATUTORY_RETENTION_DAYS = 60
 
@@ -127,6 +130,65 @@ def _secret(name: str, instance_path: Path, filename: str) -> str:
     return _refuse_burned(name, _development_key(instance_path, filename))
 
 
+#: How to make a signing key, for the error that asks for one.
+SIGNING_KEY_HOWTO = (
+    "make one with `openssl genpkey -algorithm ed25519 -out audit-signing-key.pem`, keep it "
+    "outside the database and its backups, and set ALPR_AUDIT_SIGNING_KEY_FILE to its path"
+)
+
+
+def _checked_signing_key(pem: bytes, where: str) -> bytes:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"{where} is not an unencrypted PEM private key: {SIGNING_KEY_HOWTO}."
+        ) from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError(f"{where} must be an Ed25519 key: {SIGNING_KEY_HOWTO}.")
+    return pem
+
+
+def audit_signing_key(instance_path: Path) -> bytes:
+    """The Ed25519 key (PEM) that signs audit checkpoints; it lives outside the database.
+
+    A checkpoint only proves something if whoever can rewrite the database cannot also sign:
+    so the key comes from the environment or a key file, never from a table. Development
+    generates one into instance/ (0600); production refuses to start without one.
+    """
+    inline = os.environ.get("ALPR_AUDIT_SIGNING_KEY", "")
+    path = os.environ.get("ALPR_AUDIT_SIGNING_KEY_FILE", "")
+    if inline and path:
+        raise ConfigurationError(
+            "Set ALPR_AUDIT_SIGNING_KEY or ALPR_AUDIT_SIGNING_KEY_FILE, not both."
+        )
+    if path:
+        try:
+            pem = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"ALPR_AUDIT_SIGNING_KEY_FILE {path!r} cannot be read ({exc.strerror})."
+            ) from exc
+        return _checked_signing_key(pem, "ALPR_AUDIT_SIGNING_KEY_FILE")
+    if inline:
+        return _checked_signing_key(inline.encode(), "ALPR_AUDIT_SIGNING_KEY")
+    if is_production():
+        raise ConfigurationError(
+            f"No audit signing key is set. In production the app refuses to start without "
+            f"one: {SIGNING_KEY_HOWTO}."
+        )
+    generated = instance_path / "audit_signing_key.pem"
+    if not generated.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        private_file(generated).write_bytes(pem)
+    generated.chmod(0o600)
+    return _checked_signing_key(generated.read_bytes(), str(generated))
+
+
 def validate_retention_days(days: int) -> int:
     """The retention period may be shortened, never lengthened past the statute's 60 days."""
     if days < 1 or days > STATUTORY_RETENTION_DAYS:
@@ -183,6 +245,7 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "DEVELOPMENT": is_development() and not production,
         "SECRET_KEY": secret_key,
         "ACP_HMAC_KEY": acp_hmac_key,
+        "AUDIT_SIGNING_KEY": audit_signing_key(instance_path),
         "DATABASE_URL": database_url(instance_path),
         "REDIS_URL": redis_url,
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),

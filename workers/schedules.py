@@ -28,4 +28,5 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
     Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),
+    Schedule("sign_audit_checkpoint", tasks.sign_audit_checkpoint, "45 2 * * *"),
 )

@@ -28,6 +28,7 @@ class AuditAction(StrEnum):
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_DETAILS_REDACTED = "audit.details_redacted"
     AUDIT_VIEWED = "audit.viewed"
+    AUDIT_CHECKPOINT_SIGNED = "audit.checkpoint_signed"
 
     # devices and deployments (425.4.1(d))
     DEVICE_CREATED = "device.created"

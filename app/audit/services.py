@@ -46,6 +46,7 @@ def details_digest(details_json: str) -> str:
 
 def canonical_header(
     *,
+    id: int,
     seq: int,
     occurred_at: datetime,
     actor_user_id: int | None,
@@ -54,9 +55,14 @@ def canonical_header(
     subject_type: str | None,
     subject_id: str | None,
 ) -> str:
-    """The fields the chain covers, in one canonical string."""
+    """The fields the chain covers, in one canonical string.
+
+    The row id is among them: the details row and every reference to an entry (a redaction
+    record, a checkpoint) name it, so moving an entry to another id breaks its hash.
+    """
     return canonical_json(
         {
+            "id": id,
             "seq": seq,
             "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor_user_id": actor_user_id,
@@ -93,8 +99,11 @@ def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | N
     return subject.__tablename__, str(subject.id)
 
 
-def _lock_chain(session: Session) -> tuple[int, str]:
-    """Serialise appends until the commit; returns the chain's head (last seq and hash).
+def _lock_chain(session: Session) -> tuple[int, str, int]:
+    """Serialise appends until the commit; returns the head (last seq and hash) and last id.
+
+    Ids are handed out here, under the lock, rather than by the database: the entry hash
+    covers its id, so the id must be known before the row is written.
 
     PostgreSQL: a transaction-level advisory lock, then the head row (made on the first
     append). SQLite: writing the head row first takes the database's write lock, so the head
@@ -105,17 +114,19 @@ def _lock_chain(session: Session) -> tuple[int, str]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         found = session.execute(head).one_or_none()
-        if found is not None:
-            return found.seq, found.entry_hash
-        session.execute(postgresql.insert(AuditChainHead).values(**genesis))
-        return 0, GENESIS_HASH
-    session.execute(
-        sqlite.insert(AuditChainHead)
-        .values(**genesis)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    found = session.execute(head).one()
-    return found.seq, found.entry_hash
+        if found is None:
+            session.execute(postgresql.insert(AuditChainHead).values(**genesis))
+    else:
+        session.execute(
+            sqlite.insert(AuditChainHead)
+            .values(**genesis)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        found = session.execute(head).one()
+    last_id = session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
+    if found is None:
+        return 0, GENESIS_HASH, last_id
+    return found.seq, found.entry_hash, last_id
 
 
 @dataclass(frozen=True)
@@ -166,11 +177,13 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
         )
     if not prepared:
         return []
-    seq, prev_hash = _lock_chain(session)
+    seq, prev_hash, entry_id = _lock_chain(session)
     entries: list[AuditEntry] = []
     for actor_user_id, actor_label, action, subject_type, subject_id, text_, digest in prepared:
         seq += 1
+        entry_id += 1
         header_fields = {
+            "id": entry_id,
             "seq": seq,
             "occurred_at": utcnow(),
             "actor_user_id": actor_user_id,
@@ -271,6 +284,7 @@ def _entry_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
     if row.prev_hash != prev_hash:
         return "prev_hash does not match the previous entry's hash"
     header = canonical_header(
+        id=row.id,
         seq=row.seq,
         occurred_at=row.occurred_at,
         actor_user_id=row.actor_user_id,

@@ -148,3 +148,28 @@ def test_autogenerate_writes_app_column_types_as_plain_sqlalchemy(scratch_url, t
     assert "UTCDateTime" not in source
     assert application_imports(source) == []
     compile(source, str(written), "exec")
+
+
+def test_checkpoint_revision_rehashes_the_chain_to_cover_row_ids_both_ways(scratch_url):
+    from sqlalchemy.orm import Session
+
+    from app.audit.actions import AuditAction
+    from app.audit.services import record, verify
+
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, "head")
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        for n in range(4):
+            record(session, "test", AuditAction.USER_CREATED, ("user", n), {"n": n})
+        session.commit()
+        assert verify(session).ok
+    command.downgrade(cfg, "3b7e2f1c9d40")
+    with Session(engine) as session:
+        result = verify(session)
+        assert not result.ok and result.first_bad_seq == 1, "old links do not cover the id"
+    command.upgrade(cfg, "head")
+    with Session(engine) as session:
+        result = verify(session)
+        assert result.ok and result.entries == 4
+    engine.dispose()
