@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw, ImageFont
@@ -319,3 +321,19 @@ def review_read(client: FlaskClient, session: Session, plate="ABC1234", candidat
     record_ocr_result(session, read, OcrResult(plate, 0.62, True, engines), ImageKind.PLATE)
     session.commit()
     return read
+
+
+def production_environment(monkeypatch, key_folder: Path, variable: str = "ALPR_ENV") -> None:
+    """Declare production with real keys: secrets and an audit signing key file."""
+    key_file = key_folder / "audit-signing-key.pem"
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv(variable, "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    monkeypatch.setenv("ALPR_AUDIT_SIGNING_KEY_FILE", str(key_file))

@@ -13,6 +13,7 @@ from app.config import (
     validate_retention_days,
     validate_trusted_proxies,
 )
+from tests.helpers import production_environment
 
 
 def test_defaults_are_sqlite_and_in_process_jobs(tmp_path, monkeypatch):
@@ -44,22 +45,27 @@ def test_development_keys_are_generated_once_and_kept(tmp_path, monkeypatch):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ACP_HMAC_KEY"])
-def test_production_refuses_to_start_without_real_keys(tmp_path, monkeypatch, missing):
-    monkeypatch.setenv("ALPR_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SECRET_KEY", "SECRET_KEY"),
+        ("ACP_HMAC_KEY", "ACP_HMAC_KEY"),
+        ("ALPR_AUDIT_SIGNING_KEY_FILE", "No audit signing key"),
+    ],
+)
+def test_production_refuses_to_start_without_real_keys(tmp_path, monkeypatch, missing, message):
+    production_environment(monkeypatch, tmp_path)
     monkeypatch.delenv(missing)
-    with pytest.raises(ConfigurationError, match=missing):
+    with pytest.raises(ConfigurationError, match=message):
         load_settings(tmp_path)
     assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "audit_signing_key.pem").exists()
 
 
 @pytest.mark.parametrize("short", ["short", " " * 40, "  padded-to-forty  ".center(40)])
 def test_production_refuses_short_keys(tmp_path, monkeypatch, short):
-    monkeypatch.setenv("FLASK_ENV", "production")
+    production_environment(monkeypatch, tmp_path, "FLASK_ENV")
     monkeypatch.setenv("SECRET_KEY", short)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
     with pytest.raises(ConfigurationError, match="at least 32"):
         load_settings(tmp_path)
 
@@ -89,9 +95,7 @@ def test_a_key_published_in_the_history_is_refused(tmp_path, monkeypatch, where)
 
 
 def test_production_cookies_are_secure(tmp_path, monkeypatch):
-    monkeypatch.setenv("ALPR_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    production_environment(monkeypatch, tmp_path)
     assert load_settings(tmp_path)["SESSION_COOKIE_SECURE"] is True
 
 
