@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     AUDIT_DETAILS_REDACTED = "audit.details_redacted"
     AUDIT_VIEWED = "audit.viewed"
     AUDIT_CHECKPOINT_SIGNED = "audit.checkpoint_signed"
+    AUDIT_EXPORTED = "audit.exported"
 
     # devices and deployments (425.4.1(d))
     DEVICE_CREATED = "device.created"

@@ -418,54 +418,6 @@ def verify_and_record(session: Session, actor: Any) -> VerifyResult:
     return result
 
 
-@dataclass(frozen=True)
-class TrailPage:
-    """One page of the trail as the auditor's page shows it, newest first."""
-
-    rows: list[AuditEntry]
-    page: int
-    pages: int
-    total: int
-    action: str
-
-
-def browse_trail(
-    session: Session, actor: Any, *, page: int, action: str, page_size: int
-) -> TrailPage:
-    """A page of entries, recorded as an access: their details hold ALPR data (425.6(e)).
-
-    The view's entry names the page, the filter and which entries were shown, never their
-    details; a filter that is not a known action is logged as such, since it is free text.
-    Raises LookupError for a page past the last one (nothing is shown, nothing recorded).
-    """
-    page = max(1, page)
-    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
-    count_stmt = select(func.count(AuditEntry.id))
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-        count_stmt = count_stmt.where(AuditEntry.action == action)
-    total = session.scalar(count_stmt) or 0
-    pages = max(1, -(-total // page_size))
-    if page > pages:
-        raise LookupError(f"page {page} is past the last page ({pages})")
-    rows = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
-    known = action in {member.value for member in AuditAction}
-    record(
-        session,
-        actor,
-        AuditAction.AUDIT_VIEWED,
-        ("page", "audit.entries"),
-        {
-            "page": page,
-            "action_filter": action if known or not action else "(not a known action)",
-            "result_count": len(rows),
-            "total": total,
-            "seqs": [rows[0].seq, rows[-1].seq] if rows else [],
-        },
-    )
-    return TrailPage(rows, page, pages, total, action)
-
-
 def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | None:
     """The newest recorded verification and its outcome, for the staff home page."""
     entry = session.scalars(
