@@ -299,14 +299,14 @@ def pending_read(client: FlaskClient, session: Session, picture: bytes | None = 
     import app.alpr.api.images as api
 
     _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
-    original = api.enqueue
-    api.enqueue = lambda *args: None
+    original = api.enqueue_run
+    api.enqueue_run = lambda *args: None
     try:
         response = upload_image(
             client, token, upload_fields(), {"plate": (picture or plate_picture(), "p.png")}
         )
     finally:
-        api.enqueue = original
+        api.enqueue_run = original
     return session.get(Read, response.get_json()["read_id"])
 
 

@@ -96,3 +96,4 @@ class AuditAction(StrEnum):
 
     # jobs
     JOB_FAILED = "job.failed"
+    JOB_RECOVERED = "job.recovered"

@@ -11,6 +11,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+#: When the daily purge runs (cron, UTC): just after 00:00 UTC, when a whole collection day
+#: becomes destroyable, a day before its oldest read would turn 60 days old
+#: (:func:`retention_cutoff`): the oldest unheld read stays under 60 × 24 hours even if one run
+#: is late by most of a day.
+PURGE_CRON = "5 0 * * *"
+
 
 @dataclass(frozen=True, slots=True)
 class ReadFacts:
