@@ -63,6 +63,42 @@ def test_500_leaks_no_stack_trace(make_app, session):
     assert "could not be completed" in body
 
 
+UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(make_app):
+    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE, PROPAGATE_EXCEPTIONS=False, TESTING=False)
+    client = app.test_client()
+    api = client.post(
+        "/api/v1/reads", json={"reads": []}, headers={"Authorization": "Bearer some-token"}
+    )
+    assert api.status_code == 503
+    assert api.headers["Retry-After"] == "5"
+    assert api.get_json() == {
+        "error": "The records database is unavailable; nothing was stored. Try again shortly.",
+        "status": 503,
+    }
+    assert "127.0.0.1:1" not in api.get_data(as_text=True)
+
+
+def test_a_busy_sqlite_database_answers_503(make_app, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "busy.sqlite3"
+    holder = sqlite3.connect(path)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{path}?timeout=0.1", PROPAGATE_EXCEPTIONS=False, TESTING=False
+    )
+    response = app.test_client().post(
+        "/api/v1/reads", json={"reads": []}, headers={"Authorization": "Bearer some-token"}
+    )
+    holder.rollback()
+    holder.close()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+
+
 def test_home_shows_roles_training_and_last_verification(client, session, login_as):
     login_as(Role.OPERATOR, Role.RECORDS, trained=True)
     html = client.get("/").get_data(as_text=True)
