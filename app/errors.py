@@ -54,7 +54,12 @@ def register_error_handlers(app: Flask) -> None:
             message = "The request could not be completed."
         else:
             message = error.description or TITLES.get(code, "Error")
-        return _respond(code, message)
+        response = current_app.make_response(_respond(code, message))
+        # A 405 names the methods the route takes (RFC 9110), as werkzeug's own answer does.
+        allowed = getattr(error, "valid_methods", None)
+        if code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
