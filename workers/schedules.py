@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workers import retention, tasks
+from workers import bca, retention, tasks
 
 
 @dataclass(frozen=True)
@@ -28,4 +28,7 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
     Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),
+    # 11:05 UTC is 05:05 or 06:05 in Minnesota: before the office opens, on the local day a
+    # notice falls overdue (its due date is a department calendar date).
+    Schedule("flag_overdue_bca_notices", bca.flag_overdue_bca_notices, "5 11 * * *"),
 )
