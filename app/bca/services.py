@@ -371,7 +371,7 @@ def record_notice_sent(
         "sent_to": (sent_to or "").strip(),
         "sent_reference": (sent_reference or "").strip(),
     }
-    step = start_step(session, actor, notice, "send", **inputs)
+    step = start_step(session, actor, notice, "send_notice", **inputs)
     sender = actor.name if isinstance(actor, User) else str(actor or "")
     day = cast(date, sent_on)  # the machine's guards have checked it is a date
     pdf = letter_pdf(

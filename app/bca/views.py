@@ -47,7 +47,7 @@ bp = Blueprint("bca", __name__, url_prefix="/bca")
 
 #: event → the form of its step, empty (dates default to today).
 STEP_FORMS: dict[str, Callable[[], FlaskForm]] = {
-    "send": lambda: BcaSendForm(formdata=None, sent_on=local_today()),
+    "send_notice": lambda: BcaSendForm(formdata=None, sent_on=local_today()),
     "acknowledge": lambda: BcaAcknowledgeForm(formdata=None, acknowledged_on=local_today()),
 }
 
@@ -145,12 +145,12 @@ def _step(
 
 @bp.route("/<int:notice_id>/send", methods=["POST"])
 @require(BCA_PERMISSIONS.roles(BcaAction.SEND), training=True)
-def send(notice_id: int):
+def send_notice(notice_id: int):
     """Open → sent: the sending's facts; the letter is printed and kept."""
     form = BcaSendForm()
     return _step(
         notice_id,
-        "send",
+        "send_notice",
         form,
         lambda session, notice: record_notice_sent(
             session,

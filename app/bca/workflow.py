@@ -35,11 +35,15 @@ def _text_fits(text: str | None, limit: int, *, required: bool) -> bool:
 
 
 class BcaNoticeMachine(GuardedMachine):
-    """open → sent → acknowledged (the Deputy Chief, designee or ALPR administrator)."""
+    """open → sent → acknowledged (the Deputy Chief, designee or ALPR administrator).
+
+    The sending event is ``send_notice``: an event named ``send`` would hide the machine's own
+    ``send(event)`` and take itself whatever event was asked for.
+    """
 
     MODEL = BcaNotice
     CASE_LABEL = "BCA notice"
-    STEP_LABELS = {"send": "Record notice sent", "acknowledge": "Record acknowledgement"}
+    STEP_LABELS = {"send_notice": "Record notice sent", "acknowledge": "Record acknowledgement"}
     FIELDS = {
         "sent_on_given": "sent_on",
         "sent_not_future": "sent_on",
@@ -82,7 +86,7 @@ class BcaNoticeMachine(GuardedMachine):
     sent = State(value=BcaNoticeStatus.SENT.value)
     acknowledged = State(value=BcaNoticeStatus.ACKNOWLEDGED.value, final=True)
 
-    send = open.to(
+    send_notice = open.to(
         sent,
         cond=[
             "actor_may_send",
