@@ -372,6 +372,8 @@ def record_notice_sent(
         "sent_reference": (sent_reference or "").strip(),
     }
     step = start_step(session, actor, notice, "send_notice", **inputs)
+    for name, value in inputs.items():  # a sent row holds its facts before storing flushes it
+        setattr(notice, name, value)
     sender = actor.name if isinstance(actor, User) else str(actor or "")
     day = cast(date, sent_on)  # the machine's guards have checked it is a date
     pdf = letter_pdf(
@@ -394,7 +396,6 @@ def record_notice_sent(
     return step.record(
         AuditAction.BCA_NOTICE_SENT,
         changes={
-            **inputs,
             "sent_by_id": actor.id if isinstance(actor, User) else None,
             "letter_sha256": digest,
         },
