@@ -64,7 +64,7 @@ def _mail_overdue(recipients: list[str], lines: list[str]) -> None:
         return
     body = (
         "These notices to the Bureau of Criminal Apprehension are past the 10-day limit of "
-        "policy 425.4.1(d) (Minn. Stat. § 13.824 subd. 4):\n\n"
+        "policy 425.4.1(d) (Minn. Stat. § 13.824 subd. 8):\n\n"
         + "\n".join(lines)
         + "\n\nRecord each as sent on the BCA notices page once it has gone.\n"
     )

@@ -1,4 +1,4 @@
-"""The letter that tells the BCA of an event (policy 425.4.1(d), Minn. Stat. § 13.824 subd. 4).
+"""The letter that tells the BCA of an event (policy 425.4.1(d), Minn. Stat. § 13.824 subd. 8).
 
 Rendered from ``templates/bca/letter.html`` by a Jinja environment of its own (no request, no
 app: a job or a command renders it the same) and printed to PDF by WeasyPrint. It carries what

@@ -1,4 +1,4 @@
-"""BCA notices (policy 425.4.1(d), Minn. Stat. § 13.824 subd. 4): one row per notice owed.
+"""BCA notices (policy 425.4.1(d), Minn. Stat. § 13.824 subd. 8): one row per notice owed.
 
 The Bureau of Criminal Apprehension must be told within 10 days of a device's installation, of
 its first use, and of each fixed location it stands at. Each of those events owes one notice;

@@ -1,4 +1,4 @@
-"""BCA notices (policy 425.4.1(d), Minn. Stat. § 13.824 subd. 4)
+"""BCA notices (policy 425.4.1(d), Minn. Stat. § 13.824 subd. 8)
 
 One row per notice owed to the Bureau of Criminal Apprehension: a device's installation, its
 first use, each fixed location (deployment). ``event_key`` is unique, so an event opens one

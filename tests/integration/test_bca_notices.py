@@ -1,4 +1,4 @@
-"""BCA notices (425.4.1(d), § 13.824 subd. 4): opened by themselves, due dates, overdue, steps.
+"""BCA notices (425.4.1(d), § 13.824 subd. 8): opened by themselves, due dates, overdue, steps.
 
 The three events (installation, first use, a new fixed location) open their notice in the
 event's own transaction, from a page, the CLI, the JSON ingest and the image upload alike, and
