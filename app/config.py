@@ -281,4 +281,7 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUSTED_PROXIES": validate_trusted_proxies(_int("ALPR_TRUSTED_PROXIES", 0)),
+        "DEPARTMENT_NAME": os.environ.get("ALPR_DEPARTMENT_NAME", "Winona Police Department"),
+        "SMTP_URL": os.environ.get("ALPR_SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("ALPR_MAIL_FROM", "alpr-records@localhost"),
     }

@@ -36,6 +36,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("investigations.index", "Investigations"),
     NavItem("retention.dashboard", "Retention"),
     NavItem("breaches.index", "Breach incidents"),
+    NavItem("bca.index", "BCA notices"),
     NavItem("breaches.new", "Report a breach"),
 ]
 

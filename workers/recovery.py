@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
 from app.jobs.services import requeue_or_give_up, run_tracked, stale_runs
-from workers import ocr, retention, tasks
+from workers import bca, ocr, retention, tasks
 from workers.context import with_app_context
 from workers.queue import JOB_TIMEOUT_SECONDS, enqueue_run, job_is_live
 
@@ -46,6 +46,7 @@ RECOVERABLE: dict[str, Callable[[JobRun], tuple[Callable[..., Any], tuple[Any, .
     "purge_expired_reads": lambda run: (retention.purge_expired_reads, ()),
     "verify_audit_chain": lambda run: (tasks.verify_audit_chain, ()),
     "sign_audit_checkpoint": lambda run: (tasks.sign_audit_checkpoint, ()),
+    "flag_overdue_bca_notices": lambda run: (bca.flag_overdue_bca_notices, ()),
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.retention.policy import PURGE_CRON
-from workers import recovery, retention, tasks
+from workers import bca, recovery, retention, tasks
 
 
 @dataclass(frozen=True)
@@ -30,4 +30,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("purge_expired_reads", retention.purge_expired_reads, PURGE_CRON),
     Schedule("sign_audit_checkpoint", tasks.sign_audit_checkpoint, "45 2 * * *"),
     Schedule(recovery.SWEEP_NAME, recovery.recover_stale_jobs, "*/5 * * * *"),
+    # 11:05 UTC is 05:05 or 06:05 in Minnesota: before the office opens, on the local day a
+    # notice falls overdue (its due date is a department calendar date).
+    Schedule("flag_overdue_bca_notices", bca.flag_overdue_bca_notices, "5 11 * * *"),
 )

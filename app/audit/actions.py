@@ -97,3 +97,10 @@ class AuditAction(StrEnum):
     # jobs
     JOB_FAILED = "job.failed"
     JOB_RECOVERED = "job.recovered"
+
+    # BCA notices (425.4.1(d))
+    BCA_NOTICE_OPENED = "bca.notice_opened"
+    BCA_NOTICE_CORRECTED = "bca.notice_corrected"
+    BCA_NOTICE_SENT = "bca.notice_sent"
+    BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
+    BCA_NOTICE_OVERDUE = "bca.notice_overdue"
