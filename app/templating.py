@@ -1,15 +1,18 @@
-"""Template filters and the role-aware navigation."""
+"""Template filters, the role-aware navigation, and who sees confidential data."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
 from flask_login import current_user
 
+from app.audit.actions import CONFIDENTIAL_DETAILS
 from app.auth.access import can_reach
 from app.auth.models import ROLE_LABELS
+from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
 from app.core.timeutil import format_local
 from app.db import utcnow
 from app.workflow.machine import WorkflowError, machine_for
@@ -65,11 +68,32 @@ def state_badge(subject: Any) -> StateBadge:
     return StateBadge(state.value, state.name, state.final)
 
 
+#: What a page shows in place of confidential data to an account not authorised for it.
+WITHHELD = "withheld: confidential (policy 425.4(e))"
+
+
+def withhold_confidential(details_json: str, action: str, sees_confidential: bool) -> str:
+    """An audit entry's details as a page shows them (the ``withhold_confidential`` filter).
+
+    The confidential fields of the action (:data:`app.audit.actions.CONFIDENTIAL_DETAILS`) are
+    replaced by :data:`WITHHELD` unless the viewer is authorised for confidential data.
+    """
+    fields = CONFIDENTIAL_DETAILS.get(action)
+    if sees_confidential or not fields:
+        return details_json
+    details = json.loads(details_json)
+    if not isinstance(details, dict) or all(details.get(name) is None for name in fields):
+        return details_json
+    shown = {k: (WITHHELD if k in fields and v is not None else v) for k, v in details.items()}
+    return json.dumps(shown, ensure_ascii=False)
+
+
 def register(app: Flask) -> None:
     """Add the filters and the navigation context processor."""
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["state"] = state_badge
     app.jinja_env.filters["localdate"] = lambda value: format_local(value, "%Y-%m-%d")
+    app.jinja_env.filters["withhold_confidential"] = withhold_confidential
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:
@@ -80,4 +104,12 @@ def register(app: Flask) -> None:
                 for item in NAVIGATION
                 if item.endpoint in app.view_functions and can_reach(current_user, item.endpoint)
             ]
-        return {"nav_items": items, "role_labels": ROLE_LABELS, "now_utc": utcnow}
+        return {
+            "nav_items": items,
+            "role_labels": ROLE_LABELS,
+            "now_utc": utcnow,
+            # 425.4(e): hotlist record numbers and the like only for those authorised for them
+            "sees_confidential": ACCOUNT_PERMISSIONS.allows(
+                current_user._get_current_object(), AccountAction.SEE_CONFIDENTIAL_DATA
+            ),
+        }

@@ -94,3 +94,11 @@ class AuditAction(StrEnum):
 
     # jobs
     JOB_FAILED = "job.failed"
+
+
+#: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
+#: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only
+#: to accounts authorised for confidential data.
+CONFIDENTIAL_DETAILS: dict[str, frozenset[str]] = {
+    AuditAction.HIT_CREATED.value: frozenset({"reference"}),
+}

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from app.audit.services import last_verification
-from app.auth.access import STAFF_ROLES, public, require
+from app.auth.access import STAFF_ROLES, public, signed_in
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import db_session
@@ -16,17 +16,18 @@ bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
-@require(*Role)
+@signed_in
 def home():
     """What a signed-in user needs first: roles, training status, the chain's last check.
 
     Agency users see their agency's account only: department data and the audit chain stay
-    with department staff.
+    with department staff. An account without a role yet sees only that it has none.
     """
     staff = current_user.has_role(*STAFF_ROLES)
     return render_template(
         "home/home.html",
         staff=staff,
+        agency=current_user.has_role(Role.AGENCY),
         training=current_user.current_training(local_today()) if staff else None,
         verification=last_verification(db_session()) if staff else None,
         today=local_today(),
