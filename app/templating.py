@@ -79,7 +79,7 @@ def withhold_confidential(details_json: str, action: str, sees_confidential: boo
     replaced by :data:`WITHHELD` unless the viewer is authorised for confidential data.
     """
     fields = CONFIDENTIAL_DETAILS.get(action)
-    if sees_confidential or not fields:
+    if sees_confidential or not fields or not details_json:
         return details_json
     details = json.loads(details_json)
     if not isinstance(details, dict) or all(details.get(name) is None for name in fields):

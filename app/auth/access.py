@@ -1,6 +1,7 @@
 """Who may reach a view: one marker per view, enforced once for the whole app, failing closed.
 
-Every view states its rule with :func:`public`, :func:`require` or a device-token decorator.
+Every view states its rule with :func:`public`, :func:`require`, :func:`signed_in` or a
+device-token decorator.
 A `before_request` hook enforces the rule; a view with no rule is refused, so a forgotten
 decorator cannot open a page (policy 425.6(a)).
 """
