@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from app.alpr.devices import create_device
 from app.audit.models import AuditEntry
+from app.auth.authorisations import WrittenAuthorisation
+from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.images import image_path
 from app.reads.models import Device, Read, ReadImage
@@ -84,6 +86,28 @@ def serve(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
+
+
+# --- written authorisations of access (425.3) ----------------------------------------------
+
+
+def written_authorisation() -> WrittenAuthorisation:
+    """The written authorisation a grant of roles or a training record names, dated today."""
+    return WrittenAuthorisation("Dana Deputy-Chief", local_today(), "Memo 2026-014")
+
+
+def authorisation_fields(prefix: str = "") -> dict[str, str]:
+    """:func:`written_authorisation` as the account forms post it (`prefix`: "training-")."""
+    given = written_authorisation()
+    return {
+        f"{prefix}authorised_by": given.authorised_by,
+        f"{prefix}authorised_on": given.authorised_on.isoformat(),
+        f"{prefix}document": given.document,
+    }
+
+
+#: The options of `flask --app wsgi users create` that carry :func:`written_authorisation`.
+AUTHORISATION_OPTIONS = ["--authorised-by", "Dana Deputy-Chief", "--authorisation", "Memo 2026-014"]
 
 
 # --- the audit trail ------------------------------------------------------------------------

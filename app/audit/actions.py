@@ -104,3 +104,11 @@ class AuditAction(StrEnum):
     BCA_NOTICE_SENT = "bca.notice_sent"
     BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
     BCA_NOTICE_OVERDUE = "bca.notice_overdue"
+
+
+#: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
+#: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only
+#: to accounts authorised for confidential data.
+CONFIDENTIAL_DETAILS: dict[str, frozenset[str]] = {
+    AuditAction.HIT_CREATED.value: frozenset({"reference"}),
+}

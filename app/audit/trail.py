@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.audit.actions import AuditAction
+from app.audit.actions import CONFIDENTIAL_DETAILS, AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import record
 
@@ -147,12 +147,25 @@ def exported_entries(
         session.expunge_all()
 
 
-def details_of(entry: AuditEntry) -> dict[str, Any] | None:
-    """An entry's details as data, or None when they were redacted (or never written)."""
+#: What the trail shows in place of confidential data to an account not authorised for it.
+WITHHELD = "withheld: confidential (policy 425.4(e))"
+
+
+def details_of(entry: AuditEntry, sees_confidential: bool) -> dict[str, Any] | None:
+    """An entry's details as a person may see them, or None when they were redacted.
+
+    The confidential fields of the action (:data:`app.audit.actions.CONFIDENTIAL_DETAILS`,
+    hotlist record numbers from state and federal files) are replaced by :data:`WITHHELD`
+    unless the viewer is authorised for confidential data (425.4(e)).
+    """
     if entry.detail is None or entry.detail.details_json is None:
         return None
     value = json.loads(entry.detail.details_json)
-    return value if isinstance(value, dict) else {"value": value}
+    details = value if isinstance(value, dict) else {"value": value}
+    if sees_confidential:
+        return details
+    hidden = CONFIDENTIAL_DETAILS.get(entry.action, frozenset())
+    return {k: (WITHHELD if k in hidden and v is not None else v) for k, v in details.items()}
 
 
 def subject_types(session: Session) -> list[str]:

@@ -43,6 +43,7 @@ from app.audit.trail import (
 )
 from app.auth.access import require
 from app.auth.models import Role, User
+from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
 from app.core.pages import acting_user
 from app.core.timeutil import format_local, local_to_utc
 from app.db import db_session
@@ -112,9 +113,13 @@ def subject_url(entry: AuditEntry) -> str | None:
     return url_for(endpoint, **{argument: int(entry.subject_id)})
 
 
+def _sees_confidential() -> bool:
+    return ACCOUNT_PERMISSIONS.allows(acting_user(), AccountAction.SEE_CONFIDENTIAL_DATA)
+
+
 def readable_details(entry: AuditEntry) -> list[tuple[str, str]]:
     """Details as label/value pairs for people: nested values as compact JSON."""
-    details = details_of(entry) or {}
+    details = details_of(entry, _sees_confidential()) or {}
     return [
         (key.replace("_", " "), value if isinstance(value, str) else json.dumps(value))
         for key, value in details.items()
@@ -184,12 +189,13 @@ EXPORT_HEADER = (
 )
 
 
-def _export_row(entry: AuditEntry) -> list[str]:
+def _export_row(entry: AuditEntry, sees_confidential: bool) -> list[str]:
     detail = entry.detail
     if detail is not None and detail.redacted_at is not None:
         details = f"[redacted {detail.redacted_at.isoformat()}: {detail.redacted_reason}]"
     else:
-        details = detail.details_json if detail is not None else ""
+        shown = details_of(entry, sees_confidential)
+        details = "" if shown is None else json.dumps(shown, ensure_ascii=False)
     return [
         _csv_cell(value)
         for value in (
@@ -226,8 +232,9 @@ def export():
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
     writer = csv.writer(text)
     writer.writerow(EXPORT_HEADER)
+    sees_confidential = _sees_confidential()
     for entry in exported_entries(session, trail_filter, up_to_seq):
-        writer.writerow(_export_row(entry))
+        writer.writerow(_export_row(entry, sees_confidential))
     session.rollback()
     text.flush()
     text.detach()

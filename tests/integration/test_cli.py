@@ -11,7 +11,7 @@ from app.auth.models import Role, User
 from app.core.timeutil import local_today
 from app.demo.accounts import DEMO_USERS, demo_password
 from app.reads.models import Device
-from tests.helpers import login, production_environment
+from tests.helpers import AUTHORISATION_OPTIONS, login, production_environment
 
 
 def test_users_create_with_roles_and_training(app, session):
@@ -32,6 +32,7 @@ def test_users_create_with_roles_and_training(app, session):
             "a-long-enough-password",
             "--trained-until",
             until.isoformat(),
+            *AUTHORISATION_OPTIONS,
         ]
     )
     assert result.exit_code == 0, result.output
@@ -53,6 +54,7 @@ def test_users_create_refuses_training_valid_for_decades(app, session):
             "a-long-enough-password",
             "--trained-until",
             "2099-01-01",
+            *AUTHORISATION_OPTIONS,
         ]
     )
     assert result.exit_code == 1 and "at most 5 years" in result.output, result.output
@@ -72,6 +74,7 @@ def test_users_create_refuses_bad_input_clearly(app, session):
             "operator",
             "--password",
             "short",
+            *AUTHORISATION_OPTIONS,
         ]
     )
     assert short.exit_code != 0 and "at least 12" in short.output
