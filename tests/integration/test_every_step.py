@@ -56,6 +56,9 @@ INPUTS: dict[str, Any] = {
     "individuals_notified": 2,
     "report_summary": "facts and results",
     "report_completed_on": local_today(),
+    "schedule_category": "felony",
+    "retain_until": local_today() + timedelta(days=365),
+    "today": local_today(),
 }
 
 
@@ -67,16 +70,24 @@ CHANGES: dict[tuple[str, str], Any] = {
         "resolved_on": INPUTS["resolved_on"],
     },
     ("HoldMachine", "release"): lambda: {"released_at": utcnow()},
+    ("InvestigationMachine", "retain"): lambda: {
+        "schedule_category": INPUTS["schedule_category"],
+        "retain_until": INPUTS["retain_until"],
+    },
 }
 
 
 def _investigation(state: str) -> Investigation:
-    closed = state == "closed"
+    """A case in `state`; one kept under the schedule ends today, so that it may lapse."""
+    closed = state != "active"
+    retained = state == "retained"
     return InvestigationFactory(
         status=state,
         opened_on=local_today() - timedelta(days=3),
         closed_on=local_today() if closed else None,
         closing_reason="closed before" if closed else None,
+        schedule_category="felony" if retained else None,
+        retain_until=local_today() if retained else None,
     )
 
 
