@@ -27,10 +27,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     if config:
         app.config.update(config)
-    from app.config import validate_retention_days, validate_trusted_proxies
+    from app.config import (
+        validate_records_schedule,
+        validate_retention_days,
+        validate_trusted_proxies,
+    )
 
     validate_retention_days(app.config["RETENTION_DAYS"])
     validate_trusted_proxies(app.config["TRUSTED_PROXIES"])
+    app.config["RECORDS_SCHEDULE"] = validate_records_schedule(app.config["RECORDS_SCHEDULE"])
 
     register_proxy(app)
     db.init_app(app)

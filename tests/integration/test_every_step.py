@@ -65,6 +65,9 @@ INPUTS: dict[str, Any] = {
     "sent_reference": "Notice 1",
     "acknowledged_on": local_today(),
     "acknowledgement_note": "received",
+    "schedule_category": "felony",
+    "retain_until": local_today() + timedelta(days=365),
+    "today": local_today(),
 }
 
 
@@ -80,16 +83,24 @@ CHANGES: dict[tuple[str, str], Any] = {
         key: INPUTS[key] for key in ("sent_on", "sent_method", "sent_to")
     },
     ("BcaNoticeMachine", "acknowledge"): lambda: {"acknowledged_on": INPUTS["acknowledged_on"]},
+    ("InvestigationMachine", "retain"): lambda: {
+        "schedule_category": INPUTS["schedule_category"],
+        "retain_until": INPUTS["retain_until"],
+    },
 }
 
 
 def _investigation(state: str) -> Investigation:
-    closed = state == "closed"
+    """A case in `state`; one kept under the schedule ends today, so that it may lapse."""
+    closed = state != "active"
+    retained = state == "retained"
     return InvestigationFactory(
         status=state,
         opened_on=local_today() - timedelta(days=3),
         closed_on=local_today() if closed else None,
         closing_reason="closed before" if closed else None,
+        schedule_category="felony" if retained else None,
+        retain_until=local_today() if retained else None,
     )
 
 
