@@ -27,10 +27,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     if config:
         app.config.update(config)
-    from app.config import validate_retention_days, validate_trusted_proxies
+    from app.config import (
+        validate_records_schedule,
+        validate_retention_days,
+        validate_trusted_proxies,
+    )
 
     validate_retention_days(app.config["RETENTION_DAYS"])
     validate_trusted_proxies(app.config["TRUSTED_PROXIES"])
+    app.config["RECORDS_SCHEDULE"] = validate_records_schedule(app.config["RECORDS_SCHEDULE"])
 
     register_proxy(app)
     db.init_app(app)
@@ -86,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from app.alpr.views import bp as alpr_bp
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
+    from app.bca.views import bp as bca_bp
     from app.breaches.views import bp as breaches_bp
     from app.extensions import csrf
     from app.home.views import bp as home_bp
@@ -102,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         investigations_bp,
         retention_bp,
         breaches_bp,
+        bca_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -136,10 +143,11 @@ def register_cli(app: Flask) -> None:
     from app.alpr.ocr.cli import ocr_cli
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
+    from app.bca.cli import bca_cli
     from app.demo.cli import demo_cli
     from app.retention.cli import retention_cli
     from workers.cli import jobs_cli
 
     groups = (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli)
-    for group in (*groups, devices_cli, hotlist_cli, reads_cli, agencies_cli, ocr_cli):
+    for group in (*groups, devices_cli, hotlist_cli, reads_cli, agencies_cli, ocr_cli, bca_cli):
         app.cli.add_command(group)

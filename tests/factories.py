@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from flask import current_app
 
 from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
+from app.bca.models import BcaEvent, BcaNotice
 from app.breaches.models import BreachIncident
 from app.core.timeutil import local_today
 from app.db import utcnow
@@ -368,3 +369,19 @@ class BreachIncidentFactory(BaseFactory):
     discovered_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=2))
     description = factory.Sequence(lambda n: f"Export {n} left on a shared drive")
     data_involved = "ALPR reads of one week"
+
+
+# --- BCA notices (issue 13 item 5) ------------------------------------------------------------
+
+
+class BcaNoticeFactory(BaseFactory):
+    """An open installation notice of a new device, installed three days ago."""
+
+    class Meta:
+        model = BcaNotice
+
+    device = factory.SubFactory(DeviceFactory)
+    event = BcaEvent.INSTALLATION.value
+    event_key = factory.LazyAttribute(lambda o: f"{o.event}:{o.device.id}")
+    event_on = factory.LazyFunction(lambda: local_today() - timedelta(days=3))
+    due_on = factory.LazyAttribute(lambda o: o.event_on + timedelta(days=10))

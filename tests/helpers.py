@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw, ImageFont
@@ -26,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from app.alpr.devices import create_device
 from app.audit.models import AuditEntry
+from app.auth.authorisations import WrittenAuthorisation
+from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.images import image_path
 from app.reads.models import Device, Read, ReadImage
@@ -82,6 +86,28 @@ def serve(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
+
+
+# --- written authorisations of access (425.3) ----------------------------------------------
+
+
+def written_authorisation() -> WrittenAuthorisation:
+    """The written authorisation a grant of roles or a training record names, dated today."""
+    return WrittenAuthorisation("Dana Deputy-Chief", local_today(), "Memo 2026-014")
+
+
+def authorisation_fields(prefix: str = "") -> dict[str, str]:
+    """:func:`written_authorisation` as the account forms post it (`prefix`: "training-")."""
+    given = written_authorisation()
+    return {
+        f"{prefix}authorised_by": given.authorised_by,
+        f"{prefix}authorised_on": given.authorised_on.isoformat(),
+        f"{prefix}document": given.document,
+    }
+
+
+#: The options of `flask --app wsgi users create` that carry :func:`written_authorisation`.
+AUTHORISATION_OPTIONS = ["--authorised-by", "Dana Deputy-Chief", "--authorisation", "Memo 2026-014"]
 
 
 # --- the audit trail ------------------------------------------------------------------------
@@ -299,14 +325,14 @@ def pending_read(client: FlaskClient, session: Session, picture: bytes | None = 
     import app.alpr.api.images as api
 
     _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
-    original = api.enqueue
-    api.enqueue = lambda *args: None
+    original = api.enqueue_run
+    api.enqueue_run = lambda *args: None
     try:
         response = upload_image(
             client, token, upload_fields(), {"plate": (picture or plate_picture(), "p.png")}
         )
     finally:
-        api.enqueue = original
+        api.enqueue_run = original
     return session.get(Read, response.get_json()["read_id"])
 
 
@@ -321,3 +347,19 @@ def review_read(client: FlaskClient, session: Session, plate="ABC1234", candidat
     record_ocr_result(session, read, OcrResult(plate, 0.62, True, engines), ImageKind.PLATE)
     session.commit()
     return read
+
+
+def production_environment(monkeypatch, key_folder: Path, variable: str = "ALPR_ENV") -> None:
+    """Declare production with real keys: secrets and an audit signing key file."""
+    key_file = key_folder / "audit-signing-key.pem"
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv(variable, "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    monkeypatch.setenv("ALPR_AUDIT_SIGNING_KEY_FILE", str(key_file))

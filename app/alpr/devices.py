@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,12 @@ from app.db import utcnow
 from app.reads.models import Deployment, Device, DeviceKind, DeviceStatus
 
 MAX_SERIAL_LENGTH = 64
+
+#: Sent inside the transaction that records a BCA-notice event of a device (its registration,
+#: a deployment, its first use or an earlier first use found late), with `session`, after the
+#: event's audit entry. The bca package opens the notice on it (425.4.1(d)): it sits above this
+#: package and cannot be called from here, yet the event and its notice must commit together.
+device_event_recorded = Namespace().signal("device-event-recorded")
 
 
 class DeviceError(Refusal):
@@ -115,6 +122,7 @@ def create_device(
             "token_hint": device.token_hint,
         },
     )
+    device_event_recorded.send(device, session=session)
     return device, token
 
 
@@ -242,6 +250,7 @@ def create_deployment(
             "security_information": security_information,
         },
     )
+    device_event_recorded.send(device, session=session)
     return deployment
 
 

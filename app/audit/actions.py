@@ -28,6 +28,8 @@ class AuditAction(StrEnum):
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_DETAILS_REDACTED = "audit.details_redacted"
     AUDIT_VIEWED = "audit.viewed"
+    AUDIT_CHECKPOINT_SIGNED = "audit.checkpoint_signed"
+    AUDIT_EXPORTED = "audit.exported"
 
     # devices and deployments (425.4.1(d))
     DEVICE_CREATED = "device.created"
@@ -64,6 +66,9 @@ class AuditAction(StrEnum):
     INVESTIGATION_OPENED = "investigation.opened"
     INVESTIGATION_CLOSED = "investigation.closed"
     INVESTIGATION_REOPENED = "investigation.reopened"
+    INVESTIGATION_DATA_RELEASED = "investigation.data_released"
+    INVESTIGATION_DATA_RETAINED = "investigation.data_retained"
+    INVESTIGATION_RETENTION_LAPSED = "investigation.retention_lapsed"
     SEARCH_PERFORMED = "search.performed"
     SEARCH_PAGE_VIEWED = "search.page_viewed"
     SEARCH_REFUSED = "search.refused"
@@ -95,3 +100,19 @@ class AuditAction(StrEnum):
 
     # jobs
     JOB_FAILED = "job.failed"
+    JOB_RECOVERED = "job.recovered"
+
+    # BCA notices (425.4.1(d))
+    BCA_NOTICE_OPENED = "bca.notice_opened"
+    BCA_NOTICE_CORRECTED = "bca.notice_corrected"
+    BCA_NOTICE_SENT = "bca.notice_sent"
+    BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
+    BCA_NOTICE_OVERDUE = "bca.notice_overdue"
+
+
+#: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
+#: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only
+#: to accounts authorised for confidential data.
+CONFIDENTIAL_DETAILS: dict[str, frozenset[str]] = {
+    AuditAction.HIT_CREATED.value: frozenset({"reference"}),
+}

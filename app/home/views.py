@@ -7,8 +7,10 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from app.audit.services import last_verification
-from app.auth.access import STAFF_ROLES, public, require
+from app.auth.access import STAFF_ROLES, public, signed_in
 from app.auth.models import Role
+from app.bca.permissions import BCA_PERMISSIONS, BcaAction
+from app.bca.services import overdue_notices
 from app.core.timeutil import local_today
 from app.db import db_session
 
@@ -16,20 +18,26 @@ bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
-@require(*Role)
+@signed_in
 def home():
     """What a signed-in user needs first: roles, training status, the chain's last check.
 
     Agency users see their agency's account only: department data and the audit chain stay
-    with department staff.
+    with department staff. An account without a role yet sees only that it has none. The
+    Deputy Chief and the ALPR administrators also see every BCA notice past its due date
+    (425.4.1(d)).
     """
     staff = current_user.has_role(*STAFF_ROLES)
+    today = local_today()
+    watches_bca = BCA_PERMISSIONS.allows(current_user, BcaAction.WATCH_OVERDUE)
     return render_template(
         "home/home.html",
         staff=staff,
-        training=current_user.current_training(local_today()) if staff else None,
+        agency=current_user.has_role(Role.AGENCY),
+        training=current_user.current_training(today) if staff else None,
         verification=last_verification(db_session()) if staff else None,
-        today=local_today(),
+        bca_overdue=overdue_notices(db_session(), today) if watches_bca else None,
+        today=today,
     )
 
 

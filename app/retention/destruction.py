@@ -80,11 +80,17 @@ def held_clause(holds: Sequence[HoldScope]) -> ColumnElement[bool]:
     return or_(*terms) if terms else false()
 
 
-def destroyable_clause(holds: Sequence[HoldScope], cutoff: datetime) -> ColumnElement[bool]:
-    """SQL of :func:`app.retention.policy.is_destroyable` (ACP suppression = a deferred read)."""
-    return and_(
-        or_(Read.captured_at < cutoff, Read.acp_deferred_at.is_not(None)),
-        not_(held_clause(holds)),
+def destroyable_clause(
+    holds: Sequence[HoldScope], cutoff: datetime, deferring: Sequence[HoldScope]
+) -> ColumnElement[bool]:
+    """SQL of :func:`app.retention.policy.is_destroyable` (ACP suppression = a deferred read).
+
+    `holds` keep data from the 60-day rule, `deferring` (the holds in force) from an ACP
+    participant's destruction.
+    """
+    return or_(
+        and_(Read.captured_at < cutoff, not_(held_clause(holds))),
+        and_(Read.acp_deferred_at.is_not(None), not_(held_clause(deferring))),
     )
 
 

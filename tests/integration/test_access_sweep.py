@@ -10,7 +10,13 @@ from app.auth.access import ALPR_DATA_ROLES, rule_for_endpoint
 from tests.helpers import form_csrf
 
 #: The only routes that may answer without a login or a device token (DESIGN.md contracts).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "home.healthz", "home.readyz"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "home.healthz",
+    "home.readyz",
+    "alpr_api.openapi_json",
+}
 PUBLIC_PREFIX = "/public/"
 
 

@@ -18,6 +18,8 @@ from app.alpr.workflow import HitMachine, PlateMachine
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
+from app.bca.models import BcaNotice
+from app.bca.workflow import BcaNoticeMachine
 from app.breaches.models import BreachIncident
 from app.breaches.workflow import BreachMachine
 from app.core.timeutil import local_today
@@ -30,6 +32,7 @@ from app.workflow.machine import GuardedMachine, WorkflowError, machine_for
 from app.workflow.step import take_step
 from tests.factories import (
     AcpRequestFactory,
+    BcaNoticeFactory,
     BreachIncidentFactory,
     ExculpatoryRequestFactory,
     HitFactory,
@@ -56,6 +59,15 @@ INPUTS: dict[str, Any] = {
     "individuals_notified": 2,
     "report_summary": "facts and results",
     "report_completed_on": local_today(),
+    "sent_on": local_today(),
+    "sent_method": "email",
+    "sent_to": "BCA ALPR notices",
+    "sent_reference": "Notice 1",
+    "acknowledged_on": local_today(),
+    "acknowledgement_note": "received",
+    "schedule_category": "felony",
+    "retain_until": local_today() + timedelta(days=365),
+    "today": local_today(),
 }
 
 
@@ -68,16 +80,28 @@ CHANGES: dict[tuple[str, str], Any] = {
         "resolved_on": INPUTS["resolved_on"],
     },
     ("HoldMachine", "release"): lambda: {"released_at": utcnow()},
+    ("BcaNoticeMachine", "send_notice"): lambda: {
+        key: INPUTS[key] for key in ("sent_on", "sent_method", "sent_to")
+    },
+    ("BcaNoticeMachine", "acknowledge"): lambda: {"acknowledged_on": INPUTS["acknowledged_on"]},
+    ("InvestigationMachine", "retain"): lambda: {
+        "schedule_category": INPUTS["schedule_category"],
+        "retain_until": INPUTS["retain_until"],
+    },
 }
 
 
 def _investigation(state: str) -> Investigation:
-    closed = state == "closed"
+    """A case in `state`; one kept under the schedule ends today, so that it may lapse."""
+    closed = state != "active"
+    retained = state == "retained"
     return InvestigationFactory(
         status=state,
         opened_on=local_today() - timedelta(days=3),
         closed_on=local_today() if closed else None,
         closing_reason="closed before" if closed else None,
+        schedule_category="felony" if retained else None,
+        retain_until=local_today() if retained else None,
     )
 
 
@@ -104,6 +128,17 @@ def _breach(state: str) -> BreachIncident:
     )
 
 
+def _bca_notice(state: str) -> BcaNotice:
+    sent = state != "open"
+    return BcaNoticeFactory(
+        status=state,
+        sent_on=local_today() - timedelta(days=1) if sent else None,
+        sent_method="mail" if sent else None,
+        sent_to="BCA" if sent else None,
+        acknowledged_on=local_today() if state == "acknowledged" else None,
+    )
+
+
 def _hold(state: str) -> Hold:
     return HoldFactory(status=state, released_at=utcnow() if state == "released" else None)
 
@@ -119,6 +154,7 @@ SUBJECTS: dict[type[GuardedMachine], Any] = {
     ),
     HoldMachine: _hold,
     BreachMachine: _breach,
+    BcaNoticeMachine: _bca_notice,
 }
 
 

@@ -21,6 +21,7 @@ NEW_FACTORIES = [
     factories.SearchFactory,
     factories.JobRunFactory,
     factories.PurgeRunFactory,
+    factories.BcaNoticeFactory,
 ]
 
 

@@ -148,3 +148,80 @@ def test_autogenerate_writes_app_column_types_as_plain_sqlalchemy(scratch_url, t
     assert "UTCDateTime" not in source
     assert application_imports(source) == []
     compile(source, str(written), "exec")
+
+
+def test_checkpoint_revision_rehashes_the_chain_to_cover_row_ids_both_ways(scratch_url):
+    from sqlalchemy.orm import Session
+
+    from app.audit.actions import AuditAction
+    from app.audit.services import record, verify
+
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, "head")
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        for n in range(4):
+            record(session, "test", AuditAction.USER_CREATED, ("user", n), {"n": n})
+        session.commit()
+        assert verify(session).ok
+    command.downgrade(cfg, "3b7e2f1c9d40")
+    with Session(engine) as session:
+        result = verify(session)
+        assert not result.ok and result.first_bad_seq == 1, "old links do not cover the id"
+    command.upgrade(cfg, "head")
+    with Session(engine) as session:
+        result = verify(session)
+        assert result.ok and result.entries == 4
+    engine.dispose()
+
+
+BEFORE_DISPOSITION = "3b7e2f1c9d40"
+
+
+def _cases(url: str) -> list[tuple[str, str]]:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT case_number, status FROM investigations ORDER BY id"))
+        found = [tuple(row) for row in rows]
+    engine.dispose()
+    return found
+
+
+def _execute(url: str, sql: str, **params: object) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
+    engine.dispose()
+
+
+def test_the_disposition_revision_keeps_what_closes_released_and_waiting_cases_safe(
+    scratch_url,
+):
+    """Cases closed before it had their holds released: they stay released. A downgrade would
+    end a waiting case's holds, so it is refused while one exists."""
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, BEFORE_DISPOSITION)
+    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    _execute(
+        scratch_url,
+        "INSERT INTO investigations (id, case_number, title, status, opened_on, closed_on, "
+        "closing_reason, created_at) VALUES "
+        "(1, 'M-1', 'closed before', 'closed', '2026-01-01', '2026-02-01', 'done', :t), "
+        "(2, 'M-2', 'active', 'active', '2026-01-01', NULL, NULL, :t)",
+        t=stamp,
+    )
+
+    command.upgrade(cfg, "head")
+    assert _cases(scratch_url) == [("M-1", "released"), ("M-2", "active")]
+
+    _execute(
+        scratch_url,
+        "UPDATE investigations SET status = 'closed', closed_on = '2026-03-01' WHERE id = 2",
+    )
+    with pytest.raises(RuntimeError, match="await their disposition"):
+        command.downgrade(cfg, BEFORE_DISPOSITION)
+    assert _cases(scratch_url) == [("M-1", "released"), ("M-2", "closed")]
+
+    _execute(scratch_url, "UPDATE investigations SET status = 'released' WHERE id = 2")
+    command.downgrade(cfg, BEFORE_DISPOSITION)
+    assert _cases(scratch_url) == [("M-1", "closed"), ("M-2", "closed")]

@@ -9,9 +9,9 @@ destroyed. A search of a protected plate keeps the request (``protected_request_
 plate's keyed digest (``followed_plate_hmac``) instead of the plate. Downgrade removes them
 (a declined ACP request cannot be kept: downgrading refuses while one exists).
 
-Revision ID: e4a7c2b9d815
-Revises: 3b7e2f1c9d40
-Create Date: 2026-12-05 09:00:00
+Revision ID: 6f7ff5584bae
+Revises: e4a7c2b9d156
+Create Date: 2026-12-09 09:00:00
 """
 
 from collections.abc import Sequence
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "e4a7c2b9d815"
-down_revision: str | None = "3b7e2f1c9d40"
+revision: str = "6f7ff5584bae"
+down_revision: str | None = "e4a7c2b9d156"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
