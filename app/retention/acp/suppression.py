@@ -46,14 +46,17 @@ def suppress_existing_reads(session: Session, request: AcpRequest, plates: Colle
     """
     if not plates:
         return 0
-    return session.execute(
-        insert(AcpSuppressedRead).from_select(
+    inserted = session.execute(
+        insert(AcpSuppressedRead)
+        .from_select(
             ["request_id", "read_id", "read_captured_at"],
             select(literal(request.id), Read.id, Read.captured_at).where(
                 Read.plate.in_(sorted(plates))
             ),
         )
-    ).rowcount
+        .returning(AcpSuppressedRead.read_id)  # rowcount is -1 for this on psycopg
+    )
+    return len(inserted.all())
 
 
 def end_suppression_of_existing_reads(session: Session, request: AcpRequest) -> None:
