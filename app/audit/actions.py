@@ -55,7 +55,9 @@ class AuditAction(StrEnum):
     HOTLIST_LOADED = "hotlist.loaded"
     HIT_CREATED = "hit.created"
     HIT_CONFIRMED = "hit.confirmed"
-    HIT_NOT_CONFIRMED = "hit.not_confirmed"
+    HIT_NOT_CONFIRMED = "hit.not_confirmed"  # before verification outcomes: read, never written
+    HIT_NOT_VALID = "hit.not_valid"
+    HIT_VERIFICATION_IMPRACTICABLE = "hit.verification_impracticable"
     HIT_ENFORCEMENT_RECORDED = "hit.enforcement_recorded"
     HIT_CLOSED = "hit.closed"
     HITS_VIEWED = "hits.viewed"
