@@ -46,6 +46,7 @@ class AuditAction(StrEnum):
     READ_IMAGE_STORED = "read.image_stored"
     READ_IMAGE_VIEWED = "read.image_viewed"
     READ_VIEWED = "read.viewed"
+    READ_ACCESS_REFUSED = "read.access_refused"  # no context documenting why (425.6(b))
     READ_OCR_COMPLETED = "read.ocr_completed"
     READ_PLATE_CONFIRMED = "read.plate_confirmed"
     READ_PLATE_CORRECTED = "read.plate_corrected"

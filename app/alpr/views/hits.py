@@ -42,6 +42,7 @@ from app.alpr.hits import (
     record_hits_viewed,
 )
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
+from app.alpr.read_access import hit_context
 from app.alpr.views import bp
 from app.alpr.workflow import HitMachine
 from app.auth.access import require
@@ -138,6 +139,7 @@ def _panel(
 ):
     context = {
         "hit": hit,
+        "read_via": hit_context(hit),
         "enforcement_refused": enforcement_refused(hit),
         "steps": _steps(hit, forms),
         "history": hit_history(db_session(), hit),
