@@ -37,6 +37,8 @@ from app.retention.policy import ReadFacts, hold_covers
 
 #: ``kind`` or ``kind:id`` (an id a row can have), as a link carries it.
 CONTEXT_SHAPE = re.compile(r"([a-z_]{1,32})(?::([1-9][0-9]{0,18}))?")
+#: Investigations have 32-bit keys: a larger id names none (and PostgreSQL refuses to compare).
+INVESTIGATION_ID_MAX = 2**31 - 1
 
 
 class ReadNotFound(LookupError):
@@ -122,7 +124,7 @@ def _review_admits(session: Session, actor: User, ref: int | None, read_id: int)
 
 def _investigation_admits(session: Session, actor: User, ref: int | None, read_id: int) -> bool:
     """A read an active investigation's hold keeps, for its lead or a supervisor of cases."""
-    investigation = session.get(Investigation, ref)
+    investigation = session.get(Investigation, ref) if ref <= INVESTIGATION_ID_MAX else None
     if investigation is None or investigation.status != InvestigationStatus.ACTIVE.value:
         return False
     if investigation.lead_id != actor.id and not ALPR_PERMISSIONS.allows(

@@ -157,6 +157,23 @@ def test_a_malformed_or_unknown_context_is_no_context(client, session, login_as,
     }
 
 
+@pytest.mark.parametrize(
+    "via",
+    [
+        "search:999999",
+        f"search:{MAX_ROW_ID}",
+        f"hit:{MAX_ROW_ID}",
+        "investigation:2147483648",
+        f"investigation:{MAX_ROW_ID}",
+    ],
+)
+def test_a_context_naming_no_row_covers_nothing(client, session, login_as, read, via):
+    login_as(Role.DEPUTY_CHIEF)
+    response = client.get(f"/alpr/reads/{read.id}", query_string={"via": via})
+    assert response.status_code == 200 and shows_nothing_of(response.get_data(as_text=True), read)
+    assert refusals(session)[-1]["context"] == via
+
+
 def test_context_parsing():
     assert ReadContext.parse("search:12") == ReadContext("search", 12)
     assert ReadContext.parse("review") == ReadContext("review")
@@ -186,6 +203,10 @@ def test_stating_the_purpose_opens_the_read_in_a_search_of_it(client, session, l
     [performed] = entry_details(session, AuditAction.SEARCH_PERFORMED)
     assert performed["criteria"]["read_id"] == read.id
     assert performed["purpose_category"] == STATED_PURPOSE["purpose_category"]
+
+    listed = client.get(f"/alpr/searches/{lookup.id}").get_data(as_text=True)
+    assert "Read lookup" in listed
+    assert f'href="/alpr/reads/{read.id}?via=search:{lookup.id}"' in listed
 
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
