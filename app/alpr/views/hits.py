@@ -72,7 +72,11 @@ FORMS: dict[str, type[FlaskForm]] = {
 
 #: The panel's wording of each step.
 LOOKS = {
-    "confirm": StepLook(button="Verified valid"),
+    "confirm": StepLook(
+        button="Verified valid",
+        hint="Verify through MNJIS/NLETS before acting on the alert (policy 425.4(f)): the query "
+        "showed it valid.",
+    ),
     "mark_not_valid": StepLook(
         button="Verified not valid",
         hint="The query showed the alert is not valid: enforcement on it will be refused.",
