@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.alpr.read_access import CONTEXT_KINDS, ContextKind, ReadContext
+from app.alpr import read_access
+from app.alpr.read_access import CONTEXT_KINDS, ContextKind, ReadContext, register_context_kind
 from app.alpr.search import KIND_READ_LOOKUP, SearchCriteria, record_shown_reads
 from app.audit.actions import AuditAction
 from app.auth.models import Role
@@ -463,7 +464,8 @@ def test_a_package_can_register_a_context_kind(client, session, login_as, read, 
         asked.append((ref, read_id))
         return ref == 5
 
-    monkeypatch.setitem(CONTEXT_KINDS, "release", ContextKind("release", True, admits))
+    monkeypatch.setattr(read_access, "CONTEXT_KINDS", dict(CONTEXT_KINDS))  # undone afterwards
+    register_context_kind(ContextKind("release", True, admits))
     login_as(Role.OPERATOR)
     assert PLATE in client.get(f"/alpr/reads/{read.id}?via=release:5").get_data(as_text=True)
     refused = client.get(f"/alpr/reads/{read.id}?via=release:6").get_data(as_text=True)
