@@ -53,6 +53,22 @@ def form_csrf(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+#: A stated purpose that passes the search rules (425.6(b)), as the purpose fieldset posts it.
+STATED_PURPOSE = {
+    "purpose_category": "criminal_investigation",
+    "purpose": "Follow-up of a reported burglary",
+    "case_number": "24-000311",
+}
+
+
+def look_up_read(client: FlaskClient, read_id: int, **fields: str):
+    """State the purpose of opening read `read_id` on its page, as a member without a context
+    does; the answer redirects to the read in its lookup's search context."""
+    path = f"/alpr/reads/{read_id}"
+    data = {"csrf_token": form_csrf(client, path), **STATED_PURPOSE, **fields}
+    return client.post(path, data=data)
+
+
 def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
     """Sign `client` in through the login form (the response is the form's answer)."""
     token = form_csrf(client, "/login")

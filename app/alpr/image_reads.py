@@ -56,10 +56,6 @@ REVIEW_PAGE_SIZE = 50
 OCR_ACTOR = "system:ocr"
 
 
-class ReadNotFound(LookupError):
-    """No read with that id (never existed, or destroyed under the retention rules)."""
-
-
 @dataclass(frozen=True)
 class IncomingImage:
     """A picture already checked by :func:`app.reads.images.clean_image`, not yet stored."""
@@ -344,34 +340,6 @@ def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Dele
     """
     plate = normalise_plate(plate)
     return _decide_plate(session, actor, read, "correct", plate, AuditAction.READ_PLATE_CORRECTED)
-
-
-def view_read(session: Session, actor: User, read_id: int) -> Read:
-    """Open one read for a user (425.6(e): every access is an audit entry)."""
-    read = session.scalars(
-        select(Read).where(Read.id == read_id).options(selectinload(Read.images))
-    ).first()
-    if read is None:
-        raise ReadNotFound(f"read {read_id} does not exist")
-    record(session, actor, AuditAction.READ_VIEWED, read, {"images": len(read.images)})
-    return read
-
-
-def view_read_image(session: Session, actor: User, read_id: int, kind: str) -> ReadImage:
-    """Hand one picture of a read to a user, audited with the read it belongs to."""
-    image = session.scalars(
-        select(ReadImage).where(ReadImage.read_id == read_id, ReadImage.kind == kind)
-    ).first()
-    if image is None:
-        raise ReadNotFound(f"read {read_id} has no {kind} image")
-    record(
-        session,
-        actor,
-        AuditAction.READ_IMAGE_VIEWED,
-        ("reads", read_id),
-        {"read_id": read_id, "image_id": image.id, "kind": kind, "sha256": image.sha256},
-    )
-    return image
 
 
 def review_queue(session: Session, actor: User) -> list[Read]:

@@ -8,6 +8,7 @@ macro all see the same field.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from wtforms import BooleanField, Field
@@ -26,6 +27,16 @@ def typed_year(_form: Any, field: Field) -> None:
             local_to_utc(field.data)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+#: Control characters no typed text holds (tab, newline and carriage return are typing).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def typed_text(_form: Any, field: Field) -> None:
+    """Text a person typed: no NUL or other control character (PostgreSQL stores no NUL)."""
+    if field.data and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError("Remove the control characters (such as NUL) from this text.")
 
 
 #: The name of the confirmation field on every form that mixes in :class:`ConfirmIrreversible`.

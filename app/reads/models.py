@@ -323,17 +323,27 @@ class HitStatus(StrEnum):
     """Where a hit alert stands in its workflow."""
 
     NEW = "new"
-    CONFIRMED = "confirmed"  # verified through MNJIS/NLETS (425.4(f))
-    NOT_CONFIRMED = "not_confirmed"
+    CONFIRMED = "confirmed"  # verified through MNJIS/NLETS and valid (425.4(f))
+    NOT_VALID = "not_valid"  # verified through MNJIS/NLETS and not valid: no enforcement
+    IMPRACTICABLE = "impracticable"  # verification not practicable: enforcement with the reason
     CLOSED = "closed"
 
 
 class Hit(Base):
-    """A read that matched a hotlist entry: an alert an operator works."""
+    """A read that matched a hotlist entry: an alert an operator works.
+
+    A verification (valid or not) keeps the system asked (`verified_via`), the query's
+    reference and its time (`verified_at`); hits verified before references were kept have
+    neither.
+    """
 
     __tablename__ = "hits"
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_values(HitStatus)})", name="known_status"),
+        CheckConstraint(
+            "status <> 'impracticable' OR impracticable_reason IS NOT NULL",
+            name="impracticable_needs_reason",
+        ),
         CheckConstraint(f"category IN ({sql_values(HotlistCategory)})", name="known_category"),
         Index("ix_hits_status_created", "status", "created_at"),
         ForeignKeyConstraint(
@@ -353,6 +363,8 @@ class Hit(Base):
     hotlist_reference: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=HitStatus.NEW.value)
     verified_via: Mapped[str | None] = mapped_column(String(64))
+    verification_reference: Mapped[str | None] = mapped_column(String(100))
+    verified_at: Mapped[datetime | None]
     enforcement_action: Mapped[str | None] = mapped_column(Text)
     impracticable_reason: Mapped[str | None] = mapped_column(Text)
     closing_note: Mapped[str | None] = mapped_column(Text)
@@ -436,3 +448,18 @@ class Search(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     user = relationship("User")
+
+
+class SearchShownRead(Base):
+    """A read a search's result page showed: what that search's context may open (425.6(e)).
+
+    No foreign key to ``reads``: the purge destroys reads by whole day partitions, and an id
+    left behind names nothing.
+    """
+
+    __tablename__ = "search_shown_reads"
+
+    search_id: Mapped[int] = mapped_column(
+        ForeignKey("searches.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_id: Mapped[int] = mapped_column(BigId, primary_key=True)
