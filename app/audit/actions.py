@@ -104,3 +104,7 @@ class AuditAction(StrEnum):
     BCA_NOTICE_SENT = "bca.notice_sent"
     BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
     BCA_NOTICE_OVERDUE = "bca.notice_overdue"
+
+    # the biennial audit (425.6(c), § 13.824 subd. 6)
+    COMPLIANCE_CHECKED = "compliance.checked"
+    REPORT_GENERATED = "report.generated"
