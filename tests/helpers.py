@@ -377,3 +377,12 @@ def production_environment(monkeypatch, key_folder: Path, variable: str = "ALPR_
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
     monkeypatch.setenv("ALPR_AUDIT_SIGNING_KEY_FILE", str(key_file))
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, laid out (poppler's pdftotext), to check what a document says."""
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")

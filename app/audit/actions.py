@@ -111,6 +111,10 @@ class AuditAction(StrEnum):
     BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
     BCA_NOTICE_OVERDUE = "bca.notice_overdue"
 
+    # the biennial audit (425.6(c), § 13.824 subd. 6)
+    COMPLIANCE_CHECKED = "compliance.checked"
+    REPORT_GENERATED = "report.generated"
+
 
 #: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
 #: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only

@@ -14,7 +14,7 @@ from typing import Any
 from wtforms import BooleanField, Field
 from wtforms.validators import DataRequired, ValidationError
 
-from app.core.timeutil import local_to_utc
+from app.core.timeutil import TYPED_YEARS, local_to_utc
 
 #: What an HTML ``datetime-local`` field sends, with or without seconds.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -37,6 +37,12 @@ def typed_text(_form: Any, field: Field) -> None:
     """Text a person typed: no NUL or other control character (PostgreSQL stores no NUL)."""
     if field.data and CONTROL_CHARACTERS.search(field.data):
         raise ValidationError("Remove the control characters (such as NUL) from this text.")
+
+
+def typed_day(_form: Any, field: Field) -> None:
+    """A calendar date in the years the app can turn into UTC (the date pickers' bound)."""
+    if field.data is not None and field.data.year not in TYPED_YEARS:
+        raise ValidationError(f"Enter a year from {TYPED_YEARS[0]} to {TYPED_YEARS[-1]}.")
 
 
 #: The name of the confirmation field on every form that mixes in :class:`ConfirmIrreversible`.
