@@ -10,8 +10,17 @@ lists every vendor field and whether it is kept.
 
 from __future__ import annotations
 
-from app.alpr.adapters import openalpr
+from app.alpr.adapters import axis, genetec, openalpr, platerecognizer, verkada
 from app.alpr.adapters.base import Adapter
 
 #: Every format, by its name in the route and on the device's registration.
-ADAPTERS: dict[str, Adapter] = {adapter.name: adapter for adapter in (openalpr.ADAPTER,)}
+ADAPTERS: dict[str, Adapter] = {
+    adapter.name: adapter
+    for adapter in (
+        openalpr.ADAPTER,
+        platerecognizer.ADAPTER,
+        axis.ADAPTER,
+        genetec.ADAPTER,
+        verkada.ADAPTER,
+    )
+}
