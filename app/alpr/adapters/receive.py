@@ -113,23 +113,33 @@ def _pictures(read: CameraRead, max_bytes: int) -> list[IncomingImage]:
     return pictures
 
 
+def _upsert(dialect: Any) -> Any:
+    """One counter's upsert, built once per dialect so its compiled form is cached."""
+    table = CameraDiscard.__table__
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.device_id, table.c.field],
+        set_={
+            "count": table.c.count + stmt.excluded.count,
+            "last_discarded_at": stmt.excluded.last_discarded_at,
+        },
+    )
+
+
+_UPSERTS = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+
+
 def count_discards(
     session: Session, device: Device, discarded: Counter[str], now: datetime
 ) -> None:
-    """Add to the device's discard counters (one upsert per field name, in this transaction)."""
+    """Add to the device's discard counters (one statement, many rows), in this transaction."""
     if not discarded:
         return
-    dialect = postgresql if on_postgresql(session) else sqlite
-    table = CameraDiscard.__table__
-    for name, count in sorted(discarded.items()):
-        stmt = dialect.insert(table).values(
-            device_id=device.id, field=name, count=count, last_discarded_at=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.device_id, table.c.field],
-            set_={"count": table.c.count + count, "last_discarded_at": now},
-        )
-        session.execute(stmt)
+    rows = [
+        {"device_id": device.id, "field": name, "count": count, "last_discarded_at": now}
+        for name, count in sorted(discarded.items())
+    ]
+    session.execute(_UPSERTS["postgresql" if on_postgresql(session) else "sqlite"], rows)
 
 
 def receive_camera_reads(
