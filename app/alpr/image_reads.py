@@ -160,6 +160,18 @@ def receive_image_read(
         session.add(stored)
         count_in_periods(session, reads=[period])
         note_device_use(session, device, [read.captured_at], utcnow())
+    store_read_images(session, device, stored, images)
+    return ImageReadOutcome(stored, "stored")
+
+
+def store_read_images(
+    session: Session, device: Device, stored: Read, images: list[IncomingImage]
+) -> None:
+    """Write a new read's pictures to the store, with their rows and one audit entry.
+
+    Shared by the image upload and the camera adapters (app.alpr.adapters), whose pictures are
+    already cleaned of metadata. The caller takes the files back if its transaction fails.
+    """
     for image in images:
         write_image(session, image.data, image.info)
         session.add(
@@ -189,7 +201,6 @@ def receive_image_read(
         },
     )
     session.refresh(stored, ["images"])
-    return ImageReadOutcome(stored, "stored")
 
 
 def screen_final_plate(session: Session, actor: User | str, read: Read) -> Deleted | None:

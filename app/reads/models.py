@@ -45,6 +45,24 @@ class DeviceStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class CameraFormat(StrEnum):
+    """The vendor payload a camera posts to ``/api/v1/cameras/<format>`` (app.alpr.adapters)."""
+
+    OPENALPR = "openalpr"
+    PLATERECOGNIZER = "platerecognizer"
+    AXIS = "axis"
+    GENETEC = "genetec"
+    VERKADA = "verkada"
+
+
+class DateOrder(StrEnum):
+    """How a camera writes a calendar date (Genetec follows the Windows locale)."""
+
+    MDY = "MDY"
+    DMY = "DMY"
+    YMD = "YMD"
+
+
 class Device(Base):
     """A camera. Its API token is shown once and stored only as a SHA-256 digest."""
 
@@ -52,6 +70,14 @@ class Device(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN ({sql_values(DeviceKind)})", name="known_kind"),
         CheckConstraint(f"status IN ({sql_values(DeviceStatus)})", name="known_status"),
+        CheckConstraint(
+            f"camera_format IS NULL OR camera_format IN ({sql_values(CameraFormat)})",
+            name="known_camera_format",
+        ),
+        CheckConstraint(
+            f"date_order IS NULL OR date_order IN ({sql_values(DateOrder)})",
+            name="known_date_order",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +92,9 @@ class Device(Base):
     first_used_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The vendor format it posts (None: it speaks the JSON API only); its date order, if any.
+    camera_format: Mapped[str | None] = mapped_column(String(16))
+    date_order: Mapped[str | None] = mapped_column(String(3))
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="device", order_by="Deployment.started_on.desc()"
@@ -463,3 +492,17 @@ class SearchShownRead(Base):
         ForeignKey("searches.id", ondelete="CASCADE"), primary_key=True
     )
     read_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+
+
+class CameraDiscard(Base):
+    """How often a camera sent a field the adapter threw away (425.4.1(a)), never its value.
+
+    Shown on the device page so the department can switch the field off at the source.
+    """
+
+    __tablename__ = "camera_discards"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_discarded_at: Mapped[datetime] = mapped_column(default=utcnow)
