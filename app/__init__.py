@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.home.views import bp as home_bp
     from app.investigations.views import bp as investigations_bp
+    from app.reports.views import bp as reports_bp
     from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         retention_bp,
         breaches_bp,
         bca_bp,
+        reports_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -145,9 +147,19 @@ def register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.bca.cli import bca_cli
     from app.demo.cli import demo_cli
+    from app.reports.cli import reports_cli
     from app.retention.cli import retention_cli
     from workers.cli import jobs_cli
 
     groups = (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli)
-    for group in (*groups, devices_cli, hotlist_cli, reads_cli, agencies_cli, ocr_cli, bca_cli):
+    for group in (
+        *groups,
+        devices_cli,
+        hotlist_cli,
+        reads_cli,
+        agencies_cli,
+        ocr_cli,
+        bca_cli,
+        reports_cli,
+    ):
         app.cli.add_command(group)

@@ -38,6 +38,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("retention.dashboard", "Retention"),
     NavItem("breaches.index", "Breach incidents"),
     NavItem("bca.index", "BCA notices"),
+    NavItem("reports.compliance", "Compliance"),
     NavItem("breaches.new", "Report a breach"),
 ]
 

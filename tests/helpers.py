@@ -53,6 +53,22 @@ def form_csrf(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+#: A stated purpose that passes the search rules (425.6(b)), as the purpose fieldset posts it.
+STATED_PURPOSE = {
+    "purpose_category": "criminal_investigation",
+    "purpose": "Follow-up of a reported burglary",
+    "case_number": "24-000311",
+}
+
+
+def look_up_read(client: FlaskClient, read_id: int, **fields: str):
+    """State the purpose of opening read `read_id` on its page, as a member without a context
+    does; the answer redirects to the read in its lookup's search context."""
+    path = f"/alpr/reads/{read_id}"
+    data = {"csrf_token": form_csrf(client, path), **STATED_PURPOSE, **fields}
+    return client.post(path, data=data)
+
+
 def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
     """Sign `client` in through the login form (the response is the form's answer)."""
     token = form_csrf(client, "/login")
@@ -363,3 +379,97 @@ def production_environment(monkeypatch, key_folder: Path, variable: str = "ALPR_
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
     monkeypatch.setenv("ALPR_AUDIT_SIGNING_KEY_FILE", str(key_file))
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, laid out (poppler's pdftotext), to check what a document says."""
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+
+
+# --- camera adapters (POST /api/v1/cameras/<format>) ------------------------------------------
+
+#: The vendors' public sample payloads (SOURCES.md beside them says where each comes from).
+CAMERA_PAYLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "camera-payloads"
+
+
+def camera_sample(name: str) -> dict:
+    """One sample payload, decoded (a fresh copy each time, so a test may change it)."""
+    return json.loads((CAMERA_PAYLOADS / name).read_text())
+
+
+def camera_device(
+    session: Session,
+    camera_format: str,
+    *,
+    serial: str = "CAM-ADAPTER-1",
+    kind: str = "mobile",
+    date_order: str | None = None,
+) -> tuple[Device, str]:
+    """A camera registered with its format the way the CLI registers one; with its token."""
+    device, token = create_device(
+        session,
+        "test",
+        serial=serial,
+        kind=kind,
+        camera_format=camera_format,
+        date_order=date_order,
+    )
+    session.commit()
+    return device, token
+
+
+def post_camera(
+    client: FlaskClient,
+    camera_format: str,
+    body: object,
+    *,
+    token: str | None = None,
+    headers: dict | None = None,
+    query: str = "",
+):
+    """POST a JSON payload (a dict, or raw bytes as they are) to the format's route."""
+    sent = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        f"/api/v1/cameras/{camera_format}{query}",
+        data=body if isinstance(body, bytes | str) else json.dumps(body),
+        headers={**sent, **(headers or {})},
+        content_type="application/json",
+    )
+
+
+def recent_epoch_ms(hours_ago: float = 1) -> int:
+    """A Unix time in milliseconds within retention, with a millisecond part."""
+    return int((utcnow() - timedelta(hours=hours_ago)).timestamp() * 1000) // 1000 * 1000 + 317
+
+
+def database_text(session: Session) -> str:
+    """Every text value in every table, reflected from the database: what a leak would show."""
+    from sqlalchemy import MetaData, String, Text
+
+    session.rollback()
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    values: list[str] = []
+    for table in metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+        if columns:
+            for row in session.execute(select(*columns)):
+                values.extend(str(value) for value in row if value is not None)
+    session.rollback()
+    return "\n".join(values)
+
+
+def stored_reads(session: Session) -> list[Read]:
+    """Every read as the requests committed them, with their pictures, oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    session.rollback()
+    return list(
+        session.scalars(
+            select(Read).order_by(Read.captured_at, Read.id).options(selectinload(Read.images))
+        )
+    )

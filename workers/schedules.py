@@ -33,4 +33,5 @@ SCHEDULES: tuple[Schedule, ...] = (
     # 11:05 UTC is 05:05 or 06:05 in Minnesota: before the office opens, on the local day a
     # notice falls overdue (its due date is a department calendar date).
     Schedule("flag_overdue_bca_notices", bca.flag_overdue_bca_notices, "5 11 * * *"),
+    Schedule("check_compliance_counters", tasks.check_compliance_counters, "20 * * * *"),
 )

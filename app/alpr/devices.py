@@ -22,7 +22,14 @@ from app.core.dates import future_problem
 from app.core.refusal import Refusal
 from app.core.tokens import new_token
 from app.db import utcnow
-from app.reads.models import Deployment, Device, DeviceKind, DeviceStatus
+from app.reads.models import (
+    CameraFormat,
+    DateOrder,
+    Deployment,
+    Device,
+    DeviceKind,
+    DeviceStatus,
+)
 
 MAX_SERIAL_LENGTH = 64
 
@@ -80,12 +87,15 @@ def create_device(
     kind: str,
     description: str = "",
     installed_on: date | None = None,
+    camera_format: str | None = None,
+    date_order: str | None = None,
 ) -> tuple[Device, str]:
     """Register a camera and issue its API token, returned here once and never stored in clear.
 
     The installation date opens a BCA notice later (425.4.1(d)), so it is recorded with the
-    device and in the audit entry. Raises :class:`DeviceError` for a duplicate serial or an
-    unknown kind.
+    device and in the audit entry. `camera_format` is the vendor payload it posts to
+    ``/api/v1/cameras/<format>`` (app.alpr.adapters) and `date_order` how it writes dates.
+    Raises :class:`DeviceError` for a duplicate serial or an unknown kind, format or order.
     """
     serial = serial.strip()
     if not serial or len(serial) > MAX_SERIAL_LENGTH:
@@ -96,6 +106,7 @@ def create_device(
         raise DeviceError(
             f"Unknown device kind {kind!r}: use mobile or fixed.", field="kind"
         ) from exc
+    camera_format, date_order = _camera_settings(camera_format, date_order)
     _check_not_future(installed_on, "installed_on", "The installation date")
     if device_by_serial(session, serial) is not None:
         raise DeviceError(f"A device with serial {serial!r} already exists.", field="serial")
@@ -105,6 +116,8 @@ def create_device(
         description=description.strip(),
         installed_on=installed_on,
         status=DeviceStatus.ACTIVE.value,
+        camera_format=camera_format,
+        date_order=date_order,
     )
     token = _issue_token(device)
     session.add(device)
@@ -120,10 +133,30 @@ def create_device(
             "description": device.description,
             "installed_on": installed_on.isoformat() if installed_on else None,
             "token_hint": device.token_hint,
+            "camera_format": camera_format,
+            "date_order": date_order,
         },
     )
     device_event_recorded.send(device, session=session)
     return device, token
+
+
+def _camera_settings(camera_format: str | None, date_order: str | None) -> tuple[Any, Any]:
+    """The stored format and date order (None when not given); refuses unknown ones."""
+    try:
+        fmt = CameraFormat(camera_format).value if camera_format else None
+    except ValueError as exc:
+        names = ", ".join(f.value for f in CameraFormat)
+        raise DeviceError(
+            f"Unknown camera format {camera_format!r}: use {names}.", field="camera_format"
+        ) from exc
+    try:
+        order = DateOrder(date_order.upper()).value if date_order else None
+    except ValueError as exc:
+        raise DeviceError(
+            f"Unknown date order {date_order!r}: use MDY, DMY or YMD.", field="date_order"
+        ) from exc
+    return fmt, order
 
 
 def rotate_token(session: Session, actor: Any, device: Device) -> str:

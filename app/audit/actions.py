@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     READ_IMAGE_STORED = "read.image_stored"
     READ_IMAGE_VIEWED = "read.image_viewed"
     READ_VIEWED = "read.viewed"
+    READ_ACCESS_REFUSED = "read.access_refused"  # no context documenting why (425.6(b))
     READ_OCR_COMPLETED = "read.ocr_completed"
     READ_PLATE_CONFIRMED = "read.plate_confirmed"
     READ_PLATE_CORRECTED = "read.plate_corrected"
@@ -57,7 +58,9 @@ class AuditAction(StrEnum):
     HOTLIST_LOADED = "hotlist.loaded"
     HIT_CREATED = "hit.created"
     HIT_CONFIRMED = "hit.confirmed"
-    HIT_NOT_CONFIRMED = "hit.not_confirmed"
+    HIT_NOT_CONFIRMED = "hit.not_confirmed"  # before verification outcomes: read, never written
+    HIT_NOT_VALID = "hit.not_valid"
+    HIT_VERIFICATION_IMPRACTICABLE = "hit.verification_impracticable"
     HIT_ENFORCEMENT_RECORDED = "hit.enforcement_recorded"
     HIT_CLOSED = "hit.closed"
     HITS_VIEWED = "hits.viewed"
@@ -108,6 +111,10 @@ class AuditAction(StrEnum):
     BCA_NOTICE_SENT = "bca.notice_sent"
     BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
     BCA_NOTICE_OVERDUE = "bca.notice_overdue"
+
+    # the biennial audit (425.6(c), § 13.824 subd. 6)
+    COMPLIANCE_CHECKED = "compliance.checked"
+    REPORT_GENERATED = "report.generated"
 
 
 #: Details that carry confidential department, state or federal data (425.4(e)): a hotlist

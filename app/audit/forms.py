@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from app.audit.actions import AuditAction
-from app.core.timeutil import TYPED_YEARS
+from app.core.forms import typed_day
 
 ANY = SelectChoice("", "Any")
 
@@ -29,19 +29,14 @@ ACTION_CHOICES = [
 ]
 
 
-def _typed_day(_form: object, field: DateField) -> None:
-    if field.data is not None and field.data.year not in TYPED_YEARS:
-        raise ValidationError(f"Enter a year from {TYPED_YEARS[0]} to {TYPED_YEARS[-1]}.")
-
-
 class TrailFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
     action = SelectField("Action", choices=ACTION_CHOICES, validators=[Optional()])
     person = SelectField("Person", validators=[Optional()])
-    start = DateField("From (date)", validators=[Optional(), _typed_day])
-    end = DateField("To (date, inclusive)", validators=[Optional(), _typed_day])
+    start = DateField("From (date)", validators=[Optional(), typed_day])
+    end = DateField("To (date, inclusive)", validators=[Optional(), typed_day])
     subject_type = SelectField("Subject", validators=[Optional()])
     subject_id = StringField(
         "Subject id",

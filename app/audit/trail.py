@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import CONFIDENTIAL_DETAILS, AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import record
+from app.db import Base
 
 #: Rows fetched at a time while an export streams.
 EXPORT_CHUNK = 2000
@@ -169,12 +170,12 @@ def details_of(entry: AuditEntry, sees_confidential: bool) -> dict[str, Any] | N
 
 
 def subject_types(session: Session) -> list[str]:
-    """The kinds of subject the trail names, for the filter's list."""
-    return list(
-        session.scalars(
-            select(AuditEntry.subject_type)
-            .where(AuditEntry.subject_type.is_not(None))
-            .distinct()
-            .order_by(AuditEntry.subject_type)
-        )
+    """The kinds of subject the filter offers: every table, and any other kind the trail names.
+
+    Every table, not only those named so far, so that a link to a record's entries (from a
+    report) is a valid filter even before anything about that record was recorded.
+    """
+    named = session.scalars(
+        select(AuditEntry.subject_type).where(AuditEntry.subject_type.is_not(None)).distinct()
     )
+    return sorted(set(named) | set(Base.metadata.tables))

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from weasyprint import CSS, HTML
 
 from app.bca.models import BcaNotice
+from app.core.printing import print_pdf, render_document
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LETTER_TEMPLATE = "bca/letter.html"
 
 #: Print layout: a plain business letter on US Letter paper.
@@ -33,10 +29,6 @@ table.facts td { padding: 4px 0; }
 table.facts tr { border-bottom: 0.5pt solid #bbb; }
 .footer { margin-top: 1cm; font-size: 9pt; }
 """
-
-_environment = Environment(
-    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
-)
 
 
 @dataclass(frozen=True)
@@ -54,8 +46,12 @@ def letter_html(
     notice: BcaNotice, *, department: str, written_on: date, sending: Sending | None
 ) -> str:
     """The letter as HTML (what the PDF prints)."""
-    return _environment.get_template(LETTER_TEMPLATE).render(
-        notice=notice, department=department, written_on=written_on, sending=sending
+    return render_document(
+        LETTER_TEMPLATE,
+        notice=notice,
+        department=department,
+        written_on=written_on,
+        sending=sending,
     )
 
 
@@ -64,6 +60,4 @@ def letter_pdf(
 ) -> bytes:
     """The letter as a PDF document."""
     html = letter_html(notice, department=department, written_on=written_on, sending=sending)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
-        stylesheets=[CSS(string=LETTER_CSS)]
-    )
+    return print_pdf(html, LETTER_CSS)

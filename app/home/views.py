@@ -13,6 +13,8 @@ from app.bca.permissions import BCA_PERMISSIONS, BcaAction
 from app.bca.services import overdue_notices
 from app.core.timeutil import local_today
 from app.db import db_session
+from app.reports.permissions import REPORT_PERMISSIONS, ReportAction
+from app.reports.services import last_compliance_check
 
 bp = Blueprint("home", __name__)
 
@@ -25,11 +27,13 @@ def home():
     Agency users see their agency's account only: department data and the audit chain stay
     with department staff. An account without a role yet sees only that it has none. The
     Deputy Chief and the ALPR administrators also see every BCA notice past its due date
-    (425.4.1(d)).
+    (425.4.1(d)); the Deputy Chief and designee see the compliance counters that were above
+    zero at their last check.
     """
     staff = current_user.has_role(*STAFF_ROLES)
     today = local_today()
     watches_bca = BCA_PERMISSIONS.allows(current_user, BcaAction.WATCH_OVERDUE)
+    watches_compliance = REPORT_PERMISSIONS.allows(current_user, ReportAction.WATCH_COUNTERS)
     return render_template(
         "home/home.html",
         staff=staff,
@@ -37,6 +41,7 @@ def home():
         training=current_user.current_training(today) if staff else None,
         verification=last_verification(db_session()) if staff else None,
         bca_overdue=overdue_notices(db_session(), today) if watches_bca else None,
+        compliance=last_compliance_check(db_session()) if watches_compliance else None,
         today=today,
     )
 

@@ -144,6 +144,8 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         ),
         bounds,
     ).all()
+    # The partition's oldest read, kept ones included: an upper bound of the destroyed's age.
+    oldest = session.scalar(text(f'SELECT min(captured_at) FROM "{part}"'))  # noqa: S608
     session.execute(text(f'ALTER TABLE reads DETACH PARTITION "{part}"'))
     session.execute(text(f'DROP TABLE "{part}"'))
     if counts.kept:
@@ -168,6 +170,7 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         images=len(destroyed_images),
         acp_deferred=counts.acp_deferred,
         orphans=frozenset(queue_tombstones(session, set(destroyed_images))),
+        oldest_captured_at=oldest,
     )
     record_purged(
         session,

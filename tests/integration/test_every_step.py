@@ -26,6 +26,7 @@ from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.models import Investigation
 from app.investigations.workflow import InvestigationMachine
+from app.reads.models import Hit
 from app.retention.models import ExculpatoryRequest, Hold
 from app.retention.workflow import AcpMachine, ExculpatoryMachine, HoldMachine
 from app.workflow.machine import GuardedMachine, WorkflowError, machine_for
@@ -46,6 +47,8 @@ from tests.factories import (
 INPUTS: dict[str, Any] = {
     "reason": "stated for the trail",
     "verified_via": "MNJIS",
+    "verification_reference": "MNJIS 26-0042",
+    "verified_at": utcnow(),
     "note": "worked and closed",
     "action": "Traffic stop",
     "impracticable_reason": "radio down",
@@ -88,6 +91,7 @@ CHANGES: dict[tuple[str, str], Any] = {
         "schedule_category": INPUTS["schedule_category"],
         "retain_until": INPUTS["retain_until"],
     },
+    ("HitMachine", "mark_impracticable"): lambda: {"impracticable_reason": "radio down"},
 }
 
 
@@ -139,13 +143,22 @@ def _bca_notice(state: str) -> BcaNotice:
     )
 
 
+def _hit(state: str) -> Hit:
+    """A hit on a read of yesterday, so the inputs' query time falls after it."""
+    return HitFactory(
+        status=state,
+        read=ReadFactory(captured_at=utcnow() - timedelta(days=1)),
+        impracticable_reason="radio down" if state == "impracticable" else None,
+    )
+
+
 def _hold(state: str) -> Hold:
     return HoldFactory(status=state, released_at=utcnow() if state == "released" else None)
 
 
 #: machine → how to make a row of its model in a given state.
 SUBJECTS: dict[type[GuardedMachine], Any] = {
-    HitMachine: lambda state: HitFactory(status=state),
+    HitMachine: _hit,
     PlateMachine: lambda state: ReadFactory(plate_status=state, plate="ABC123"),
     InvestigationMachine: _investigation,
     ExculpatoryMachine: _exculpatory,

@@ -225,3 +225,74 @@ def test_the_disposition_revision_keeps_what_closes_released_and_waiting_cases_s
     _execute(scratch_url, "UPDATE investigations SET status = 'released' WHERE id = 2")
     command.downgrade(cfg, BEFORE_DISPOSITION)
     assert _cases(scratch_url) == [("M-1", "closed"), ("M-2", "closed")]
+
+
+BEFORE_VERIFICATION_OUTCOMES = "3b7e2f1c9d40"
+#: id → (status, impracticable reason, enforcement action) as the old workflow left hits.
+OLD_HITS = {
+    5: ("new", None, None),  # _seed's
+    6: ("not_confirmed", None, None),
+    7: ("not_confirmed", "radio down", "Felony stop"),
+    8: ("new", "suspect fleeing", "Traffic stop"),
+    9: ("confirmed", None, None),
+    10: ("closed", "radio down", "Arrest"),
+}
+
+
+def _hit_statuses(url: str) -> dict[int, str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status FROM hits")).all()
+    engine.dispose()
+    return dict(rows)
+
+
+def test_hit_statuses_migrate_to_the_verification_outcomes_and_back(scratch_url):
+    """Acted on unverified → impracticable; otherwise not confirmed → verified not valid."""
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, BEFORE_PARTITIONS)
+    _seed(scratch_url)
+    engine = create_engine(scratch_url)
+    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    with engine.begin() as conn:
+        for hit_id, (status, reason, action) in OLD_HITS.items():
+            if hit_id == 5:
+                continue
+            conn.execute(
+                text(
+                    "INSERT INTO hits (id, read_id, source_id, category, status, "
+                    "impracticable_reason, enforcement_action, closing_note, created_at, "
+                    "updated_at) VALUES (:id, 7, 1, 'warrant', :status, :reason, :action, "
+                    ":note, :t, :t)"
+                ),
+                {
+                    "id": hit_id,
+                    "status": status,
+                    "reason": reason,
+                    "action": action,
+                    "note": "done" if status == "closed" else None,
+                    "t": stamp,
+                },
+            )
+    engine.dispose()
+
+    command.upgrade(cfg, "head")
+    assert _hit_statuses(scratch_url) == {
+        5: "new",
+        6: "not_valid",
+        7: "impracticable",
+        8: "impracticable",
+        9: "confirmed",
+        10: "closed",
+    }
+    command.check(cfg)
+
+    command.downgrade(cfg, BEFORE_VERIFICATION_OUTCOMES)
+    assert _hit_statuses(scratch_url) == {
+        5: "new",
+        6: "not_confirmed",
+        7: "new",
+        8: "new",
+        9: "confirmed",
+        10: "closed",
+    }

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.alpr.hits import live_hits, load_hit
-from app.alpr.image_reads import ReadNotFound, view_read
+from app.alpr.read_access import ReadNotFound, view_read
 from app.alpr.search import SearchCriteria, results_query
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
@@ -588,12 +588,13 @@ def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, record
     read_id, hit_id = read.id, hit.id
     session.expunge_all()  # the destruction below deletes the rows under these objects
     assert _in_use(session, "ABC123") == {read_id} and load_hit(session, hit_id) is not None
+    assert view_read(session, operator, read_id, f"hit:{hit_id}")[0].id == read_id
 
     request = _acp(session, records)  # received: not yet verified
     assert _in_use(session, "ABC123") == set(), "no search finds the participant's read"
     assert load_hit(session, hit_id) is None and hit_id not in {h.id for h in live_hits(session)}
     with pytest.raises(ReadNotFound):
-        view_read(session, operator, read_id)
+        view_read(session, operator, read_id, f"hit:{hit_id}")
     assert _in_use(session, "KEEP01") == {other}
     assert read_id in surviving_ids(session), "kept until its destruction after verification"
     assert session.scalar(select(func.count()).select_from(AcpSuppressedRead)) == 1

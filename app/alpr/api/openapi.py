@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, jsonify
 
+from app.alpr.adapters import ADAPTERS
 from app.alpr.api import api_bp
 from app.auth.access import public
 
@@ -29,7 +30,8 @@ def _refusals(*codes: int) -> dict[str, Any]:
     meanings = {
         "400": "The body is not valid JSON (or nested too deep).",
         "401": "No token, or a token nobody holds.",
-        "403": "The token was revoked.",
+        "403": "The token was revoked (or the device posts in another camera format).",
+        "404": "No such camera format.",
         "409": "A fixed device with no deployment in force: its location is unknown.",
         "413": "Too many reads, or a picture or body too large.",
         "415": "The body is not of the type this route takes.",
@@ -151,6 +153,26 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "CameraResult": {
+        "type": "object",
+        "required": ["stored", "duplicate", "discarded"],
+        "properties": {
+            "device": {"type": "string"},
+            "format": {"type": "string"},
+            "ping": {"type": "boolean", "description": "a test ping: nothing stored"},
+            "received": {"type": "integer", "minimum": 0},
+            "stored": {"type": "integer", "minimum": 0},
+            "duplicate": {"type": "integer", "minimum": 0},
+            "discarded": {"type": "integer", "minimum": 0},
+            "destroyed_acp": {"type": "integer", "minimum": 0},
+            "hits": {"type": "integer", "minimum": 0},
+            "discard_reasons": {
+                "type": "object",
+                "additionalProperties": {"type": "integer", "minimum": 0},
+                "description": "why reads were not kept, counted (never the values dropped)",
+            },
+        },
+    },
     "Health": {
         "type": "object",
         "required": ["status"],
@@ -259,6 +281,37 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("BatchResult"), "Stored, with one result per read."),
                         **_refusals(400, 401, 403, 413, 415, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/cameras/{camera_format}": {
+                "post": {
+                    "operationId": "postCameraPayload",
+                    "summary": "A vendor camera's own webhook payload, minimised at the door",
+                    "description": (
+                        "The camera's format must be the one the device was registered with. "
+                        "Besides the bearer token, the route takes `Authorization: Token`, "
+                        "`?token=`, Rekor Scout's `custom_data` and Verkada's signature."
+                    ),
+                    "security": bearer,
+                    "parameters": [
+                        {
+                            "name": "camera_format",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"enum": sorted(ADAPTERS)},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {"schema": {"type": "object"}},
+                            "multipart/form-data": {"schema": {"type": "object"}},
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_ref("CameraResult"), "Stored or counted."),
+                        **_refusals(400, 401, 403, 404, 409, 413, 415, 422, 503),
                     },
                 }
             },

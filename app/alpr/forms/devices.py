@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.hotlists import MN_PLATE_FILE
 from app.core.forms import ConfirmIrreversible
-from app.reads.models import DeviceKind
+from app.reads.models import CameraFormat, DateOrder, DeviceKind
 
 
 class DeviceForm(FlaskForm):
@@ -25,6 +25,20 @@ class DeviceForm(FlaskForm):
         "Installed on",
         validators=[Optional()],
         description="The installation date opens a BCA notice (policy 425.4.1(d)).",
+    )
+    camera_format = SelectField(
+        "Posts as",
+        choices=[SelectChoice("", "The JSON API (/api/v1/reads)")]
+        + [SelectChoice(f.value, f"{f.value} (/api/v1/cameras/{f.value})") for f in CameraFormat],
+        default="",
+        description="The vendor payload the camera sends; it may post in no other.",
+    )
+    date_order = SelectField(
+        "Date order",
+        choices=[SelectChoice("", "Not needed")]
+        + [SelectChoice(o.value, o.value) for o in DateOrder],
+        default="",
+        description="Genetec writes dates in its server's locale (10/24/2024 is MDY).",
     )
 
 

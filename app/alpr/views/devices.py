@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 
+from app.alpr.adapters.labels import discard_label
+from app.alpr.adapters.signatures import signing_secret
 from app.alpr.devices import (
     DeviceError,
     create_deployment,
@@ -40,7 +42,14 @@ from app.core.pages import acting_user, load_or_404
 from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
-from app.reads.models import ActiveUsePeriod, Deployment, Device, DeviceStatus
+from app.reads.models import (
+    ActiveUsePeriod,
+    CameraDiscard,
+    CameraFormat,
+    Deployment,
+    Device,
+    DeviceStatus,
+)
 
 #: How many recent periods of active use the device page lists.
 RECENT_PERIODS = 20
@@ -63,10 +72,20 @@ def _detail(device: Device, *, token: str | None = None, status: int = 200, **fo
         .order_by(ActiveUsePeriod.started_at.desc())
         .limit(RECENT_PERIODS)
     )
+    discards = db_session().scalars(
+        select(CameraDiscard)
+        .where(CameraDiscard.device_id == device.id)
+        .order_by(CameraDiscard.count.desc(), CameraDiscard.field)
+    )
     context = {
         "device": device,
+        "discards": [(discard_label(d.field), d) for d in discards],
         "active": _active(device),
         "token": token,
+        # Verkada signs with a shared secret derived from the token: shown once beside it.
+        "shared_secret": signing_secret(current_app.config["SECRET_KEY"], token)
+        if token and device.camera_format == CameraFormat.VERKADA.value
+        else None,
         "current": open_deployment(device),
         "periods": [(p, json.loads(p.sources_compared or "[]")) for p in periods],
         "deployment_form": forms.get("deployment_form") or DeploymentForm(started_on=local_today()),
@@ -113,6 +132,8 @@ def device_new():
                 kind=form.kind.data,
                 description=form.description.data or "",
                 installed_on=form.installed_on.data,
+                camera_format=form.camera_format.data or None,
+                date_order=form.date_order.data or None,
             )
         except DeviceError as exc:
             session.rollback()
