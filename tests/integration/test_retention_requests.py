@@ -14,7 +14,7 @@ from app.alpr.read_access import ReadNotFound, view_read
 from app.alpr.search import SearchCriteria, results_query
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.core.refusal import Refusal
 from app.core.timeutil import local_today
 from app.core.tokens import new_token
@@ -586,7 +586,6 @@ def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, record
     other = ReadFactory(plate="KEEP01").id
     session.commit()
     read_id, hit_id = read.id, hit.id
-    session.expunge_all()  # the destruction below deletes the rows under these objects
     assert _in_use(session, "ABC123") == {read_id} and load_hit(session, hit_id) is not None
     assert view_read(session, operator, read_id, f"hit:{hit_id}")[0].id == read_id
 
@@ -601,6 +600,9 @@ def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, record
     received = entry_details(session, AuditAction.ACP_RECEIVED)[0]
     assert (received["reads_out_of_use"], received["paper_original"]) == (1, PAPER_ORIGINAL)
 
+    request_id, records_id = request.id, records.id
+    session.expunge_all()  # the destruction below deletes the rows under the loaded objects
+    request, records = session.get(AcpRequest, request_id), session.get(User, records_id)
     verify_acp_request(session, records, request)
     destroy_existing_acp_data(session, records, request)
     session.commit()
