@@ -34,7 +34,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.models import AuditDetail, AuditEntry
+from app.audit.services import record, redact_many
 from app.auth.models import User
 from app.core.refusal import Refusal
 from app.investigations.models import InvestigationStatus
@@ -43,12 +44,14 @@ from app.reads.bulk import on_postgresql
 from app.reads.models import Deployment, Device, PurposeCategory, Read, Search, SearchShownRead
 from app.reads.plates import FieldError, normalise_plate
 from app.retention.acp.digests import hmac_key, keyed_digest
+from app.retention.acp.lifecycle import acp_request_received
 from app.retention.acp.suppression import (
     Protection,
     protecting_requests,
     visible_reads,
     withhold_plates,
 )
+from app.retention.models import AcpRequest
 
 PAGE_SIZE = 50
 #: Counting stops here ("10,000 or more"), so a broad search never scans the table to count.
@@ -740,3 +743,68 @@ def recent_searches(session: Session, user: User, limit: int = 10) -> list[Searc
             .limit(limit)
         )
     )
+
+
+#: Why the audit details of a search made before a participant's request were blanked.
+PROTECTED_REASON = "named a plate an ACP request now protects (policy 425.5(b))"
+
+
+@acp_request_received.connect
+def protect_earlier_searches(
+    request: AcpRequest, *, session: Session, actor: User | str | None
+) -> None:
+    """The searches made before a participant's request stop naming their plates (425.5(b)).
+
+    Each stored search that followed or named one of the request's plates is kept from now on
+    as a search made after it is: with the request, the followed plate's digest, and the plate
+    out of its criteria, purpose and exigency statement (its result pages then show nothing).
+    The audit entries that named the plate (the search performed, or refused) are redacted, one
+    entry recording that; the tracking guard still adds up the windows, by the digest.
+    """
+    digest_of = keyed_digest(hmac_key(session))
+    digests = {plate.plate_hmac for plate in request.plates}
+
+    def protected(*plates: str | None) -> set[str]:
+        return {p for p in plates if p and digest_of(p.replace("%", "")) in digests}
+
+    # Stored criteria are `to_json`'s: a search naming no plate holds `"plate": null`.
+    naming = select(Search.id, Search.followed_plate, Search.criteria_json).where(
+        or_(Search.followed_plate.is_not(None), Search.criteria_json.not_like('%"plate": null%'))
+    )
+    searches: list[str] = []
+    for search_id, followed, raw in session.execute(naming).all():
+        criteria = SearchCriteria.from_json(raw)
+        plates = protected(followed, criteria.plate)
+        if not plates:
+            continue
+        search = session.get_one(Search, search_id)
+        search.criteria_json = replace(criteria, plate=None, protected_request=request.id).to_json()
+        search.protected_request_id = request.id
+        if protected(followed):
+            search.followed_plate, search.followed_plate_hmac = None, digest_of(followed)
+        named = {plate.replace("%", "") for plate in plates}
+        search.purpose = withhold_plates(search.purpose, named)
+        if search.exigent_statement:
+            search.exigent_statement = withhold_plates(search.exigent_statement, named)
+        searches.append(str(search_id))
+    performed = session.scalars(
+        select(AuditEntry.id).where(
+            AuditEntry.action == AuditAction.SEARCH_PERFORMED.value,
+            AuditEntry.subject_type == Search.__tablename__,
+            AuditEntry.subject_id.in_(searches),
+        )
+    ).all()
+    refusals = session.execute(
+        select(AuditEntry.id, AuditDetail.details_json)
+        .join(AuditDetail, AuditDetail.entry_id == AuditEntry.id)
+        .where(
+            AuditEntry.action == AuditAction.SEARCH_REFUSED.value,
+            AuditDetail.redacted_at.is_(None),
+        )
+    ).all()
+    refused = [
+        entry_id
+        for entry_id, raw in refusals
+        if protected(json.loads(raw or "{}").get("criteria", {}).get("plate"))
+    ]
+    redact_many(session, actor, [*performed, *refused], PROTECTED_REASON)

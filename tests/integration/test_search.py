@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, String, func, select
 
 from app.alpr import search as search_module
 from app.alpr.search import (
+    PROTECTED_REASON,
     SearchCriteria,
     SearchError,
     SearchRefused,
@@ -22,11 +23,13 @@ from app.alpr.search import (
 )
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
+from app.audit.services import verify
 from app.auth.models import Role
 from app.config import DEFAULT_WARRANT_NUMBER_PATTERN
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.models import Search
+from app.reports.compliance import acp_plates_stored
 from app.retention.acp.digests import plate_hmac
 from app.retention.acp.lifecycle import (
     destroy_existing_acp_data,
@@ -42,7 +45,7 @@ from tests.factories import (
     ReadFactory,
     UserFactory,
 )
-from tests.helpers import PAPER_ORIGINAL, entry_details, form_csrf
+from tests.helpers import PAPER_ORIGINAL, entries, entry_details, form_csrf
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -528,10 +531,15 @@ def test_a_declined_or_ended_request_protects_the_plate_no_more(client, session,
 def test_a_search_of_an_acp_plate_leaves_no_clear_plate_anywhere_in_the_database(
     app, client, session, login_as
 ):
-    """Search, page, plate history, a refusal and the auditor's look: then every text column."""
+    """Searches before and after the request, a page, a plate history, a refusal and the
+    auditor's look: then every text column of every table."""
     device = DeviceFactory()
     ReadFactory(plate="ABC123", device=device, captured_at=utcnow() - timedelta(hours=2))
     ReadFactory(plate="KEEP01", device=device)
+    officer = login_as(Role.OPERATOR)
+    before = post(client, plate="ABC123", purpose="Find abc 123 before the request")
+    assert client.get(before.headers["Location"]).status_code == 200
+    assert post(client, plate="ABC123", hours=24 * 5).status_code == 403
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
         session,
@@ -545,7 +553,6 @@ def test_a_search_of_an_acp_plate_leaves_no_clear_plate_anywhere_in_the_database
     destroy_existing_acp_data(session, records, request)
     session.commit()
 
-    officer = login_as(Role.OPERATOR)
     found = post(client, plate="abc-123", purpose="Find ABC 123, seen near the school")
     assert found.status_code == 302
     assert client.get(found.headers["Location"]).status_code == 200
@@ -582,3 +589,35 @@ def test_a_search_of_an_acp_plate_leaves_no_clear_plate_anywhere_in_the_database
         assert "reads.plate" in holding("KEEP01"), "the scan finds a plate stored in clear"
         for spelled in ("ABC123", "ABC 123", "ABC-123"):
             assert holding(spelled) == [], f"{spelled} is stored in clear"
+    assert acp_plates_stored(session).count == 0
+    assert verify(session).ok
+
+
+def test_searches_made_before_the_request_stop_naming_the_plate(client, session, operator):
+    ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(hours=2))
+    ReadFactory(plate="XYZ999")
+    assert (
+        post(client, plate="abc123", purpose="Looking for ABC 123 near school").status_code == 302
+    )
+    assert post(client, plate="ABC1*").status_code == 302, "follows the one plate it matches"
+    assert post(client, plate="XYZ999").status_code == 302
+    assert post(client, plate="ABC123", hours=24 * 5).status_code == 403
+    request = _protected(session)
+
+    exact, partial, other = searches(session)
+    for search in (exact, partial):
+        assert (search.followed_plate, search.protected_request_id) == (None, request.id)
+        assert search.followed_plate_hmac is not None
+        assert json.loads(search.criteria_json)["plate"] is None
+    assert exact.purpose == "Looking for [protected plate] near school"
+    assert (other.followed_plate, other.protected_request_id) == ("XYZ999", None)
+    performed = entries(session, AuditAction.SEARCH_PERFORMED)
+    refused = entries(session, AuditAction.SEARCH_REFUSED)
+    blanked = {e.id for e in performed + refused if e.detail.redacted_at is not None}
+    assert blanked == {performed[0].id, performed[1].id, refused[0].id}
+    assert all(e.detail.redacted_reason == PROTECTED_REASON for e in performed[:2] + refused)
+    [redaction] = entry_details(session, AuditAction.AUDIT_DETAILS_REDACTED)
+    assert sorted(redaction["entries"]) == sorted(blanked)
+    assert verify(session).ok
+    assert post(client, plate="ABC123", hours=24).status_code == 302
+    assert post(client, plate="ABC123", hours=30).status_code == 403, "earlier windows count"

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from blinker import Namespace
 from sqlalchemy import not_, select, update
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,12 @@ from app.workflow.step import start_step, take_step
 
 #: Reads deleted per statement when destroying a participant's existing data.
 DESTROY_CHUNK = 5000
+
+#: Sent inside the transaction that enters a participant's written request, after its audit
+#: entry, with `session` and `actor`. Searches sit above retention: on it, the searches made
+#: before the request stop naming the participant's plates
+#: (:func:`app.alpr.search.protect_earlier_searches`), in the same transaction.
+acp_request_received = Namespace().signal("acp-request-received")
 
 
 class AcpError(Refusal):
@@ -64,9 +71,10 @@ def receive_acp_request(
     """Enter a participant's written request; plates are kept only as HMACs. Audited.
 
     Suppression starts now: the reads of the plates already collected are put out of use
-    (they are destroyed once the request is verified), and new ones are destroyed at
-    collection. The written request is the `document` (its scan) or the reference of its
-    `paper_original` on file, or both.
+    (they are destroyed once the request is verified), new ones are destroyed at collection,
+    and the searches made before stop naming the plates (:data:`acp_request_received`). The
+    written request is the `document` (its scan) or the reference of its `paper_original` on
+    file, or both.
 
     Raises AcpError (nothing added, the scan not written) without a participant number, with a
     received date in the future, without a valid plate, or without the written request.
@@ -117,6 +125,7 @@ def receive_acp_request(
             "reads_out_of_use": out_of_use,
         },
     )
+    acp_request_received.send(request, session=session, actor=actor)
     return request
 
 
