@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.alpr.hits import live_hits, load_hit
+from app.alpr.image_reads import review_queue
 from app.alpr.read_access import ReadNotFound, view_read
 from app.alpr.search import SearchCriteria, results_query
 from app.audit.actions import AuditAction
@@ -66,6 +67,7 @@ from tests.helpers import (
     add_image,
     aged_read,
     entry_details,
+    review_read,
     run_purge,
     stored_documents,
     surviving_ids,
@@ -608,6 +610,17 @@ def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, record
     session.commit()
     assert surviving_ids(session) == {other}
     assert session.scalar(select(func.count()).select_from(AcpSuppressedRead)) == 0
+
+
+def test_a_read_waiting_for_review_under_a_participants_plate_leaves_the_queue(
+    client, session, records
+):
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    waiting = review_read(client, session, "ABC123").id
+    assert waiting in {read.id for read in review_queue(session, operator)}
+    _acp(session, records)
+    assert waiting not in {read.id for read in review_queue(session, operator)}
+    assert waiting in surviving_ids(session), "it goes with the participant's existing data"
 
 
 def test_a_deferred_read_is_kept_but_out_of_use(app, session, records):
