@@ -780,7 +780,7 @@ def protect_earlier_searches(
         search = session.get_one(Search, search_id)
         search.criteria_json = replace(criteria, plate=None, protected_request=request.id).to_json()
         search.protected_request_id = request.id
-        if protected(followed):
+        if followed is not None and followed in plates:
             search.followed_plate, search.followed_plate_hmac = None, digest_of(followed)
         named = {plate.replace("%", "") for plate in plates}
         search.purpose = withhold_plates(search.purpose, named)
