@@ -21,7 +21,7 @@ from app.audit.checkpoints import (
     verify_against,
 )
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
-from app.audit.services import canonical_header, chain_hash, record, verify
+from app.audit.services import chain_hash, entry_header, record, verify
 from app.config import ConfigurationError, audit_signing_key
 from tests.integration.test_audit_chain import append_entries
 
@@ -62,18 +62,8 @@ def _recompute_from(session, seq: int, actor_label: str) -> None:
     for entry in entries[seq - 1 :]:
         if entry.seq == seq:
             entry.actor_label = actor_label
-        header = canonical_header(
-            id=entry.id,
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            actor_user_id=entry.actor_user_id,
-            actor_label=entry.actor_label,
-            action=entry.action,
-            subject_type=entry.subject_type,
-            subject_id=entry.subject_id,
-        )
         entry.prev_hash = prev_hash
-        entry.entry_hash = chain_hash(prev_hash, header, entry.details_digest)
+        entry.entry_hash = chain_hash(prev_hash, entry_header(entry), entry.details_digest)
         prev_hash = entry.entry_hash
         session.flush()
     session.execute(update(AuditChainHead).values(entry_hash=prev_hash))
