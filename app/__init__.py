@@ -27,10 +27,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     if config:
         app.config.update(config)
-    from app.config import validate_retention_days, validate_trusted_proxies
+    from app.config import validate_retention_days, validate_tile_url, validate_trusted_proxies
 
     validate_retention_days(app.config["RETENTION_DAYS"])
     validate_trusted_proxies(app.config["TRUSTED_PROXIES"])
+    app.config["MAP_TILE_URL"] = validate_tile_url(app.config["MAP_TILE_URL"])
 
     register_proxy(app)
     db.init_app(app)
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.home.views import bp as home_bp
     from app.investigations.views import bp as investigations_bp
+    from app.public.views import bp as public_bp
     from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
@@ -102,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         investigations_bp,
         retention_bp,
         breaches_bp,
+        public_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ import re
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 #: The statute's ceiling (Minn. Stat. § 13.824 subd. 3, policy 425.5); config may only lower it.
 STATUTORY_RETENTION_DAYS = 60
@@ -147,6 +148,26 @@ def validate_trusted_proxies(hops: object) -> int:
     return hops
 
 
+def validate_tile_url(url: str) -> str:
+    """A map tile server is http(s) and names {z}, {x} and {y}; empty means no tiles at all.
+
+    The public locations page then fetches tiles from it (and only it): a department's own
+    server. Without one the page draws the points itself and asks nothing outside the app.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{", "").replace("}", ""))
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError(f"ALPR_MAP_TILE_URL must be an http(s) URL; got {url!r}.")
+    if not all(name in url for name in ("{z}", "{x}", "{y}")):
+        raise ConfigurationError(
+            f"ALPR_MAP_TILE_URL must name {{z}}, {{x}} and {{y}}, e.g. "
+            f"https://tiles.example.gov/{{z}}/{{x}}/{{y}}.png; got {url!r}."
+        )
+    return url
+
+
 def database_url(instance_path: Path) -> str:
     """DATABASE_URL, or a SQLite file under instance/ by default."""
     url = os.environ.get("DATABASE_URL", "")
@@ -218,4 +239,8 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUSTED_PROXIES": validate_trusted_proxies(_int("ALPR_TRUSTED_PROXIES", 0)),
+        "MAP_TILE_URL": validate_tile_url(os.environ.get("ALPR_MAP_TILE_URL", "")),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("ALPR_MAP_TILE_ATTRIBUTION", "").strip(),
+        "PUBLISH_AUDIT_TRAIL": os.environ.get("ALPR_PUBLISH_AUDIT_TRAIL", "").lower()
+        in {"1", "true", "yes"},
     }

@@ -94,3 +94,6 @@ class AuditAction(StrEnum):
 
     # jobs
     JOB_FAILED = "job.failed"
+
+    # transparency (Minn. Stat. § 13.824 subd. 7): public data released
+    PUBLIC_AUDIT_COPY_RELEASED = "audit.public_copy_released"
