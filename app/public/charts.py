@@ -14,6 +14,12 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 360, 200
 LEFT, RIGHT, TOP, BOTTOM = 34, 8, 12, 28
+LEGEND_COLUMN = 150
+
+
+def _legend_height(series: Sequence[object]) -> int:
+    """Room below the axis for a two-column legend (none for a single series)."""
+    return 0 if len(series) < 2 else 14 * ((len(series) + 1) // 2) + 4
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,7 @@ def bar_chart(title: str, days: Sequence[date], series: Sequence[Series]) -> Mar
     step = plot_w / max(len(days), 1)
     bar_w = max(step * 0.7, 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 16 * (len(series) > 1)}" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + _legend_height(series)}" '
         f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
@@ -60,13 +66,12 @@ def bar_chart(title: str, days: Sequence[date], series: Sequence[Series]) -> Mar
                 f'<text class="tick" x="{x + bar_w / 2:.1f}" y="{TOP + plot_h + 14}" '
                 f'text-anchor="middle">{day.day}</text>'
             )
-    if len(series) > 1:
-        x = LEFT
-        for s in series:
-            parts.append(
-                f'<rect class="{s.css_class}" x="{x}" y="{HEIGHT - 6}" width="9" height="9"/>'
-                f'<text class="legend" x="{x + 12}" y="{HEIGHT + 2}">{escape(s.name)}</text>'
-            )
-            x += 12 + 5.6 * len(s.name) + 10
+    for n, s in enumerate(series if len(series) > 1 else ()):
+        x = LEFT + (n % 2) * LEGEND_COLUMN
+        y = HEIGHT - 6 + (n // 2) * 14
+        parts.append(
+            f'<rect class="{s.css_class}" x="{x}" y="{y}" width="9" height="9"/>'
+            f'<text class="legend" x="{x + 12}" y="{y + 8}">{escape(s.name)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text in it is escaped above)

@@ -114,16 +114,24 @@ def log():
     charts = ()
     if totals is not None:
         month = totals.month.strftime("%B %Y")
+        plates_title = f"Plates read per day, {month}"
+        hits_title = f"Hits per day by category, {month}"
         charts = (
-            bar_chart(
-                f"Plates read per day, {month}",
-                totals.days,
-                [Series("plates read", "bar-plates", totals.plates)],
+            (
+                plates_title,
+                bar_chart(
+                    plates_title,
+                    totals.days,
+                    [Series("plates read", "bar-plates", totals.plates)],
+                ),
             ),
-            bar_chart(
-                f"Hits per day by category, {month}",
-                totals.days,
-                [Series(CHART_HITS[n], f"bar-{n}", totals.hits[n]) for n, _ in HIT_COLUMNS],
+            (
+                hits_title,
+                bar_chart(
+                    hits_title,
+                    totals.days,
+                    [Series(CHART_HITS[n], f"bar-{n}", totals.hits[n]) for n, _ in HIT_COLUMNS],
+                ),
             ),
         )
     return render_template(

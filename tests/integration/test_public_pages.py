@@ -306,7 +306,9 @@ def test_the_public_copy_is_for_records_staff_and_checks_its_period(client, sess
     assert entry_details(session, AuditAction.PUBLIC_AUDIT_COPY_RELEASED) == []
 
 
-def test_marking_security_information_needs_a_reason_and_records_who(client, session, login_as):
+def test_marking_security_information_needs_a_reason_and_records_who(
+    app, client, session, login_as
+):
     chief = login_as(Role.DEPUTY_CHIEF)
     device, _ = create_device(session, "test", serial="POLE-9", kind="fixed")
     deployment = create_deployment(
@@ -334,7 +336,7 @@ def test_marking_security_information_needs_a_reason_and_records_who(client, ses
     assert deployment.security_decided_at is not None
     decision = entry_details(session, AuditAction.DEPLOYMENT_UPDATED)[-1]
     assert decision["security_reason"] == "Protects the water plant"
-    assert "Elm St" not in client.get("/public/locations").get_data(as_text=True)
+    assert "Elm St" not in app.test_client().get("/public/locations").get_data(as_text=True)
 
 
 def test_the_map_uses_only_the_configured_tile_server(make_app, session):
