@@ -30,12 +30,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.config import (
         validate_records_schedule,
         validate_retention_days,
+        validate_tile_url,
         validate_trusted_proxies,
     )
 
     validate_retention_days(app.config["RETENTION_DAYS"])
     validate_trusted_proxies(app.config["TRUSTED_PROXIES"])
     app.config["RECORDS_SCHEDULE"] = validate_records_schedule(app.config["RECORDS_SCHEDULE"])
+    app.config["MAP_TILE_URL"] = validate_tile_url(app.config["MAP_TILE_URL"])
 
     register_proxy(app)
     db.init_app(app)
@@ -96,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.home.views import bp as home_bp
     from app.investigations.views import bp as investigations_bp
+    from app.public.views import bp as public_bp
     from app.reports.views import bp as reports_bp
     from app.retention.views import bp as retention_bp
 
@@ -111,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         breaches_bp,
         bca_bp,
         reports_bp,
+        public_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

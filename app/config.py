@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -303,6 +304,26 @@ def validate_records_schedule(categories: object) -> tuple[ScheduleCategory, ...
     return tuple(categories)
 
 
+def validate_tile_url(url: str) -> str:
+    """A map tile server is http(s) and names {z}, {x} and {y}; empty means no tiles at all.
+
+    The public locations page then fetches tiles from it (and only it): a department's own
+    server. Without one the page draws the points itself and asks nothing outside the app.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{", "").replace("}", ""))
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError(f"ALPR_MAP_TILE_URL must be an http(s) URL; got {url!r}.")
+    if not all(name in url for name in ("{z}", "{x}", "{y}")):
+        raise ConfigurationError(
+            f"ALPR_MAP_TILE_URL must name {{z}}, {{x}} and {{y}}, e.g. "
+            f"https://tiles.example.gov/{{z}}/{{x}}/{{y}}.png; got {url!r}."
+        )
+    return url
+
+
 def database_url(instance_path: Path) -> str:
     """DATABASE_URL, or a SQLite file under instance/ by default."""
     url = os.environ.get("DATABASE_URL", "")
@@ -381,4 +402,8 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "DEPARTMENT_NAME": os.environ.get("ALPR_DEPARTMENT_NAME", "Winona Police Department"),
         "SMTP_URL": os.environ.get("ALPR_SMTP_URL") or None,
         "MAIL_FROM": os.environ.get("ALPR_MAIL_FROM", "alpr-records@localhost"),
+        "MAP_TILE_URL": validate_tile_url(os.environ.get("ALPR_MAP_TILE_URL", "")),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("ALPR_MAP_TILE_ATTRIBUTION", "").strip(),
+        "PUBLISH_AUDIT_TRAIL": os.environ.get("ALPR_PUBLISH_AUDIT_TRAIL", "").lower()
+        in {"1", "true", "yes"},
     }

@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("home.home", "Home"),
     NavItem("auth.users", "Users & training"),
     NavItem("audit.entries", "Audit trail"),
+    NavItem("public.audit_copy", "Public copy of the trail"),
     NavItem("alpr.devices", "Devices"),
     NavItem("alpr.hotlists", "Hotlists"),
     NavItem("alpr.review", "Plate review"),

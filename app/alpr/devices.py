@@ -228,6 +228,7 @@ def create_deployment(
     longitude: float,
     started_on: date,
     security_information: bool = False,
+    security_reason: str = "",
 ) -> Deployment:
     """Place a fixed device at a location from `started_on` (a new fixed location: 425.4.1(d)).
 
@@ -247,6 +248,7 @@ def create_deployment(
         raise DeviceError("A deployment needs a location name.", field="location_name")
     _check_coordinates(latitude, longitude)
     _check_not_future(started_on, "started_on", "The deployment start date")
+    security_reason = _security_reason(security_information, security_reason)
     current = open_deployment(device)
     if current is not None:
         raise DeviceError(
@@ -265,8 +267,8 @@ def create_deployment(
         latitude=latitude,
         longitude=longitude,
         started_on=started_on,
-        security_information=security_information,
     )
+    _decide_security(deployment, actor, security_information, security_reason)
     session.add(deployment)
     session.flush()
     record(
@@ -281,6 +283,7 @@ def create_deployment(
             "longitude": longitude,
             "started_on": started_on.isoformat(),
             "security_information": security_information,
+            "security_reason": security_reason or None,
         },
     )
     device_event_recorded.send(device, session=session)
@@ -314,13 +317,52 @@ def end_deployment(
     return deployment
 
 
-def mark_security_information(
-    session: Session, actor: Any, deployment: Deployment, *, security_information: bool
-) -> Deployment:
-    """Keep a location off the public list, or put it back (Minn. Stat. § 13.37 subd. 2)."""
-    if deployment.security_information == security_information:
-        return deployment
+#: The shortest reason accepted for a decision on the security-information mark.
+SECURITY_REASON_MIN = 10
+
+
+def _security_reason(security_information: bool, reason: str) -> str:
+    """The reason for a decision on the mark, required when a location is withheld."""
+    reason = (reason or "").strip()
+    if security_information and len(reason) < SECURITY_REASON_MIN:
+        raise DeviceError(
+            "Say why this location is security information (Minn. Stat. § 13.37 subd. 2): "
+            f"at least {SECURITY_REASON_MIN} characters.",
+            field="security_reason",
+        )
+    return reason
+
+
+def _decide_security(
+    deployment: Deployment, actor: Any, security_information: bool, reason: str
+) -> None:
     deployment.security_information = security_information
+    deployment.security_reason = reason or None
+    deployment.security_decided_by_id = getattr(actor, "id", None)
+    deployment.security_decided_at = utcnow()
+
+
+def mark_security_information(
+    session: Session,
+    actor: Any,
+    deployment: Deployment,
+    *,
+    security_information: bool,
+    reason: str,
+) -> Deployment:
+    """Keep a location off the public list, or put it back (Minn. Stat. § 13.37 subd. 2).
+
+    The decision records who took it, when and why; withholding needs a stated reason. Raises
+    :class:`DeviceError` when the mark already says so or the reason is missing.
+    """
+    if deployment.security_information == security_information:
+        raise DeviceError(
+            "This location is already "
+            + ("withheld as security information." if security_information else "listed."),
+            field="security_reason",
+        )
+    reason = _security_reason(security_information, reason)
+    _decide_security(deployment, actor, security_information, reason)
     session.flush()
     record(
         session,
@@ -331,6 +373,7 @@ def mark_security_information(
             "serial": deployment.device.serial,
             "location_name": deployment.location_name,
             "security_information": security_information,
+            "security_reason": reason or None,
         },
     )
     return deployment

@@ -116,6 +116,9 @@ class AuditAction(StrEnum):
     COMPLIANCE_CHECKED = "compliance.checked"
     REPORT_GENERATED = "report.generated"
 
+    # transparency (Minn. Stat. § 13.824 subd. 7): public data released
+    PUBLIC_AUDIT_COPY_RELEASED = "audit.public_copy_released"
+
 
 #: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
 #: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only

@@ -74,6 +74,20 @@ def canonical_header(
     )
 
 
+def entry_header(row: Any) -> str:
+    """The canonical header of a stored entry (a row or an AuditEntry), as its hash covers it."""
+    return canonical_header(
+        id=row.id,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor_user_id=row.actor_user_id,
+        actor_label=row.actor_label,
+        action=row.action,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+    )
+
+
 def chain_hash(prev_hash: str, header: str, digest: str) -> str:
     """Hash = sha256(prev_hash ‖ canonical header ‖ details_digest), as DESIGN.md states."""
     payload = "\n".join((prev_hash, header, digest)).encode("utf-8")
@@ -283,17 +297,7 @@ def _entry_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
         return f"sequence gap: expected seq {expected_seq}, found {row.seq}"
     if row.prev_hash != prev_hash:
         return "prev_hash does not match the previous entry's hash"
-    header = canonical_header(
-        id=row.id,
-        seq=row.seq,
-        occurred_at=row.occurred_at,
-        actor_user_id=row.actor_user_id,
-        actor_label=row.actor_label,
-        action=row.action,
-        subject_type=row.subject_type,
-        subject_id=row.subject_id,
-    )
-    if chain_hash(prev_hash, header, row.details_digest) != row.entry_hash:
+    if chain_hash(prev_hash, entry_header(row), row.details_digest) != row.entry_hash:
         return "entry hash does not match its contents"
     if row.redacted_at is not None:
         if row.details_json is not None:

@@ -112,6 +112,10 @@ class Deployment(Base):
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint(
+            "NOT security_information OR security_reason IS NOT NULL",
+            name="security_needs_reason",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,9 +126,14 @@ class Deployment(Base):
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     security_information: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The last decision on the mark: who took it, when, and why (§ 13.37 subd. 2).
+    security_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    security_decided_at: Mapped[datetime | None]
+    security_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     device: Mapped[Device] = relationship(back_populates="deployments")
+    security_decided_by = relationship("User")
 
 
 class PlateStatus(StrEnum):

@@ -10,7 +10,7 @@ plate's keyed digest (``followed_plate_hmac``) instead of the plate. Downgrade r
 (a declined ACP request cannot be kept: downgrading refuses while one exists).
 
 Revision ID: 6f7ff5584bae
-Revises: 3119edf23dea
+Revises: e4a7c2b9f513
 Create Date: 2026-12-09 09:00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision: str = "6f7ff5584bae"
-down_revision: str | None = "3119edf23dea"
+down_revision: str | None = "e4a7c2b9f513"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

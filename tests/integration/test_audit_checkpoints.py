@@ -21,7 +21,7 @@ from app.audit.checkpoints import (
     verify_against,
 )
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
-from app.audit.services import canonical_header, chain_hash, record, verify
+from app.audit.services import chain_hash, entry_header, record, verify
 from app.config import ConfigurationError, audit_signing_key
 from tests.integration.test_audit_chain import append_entries
 
@@ -62,18 +62,8 @@ def _recompute_from(session, seq: int, actor_label: str) -> None:
     for entry in entries[seq - 1 :]:
         if entry.seq == seq:
             entry.actor_label = actor_label
-        header = canonical_header(
-            id=entry.id,
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            actor_user_id=entry.actor_user_id,
-            actor_label=entry.actor_label,
-            action=entry.action,
-            subject_type=entry.subject_type,
-            subject_id=entry.subject_id,
-        )
         entry.prev_hash = prev_hash
-        entry.entry_hash = chain_hash(prev_hash, header, entry.details_digest)
+        entry.entry_hash = chain_hash(prev_hash, entry_header(entry), entry.details_digest)
         prev_hash = entry.entry_hash
         session.flush()
     session.execute(update(AuditChainHead).values(entry_hash=prev_hash))
@@ -332,3 +322,29 @@ def test_development_generates_a_private_key_file_once(tmp_path, monkeypatch):
     first = audit_signing_key(tmp_path)
     assert audit_signing_key(tmp_path) == first
     assert (tmp_path / "audit_signing_key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_public_page_shows_the_latest_checkpoint_and_serves_it_to_save(
+    app, client, session, tmp_path
+):
+    assert client.get("/public/audit/checkpoint.json").status_code == 404
+    _saved(session)
+    newer = sign_checkpoint(session, "test")
+    session.commit()
+    page = client.get("/public/audit").get_data(as_text=True)
+    assert newer.head_hash in page and newer.signature in page
+    assert public_key_hex(session) in page
+    saved = client.get("/public/audit/checkpoint.json")
+    assert saved.status_code == 200 and "attachment" in saved.headers["Content-Disposition"]
+    assert json.loads(saved.data) == document(newer)
+    result = app.test_cli_runner().invoke(
+        args=[
+            "audit",
+            "verify",
+            "--checkpoint",
+            _write(tmp_path, json.loads(saved.data)),
+            "--public-key",
+            public_key_hex(session),
+        ]
+    )
+    assert result.exit_code == 0, result.output

@@ -50,6 +50,17 @@ class DeploymentForm(FlaskForm):
     security_information = BooleanField(
         "Security information (Minn. Stat. § 13.37 subd. 2): keep off the public list"
     )
+    security_reason = StringField(
+        "Why it is security information",
+        validators=[Optional(), Length(max=1000)],
+        description="Required when the location is kept off the public list.",
+    )
+
+
+class SecurityDecisionForm(FlaskForm):
+    """Withhold a location from the public list as security information, or list it again."""
+
+    reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
 
 
 class EndDeploymentForm(ConfirmIrreversible, FlaskForm):
@@ -66,10 +77,6 @@ class RevokeForm(ConfirmIrreversible, FlaskForm):
 
 class RotateTokenForm(ConfirmIrreversible, FlaskForm):
     """Issue a new token: the old one stops working at once."""
-
-
-class ConfirmForm(FlaskForm):
-    """Carries only the CSRF token; the action is in the URL."""
 
 
 class HotlistUploadForm(FlaskForm):
