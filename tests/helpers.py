@@ -182,6 +182,8 @@ def stored_documents(app: Flask) -> list[Path]:
 
 #: The smallest document the retention forms accept as a PDF scan.
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+#: Where a written request's paper original is on file, when a test enters it without a scan.
+PAPER_ORIGINAL = "RF-2026-0142, records room cabinet 3"
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
