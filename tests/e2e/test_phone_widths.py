@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from flask import Flask, current_app
-from playwright.sync_api import Browser, BrowserContext
+from flask import Flask, current_app, url_for
+from playwright.sync_api import Browser
+from werkzeug.routing import Rule
 
 from app.alpr.image_reads import record_ocr_result
 from app.alpr.ocr.pipeline import OcrResult
 from app.alpr.read_access import search_context
-from app.alpr.search import SearchCriteria, SearchRules, perform_search
+from app.alpr.search import SearchCriteria, SearchRules, perform_search, view_results
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import can_reach
 from app.auth.models import Role, User
 from app.db import utcnow
-from app.reads.models import CameraDiscard, DeviceKind, HotlistCategory, ImageKind, PlateStatus
+from app.reads.models import CameraDiscard, HotlistCategory, ImageKind, PlateStatus, Search
 from tests.e2e.conftest import sign_in
 from tests.factories import (
     AcpRequestFactory,
@@ -63,14 +64,14 @@ STAFF = {
     "auditor": (Role.AUDITOR,),
 }
 
-#: Responses that are files to download or machine data, not pages to lay out.
-PAGE_TYPE = "text/html"
+#: Routes named as files (`/audit/export.csv`, a letter's `letter.pdf`) are downloads.
+NAMED_FILES = (".csv", ".json", ".pdf")
 
 PLATE = "ABC1234"
 
 
-def _searched_by(session, user: User, now) -> str:
-    """A real search by `user` of the seeded plate; the id of its results page."""
+def _searched_by(session, user: User, now: datetime) -> Search:
+    """A real search by `user` of the seeded plate, its results seen (so its reads open)."""
     search = perform_search(
         session,
         user,
@@ -81,11 +82,12 @@ def _searched_by(session, user: User, now) -> str:
         rules=SearchRules.from_config(current_app.config),
         now=now,
     )
+    view_results(session, user, search, 1)
     return search
 
 
-def seed(session, app: Flask) -> tuple[dict[str, User], Callable[[str, str, str], str]]:
-    """Rows in every table a staff page lists; returns the users and each variable's value."""
+def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
+    """Rows in every table a staff page lists; returns the users and each page's URL for a role."""
     users = {
         name: UserFactory(
             roles=roles,
@@ -104,18 +106,19 @@ def seed(session, app: Flask) -> tuple[dict[str, User], Callable[[str, str, str]
     fixed = deployment.device
     mobile = DeviceFactory(serial="SQUAD-CAR-27-ROOFTOP-LEFT", camera_format="openalpr")
     ActiveUsePeriodFactory(device=mobile)
-    session.add(CameraDiscard(device_id=mobile.id, field="vehicle.make_model.confidence", count=1204))
+    session.add(
+        CameraDiscard(device_id=mobile.id, field="vehicle.make_model.confidence", count=1204)
+    )
     reads = [
         ReadFactory(device=fixed, plate=PLATE, captured_at=now - timedelta(minutes=10 * n))
         for n in range(1, 5)
     ]
     reads += [ReadFactory(device=mobile) for _ in range(3)]
     add_image(session, reads[0], kind=ImageKind.PLATE.value, content=plate_picture(PLATE))
+    categories = [category.value for category in HotlistCategory]
     hits = [
-        HitFactory(read=read, category=category)
-        for read, category in zip(
-            reads, [c.value for c in HotlistCategory] + [HotlistCategory.WARRANT.value]
-        )
+        HitFactory(read=read, category=categories[n % len(categories)])
+        for n, read in enumerate(reads[:6])
     ]
     HotlistEntryFactory(plate=PLATE, source__file_sha256=hashlib.sha256(b"plate file").hexdigest())
     pending = ReadFactory(device=mobile, plate=None, plate_status=PlateStatus.PENDING_OCR.value)
@@ -135,7 +138,7 @@ def seed(session, app: Flask) -> tuple[dict[str, User], Callable[[str, str, str]
     )
     InvestigationFactory(title="Hit and run on Mankato Avenue")
     document = StoredDocumentFactory(
-        original_name="acp-request-scan-from-the-secretary-of-state-2026-05-01-final.pdf"
+        original_name="ACP_request_scan_SecretaryOfState_20260501_final_signed.pdf"
     )
     acp = AcpRequestFactory(document_sha256=document.sha256)
     AcpSuppressionFactory(suppressed=["HIDE42"])
@@ -179,67 +182,74 @@ def seed(session, app: Flask) -> tuple[dict[str, User], Callable[[str, str, str]
     }
     request_ids = {"retention.acp_detail": acp.id, "retention.exculpatory_detail": exculpatory.id}
 
-    def value(role: str, endpoint: str, variable: str) -> str:
-        if endpoint in request_ids and variable == "request_id":
-            return str(request_ids[endpoint])
-        if variable == "search_id":
-            return str(searches.get(role, searches["operator"]).id)
-        if variable in shared:
-            return str(shared[variable])
-        raise AssertionError(
-            f"{endpoint}: no seeded row for <{variable}>; seed one and add it to seed()"
-        )
+    def path_for(role: str, rule: Rule) -> str:
+        """The rule's URL with seeded ids; a read and its pictures open in the role's search."""
+        values = {}
+        for variable in rule.arguments:
+            if variable == "request_id" and rule.endpoint in request_ids:
+                values[variable] = request_ids[rule.endpoint]
+            elif variable == "search_id":
+                values[variable] = searches.get(role, searches["operator"]).id
+            elif variable in shared:
+                values[variable] = shared[variable]
+            else:
+                raise AssertionError(f"{rule.endpoint}: seed a row for <{variable}> in seed()")
+        if "read_id" in rule.arguments and role in searches:
+            values["via"] = search_context(searches[role])
+        return url_for(rule.endpoint, **values)
 
-    return users, value, searches
+    return users, path_for
 
 
-def get_pages(app: Flask) -> list[tuple[str, str]]:
+def get_rules(app: Flask) -> list[Rule]:
     """Every GET rule that may answer a page: no static files, no API, no named files."""
-    rules = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
-            continue
-        if rule.rule.startswith("/api/") or rule.endpoint.endswith(".static"):
-            continue
-        rules.append((rule.endpoint, rule.rule))
-    return sorted(rules, key=lambda pair: pair[1])
+    return sorted(
+        (
+            rule
+            for rule in app.url_map.iter_rules()
+            if "GET" in (rule.methods or ())
+            and rule.endpoint != "static"
+            and not rule.rule.startswith("/api/")
+            and not rule.rule.endswith(NAMED_FILES)
+        ),
+        key=lambda rule: rule.rule,
+    )
 
 
 def test_no_page_scrolls_sideways_at_390px_for_any_staff_role(
-    browser: Browser, live_server: str, session, app: Flask
+    browser: Browser, live_server: str, session, app: Flask, tmp_path
 ):
-    users, value, searches = seed(session, app)
-    pages = get_pages(app)
+    users, path_for = seed(session)
     overflowing: list[str] = []
     measured: set[str] = set()
+    reachable: set[str] = set()
+    downloads: set[str] = set()
     for role, user in users.items():
-        context: BrowserContext = browser.new_context(viewport=PHONE)
+        context = browser.new_context(viewport=PHONE)
         page = context.new_page()
         sign_in(page, live_server, user.email)
-        for endpoint, rule in pages:
+        for rule in get_rules(app):
             with app.test_request_context():
-                from flask import url_for
-
-                arguments = {
-                    name: value(role, endpoint, name)
-                    for name in app.url_map._rules_by_endpoint[endpoint][0].arguments
-                }
-                path = url_for(endpoint, **arguments)
-                reachable = can_reach(user, endpoint)
-            if endpoint == "alpr.read_detail" and role in searches:
-                path += f"?via={search_context(searches[role])}"
+                path = path_for(role, rule)
+                may_reach = can_reach(user, rule.endpoint)
+            if may_reach:
+                reachable.add(rule.endpoint)
             answer = context.request.get(f"{live_server}{path}")
             if answer.status in (403, 404):
-                assert answer.status != 403 or not reachable, f"{role} refused {path}"
+                assert answer.status != 403 or not may_reach, f"{role} refused {path}"
                 continue
             assert answer.ok, f"{role} {path}: {answer.status}"
-            if not answer.headers.get("content-type", "").startswith(PAGE_TYPE):
+            if not answer.headers.get("content-type", "").startswith("text/html"):
+                downloads.add(rule.endpoint)  # a CSV, JSON, PDF or picture, not a page
                 continue
             page.goto(f"{live_server}{path}")
-            measured.add(endpoint)
+            measured.add(rule.endpoint)
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > PHONE["width"]:
-                overflowing.append(f"{role} {path}: {width}px")
-                page.screenshot(path=f"/tmp/shots/phone_{role}_{endpoint}.png", full_page=True)
+                shot = tmp_path / f"{role}-{rule.endpoint}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                overflowing.append(f"{role} {path}: {width}px wide (see {shot})")
         context.close()
     assert not overflowing, "\n".join(overflowing)
+    unseen = reachable - downloads - measured
+    assert not unseen, f"no role was shown {sorted(unseen)}: seed the rows they need"
