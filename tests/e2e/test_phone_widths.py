@@ -2,8 +2,9 @@
 
 The sweep takes every GET page from the app's own URL map, so a page added later is measured
 without touching this file (unless it needs the id of a row this file does not seed: then the
-test names the variable to add to `seeded_ids`). Each role visits every page with rows in its
-tables; a page the role may not reach is skipped only where the access rules predict it.
+test names the variable to seed in `seed`). Each role visits every page with rows in its
+tables; a page the role may not reach is skipped only where the access rules predict it, and
+every page some role may reach must have been measured.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from app.alpr.read_access import search_context
 from app.alpr.search import SearchCriteria, SearchRules, perform_search, view_results
 from app.audit.actions import AuditAction
 from app.audit.services import record
-from app.auth.access import can_reach
+from app.auth.access import ALPR_DATA_ROLES, can_reach
 from app.auth.models import Role, User
 from app.db import utcnow
 from app.reads.models import CameraDiscard, HotlistCategory, ImageKind, PlateStatus, Search
@@ -164,7 +165,7 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
     searches = {
         name: _searched_by(session, user, now)
         for name, user in users.items()
-        if user.has_role(Role.OPERATOR, Role.ADMIN, Role.DEPUTY_CHIEF, Role.DESIGNEE)
+        if user.has_role(*ALPR_DATA_ROLES)
     }
     session.commit()
 
