@@ -144,6 +144,18 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
+def signed_letter(fmt: str = "PDF") -> bytes:
+    """A one-page signed letter as an agency scans it: a real PDF (or PNG, JPEG) page."""
+    page = Image.new("RGB", (850, 1100), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 28)
+    draw.text((80, 120), "I authorise this request for ALPR data.", fill="black", font=font)
+    draw.text((80, 900), "Chief Ann Head", fill="black", font=font)
+    buffer = io.BytesIO()
+    page.save(buffer, fmt)
+    return buffer.getvalue()
+
+
 def plate_picture(
     text: str = "ABC1234", fmt: str = "PNG", size: tuple[int, int] = (520, 260)
 ) -> bytes:
