@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.home.views import bp as home_bp
     from app.investigations.views import bp as investigations_bp
+    from app.requests.views import bp as requests_bp
     from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         investigations_bp,
         retention_bp,
         breaches_bp,
+        requests_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

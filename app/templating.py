@@ -37,6 +37,10 @@ NAVIGATION: list[NavItem] = [
     NavItem("retention.dashboard", "Retention"),
     NavItem("breaches.index", "Breach incidents"),
     NavItem("breaches.new", "Report a breach"),
+    NavItem("requests.queue", "Agency requests"),
+    NavItem("requests.agencies", "Agencies"),
+    NavItem("requests.portal", "Our requests"),
+    NavItem("requests.portal_new", "New request"),
 ]
 
 

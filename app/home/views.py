@@ -11,6 +11,8 @@ from app.auth.access import STAFF_ROLES, public, require
 from app.auth.models import Role
 from app.core.timeutil import local_today
 from app.db import db_session
+from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
+from app.requests.services import awaiting_review
 
 bp = Blueprint("home", __name__)
 
@@ -24,9 +26,11 @@ def home():
     with department staff.
     """
     staff = current_user.has_role(*STAFF_ROLES)
+    reviews = REQUEST_PERMISSIONS.allows(current_user, RequestAction.REVIEW)
     return render_template(
         "home/home.html",
         staff=staff,
+        awaiting_review=awaiting_review(db_session()) if reviews else None,
         training=current_user.current_training(local_today()) if staff else None,
         verification=last_verification(db_session()) if staff else None,
         today=local_today(),

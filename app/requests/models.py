@@ -111,6 +111,12 @@ class RequestStatus(StrEnum):
     CLOSED = "closed"
 
 
+#: States of a request not yet decided: the queue shows these unless asked for others.
+OPEN_STATES = (
+    RequestStatus.SUBMITTED.value,
+    RequestStatus.UNDER_REVIEW.value,
+    RequestStatus.NEEDS_INFORMATION.value,
+)
 #: States reached only through an approval: the finding must be on the row (a CHECK pins it).
 APPROVED_STATES = (
     RequestStatus.APPROVED.value,
@@ -222,3 +228,22 @@ class AgencyRequestDevice(Base):
         ForeignKey("agency_requests.id", ondelete="CASCADE"), primary_key=True
     )
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+
+
+class AgencyInvitation(Base):
+    """An agency user's invitation: a link, shown once, with which they choose a password.
+
+    Only the link's SHA-256 is stored; it works once, and only until `expires_at`.
+    """
+
+    __tablename__ = "agency_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+    user = relationship("User", foreign_keys=[user_id])
