@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workers import retention, tasks
+from workers import releases, retention, tasks
 
 
 @dataclass(frozen=True)
@@ -28,4 +28,5 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
     Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),
+    Schedule("expire_release_packages", releases.expire_release_packages, "20 * * * *"),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, sql_values, utcnow
@@ -247,3 +247,51 @@ class AgencyInvitation(Base):
     accepted_at: Mapped[datetime | None]
 
     user = relationship("User", foreign_keys=[user_id])
+
+
+class ReleasePackage(Base):
+    """A release of an approved request's data: a ZIP built by a job, downloaded by the agency.
+
+    It holds what existed when it was built. The agency downloads it until `expires_at`; then
+    the scheduled cleanup deletes the file (`file_deleted_at`) and the row stays, with its
+    digest and counts, as the record of what was disseminated.
+    """
+
+    __tablename__ = "release_packages"
+    __table_args__ = (
+        CheckConstraint(
+            "built_at IS NULL OR (sha256 IS NOT NULL AND read_count IS NOT NULL "
+            "AND expires_at IS NOT NULL AND file_name IS NOT NULL)",
+            name="built_is_whole",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("agency_requests.id"), index=True)
+    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    built_at: Mapped[datetime | None]
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    byte_size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    read_count: Mapped[int | None] = mapped_column(Integer)
+    image_count: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    file_deleted_at: Mapped[datetime | None]
+
+    request: Mapped[AgencyRequest] = relationship()
+    job_run = relationship("JobRun")
+
+    def is_downloadable(self, now: datetime) -> bool:
+        """Built, its file still kept, and its link not yet expired."""
+        return (
+            self.built_at is not None
+            and self.file_deleted_at is None
+            and self.expires_at is not None
+            and self.expires_at > now
+        )
+
+    def has_expired(self, now: datetime) -> bool:
+        """Built once, and its link or its file is gone now."""
+        return self.built_at is not None and not self.is_downloadable(now)

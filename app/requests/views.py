@@ -60,7 +60,15 @@ from app.requests.letters import (
     stage_letter,
     staged_letter,
 )
-from app.requests.models import OPEN_STATES, AgencyRequest
+from app.requests.models import OPEN_STATES, AgencyRequest, ReleasePackage
+from app.requests.packages import (
+    RELEASABLE,
+    PackageError,
+    download_package,
+    package_file,
+    packages_of,
+    start_package,
+)
 from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
 from app.requests.services import (
     agency_profile,
@@ -82,6 +90,8 @@ from app.requests.services import (
 )
 from app.requests.workflow import AgencyRequestMachine
 from app.retention.documents import IncomingDocument, document_path, remove_unreferenced_document
+from workers.queue import enqueue
+from workers.releases import build_release_package
 
 bp = Blueprint("requests", __name__)
 
@@ -263,6 +273,8 @@ def _portal_page(req: AgencyRequest, status: int = 200, **sent: FlaskForm) -> An
         r=req,
         steps=steps,
         history=request_history(db_session(), req),
+        packages=packages_of(db_session(), req),
+        now=utcnow(),
     ), status
 
 
@@ -389,6 +401,11 @@ def _review_page(req: AgencyRequest, status: int = 200, **sent: FlaskForm) -> An
         steps=steps,
         history=request_history(session, req),
         read_count=read_count,
+        packages=packages_of(session, req),
+        now=utcnow(),
+        build_form=StepForm(formdata=None)
+        if req.status in RELEASABLE and _may(RequestAction.BUILD_PACKAGE)
+        else None,
     ), status
 
 
@@ -511,6 +528,64 @@ def close(request_id: int):
         "close",
         CloseForm(),
         lambda session, req: close_request(session, acting_user(), req),
+    )
+
+
+# --- release packages --------------------------------------------------------------------
+
+
+@bp.route("/requests/<int:request_id>/packages", methods=["POST"])
+@require(REQUEST_PERMISSIONS.roles(RequestAction.BUILD_PACKAGE), training=True)
+def build(request_id: int):
+    """Start building the release package of an approved request (an RQ job)."""
+    req = load_or_404(AgencyRequest, request_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        package, started = start_package(session, acting_user(), req)
+    except PackageError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _review_page(load_or_404(AgencyRequest, request_id), 422)
+    session.commit()
+    if started:
+        enqueue(build_release_package, package.id, package.job_run_id)
+    flash(f"Release package {package.id}: building.", "success")
+    return redirect(url_for("requests.review", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/packages/<int:package_id>/progress")
+@require(STAFF_VIEW, training=True)
+def package_progress(request_id: int, package_id: int):
+    """One package's progress, for the poll on the request's page; reloads it when done."""
+    package = load_or_404(ReleasePackage, package_id)
+    if package.request_id != request_id:
+        abort(404)
+    html = render_template("requests/_package.html", package=package, now=utcnow(), staff=True)
+    if package.built_at is not None or package.job_run.finished_at is not None:
+        return html, 200, {"HX-Refresh": "true"}
+    return html
+
+
+@bp.route("/portal/packages/<int:package_id>/download")
+@require(REQUEST_PERMISSIONS.roles(RequestAction.DOWNLOAD))
+def download(package_id: int):
+    """The agency downloads its package while the link holds (audited as dissemination)."""
+    session = db_session()
+    load_or_404(ReleasePackage, package_id)
+    try:
+        package = download_package(session, acting_user(), package_id, utcnow())
+    except PackageError as exc:
+        session.commit()  # the refusal's audit entry
+        abort(exc.status, description=str(exc))
+    session.commit()
+    return send_file(
+        package_file(current_app.config["RELEASE_STORE"], package),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=package.file_name,
     )
 
 

@@ -1,0 +1,497 @@
+"""Release packages (425.7): an approved request's data, built by a job into a ZIP on disk.
+
+The ZIP is streamed to a file, never held in memory: the reads go in batches (keyset order on
+``(captured_at, id)``) into a CSV spooled on disk beside it, each picture is copied into the
+archive once (content-addressed, ``images/<sha256>.<ext>``), then the CSV, a cover letter PDF
+naming the request, the approval and the finding, and ``manifest.json`` with the SHA-256 and size
+of every other file. Memory grows with the pictures named (one archive entry each), not with
+the reads.
+
+It holds what existed when the build started: reads received later are not added, reads
+destroyed meanwhile are gone from their batch, and what the release rules withhold (ACP,
+undecided plates: :mod:`app.requests.scope`) is never written. The building and every download
+are audited as dissemination with the read count, on the request's timeline.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import secrets
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import BigInteger, any_, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from app.audit.actions import AuditAction
+from app.audit.services import record
+from app.auth.models import Agency, User
+from app.core.refusal import Refusal
+from app.core.storage import content_path
+from app.core.timeutil import format_local
+from app.db import settings_of, utcnow
+from app.jobs.models import JobRun, JobStatus
+from app.jobs.services import create_run
+from app.reads.bulk import on_postgresql
+from app.reads.models import Device, Read, ReadImage
+from app.requests.models import AgencyRequest, ReleasePackage, RequestStatus
+from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
+from app.requests.scope import AcpFilter, RequestScope, scope_clauses
+from app.workflow.step import lock_subject, take_step
+
+JOB_NAME = "build_release_package"
+CLEANUP_ACTOR = "system:release-cleanup"
+#: Requests whose data may be (re)packaged: approved, or fulfilled by an earlier package.
+RELEASABLE = (RequestStatus.APPROVED.value, RequestStatus.FULFILLED.value)
+CSV_HEADER = ("read_id", "captured_at_utc", "plate", "latitude", "longitude", "source", "images")
+BATCH_SIZE = 5000
+CHUNK = 1 << 20
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+#: A build's temporary file left by a crash is removed by the cleanup after this long.
+STALE_BUILD = timedelta(days=1)
+STATEMENT = (
+    "This package holds the ALPR data the department held when it was built: data destroyed "
+    "before then (the 60-day retention rule, Address Confidentiality Program requests) is not "
+    "in it, and data collected later is not added. ALPR data may be used only for the official "
+    "law-enforcement purpose stated in the request (Minn. Stat. § 13.824, policy 425.7)."
+)
+
+
+class PackageError(Refusal):
+    """A package that cannot be started or downloaded, with a reason and an HTTP status."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """One file the archive holds, as the manifest lists it."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+# --- starting a build ------------------------------------------------------------------------
+
+
+def building_package(session: Session, request: AgencyRequest) -> ReleasePackage | None:
+    """The request's package whose job is queued or running, if any."""
+    return session.scalars(
+        select(ReleasePackage)
+        .join(JobRun, JobRun.id == ReleasePackage.job_run_id)
+        .where(
+            ReleasePackage.request_id == request.id,
+            ReleasePackage.built_at.is_(None),
+            JobRun.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        )
+    ).first()
+
+
+def start_package(
+    session: Session, actor: User, request: AgencyRequest
+) -> tuple[ReleasePackage, bool]:
+    """Record a package to build for an approved request, with its job's tracking row.
+
+    Returns it and whether it is new: the caller commits, then enqueues the job of a new one.
+    A build already under way is returned instead (the button pressed twice). Raises
+    PackageError for anyone who may not build one, or a request that is not approved.
+    """
+    if not REQUEST_PERMISSIONS.allows(actor, RequestAction.BUILD_PACKAGE):
+        raise PackageError(
+            "Only the Deputy Chief, designee or ALPR administrator build a release package.", 403
+        )
+    lock_subject(session, request)
+    if request.status not in RELEASABLE:
+        raise PackageError("Only an approved request's data is released (425.7(b)).")
+    running = building_package(session, request)
+    if running is not None:
+        return running, False
+    run = create_run(session, JOB_NAME, actor.id, request_id=request.id)
+    package = ReleasePackage(request_id=request.id, job_run_id=run.id, requested_by_id=actor.id)
+    session.add(package)
+    session.flush()
+    return package, True
+
+
+# --- building it -------------------------------------------------------------------------
+
+
+def _ids_in(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """``column IN ids`` as one array parameter on PostgreSQL (app.reads.bulk explains why)."""
+    if on_postgresql(session):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger())))
+    return column.in_(list(ids))
+
+
+def _batches(
+    session: Session, scope: RequestScope, received_by: datetime, size: int
+) -> Iterator[list[Any]]:
+    """The scope's reads received by `received_by`, in (captured_at, id) order, `size` a time.
+
+    Each batch is its own short query (keyset, not OFFSET), so the build holds no long
+    transaction and a read destroyed before its batch is read is not in the package.
+    """
+    columns = (
+        Read.id,
+        Read.captured_at,
+        Read.plate,
+        Read.latitude,
+        Read.longitude,
+        Read.device_id,
+        Read.source_agency_id,
+    )
+    where = [*scope_clauses(scope), Read.received_at <= received_by]
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = select(*columns).where(*where)
+        if after is not None:
+            query = query.where(tuple_(Read.captured_at, Read.id) > tuple_(*after))
+        rows = session.execute(query.order_by(Read.captured_at, Read.id).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        after = (rows[-1].captured_at, rows[-1].id)
+        if len(rows) < size:
+            return
+
+
+def _pictures(session: Session, rows: Sequence[Any]) -> dict[int, list[tuple[str, str]]]:
+    """Each read's pictures as (digest, content type), for one batch of reads."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    query = select(ReadImage.read_id, ReadImage.sha256, ReadImage.content_type).where(
+        _ids_in(session, ReadImage.read_id, [row.id for row in rows]),
+        ReadImage.read_captured_at.between(rows[0].captured_at, rows[-1].captured_at),
+    )
+    for read_id, sha256, content_type in session.execute(query.order_by(ReadImage.kind)):
+        found.setdefault(read_id, []).append((sha256, content_type))
+    return found
+
+
+class _Archive:
+    """The ZIP being written, and the digest and size of every file put in it."""
+
+    def __init__(self, path: Path, built_at: datetime) -> None:
+        self.zip = zipfile.ZipFile(path, "w", allowZip64=True)
+        self.stamp = built_at.timetuple()[:6]
+        self.files: list[PackageFile] = []
+
+    def add_stream(self, name: str, source: BinaryIO, *, compress: bool) -> PackageFile:
+        info = zipfile.ZipInfo(name, date_time=self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.external_attr = 0o600 << 16
+        digest, size = hashlib.sha256(), 0
+        with self.zip.open(info, "w", force_zip64=True) as out:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        entry = PackageFile(name, digest.hexdigest(), size)
+        self.files.append(entry)
+        return entry
+
+    def add_bytes(self, name: str, data: bytes, *, compress: bool = True) -> PackageFile:
+        return self.add_stream(name, io.BytesIO(data), compress=compress)
+
+    def close(self, manifest: dict[str, Any]) -> None:
+        info = zipfile.ZipInfo("manifest.json", date_time=self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        self.zip.writestr(info, json.dumps(manifest, indent=2, ensure_ascii=False))
+        self.zip.close()
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _sources(session: Session) -> tuple[dict[int, str], dict[int, str]]:
+    devices = {d: s for d, s in session.execute(select(Device.id, Device.serial))}
+    agencies = {a: n for a, n in session.execute(select(Agency.id, Agency.name))}
+    return devices, agencies
+
+
+def cover_facts(
+    request: AgencyRequest,
+    package_id: int,
+    *,
+    built_at: datetime,
+    expires_at: datetime,
+    read_count: int,
+    image_count: int,
+) -> dict[str, Any]:
+    """What the cover letter says: the request, the approval, the finding, what is enclosed."""
+    return {
+        "request": request,
+        "package_id": package_id,
+        "read_count": read_count,
+        "image_count": image_count,
+        "approved_by": request.decided_by.name if request.decided_by else "",
+        "decided_at": format_local(request.decided_at),
+        "built_at": format_local(built_at),
+        "expires_at": format_local(expires_at),
+        "scope": RequestScope.of(request),
+        "statement": STATEMENT,
+    }
+
+
+def build_package(
+    session: Session,
+    package: ReleasePackage,
+    *,
+    store: str | Path,
+    link_days: int,
+    cover_letter: Callable[[dict[str, Any]], bytes],
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ReleasePackage:
+    """Build `package`'s ZIP under `store`, audit it as dissemination, fulfil its request.
+
+    `cover_letter` renders the cover letter's PDF from :func:`cover_facts`; `progress` is told
+    the percentage done after each batch (the job commits it, so the page can show it).
+    Nothing is left on disk if the build fails. Flushes; the caller commits.
+    """
+    request = package.request
+    actor = session.get(User, package.requested_by_id) if package.requested_by_id else None
+    if request.status not in RELEASABLE:
+        raise PackageError("The request is no longer approved: nothing is released.")
+    scope = RequestScope.of(request)
+    started = utcnow()
+    acp = AcpFilter.load(session)
+    where = [*scope_clauses(scope), Read.received_at <= started]
+    total = session.scalar(select(func.count()).select_from(Read).where(*where)) or 0
+    devices, agencies = _sources(session)
+    image_root = settings_of(session).image_store
+    folder = Path(store)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = folder / f".building-{package.id}-{secrets.token_hex(4)}"
+    archive = _Archive(temporary, started)
+    reads = done = 0
+    packaged: set[str] = set()
+    try:
+        with tempfile.TemporaryFile(dir=folder) as spool:
+            text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+            writer = csv.writer(text)
+            writer.writerow(CSV_HEADER)
+            for rows in _batches(session, scope, started, batch_size):
+                pictures = _pictures(session, rows)
+                for row in rows:
+                    if acp.withholds(row.plate):
+                        continue
+                    names = []
+                    for sha256, content_type in pictures.get(row.id, ()):
+                        name = f"images/{sha256}.{EXTENSIONS.get(content_type, 'bin')}"
+                        if sha256 not in packaged:
+                            try:
+                                with content_path(image_root, sha256).open("rb") as picture:
+                                    archive.add_stream(name, picture, compress=False)
+                            except FileNotFoundError:
+                                continue  # destroyed while the package was being built
+                            packaged.add(sha256)
+                        names.append(name)
+                    source = (
+                        devices.get(row.device_id, f"device {row.device_id}")
+                        if row.device_id is not None
+                        else f"shared by {agencies.get(row.source_agency_id, 'another agency')}"
+                    )
+                    writer.writerow(
+                        (
+                            row.id,
+                            row.captured_at.isoformat(),
+                            row.plate,
+                            row.latitude,
+                            row.longitude,
+                            source,
+                            ";".join(names),
+                        )
+                    )
+                    reads += 1
+                done += len(rows)
+                if progress is not None:
+                    progress(min(99, done * 100 // max(total, 1)))
+            text.flush()
+            text.detach()
+            spool.seek(0)
+            archive.add_stream("reads.csv", spool, compress=True)
+        counts = {"read_count": reads, "image_count": len(packaged)}
+        expires = started + timedelta(days=link_days)
+        facts = cover_facts(request, package.id, built_at=started, expires_at=expires, **counts)
+        archive.add_bytes("cover-letter.pdf", cover_letter(facts))
+        archive.close(_manifest(request, package.id, scope, started, counts, archive.files))
+        digest, size = _file_digest(temporary)
+        name = f"alpr-release-request-{request.id}-package-{package.id}.zip"
+        os.replace(temporary, folder / name)
+    except BaseException:
+        archive.zip.close()
+        temporary.unlink(missing_ok=True)
+        raise
+    package.built_at, package.expires_at = started, expires
+    package.read_count, package.image_count = reads, len(packaged)
+    package.file_name, package.sha256, package.byte_size = name, digest, size
+    session.flush()
+    record(
+        session,
+        actor or "system:release",
+        AuditAction.RELEASE_PACKAGE_BUILT,
+        request,
+        {
+            "dissemination": True,
+            "package_id": package.id,
+            "agency_id": request.agency_id,
+            "read_count": reads,
+            "image_count": len(packaged),
+            "sha256": digest,
+            "expires_at": package.expires_at.isoformat(),
+        },
+    )
+    if request.status == RequestStatus.APPROVED.value:
+        take_step(
+            session,
+            actor,
+            request,
+            "fulfil",
+            audit_action=AuditAction.AGENCY_REQUEST_FULFILLED,
+            changes={"fulfilled_at": started},
+            details={"package_id": package.id},
+            package_sha256=digest,
+        )
+    return package
+
+
+def _manifest(
+    request: AgencyRequest,
+    package_id: int,
+    scope: RequestScope,
+    built_at: datetime,
+    counts: dict[str, int],
+    files: Sequence[PackageFile],
+) -> dict[str, Any]:
+    return {
+        "request": request.id,
+        "package": package_id,
+        "agency": request.agency.name,
+        "case_number": request.case_number,
+        "built_at": built_at.isoformat(),
+        "statement": STATEMENT,
+        "scope": scope.summary(),
+        **counts,
+        "files": [{"name": f.name, "sha256": f.sha256, "bytes": f.size} for f in files],
+    }
+
+
+# --- downloading and expiring --------------------------------------------------------------
+
+
+def package_file(store: str | Path, package: ReleasePackage) -> Path:
+    """Where a built package's ZIP lives."""
+    return Path(store) / (package.file_name or "")
+
+
+def download_package(
+    session: Session, actor: User, package_id: int, now: datetime
+) -> ReleasePackage:
+    """Hand a built package to a user of the requesting agency, audited as dissemination.
+
+    Raises PackageError (404) for a package that does not exist, is not built, or is another
+    agency's, and (410) for one whose link has expired; a refusal of an existing package is
+    audited (the caller commits it).
+    """
+    package = session.get(ReleasePackage, package_id)
+    if package is None or package.built_at is None:
+        raise PackageError("No such release package.", 404)
+    mine = REQUEST_PERMISSIONS.allows(actor, RequestAction.DOWNLOAD) and (
+        actor.agency_id == package.request.agency_id
+    )
+    if not mine or not package.is_downloadable(now):
+        reason = "another agency's package" if not mine else "the link has expired"
+        record(
+            session,
+            actor,
+            AuditAction.RELEASE_DOWNLOAD_REFUSED,
+            package.request,
+            {"package_id": package.id, "reason": reason},
+        )
+        if not mine:
+            raise PackageError("No such release package.", 404)
+        raise PackageError(
+            f"This download link expired on {format_local(package.expires_at)}. Ask the "
+            "department to build the package again if the request is still open.",
+            410,
+        )
+    record(
+        session,
+        actor,
+        AuditAction.RELEASE_PACKAGE_DOWNLOADED,
+        package.request,
+        {
+            "dissemination": True,
+            "package_id": package.id,
+            "agency_id": package.request.agency_id,
+            "read_count": package.read_count,
+            "sha256": package.sha256,
+        },
+    )
+    return package
+
+
+def expire_packages(session: Session, store: str | Path, now: datetime) -> list[Path]:
+    """Mark every package past its link's expiry as deleted; returns the files to delete.
+
+    The caller commits, then deletes the files (a crash in between leaves a file the next
+    run deletes again, never a row that names a file it lost). Temporary files of builds that
+    died are returned too once they are a day old.
+    """
+    doomed: list[Path] = []
+    expired = session.scalars(
+        select(ReleasePackage).where(
+            ReleasePackage.file_deleted_at.is_(None),
+            ReleasePackage.expires_at <= now,
+        )
+    ).all()
+    for package in expired:
+        package.file_deleted_at = now
+        doomed.append(package_file(store, package))
+        record(
+            session,
+            CLEANUP_ACTOR,
+            AuditAction.RELEASE_PACKAGE_EXPIRED,
+            package.request,
+            {"package_id": package.id, "expired_at": package.expires_at.isoformat()},
+        )
+    folder = Path(store)
+    if folder.is_dir():
+        limit = time.time() - STALE_BUILD.total_seconds()
+        doomed += [
+            path
+            for path in folder.glob(".building-*")
+            if path.is_file() and path.stat().st_mtime < limit
+        ]
+    return doomed
+
+
+def packages_of(session: Session, request: AgencyRequest) -> list[ReleasePackage]:
+    """The request's packages, newest first."""
+    return list(
+        session.scalars(
+            select(ReleasePackage)
+            .where(ReleasePackage.request_id == request.id)
+            .order_by(ReleasePackage.id.desc())
+        )
+    )
