@@ -196,6 +196,12 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
         "RELEASE_STORE": os.environ.get("ALPR_RELEASE_STORE", str(instance_path / "releases")),
         "RELEASE_LINK_DAYS": _at_least_one("ALPR_RELEASE_LINK_DAYS", 7),
+        "SMTP_HOST": os.environ.get("ALPR_SMTP_HOST") or None,
+        "SMTP_PORT": _int("ALPR_SMTP_PORT", 587),
+        "SMTP_USERNAME": os.environ.get("ALPR_SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("ALPR_SMTP_PASSWORD") or None,
+        "SMTP_FROM": os.environ.get("ALPR_SMTP_FROM", "alpr-records@localhost"),
+        "SMTP_STARTTLS": os.environ.get("ALPR_SMTP_STARTTLS", "1").lower() in {"1", "true"},
         "RETENTION_DAYS": validate_retention_days(
             _int("ALPR_RETENTION_DAYS", STATUTORY_RETENTION_DAYS)
         ),

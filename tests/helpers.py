@@ -331,3 +331,60 @@ def review_read(client: FlaskClient, session: Session, plate="ABC1234", candidat
     record_ocr_result(session, read, OcrResult(plate, 0.62, True, engines), ImageKind.PLATE)
     session.commit()
     return read
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def smtp_server(refuse: str = "") -> Iterator[tuple[int, list[dict]]]:
+    """A real (minimal) SMTP server on a free local port; yields its port and what it received.
+
+    Each received message is {"from", "to", "data"}; a recipient containing `refuse` is refused
+    with 550, as a real server refuses an unknown mailbox.
+    """
+    import socketserver
+
+    received: list[dict] = []
+
+    class Session(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(f"{line}\r\n".encode())
+
+        def handle(self) -> None:
+            self.reply("220 test SMTP")
+            message: dict = {"to": []}
+            while line := self.rfile.readline().decode().rstrip("\r\n"):
+                verb = line.split(" ", 1)[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    self.reply("250 test")
+                elif verb == "MAIL":
+                    message = {"from": line.split(":", 1)[1], "to": []}
+                    self.reply("250 ok")
+                elif verb == "RCPT":
+                    if refuse and refuse in line:
+                        self.reply("550 no such mailbox")
+                    else:
+                        message["to"].append(line.split(":", 1)[1].strip("<> "))
+                        self.reply("250 ok")
+                elif verb == "DATA":
+                    self.reply("354 go on")
+                    lines = []
+                    while (body := self.rfile.readline().decode()) != ".\r\n":
+                        lines.append(body)
+                    received.append({**message, "data": "".join(lines)})
+                    self.reply("250 queued")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:
+                    self.reply("250 ok")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], received
+    finally:
+        server.shutdown()
+        server.server_close()

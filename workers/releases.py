@@ -1,4 +1,4 @@
-"""Release jobs (425.7): build an approved request's package; expire packages past their link.
+"""Release jobs (425.7): build packages, expire them past their link, send the outbox's mail.
 
 The build runs as an RQ job (in-process without Redis) and commits its progress after each
 batch, which the request's page polls. The cover letter is rendered here, where the app's
@@ -18,6 +18,7 @@ from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
 from app.requests.letters import remove_stale_letters
 from app.requests.models import ReleasePackage
+from app.requests.notifications import SmtpSettings, send_outbox
 from app.requests.packages import JOB_NAME, build_package, expire_packages
 from workers.context import with_app_context
 
@@ -31,8 +32,16 @@ def render_cover_letter(facts: dict[str, Any]) -> bytes:
 
     Rendered with the app's template environment alone: no request, no signed-in user and no
     context processor (the navigation) belong in a letter, nor the session those would open.
+    WeasyPrint switches Pillow to accept truncated images for the whole process when it is
+    first imported; the setting is put back, or the image store and the letter check would
+    take damaged pictures for whole ones.
     """
+    from PIL import ImageFile
+
+    accepts_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = accepts_truncated
 
     html = current_app.jinja_env.get_template("requests/cover_letter.html").render(**facts)
     return HTML(string=html).write_pdf()
@@ -63,7 +72,19 @@ def build_release_package(package_id: int, run_id: int | None = None) -> dict[st
             "sha256": package.sha256,
         }
 
-    return run_tracked(_sessions, JOB_NAME, run_id, work)
+    outcome = run_tracked(_sessions, JOB_NAME, run_id, work)
+    send_outbox_mail()
+    return outcome
+
+
+@with_app_context
+def send_outbox_mail() -> dict[str, Any]:
+    """Send the outbox by SMTP when a server is configured (every few minutes, and after a step).
+
+    Not tracked by a JobRun: it runs often, and each message's row records its own outcome.
+    """
+    with _sessions() as session:
+        return send_outbox(session, SmtpSettings.from_config(current_app.config))
 
 
 @with_app_context

@@ -29,4 +29,5 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
     Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),
     Schedule("expire_release_packages", releases.expire_release_packages, "20 * * * *"),
+    Schedule("send_outbox_mail", releases.send_outbox_mail, "*/5 * * * *"),
 )

@@ -295,3 +295,24 @@ class ReleasePackage(Base):
     def has_expired(self, now: datetime) -> bool:
         """Built once, and its link or its file is gone now."""
         return self.built_at is not None and not self.is_downloadable(now)
+
+
+class OutboxMessage(Base):
+    """An email the app owes someone, kept whether or not it could be sent.
+
+    Written in the same transaction as the step it tells of; a job sends it by SMTP when a
+    server is configured (`sent_at`), and an administrator reads the outbox page either way.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("agency_requests.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))

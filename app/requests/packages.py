@@ -46,6 +46,7 @@ from app.jobs.services import create_run
 from app.reads.bulk import on_postgresql
 from app.reads.models import Device, Read, ReadImage
 from app.requests.models import AgencyRequest, ReleasePackage, RequestStatus
+from app.requests.notifications import notify_package_ready
 from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
 from app.requests.scope import AcpFilter, RequestScope, scope_clauses
 from app.workflow.step import lock_subject, take_step
@@ -372,6 +373,7 @@ def build_package(
             details={"package_id": package.id},
             package_sha256=digest,
         )
+    notify_package_ready(session, package)
     return package
 
 

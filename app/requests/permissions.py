@@ -25,6 +25,7 @@ class RequestAction(StrEnum):
     BUILD_PACKAGE = "build_package"
     CLOSE = "close"
     MANAGE_AGENCIES = "manage_agencies"
+    READ_OUTBOX = "read_outbox"
 
 
 #: 425.7(b): the Deputy Chief or the authorised designee review and approve.
@@ -50,5 +51,6 @@ REQUEST_PERMISSIONS = Permissions(
         RequestAction.BUILD_PACKAGE: DECIDERS | {Role.ADMIN},
         RequestAction.CLOSE: DECIDERS | {Role.ADMIN},
         RequestAction.MANAGE_AGENCIES: ADMIN_ROLES,
+        RequestAction.READ_OUTBOX: frozenset({Role.ADMIN}),
     }
 )

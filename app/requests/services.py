@@ -37,6 +37,7 @@ from app.requests.models import (
     AgencyRequestPlate,
     RequestStatus,
 )
+from app.requests.notifications import notify_requester
 from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
 from app.requests.scope import RequestScope, count_releasable, parse_scope
 from app.requests.workflow import (
@@ -281,7 +282,7 @@ def ask_for_information(
 ) -> Any:
     """Under review → needs information: what the agency must add."""
     text = clean_text(question, "question", "The question", MESSAGE_MAX, required=False)
-    return take_step(
+    take_step(
         session,
         actor,
         request,
@@ -291,6 +292,8 @@ def ask_for_information(
         details={"question": text},
         question=text,
     )
+    notify_requester(session, request, "asked")
+    return request
 
 
 def answer_question(
@@ -331,7 +334,7 @@ def approve_request(
         INVESTIGATION_MAX,
         required=False,
     )
-    return take_step(
+    take_step(
         session,
         actor,
         request,
@@ -347,6 +350,8 @@ def approve_request(
         finding=finding_text,
         active_investigation=investigation,
     )
+    notify_requester(session, request, "approved")
+    return request
 
 
 def _decide_with_reason(
@@ -358,7 +363,7 @@ def _decide_with_reason(
     reason: str | None,
 ) -> Any:
     text = clean_text(reason, "reason", "The reason", REASON_MAX, required=False)
-    return take_step(
+    take_step(
         session,
         actor,
         request,
@@ -372,6 +377,8 @@ def _decide_with_reason(
         details={"reason": text},
         reason=text,
     )
+    notify_requester(session, request, "denied" if event == "deny" else "referred")
+    return request
 
 
 def deny_request(

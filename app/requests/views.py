@@ -52,7 +52,12 @@ from app.requests.forms import (
     StepForm,
     WithdrawForm,
 )
-from app.requests.invitations import accept_invitation, invitation_for, invite_agency_user
+from app.requests.invitations import (
+    INVITATION_DAYS,
+    accept_invitation,
+    invitation_for,
+    invite_agency_user,
+)
 from app.requests.letters import (
     LetterRejected,
     discard_staged_letter,
@@ -61,6 +66,7 @@ from app.requests.letters import (
     staged_letter,
 )
 from app.requests.models import OPEN_STATES, AgencyRequest, ReleasePackage
+from app.requests.notifications import outbox, queue_message
 from app.requests.packages import (
     RELEASABLE,
     PackageError,
@@ -91,7 +97,7 @@ from app.requests.services import (
 from app.requests.workflow import AgencyRequestMachine
 from app.retention.documents import IncomingDocument, document_path, remove_unreferenced_document
 from workers.queue import enqueue
-from workers.releases import build_release_package
+from workers.releases import build_release_package, send_outbox_mail
 
 bp = Blueprint("requests", __name__)
 
@@ -100,6 +106,12 @@ PORTAL = REQUEST_PERMISSIONS.roles(RequestAction.FOLLOW)
 
 def _may(action: RequestAction) -> bool:
     return REQUEST_PERMISSIONS.allows(acting_user(), action)
+
+
+def _deliver() -> None:
+    """Send the outbox now when SMTP is configured (the scheduled job catches up otherwise)."""
+    if current_app.config.get("SMTP_HOST"):
+        enqueue(send_outbox_mail)
 
 
 # --- the agency portal ---------------------------------------------------------------------
@@ -443,6 +455,7 @@ def _staff_step(request_id: int, event: str, form: FlaskForm, take: Callable[...
         show_refusal(form, exc)
         return _review_page(load_or_404(AgencyRequest, request_id), 422, **{event: form})
     session.commit()
+    _deliver()
     flash(f"{AgencyRequestMachine.step_label(event)}: done.", "success")
     return redirect(url_for("requests.review", request_id=request_id))
 
@@ -686,10 +699,32 @@ def invite(agency_id: int):
         session.rollback()
         show_refusal(form, exc)
         return _agency_page(load_or_404(Agency, agency_id), 422, invite=form)
-    session.commit()
     link = url_for("requests.invitation", token=token, _external=True)
+    queue_message(
+        session,
+        kind="invitation",
+        recipient=user.email,
+        subject="Your ALPR Records agency account",
+        body=f"{acting_user().name} invited you, {user.name}, as a user of {agency_row.name}, "
+        f"to request ALPR data from the Winona Police Department (policy 425.7).\n\n"
+        f"Choose your password here (the link works once, for {INVITATION_DAYS} days):\n"
+        f"{link}",
+    )
+    session.commit()
+    _deliver()
     flash(f"{user.email} invited. The link below is shown only now.", "success")
     return _agency_page(load_or_404(Agency, agency_id), link=link)
+
+
+@bp.route("/requests/outbox")
+@require(REQUEST_PERMISSIONS.roles(RequestAction.READ_OUTBOX))
+def outbox_page():
+    """The mail the app owes agencies, sent or waiting (without SMTP, this page delivers it)."""
+    return render_template(
+        "requests/outbox.html",
+        messages=outbox(db_session()),
+        smtp=bool(current_app.config.get("SMTP_HOST")),
+    )
 
 
 @bp.route("/login/invitation/<token>", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 Revision ID: b3271075b586
 Revises: 3b7e2f1c9d40
-Create Date: 2026-12-05 00:47:26.943371
+Create Date: 2026-12-05 00:58:00.960388
 """
 
 from collections.abc import Sequence
@@ -108,6 +108,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['request_id'], ['agency_requests.id'], name=op.f('fk_agency_request_plates_request_id_agency_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('request_id', 'plate', name=op.f('pk_agency_request_plates'))
     )
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['request_id'], ['agency_requests.id'], name=op.f('fk_outbox_messages_request_id_agency_requests')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_messages_request_id'), ['request_id'], unique=False)
+
     op.create_table('release_packages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -142,6 +159,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_release_packages_expires_at'))
 
     op.drop_table('release_packages')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_request_id'))
+
+    op.drop_table('outbox_messages')
     op.drop_table('agency_request_plates')
     op.drop_table('agency_request_devices')
     with op.batch_alter_table('agency_requests', schema=None) as batch_op:

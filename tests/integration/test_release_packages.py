@@ -28,6 +28,7 @@ from app.audit.actions import AuditAction
 from app.auth.models import Role
 from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
+from app.requests.letters import LetterRejected, inspect_letter
 from app.requests.models import AgencyRequest, ReleasePackage
 from app.requests.packages import PackageError, build_package, start_package
 from tests.factories import (
@@ -46,6 +47,7 @@ from tests.helpers import (
     form_csrf,
     login,
     run_purge,
+    signed_letter,
 )
 from workers.releases import expire_release_packages
 
@@ -171,6 +173,13 @@ def test_a_package_holds_the_matching_reads_pictures_cover_letter_and_manifest(
         assert expected in " ".join(text.split()), expected
     digest = hashlib.sha256((Path(app.config["RELEASE_STORE"]) / package.file_name).read_bytes())
     assert digest.hexdigest() == package.sha256
+
+
+def test_building_leaves_damaged_pictures_refused(app, client, session, scene):
+    """WeasyPrint's import would make Pillow accept truncated pictures process-wide."""
+    build_through_the_page(client, session, scene["request"])
+    with pytest.raises(LetterRejected, match="not a readable picture"):
+        inspect_letter(signed_letter("PNG")[:300], "letter.png")
 
 
 def test_acp_destroyed_undecided_and_later_data_are_absent(app, client, session, scene):
