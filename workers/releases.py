@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -27,11 +28,11 @@ def _sessions() -> Session:
     return current_app.extensions["alpr_sessionmaker"]()
 
 
-def render_cover_letter(facts: dict[str, Any]) -> bytes:
-    """The cover letter as a PDF (WeasyPrint), from templates/requests/cover_letter.html.
+def cover_letter_pdf(templates: Environment, facts: dict[str, Any]) -> bytes:
+    """The cover letter (templates/requests/cover_letter.html) as a PDF, by WeasyPrint.
 
-    Rendered with the app's template environment alone: no request, no signed-in user and no
-    context processor (the navigation) belong in a letter, nor the session those would open.
+    Rendered with a template environment alone: no request, no signed-in user and no context
+    processor (the navigation) belong in a letter, nor the session those would open.
     WeasyPrint switches Pillow to accept truncated images for the whole process when it is
     first imported; the setting is put back, or the image store and the letter check would
     take damaged pictures for whole ones.
@@ -42,9 +43,13 @@ def render_cover_letter(facts: dict[str, Any]) -> bytes:
     from weasyprint import HTML
 
     ImageFile.LOAD_TRUNCATED_IMAGES = accepts_truncated
-
-    html = current_app.jinja_env.get_template("requests/cover_letter.html").render(**facts)
+    html = templates.get_template("requests/cover_letter.html").render(**facts)
     return HTML(string=html).write_pdf()
+
+
+def render_cover_letter(facts: dict[str, Any]) -> bytes:
+    """The cover letter, from the app's templates."""
+    return cover_letter_pdf(current_app.jinja_env, facts)
 
 
 @with_app_context

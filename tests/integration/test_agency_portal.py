@@ -412,3 +412,15 @@ def test_only_admins_and_the_deputy_chief_manage_agencies(client, login_as):
     login_as(Role.DESIGNEE, Role.OPERATOR, Role.RECORDS, Role.AUDITOR)
     assert client.get("/requests/agencies").status_code == 403
     assert client.get(f"/requests/agencies/{agency.id}").status_code == 403
+
+
+def test_the_demo_seed_records_the_demo_agency_and_submits_a_request(app, session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "Demo agency request 1 submitted" in first.output
+    assert "Demo agency request already present" in runner.invoke(args=["demo", "seed"]).output
+    session.rollback()
+    (request,) = session.scalars(select(AgencyRequest)).all()
+    assert request.case_number == "MSP-26-004417" and request.profile.head_name
+    assert request.submitted_by.email == "agency@demo.alpr"
