@@ -70,6 +70,7 @@ from app.requests.notifications import outbox, queue_message
 from app.requests.packages import (
     RELEASABLE,
     PackageError,
+    building_package,
     download_package,
     package_file,
     packages_of,
@@ -416,7 +417,9 @@ def _review_page(req: AgencyRequest, status: int = 200, **sent: FlaskForm) -> An
         packages=packages_of(session, req),
         now=utcnow(),
         build_form=StepForm(formdata=None)
-        if req.status in RELEASABLE and _may(RequestAction.BUILD_PACKAGE)
+        if req.status in RELEASABLE
+        and _may(RequestAction.BUILD_PACKAGE)
+        and building_package(session, req) is None
         else None,
     ), status
 

@@ -349,6 +349,7 @@ def test_the_build_runs_on_a_real_rq_worker_and_its_progress_is_polled(
     )
     session.rollback()
     package = session.scalars(select(ReleasePackage)).one()
+    assert "Build release package" not in client.get(page).get_data(as_text=True)
     progress = f"{page}/packages/{package.id}/progress"
     waiting = client.get(progress, headers={"HX-Request": "true"})
     assert 'data-testid="package-progress"' in waiting.get_data(as_text=True)
