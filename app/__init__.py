@@ -27,10 +27,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     if config:
         app.config.update(config)
-    from app.config import validate_retention_days, validate_trusted_proxies
+    from app.config import (
+        validate_records_schedule,
+        validate_retention_days,
+        validate_tile_url,
+        validate_trusted_proxies,
+    )
 
     validate_retention_days(app.config["RETENTION_DAYS"])
     validate_trusted_proxies(app.config["TRUSTED_PROXIES"])
+    app.config["RECORDS_SCHEDULE"] = validate_records_schedule(app.config["RECORDS_SCHEDULE"])
+    app.config["MAP_TILE_URL"] = validate_tile_url(app.config["MAP_TILE_URL"])
 
     register_proxy(app)
     db.init_app(app)
@@ -86,10 +93,13 @@ def register_blueprints(app: Flask) -> None:
     from app.alpr.views import bp as alpr_bp
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
+    from app.bca.views import bp as bca_bp
     from app.breaches.views import bp as breaches_bp
     from app.extensions import csrf
     from app.home.views import bp as home_bp
     from app.investigations.views import bp as investigations_bp
+    from app.public.views import bp as public_bp
+    from app.reports.views import bp as reports_bp
     from app.requests.views import bp as requests_bp
     from app.retention.views import bp as retention_bp
 
@@ -103,6 +113,9 @@ def register_blueprints(app: Flask) -> None:
         investigations_bp,
         retention_bp,
         breaches_bp,
+        bca_bp,
+        reports_bp,
+        public_bp,
         requests_bp,
     )
     for blueprint in blueprints:
@@ -138,10 +151,21 @@ def register_cli(app: Flask) -> None:
     from app.alpr.ocr.cli import ocr_cli
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
+    from app.bca.cli import bca_cli
     from app.demo.cli import demo_cli
+    from app.reports.cli import reports_cli
     from app.retention.cli import retention_cli
     from workers.cli import jobs_cli
 
     groups = (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli)
-    for group in (*groups, devices_cli, hotlist_cli, reads_cli, agencies_cli, ocr_cli):
+    for group in (
+        *groups,
+        devices_cli,
+        hotlist_cli,
+        reads_cli,
+        agencies_cli,
+        ocr_cli,
+        bca_cli,
+        reports_cli,
+    ):
         app.cli.add_command(group)

@@ -6,8 +6,14 @@ import hashlib
 import os
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 #: The statute's ceiling (Minn. Stat. § 13.824 subd. 3, policy 425.5); config may only lower it.
 STATUTORY_RETENTION_DAYS = 60
@@ -134,6 +140,65 @@ def _secret(name: str, instance_path: Path, filename: str) -> str:
     return _refuse_burned(name, _development_key(instance_path, filename))
 
 
+#: How to make a signing key, for the error that asks for one.
+SIGNING_KEY_HOWTO = (
+    "make one with `openssl genpkey -algorithm ed25519 -out audit-signing-key.pem`, keep it "
+    "outside the database and its backups, and set ALPR_AUDIT_SIGNING_KEY_FILE to its path"
+)
+
+
+def _checked_signing_key(pem: bytes, where: str) -> bytes:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"{where} is not an unencrypted PEM private key: {SIGNING_KEY_HOWTO}."
+        ) from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError(f"{where} must be an Ed25519 key: {SIGNING_KEY_HOWTO}.")
+    return pem
+
+
+def audit_signing_key(instance_path: Path) -> bytes:
+    """The Ed25519 key (PEM) that signs audit checkpoints; it lives outside the database.
+
+    A checkpoint only proves something if whoever can rewrite the database cannot also sign:
+    so the key comes from the environment or a key file, never from a table. Development
+    generates one into instance/ (0600); production refuses to start without one.
+    """
+    inline = os.environ.get("ALPR_AUDIT_SIGNING_KEY", "")
+    path = os.environ.get("ALPR_AUDIT_SIGNING_KEY_FILE", "")
+    if inline and path:
+        raise ConfigurationError(
+            "Set ALPR_AUDIT_SIGNING_KEY or ALPR_AUDIT_SIGNING_KEY_FILE, not both."
+        )
+    if path:
+        try:
+            pem = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"ALPR_AUDIT_SIGNING_KEY_FILE {path!r} cannot be read ({exc.strerror})."
+            ) from exc
+        return _checked_signing_key(pem, "ALPR_AUDIT_SIGNING_KEY_FILE")
+    if inline:
+        return _checked_signing_key(inline.encode(), "ALPR_AUDIT_SIGNING_KEY")
+    if is_production():
+        raise ConfigurationError(
+            f"No audit signing key is set. In production the app refuses to start without "
+            f"one: {SIGNING_KEY_HOWTO}."
+        )
+    generated = instance_path / "audit_signing_key.pem"
+    if not generated.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        private_file(generated).write_bytes(pem)
+    generated.chmod(0o600)
+    return _checked_signing_key(generated.read_bytes(), str(generated))
+
+
 def validate_retention_days(days: int) -> int:
     """The retention period may be shortened, never lengthened past the statute's 60 days."""
     if days < 1 or days > STATUTORY_RETENTION_DAYS:
@@ -152,6 +217,118 @@ def validate_trusted_proxies(hops: object) -> int:
             f"in front of the app; got {hops!r}."
         )
     return hops
+
+
+@dataclass(frozen=True)
+class ScheduleCategory:
+    """A records-retention schedule category a closed case's held data may be kept under."""
+
+    code: str
+    label: str
+    years: int
+
+    def ends(self, closed_on: date) -> date:
+        """The last day the schedule allows: `years` after the close (29 February → 28th)."""
+        try:
+            return closed_on.replace(year=closed_on.year + self.years)
+        except ValueError:
+            return closed_on.replace(year=closed_on.year + self.years, day=28)
+
+
+#: Illustrative categories: set ALPR_RECORDS_SCHEDULE to the department's own schedule.
+DEFAULT_RECORDS_SCHEDULE = (
+    "felony=7:Felony investigation file;"
+    "gross_misdemeanor=5:Gross misdemeanor investigation file;"
+    "misdemeanor=3:Misdemeanor investigation file"
+)
+SCHEDULE_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+SCHEDULE_MAX_YEARS = 99
+SCHEDULE_LABEL_MAX = 100
+SCHEDULE_FORMAT = "code=years:label, separated by ';' (e.g. felony=7:Felony investigation file)"
+
+
+def parse_records_schedule(raw: str) -> tuple[ScheduleCategory, ...]:
+    """Read ALPR_RECORDS_SCHEDULE (:data:`SCHEDULE_FORMAT`), or refuse it saying what is wrong.
+
+    A closed case's data may be kept for a category's period, so a typing slip here would keep
+    data for years: every entry is checked, and a bad one stops the app from starting.
+    """
+    entries = [entry.strip() for entry in raw.split(";") if entry.strip()]
+    categories = []
+    for number, entry in enumerate(entries, start=1):
+        code, equals, rest = entry.partition("=")
+        years, colon, label = rest.partition(":")
+        if not (equals and colon):
+            raise ConfigurationError(
+                f"ALPR_RECORDS_SCHEDULE entry {number} ({entry!r}) is not {SCHEDULE_FORMAT}."
+            )
+        try:
+            period = int(years.strip())
+        except ValueError:
+            raise ConfigurationError(
+                f"ALPR_RECORDS_SCHEDULE category {code.strip()!r}: the period must be a whole "
+                f"number of years from 1 to {SCHEDULE_MAX_YEARS}; got {years.strip()!r}."
+            ) from None
+        categories.append(ScheduleCategory(code.strip(), label.strip(), period))
+    return validate_records_schedule(tuple(categories))
+
+
+def validate_records_schedule(categories: object) -> tuple[ScheduleCategory, ...]:
+    """The schedule's categories, checked: at least one, known codes once, 1–99 years, a label.
+
+    Takes what ALPR_RECORDS_SCHEDULE parses to, or the text itself (a test's override).
+    """
+    if isinstance(categories, str):
+        return parse_records_schedule(categories)
+    if not isinstance(categories, tuple | list) or not all(
+        isinstance(c, ScheduleCategory) for c in categories
+    ):
+        raise ConfigurationError(f"ALPR_RECORDS_SCHEDULE must be {SCHEDULE_FORMAT}.")
+    if not categories:
+        raise ConfigurationError(
+            f"ALPR_RECORDS_SCHEDULE names no category; give at least one as {SCHEDULE_FORMAT}."
+        )
+    seen: set[str] = set()
+    for category in categories:
+        name = f"ALPR_RECORDS_SCHEDULE category {category.code!r}"
+        if not SCHEDULE_CODE.fullmatch(category.code):
+            raise ConfigurationError(
+                f"{name}: a code is a lower-case letter, then up to 31 lower-case letters, "
+                "digits or underscores."
+            )
+        if category.code in seen:
+            raise ConfigurationError(f"{name} is listed twice.")
+        seen.add(category.code)
+        if isinstance(category.years, bool) or not 1 <= category.years <= SCHEDULE_MAX_YEARS:
+            raise ConfigurationError(
+                f"{name}: the period must be a whole number of years from 1 to "
+                f"{SCHEDULE_MAX_YEARS}; got {category.years!r}."
+            )
+        if not category.label or len(category.label) > SCHEDULE_LABEL_MAX:
+            raise ConfigurationError(
+                f"{name}: give a label of 1 to {SCHEDULE_LABEL_MAX} characters."
+            )
+    return tuple(categories)
+
+
+def validate_tile_url(url: str) -> str:
+    """A map tile server is http(s) and names {z}, {x} and {y}; empty means no tiles at all.
+
+    The public locations page then fetches tiles from it (and only it): a department's own
+    server. Without one the page draws the points itself and asks nothing outside the app.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{", "").replace("}", ""))
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError(f"ALPR_MAP_TILE_URL must be an http(s) URL; got {url!r}.")
+    if not all(name in url for name in ("{z}", "{x}", "{y}")):
+        raise ConfigurationError(
+            f"ALPR_MAP_TILE_URL must name {{z}}, {{x}} and {{y}}, e.g. "
+            f"https://tiles.example.gov/{{z}}/{{x}}/{{y}}.png; got {url!r}."
+        )
+    return url
 
 
 def database_url(instance_path: Path) -> str:
@@ -190,18 +367,13 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "DEVELOPMENT": is_development() and not production,
         "SECRET_KEY": secret_key,
         "ACP_HMAC_KEY": acp_hmac_key,
+        "AUDIT_SIGNING_KEY": audit_signing_key(instance_path),
         "DATABASE_URL": database_url(instance_path),
         "REDIS_URL": redis_url,
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),
         "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
         "RELEASE_STORE": os.environ.get("ALPR_RELEASE_STORE", str(instance_path / "releases")),
         "RELEASE_LINK_DAYS": _at_least_one("ALPR_RELEASE_LINK_DAYS", 7),
-        "SMTP_HOST": os.environ.get("ALPR_SMTP_HOST") or None,
-        "SMTP_PORT": _int("ALPR_SMTP_PORT", 587),
-        "SMTP_USERNAME": os.environ.get("ALPR_SMTP_USERNAME") or None,
-        "SMTP_PASSWORD": os.environ.get("ALPR_SMTP_PASSWORD") or None,
-        "SMTP_FROM": os.environ.get("ALPR_SMTP_FROM", "alpr-records@localhost"),
-        "SMTP_STARTTLS": os.environ.get("ALPR_SMTP_STARTTLS", "1").lower() in {"1", "true"},
         "RETENTION_DAYS": validate_retention_days(
             _int("ALPR_RETENTION_DAYS", STATUTORY_RETENTION_DAYS)
         ),
@@ -217,6 +389,9 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "IMAGE_MAX_BYTES": _int("ALPR_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("ALPR_MAX_REQUEST_BYTES", 20 * 1024 * 1024),
         "PURGE_BATCH_SIZE": _int("ALPR_PURGE_BATCH_SIZE", 50000),
+        "RECORDS_SCHEDULE": parse_records_schedule(
+            os.environ.get("ALPR_RECORDS_SCHEDULE", DEFAULT_RECORDS_SCHEDULE)
+        ),
         "LOGIN_LOCKOUT_THRESHOLD": _int("ALPR_LOGIN_LOCKOUT_THRESHOLD", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("ALPR_LOGIN_LOCKOUT_MINUTES", 15),
         "LOGIN_RATE_LIMIT": os.environ.get("ALPR_LOGIN_RATE_LIMIT", "20 per minute"),
@@ -233,4 +408,11 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUSTED_PROXIES": validate_trusted_proxies(_int("ALPR_TRUSTED_PROXIES", 0)),
+        "DEPARTMENT_NAME": os.environ.get("ALPR_DEPARTMENT_NAME", "Winona Police Department"),
+        "SMTP_URL": os.environ.get("ALPR_SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("ALPR_MAIL_FROM", "alpr-records@localhost"),
+        "MAP_TILE_URL": validate_tile_url(os.environ.get("ALPR_MAP_TILE_URL", "")),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("ALPR_MAP_TILE_ATTRIBUTION", "").strip(),
+        "PUBLISH_AUDIT_TRAIL": os.environ.get("ALPR_PUBLISH_AUDIT_TRAIL", "").lower()
+        in {"1", "true", "yes"},
     }

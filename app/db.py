@@ -131,6 +131,7 @@ class ServiceSettings:
     acp_hmac_key: str
     image_store: str
     document_store: str
+    audit_signing_key: bytes
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ServiceSettings:
@@ -139,6 +140,7 @@ class ServiceSettings:
             acp_hmac_key=config["ACP_HMAC_KEY"],
             image_store=config["IMAGE_STORE"],
             document_store=config["DOCUMENT_STORE"],
+            audit_signing_key=config["AUDIT_SIGNING_KEY"],
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 TITLES = {
@@ -18,6 +19,10 @@ TITLES = {
     500: "Something went wrong",
     503: "Unavailable",
 }
+
+
+#: Seconds a client is asked to wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 def _respond(code: int, message: str):
@@ -49,7 +54,31 @@ def register_error_handlers(app: Flask) -> None:
             message = "The request could not be completed."
         else:
             message = error.description or TITLES.get(code, "Error")
-        return _respond(code, message)
+        response = current_app.make_response(_respond(code, message))
+        # A 405 names the methods the route takes (RFC 9110), as werkzeug's own answer does.
+        allowed = getattr(error, "valid_methods", None)
+        if code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def _database_unavailable(error: Exception):
+        """The database is restarting, unreachable or busy: nothing was stored, try again.
+
+        The request's transaction is rolled back with its session, so a camera's batch is
+        stored whole or not at all and its resend is safe; 503 with Retry-After tells it when.
+        """
+        current_app.logger.warning(
+            "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+        )
+        response, code = _respond(
+            503, "The records database is unavailable; nothing was stored. Try again shortly."
+        )
+        response = current_app.make_response((response, code))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

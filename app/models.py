@@ -2,6 +2,7 @@
 
 from app.audit import models as audit_models
 from app.auth import models as auth_models
+from app.bca import models as bca_models
 from app.breaches import models as breach_models
 from app.db import Base
 from app.investigations import models as investigation_models
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "audit_models",
     "auth_models",
+    "bca_models",
     "breach_models",
     "investigation_models",
     "job_models",

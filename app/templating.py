@@ -1,4 +1,4 @@
-"""Template filters and the role-aware navigation."""
+"""Template filters, the role-aware navigation, and who sees confidential data."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.auth.access import can_reach
 from app.auth.models import ROLE_LABELS
+from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
 from app.core.timeutil import format_local
 from app.db import utcnow
 from app.workflow.machine import WorkflowError, machine_for
@@ -28,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("home.home", "Home"),
     NavItem("auth.users", "Users & training"),
     NavItem("audit.entries", "Audit trail"),
+    NavItem("public.audit_copy", "Public copy of the trail"),
     NavItem("alpr.devices", "Devices"),
     NavItem("alpr.hotlists", "Hotlists"),
     NavItem("alpr.review", "Plate review"),
@@ -36,6 +38,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("investigations.index", "Investigations"),
     NavItem("retention.dashboard", "Retention"),
     NavItem("breaches.index", "Breach incidents"),
+    NavItem("bca.index", "BCA notices"),
+    NavItem("reports.compliance", "Compliance"),
     NavItem("breaches.new", "Report a breach"),
     NavItem("requests.queue", "Agency requests"),
     NavItem("requests.agencies", "Agencies"),
@@ -85,4 +89,12 @@ def register(app: Flask) -> None:
                 for item in NAVIGATION
                 if item.endpoint in app.view_functions and can_reach(current_user, item.endpoint)
             ]
-        return {"nav_items": items, "role_labels": ROLE_LABELS, "now_utc": utcnow}
+        return {
+            "nav_items": items,
+            "role_labels": ROLE_LABELS,
+            "now_utc": utcnow,
+            # 425.4(e): hotlist record numbers and the like only for those authorised for them
+            "sees_confidential": ACCOUNT_PERMISSIONS.allows(
+                current_user._get_current_object(), AccountAction.SEE_CONFIDENTIAL_DATA
+            ),
+        }

@@ -200,12 +200,12 @@ def child(url: str, scratch: Path, package_id: int, batch: int, mode: str) -> No
 
     `mode` "worker": inside the whole app, as the RQ worker runs it (the app's imports
     included: OCR's OpenCV among them). "service": the service alone, with a session that
-    carries its settings and the templates' own environment, to show what the build needs.
+    carries its settings, to show what the build needs.
     """
     from app.jobs.models import JobRun
     from app.requests import packages
+    from app.requests.cover_letter import cover_letter_pdf
     from app.requests.models import ReleasePackage
-    from workers.releases import cover_letter_pdf
 
     config = settings(url, scratch)
     if mode == "worker":
@@ -215,13 +215,10 @@ def child(url: str, scratch: Path, package_id: int, batch: int, mode: str) -> No
         context = app.app_context()
         context.push()
         session = app.extensions["alpr_sessionmaker"]()
-        templates = app.jinja_env
     else:
-        from jinja2 import Environment, FileSystemLoader
         from sqlalchemy.orm import sessionmaker
 
         from app.config import load_settings
-        from app.core.timeutil import format_local
         from app.db import ServiceSettings, make_engine
 
         keys = load_settings()
@@ -229,8 +226,6 @@ def child(url: str, scratch: Path, package_id: int, batch: int, mode: str) -> No
         session = sessionmaker(
             bind=make_engine(url), expire_on_commit=False, info={"settings": service}
         )()
-        templates = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True)
-        templates.filters["localtime"] = format_local
     package = session.get(ReleasePackage, package_id)
     run = session.get(JobRun, package.job_run_id)
     rss_before, _ = memory_kib()
@@ -254,7 +249,7 @@ def child(url: str, scratch: Path, package_id: int, batch: int, mode: str) -> No
         package,
         store=config["RELEASE_STORE"],
         link_days=7,
-        cover_letter=lambda facts: cover_letter_pdf(templates, facts),
+        cover_letter=cover_letter_pdf,
         progress=progress,
         batch_size=batch,
     )

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import object_session
 
 from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
+from app.bca.models import BcaEvent, BcaNotice
 from app.breaches.models import BreachIncident
 from app.core.timeutil import local_today
 from app.db import utcnow
@@ -432,3 +433,19 @@ class AgencyRequestFactory(BaseFactory):
                 agency=obj.agency, kind=kwargs.get("kind", AgencyKind.LAW_ENFORCEMENT.value)
             )
             object_session(obj).expire(obj, ["profile"])
+
+
+# --- BCA notices (issue 13 item 5) ------------------------------------------------------------
+
+
+class BcaNoticeFactory(BaseFactory):
+    """An open installation notice of a new device, installed three days ago."""
+
+    class Meta:
+        model = BcaNotice
+
+    device = factory.SubFactory(DeviceFactory)
+    event = BcaEvent.INSTALLATION.value
+    event_key = factory.LazyAttribute(lambda o: f"{o.event}:{o.device.id}")
+    event_on = factory.LazyFunction(lambda: local_today() - timedelta(days=3))
+    due_on = factory.LazyAttribute(lambda o: o.event_on + timedelta(days=10))

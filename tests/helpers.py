@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw, ImageFont
@@ -26,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from app.alpr.devices import create_device
 from app.audit.models import AuditEntry
+from app.auth.authorisations import WrittenAuthorisation
+from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.images import image_path
 from app.reads.models import Device, Read, ReadImage
@@ -47,6 +51,22 @@ def form_csrf(client: FlaskClient, path: str) -> str:
     match = CSRF_INPUT.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+#: A stated purpose that passes the search rules (425.6(b)), as the purpose fieldset posts it.
+STATED_PURPOSE = {
+    "purpose_category": "criminal_investigation",
+    "purpose": "Follow-up of a reported burglary",
+    "case_number": "24-000311",
+}
+
+
+def look_up_read(client: FlaskClient, read_id: int, **fields: str):
+    """State the purpose of opening read `read_id` on its page, as a member without a context
+    does; the answer redirects to the read in its lookup's search context."""
+    path = f"/alpr/reads/{read_id}"
+    data = {"csrf_token": form_csrf(client, path), **STATED_PURPOSE, **fields}
+    return client.post(path, data=data)
 
 
 def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PASSWORD):
@@ -82,6 +102,28 @@ def serve(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
+
+
+# --- written authorisations of access (425.3) ----------------------------------------------
+
+
+def written_authorisation() -> WrittenAuthorisation:
+    """The written authorisation a grant of roles or a training record names, dated today."""
+    return WrittenAuthorisation("Dana Deputy-Chief", local_today(), "Memo 2026-014")
+
+
+def authorisation_fields(prefix: str = "") -> dict[str, str]:
+    """:func:`written_authorisation` as the account forms post it (`prefix`: "training-")."""
+    given = written_authorisation()
+    return {
+        f"{prefix}authorised_by": given.authorised_by,
+        f"{prefix}authorised_on": given.authorised_on.isoformat(),
+        f"{prefix}document": given.document,
+    }
+
+
+#: The options of `flask --app wsgi users create` that carry :func:`written_authorisation`.
+AUTHORISATION_OPTIONS = ["--authorised-by", "Dana Deputy-Chief", "--authorisation", "Memo 2026-014"]
 
 
 # --- the audit trail ------------------------------------------------------------------------
@@ -309,14 +351,14 @@ def pending_read(client: FlaskClient, session: Session, picture: bytes | None = 
     import app.alpr.api.images as api
 
     _, token = device_with_token(session, serial=f"CAM-{uuid.uuid4().hex[:6]}")
-    original = api.enqueue
-    api.enqueue = lambda *args: None
+    original = api.enqueue_run
+    api.enqueue_run = lambda *args: None
     try:
         response = upload_image(
             client, token, upload_fields(), {"plate": (picture or plate_picture(), "p.png")}
         )
     finally:
-        api.enqueue = original
+        api.enqueue_run = original
     return session.get(Read, response.get_json()["read_id"])
 
 
@@ -331,6 +373,116 @@ def review_read(client: FlaskClient, session: Session, plate="ABC1234", candidat
     record_ocr_result(session, read, OcrResult(plate, 0.62, True, engines), ImageKind.PLATE)
     session.commit()
     return read
+
+
+def production_environment(monkeypatch, key_folder: Path, variable: str = "ALPR_ENV") -> None:
+    """Declare production with real keys: secrets and an audit signing key file."""
+    key_file = key_folder / "audit-signing-key.pem"
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv(variable, "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    monkeypatch.setenv("ALPR_AUDIT_SIGNING_KEY_FILE", str(key_file))
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, laid out (poppler's pdftotext), to check what a document says."""
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+
+
+# --- camera adapters (POST /api/v1/cameras/<format>) ------------------------------------------
+
+#: The vendors' public sample payloads (SOURCES.md beside them says where each comes from).
+CAMERA_PAYLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "camera-payloads"
+
+
+def camera_sample(name: str) -> dict:
+    """One sample payload, decoded (a fresh copy each time, so a test may change it)."""
+    return json.loads((CAMERA_PAYLOADS / name).read_text())
+
+
+def camera_device(
+    session: Session,
+    camera_format: str,
+    *,
+    serial: str = "CAM-ADAPTER-1",
+    kind: str = "mobile",
+    date_order: str | None = None,
+) -> tuple[Device, str]:
+    """A camera registered with its format the way the CLI registers one; with its token."""
+    device, token = create_device(
+        session,
+        "test",
+        serial=serial,
+        kind=kind,
+        camera_format=camera_format,
+        date_order=date_order,
+    )
+    session.commit()
+    return device, token
+
+
+def post_camera(
+    client: FlaskClient,
+    camera_format: str,
+    body: object,
+    *,
+    token: str | None = None,
+    headers: dict | None = None,
+    query: str = "",
+):
+    """POST a JSON payload (a dict, or raw bytes as they are) to the format's route."""
+    sent = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        f"/api/v1/cameras/{camera_format}{query}",
+        data=body if isinstance(body, bytes | str) else json.dumps(body),
+        headers={**sent, **(headers or {})},
+        content_type="application/json",
+    )
+
+
+def recent_epoch_ms(hours_ago: float = 1) -> int:
+    """A Unix time in milliseconds within retention, with a millisecond part."""
+    return int((utcnow() - timedelta(hours=hours_ago)).timestamp() * 1000) // 1000 * 1000 + 317
+
+
+def database_text(session: Session) -> str:
+    """Every text value in every table, reflected from the database: what a leak would show."""
+    from sqlalchemy import MetaData, String, Text
+
+    session.rollback()
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    values: list[str] = []
+    for table in metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+        if columns:
+            for row in session.execute(select(*columns)):
+                values.extend(str(value) for value in row if value is not None)
+    session.rollback()
+    return "\n".join(values)
+
+
+def stored_reads(session: Session) -> list[Read]:
+    """Every read as the requests committed them, with their pictures, oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    session.rollback()
+    return list(
+        session.scalars(
+            select(Read).order_by(Read.captured_at, Read.id).options(selectinload(Read.images))
+        )
+    )
 
 
 # --- mail ------------------------------------------------------------------------------------

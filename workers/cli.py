@@ -29,6 +29,15 @@ def run_now(name: str) -> None:
     click.echo(json.dumps(schedule.func(), default=str))
 
 
+@jobs_cli.command("recover")
+def recover_now() -> None:
+    """Requeue tracked jobs that nothing will finish (Redis was down, a worker was killed)."""
+    from workers.recovery import recover
+
+    outcome = recover(current_app.extensions["alpr_sessionmaker"])
+    click.echo(json.dumps(outcome))
+
+
 @jobs_cli.command("scheduler")
 def scheduler() -> None:
     """Run the schedules in this process (the embedded default, when there is no Redis)."""

@@ -52,6 +52,56 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
     return None
 
 
+def run_job_id(run_id: int, attempt: int) -> str:
+    """The RQ id of one attempt of a tracked run: the sweep finds the job by its row."""
+    return f"alpr-run-{run_id}-{attempt}"
+
+
+def enqueue_run(func: Callable[..., Any], run_id: int, attempt: int, *args: Any) -> str | None:
+    """Run `func(*args, run_id)` for a committed JobRun row: on RQ when configured, else now.
+
+    When Redis cannot be reached the row stays queued and the request that asked for the job
+    still succeeds: the recovery sweep (:mod:`workers.recovery`) enqueues it once Redis is back.
+    """
+    queue = get_queue()
+    if queue is None:
+        return enqueue(func, *args, run_id)
+    from redis.exceptions import RedisError
+
+    try:
+        job = queue.enqueue(
+            func,
+            args=(*args, run_id),
+            job_id=run_job_id(run_id, attempt),
+            job_timeout=JOB_TIMEOUT_SECONDS,
+        )
+    except RedisError:
+        current_app.logger.warning(
+            "job run %s not queued (Redis unreachable); the recovery sweep will queue it", run_id
+        )
+        return None
+    return job.id
+
+
+#: RQ states in which a job will still run or is running: its row is not stale.
+LIVE_JOB_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+def job_is_live(run_id: int, attempt: int) -> bool | None:
+    """Whether RQ will still run this attempt; None when RQ does not know it (or no Redis)."""
+    queue = get_queue()
+    if queue is None:
+        return None
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(run_job_id(run_id, attempt), connection=queue.connection)
+    except NoSuchJobError:
+        return None
+    return job.get_status(refresh=True) in LIVE_JOB_STATES
+
+
 def queue_ping() -> str:
     """'ok' when Redis answers, 'in-process' without Redis, 'unreachable' otherwise."""
     if current_app.extensions.get("alpr_queue") is None:

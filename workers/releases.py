@@ -1,8 +1,7 @@
 """Release jobs (425.7): build packages, expire them past their link, send the outbox's mail.
 
 The build runs as an RQ job (in-process without Redis) and commits its progress after each
-batch, which the request's page polls. The cover letter is rendered here, where the app's
-templates are, and turned into a PDF by WeasyPrint.
+batch, which the request's page polls.
 """
 
 from __future__ import annotations
@@ -11,45 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
+from app.requests.cover_letter import cover_letter_pdf
 from app.requests.letters import remove_stale_letters
 from app.requests.models import ReleasePackage
-from app.requests.notifications import SmtpSettings, send_outbox
+from app.requests.notifications import send_outbox
 from app.requests.packages import JOB_NAME, build_package, expire_packages
 from workers.context import with_app_context
 
 
 def _sessions() -> Session:
     return current_app.extensions["alpr_sessionmaker"]()
-
-
-def cover_letter_pdf(templates: Environment, facts: dict[str, Any]) -> bytes:
-    """The cover letter (templates/requests/cover_letter.html) as a PDF, by WeasyPrint.
-
-    Rendered with a template environment alone: no request, no signed-in user and no context
-    processor (the navigation) belong in a letter, nor the session those would open.
-    WeasyPrint switches Pillow to accept truncated images for the whole process when it is
-    first imported; the setting is put back, or the image store and the letter check would
-    take damaged pictures for whole ones.
-    """
-    from PIL import ImageFile
-
-    accepts_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
-    from weasyprint import HTML
-
-    ImageFile.LOAD_TRUNCATED_IMAGES = accepts_truncated
-    html = templates.get_template("requests/cover_letter.html").render(**facts)
-    return HTML(string=html).write_pdf()
-
-
-def render_cover_letter(facts: dict[str, Any]) -> bytes:
-    """The cover letter, from the app's templates."""
-    return cover_letter_pdf(current_app.jinja_env, facts)
 
 
 @with_app_context
@@ -67,7 +42,7 @@ def build_release_package(package_id: int, run_id: int | None = None) -> dict[st
             package,
             store=current_app.config["RELEASE_STORE"],
             link_days=current_app.config["RELEASE_LINK_DAYS"],
-            cover_letter=render_cover_letter,
+            cover_letter=cover_letter_pdf,
             progress=progress,
         )
         return {
@@ -83,13 +58,15 @@ def build_release_package(package_id: int, run_id: int | None = None) -> dict[st
 
 
 @with_app_context
-def send_outbox_mail() -> dict[str, Any]:
-    """Send the outbox by SMTP when a server is configured (every few minutes, and after a step).
+def send_outbox_mail(run_id: int | None = None) -> dict[str, Any]:
+    """Send the outbox by SMTP when a server is configured (every 5 minutes, and after a step)."""
 
-    Not tracked by a JobRun: it runs often, and each message's row records its own outcome.
-    """
-    with _sessions() as session:
-        return send_outbox(session, SmtpSettings.from_config(current_app.config))
+    def work(session: Session, run: JobRun) -> dict[str, Any]:
+        return send_outbox(
+            session, current_app.config.get("SMTP_URL"), current_app.config["MAIL_FROM"]
+        )
+
+    return run_tracked(_sessions, "send_outbox_mail", run_id, work)
 
 
 @with_app_context

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from app.audit.checkpoints import CheckpointError, sign_checkpoint
 from app.auth.models import User
 from app.db import utcnow
 from app.jobs.models import JobRun
@@ -33,13 +34,19 @@ def purge_expired_reads(run_id: int | None = None) -> dict[str, Any]:
         # hold no transaction meanwhile: on SQLite every transaction begins IMMEDIATE, so an
         # open one would keep the write lock from them. The JobRun row is written afterwards.
         session.rollback()
-        return destroy_expired_reads(
+        outcome = destroy_expired_reads(
             _sessions,
             PURGE_ACTOR,
             utcnow(),
             current_app.config["PURGE_BATCH_SIZE"],
             retention_days=current_app.config["RETENTION_DAYS"],
         ).as_dict()
+        # A checkpoint after each purge pins the destruction records where the public sees them.
+        try:
+            outcome["checkpoint_seq"] = sign_checkpoint(session, PURGE_ACTOR).seq
+        except CheckpointError as exc:
+            outcome["checkpoint_refused"] = str(exc)
+        return outcome
 
     return run_tracked(_sessions, "purge_expired_reads", run_id, work)
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workers import releases, retention, tasks
+from app.retention.policy import PURGE_CRON
+from workers import bca, recovery, releases, retention, tasks
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,17 @@ class Schedule:
     cron: str
 
 
-#: The purge runs just after 00:00 UTC, when a whole collection day becomes destroyable, a day
-#: before its oldest read would turn 60 days old (app.retention.policy.retention_cutoff): the
-#: oldest unheld read stays under 60 × 24 hours even if one run is late by most of a day.
+#: The purge's time is the retention rule's (app.retention.policy.PURGE_CRON); the recovery
+#: sweep runs often, so a job stuck by a Redis outage or a killed worker waits minutes, not days.
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
-    Schedule("purge_expired_reads", retention.purge_expired_reads, "5 0 * * *"),
-    Schedule("expire_release_packages", releases.expire_release_packages, "20 * * * *"),
+    Schedule("purge_expired_reads", retention.purge_expired_reads, PURGE_CRON),
+    Schedule("sign_audit_checkpoint", tasks.sign_audit_checkpoint, "45 2 * * *"),
+    Schedule(recovery.SWEEP_NAME, recovery.recover_stale_jobs, "*/5 * * * *"),
+    # 11:05 UTC is 05:05 or 06:05 in Minnesota: before the office opens, on the local day a
+    # notice falls overdue (its due date is a department calendar date).
+    Schedule("flag_overdue_bca_notices", bca.flag_overdue_bca_notices, "5 11 * * *"),
+    Schedule("check_compliance_counters", tasks.check_compliance_counters, "20 * * * *"),
+    Schedule("expire_release_packages", releases.expire_release_packages, "25 * * * *"),
     Schedule("send_outbox_mail", releases.send_outbox_mail, "*/5 * * * *"),
 )

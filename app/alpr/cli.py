@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.alpr.adapters.signatures import signing_secret
 from app.alpr.devices import (
     DeviceError,
     create_device,
@@ -36,7 +37,7 @@ from app.auth.errors import AccountError
 from app.auth.models import Agency
 from app.core.cli import command_unit_of_work
 from app.db import unit_of_work, utcnow
-from app.reads.models import Device, DeviceKind
+from app.reads.models import CameraFormat, DateOrder, Device, DeviceKind
 
 devices_cli = AppGroup("devices", help="ALPR cameras and their API tokens.")
 hotlist_cli = AppGroup("hotlist", help="Hotlists reads are matched with (policy 425.4.1(b)).")
@@ -53,7 +54,27 @@ CLI_ACTOR = "cli:devices"
 @click.option("--kind", required=True, type=click.Choice([k.value for k in DeviceKind]))
 @click.option("--description", default="")
 @click.option("--installed-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
-def create_command(serial: str, kind: str, description: str, installed_on) -> None:
+@click.option(
+    "--format",
+    "camera_format",
+    type=click.Choice([f.value for f in CameraFormat]),
+    default=None,
+    help="The vendor payload it posts to /api/v1/cameras/<format>.",
+)
+@click.option(
+    "--date-order",
+    type=click.Choice([o.value for o in DateOrder], case_sensitive=False),
+    default=None,
+    help="How the camera writes dates (Genetec: its Windows locale; default MDY).",
+)
+def create_command(
+    serial: str,
+    kind: str,
+    description: str,
+    installed_on,
+    camera_format: str | None,
+    date_order: str | None,
+) -> None:
     """Register a device; its API token is printed once, alone on the last line."""
     with command_unit_of_work(DeviceError) as session:
         device, token = create_device(
@@ -63,13 +84,25 @@ def create_command(serial: str, kind: str, description: str, installed_on) -> No
             kind=kind,
             description=description,
             installed_on=installed_on.date() if installed_on else None,
+            camera_format=camera_format,
+            date_order=date_order,
         )
         device_id = device.id
     click.echo(f"created device {device_id} serial={serial} kind={kind}")
     if kind == DeviceKind.FIXED.value:
         click.echo("a fixed device sends reads only once a deployment records its location")
+    if camera_format:
+        _echo_camera_setup(camera_format, token)
     click.echo("API token (shown once; store it in the camera now):")
     click.echo(token)
+
+
+def _echo_camera_setup(camera_format: str, token: str) -> None:
+    """Where the camera posts; for Verkada, the shared secret its webhook signs with."""
+    click.echo(f"camera format {camera_format}: POST /api/v1/cameras/{camera_format}")
+    if camera_format == CameraFormat.VERKADA.value:
+        secret = signing_secret(current_app.config["SECRET_KEY"], token)
+        click.echo(f"Verkada webhook shared secret (shown once): {secret}")
 
 
 @devices_cli.command("rotate-token")
@@ -77,7 +110,11 @@ def create_command(serial: str, kind: str, description: str, installed_on) -> No
 def rotate_command(serial: str) -> None:
     """Issue a new token (the old one stops working); printed alone on the last line."""
     with command_unit_of_work(DeviceError) as session:
-        token = rotate_token(session, CLI_ACTOR, get_device_by_serial(session, serial))
+        device = get_device_by_serial(session, serial)
+        token = rotate_token(session, CLI_ACTOR, device)
+        camera_format = device.camera_format
+    if camera_format:
+        _echo_camera_setup(camera_format, token)
     click.echo(f"new API token for {serial} (shown once; the old token no longer works):")
     click.echo(token)
 

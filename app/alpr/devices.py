@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,9 +22,22 @@ from app.core.dates import future_problem
 from app.core.refusal import Refusal
 from app.core.tokens import new_token
 from app.db import utcnow
-from app.reads.models import Deployment, Device, DeviceKind, DeviceStatus
+from app.reads.models import (
+    CameraFormat,
+    DateOrder,
+    Deployment,
+    Device,
+    DeviceKind,
+    DeviceStatus,
+)
 
 MAX_SERIAL_LENGTH = 64
+
+#: Sent inside the transaction that records a BCA-notice event of a device (its registration,
+#: a deployment, its first use or an earlier first use found late), with `session`, after the
+#: event's audit entry. The bca package opens the notice on it (425.4.1(d)): it sits above this
+#: package and cannot be called from here, yet the event and its notice must commit together.
+device_event_recorded = Namespace().signal("device-event-recorded")
 
 
 class DeviceError(Refusal):
@@ -73,12 +87,15 @@ def create_device(
     kind: str,
     description: str = "",
     installed_on: date | None = None,
+    camera_format: str | None = None,
+    date_order: str | None = None,
 ) -> tuple[Device, str]:
     """Register a camera and issue its API token, returned here once and never stored in clear.
 
     The installation date opens a BCA notice later (425.4.1(d)), so it is recorded with the
-    device and in the audit entry. Raises :class:`DeviceError` for a duplicate serial or an
-    unknown kind.
+    device and in the audit entry. `camera_format` is the vendor payload it posts to
+    ``/api/v1/cameras/<format>`` (app.alpr.adapters) and `date_order` how it writes dates.
+    Raises :class:`DeviceError` for a duplicate serial or an unknown kind, format or order.
     """
     serial = serial.strip()
     if not serial or len(serial) > MAX_SERIAL_LENGTH:
@@ -89,6 +106,7 @@ def create_device(
         raise DeviceError(
             f"Unknown device kind {kind!r}: use mobile or fixed.", field="kind"
         ) from exc
+    camera_format, date_order = _camera_settings(camera_format, date_order)
     _check_not_future(installed_on, "installed_on", "The installation date")
     if device_by_serial(session, serial) is not None:
         raise DeviceError(f"A device with serial {serial!r} already exists.", field="serial")
@@ -98,6 +116,8 @@ def create_device(
         description=description.strip(),
         installed_on=installed_on,
         status=DeviceStatus.ACTIVE.value,
+        camera_format=camera_format,
+        date_order=date_order,
     )
     token = _issue_token(device)
     session.add(device)
@@ -113,9 +133,30 @@ def create_device(
             "description": device.description,
             "installed_on": installed_on.isoformat() if installed_on else None,
             "token_hint": device.token_hint,
+            "camera_format": camera_format,
+            "date_order": date_order,
         },
     )
+    device_event_recorded.send(device, session=session)
     return device, token
+
+
+def _camera_settings(camera_format: str | None, date_order: str | None) -> tuple[Any, Any]:
+    """The stored format and date order (None when not given); refuses unknown ones."""
+    try:
+        fmt = CameraFormat(camera_format).value if camera_format else None
+    except ValueError as exc:
+        names = ", ".join(f.value for f in CameraFormat)
+        raise DeviceError(
+            f"Unknown camera format {camera_format!r}: use {names}.", field="camera_format"
+        ) from exc
+    try:
+        order = DateOrder(date_order.upper()).value if date_order else None
+    except ValueError as exc:
+        raise DeviceError(
+            f"Unknown date order {date_order!r}: use MDY, DMY or YMD.", field="date_order"
+        ) from exc
+    return fmt, order
 
 
 def rotate_token(session: Session, actor: Any, device: Device) -> str:
@@ -187,6 +228,7 @@ def create_deployment(
     longitude: float,
     started_on: date,
     security_information: bool = False,
+    security_reason: str = "",
 ) -> Deployment:
     """Place a fixed device at a location from `started_on` (a new fixed location: 425.4.1(d)).
 
@@ -206,6 +248,7 @@ def create_deployment(
         raise DeviceError("A deployment needs a location name.", field="location_name")
     _check_coordinates(latitude, longitude)
     _check_not_future(started_on, "started_on", "The deployment start date")
+    security_reason = _security_reason(security_information, security_reason)
     current = open_deployment(device)
     if current is not None:
         raise DeviceError(
@@ -224,8 +267,8 @@ def create_deployment(
         latitude=latitude,
         longitude=longitude,
         started_on=started_on,
-        security_information=security_information,
     )
+    _decide_security(deployment, actor, security_information, security_reason)
     session.add(deployment)
     session.flush()
     record(
@@ -240,8 +283,10 @@ def create_deployment(
             "longitude": longitude,
             "started_on": started_on.isoformat(),
             "security_information": security_information,
+            "security_reason": security_reason or None,
         },
     )
+    device_event_recorded.send(device, session=session)
     return deployment
 
 
@@ -272,13 +317,52 @@ def end_deployment(
     return deployment
 
 
-def mark_security_information(
-    session: Session, actor: Any, deployment: Deployment, *, security_information: bool
-) -> Deployment:
-    """Keep a location off the public list, or put it back (Minn. Stat. § 13.37 subd. 2)."""
-    if deployment.security_information == security_information:
-        return deployment
+#: The shortest reason accepted for a decision on the security-information mark.
+SECURITY_REASON_MIN = 10
+
+
+def _security_reason(security_information: bool, reason: str) -> str:
+    """The reason for a decision on the mark, required when a location is withheld."""
+    reason = (reason or "").strip()
+    if security_information and len(reason) < SECURITY_REASON_MIN:
+        raise DeviceError(
+            "Say why this location is security information (Minn. Stat. § 13.37 subd. 2): "
+            f"at least {SECURITY_REASON_MIN} characters.",
+            field="security_reason",
+        )
+    return reason
+
+
+def _decide_security(
+    deployment: Deployment, actor: Any, security_information: bool, reason: str
+) -> None:
     deployment.security_information = security_information
+    deployment.security_reason = reason or None
+    deployment.security_decided_by_id = getattr(actor, "id", None)
+    deployment.security_decided_at = utcnow()
+
+
+def mark_security_information(
+    session: Session,
+    actor: Any,
+    deployment: Deployment,
+    *,
+    security_information: bool,
+    reason: str,
+) -> Deployment:
+    """Keep a location off the public list, or put it back (Minn. Stat. § 13.37 subd. 2).
+
+    The decision records who took it, when and why; withholding needs a stated reason. Raises
+    :class:`DeviceError` when the mark already says so or the reason is missing.
+    """
+    if deployment.security_information == security_information:
+        raise DeviceError(
+            "This location is already "
+            + ("withheld as security information." if security_information else "listed."),
+            field="security_reason",
+        )
+    reason = _security_reason(security_information, reason)
+    _decide_security(deployment, actor, security_information, reason)
     session.flush()
     record(
         session,
@@ -289,6 +373,7 @@ def mark_security_information(
             "serial": deployment.device.serial,
             "location_name": deployment.location_name,
             "security_information": security_information,
+            "security_reason": reason or None,
         },
     )
     return deployment

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -98,67 +100,125 @@ def _hit_step(
     )
 
 
-def confirm_hit(session: Session, actor: User | str | None, hit: Hit, verified_via: str) -> Hit:
-    """The alert was verified through MNJIS and/or NLETS (425.4(f)): `verified_via` says which."""
-    verified_via = _clean(verified_via)
+@dataclass(frozen=True)
+class Verification:
+    """An MNJIS/NLETS query about a hit (425.4(f)): the system, its reference, when it was made."""
+
+    verified_via: str
+    reference: str
+    queried_at: datetime | None
+
+    def columns(self) -> dict[str, Any]:
+        """What the hit keeps of it, by column: also what the machine's guards take."""
+        return {
+            "verified_via": _clean(self.verified_via),
+            "verification_reference": _clean(self.reference),
+            "verified_at": self.queried_at,
+        }
+
+    def details(self) -> dict[str, Any]:
+        """What its audit entry keeps of it."""
+        return {
+            "verified_via": _clean(self.verified_via),
+            "reference": _clean(self.reference),
+            "verified_at": self.queried_at.isoformat() if self.queried_at else None,
+        }
+
+
+def confirm_hit(
+    session: Session,
+    actor: User | str | None,
+    hit: Hit,
+    verification: Verification,
+    *,
+    now: datetime,
+) -> Hit:
+    """The query showed the alert is valid (425.4(f)); enforcement may follow."""
     return _hit_step(
         session,
         actor,
         hit,
         "confirm",
         AuditAction.HIT_CONFIRMED,
-        changes={"verified_via": verified_via},
-        details={"verified_via": verified_via},
-        verified_via=verified_via,
+        changes=verification.columns(),
+        details=verification.details(),
+        now=now,
+        **verification.columns(),
     )
 
 
-def mark_hit_not_confirmed(
-    session: Session, actor: User | str | None, hit: Hit, reason: str
+def mark_hit_not_valid(
+    session: Session,
+    actor: User | str | None,
+    hit: Hit,
+    verification: Verification,
+    reason: str,
+    *,
+    now: datetime,
 ) -> Hit:
-    """Verification did not confirm the alert (e.g. vehicle recovered): no action on it alone."""
+    """The query showed the alert is not valid (e.g. vehicle recovered): no enforcement on it."""
     reason = _clean(reason)
     return _hit_step(
         session,
         actor,
         hit,
-        "mark_not_confirmed",
-        AuditAction.HIT_NOT_CONFIRMED,
-        changes={},
-        details={"reason": reason},
+        "mark_not_valid",
+        AuditAction.HIT_NOT_VALID,
+        changes=verification.columns(),
+        details={**verification.details(), "reason": reason},
+        now=now,
         reason=reason,
+        **verification.columns(),
+    )
+
+
+def mark_verification_impracticable(
+    session: Session, actor: User | str | None, hit: Hit, impracticable_reason: str
+) -> Hit:
+    """MNJIS/NLETS cannot be asked now: the reason is kept, and enforcement may be recorded."""
+    reason = _clean(impracticable_reason)
+    return _hit_step(
+        session,
+        actor,
+        hit,
+        "mark_impracticable",
+        AuditAction.HIT_VERIFICATION_IMPRACTICABLE,
+        changes={"impracticable_reason": reason},
+        details={"impracticable_reason": reason},
+        impracticable_reason=reason,
     )
 
 
 def record_enforcement_action(
-    session: Session,
-    actor: User | str | None,
-    hit: Hit,
-    action: str,
-    impracticable_reason: str | None = None,
+    session: Session, actor: User | str | None, hit: Hit, action: str
 ) -> Hit:
-    """Record enforcement taken on a hit.
+    """Record enforcement taken on a hit verified valid, or not verifiable in practice.
 
-    On a confirmed hit the action is enough. On a hit that is new or not confirmed, 425.4(f)
-    allows acting on the ALPR alert alone only where verification was impracticable, so
-    `impracticable_reason` is required and kept. Raises WorkflowError otherwise, or when the hit
-    is closed or already has an enforcement action.
+    On a hit whose verification was not practicable the entry repeats the reason it was taken
+    on. Raises WorkflowError on a hit not verified yet, verified not valid, closed, or already
+    carrying an action.
     """
-    lock_subject(session, hit)  # the reason is kept or not by the state the step starts from
+    lock_subject(session, hit)  # the entry names the reason of the state the step starts from
     action = _clean(action)
-    reason = _clean(impracticable_reason) or None
-    kept_reason = None if hit.status == HitStatus.CONFIRMED.value else reason
+    unverified = hit.status == HitStatus.IMPRACTICABLE.value
     return _hit_step(
         session,
         actor,
         hit,
         "record_enforcement",
         AuditAction.HIT_ENFORCEMENT_RECORDED,
-        changes={"enforcement_action": action, "impracticable_reason": kept_reason},
-        details={"action": action, "impracticable_reason": kept_reason},
+        changes={"enforcement_action": action},
+        details={
+            "action": action,
+            "impracticable_reason": hit.impracticable_reason if unverified else None,
+        },
         action=action,
-        impracticable_reason=reason,
     )
+
+
+def enforcement_refused(hit: Hit) -> bool:
+    """Whether the hit was verified not valid, so no enforcement may rest on it (425.4(f))."""
+    return hit.status == HitStatus.NOT_VALID.value
 
 
 def close_hit(session: Session, actor: User | str | None, hit: Hit, note: str) -> Hit:
@@ -180,6 +240,8 @@ HIT_STEP_ACTIONS = (
     AuditAction.HIT_CREATED,
     AuditAction.HIT_CONFIRMED,
     AuditAction.HIT_NOT_CONFIRMED,
+    AuditAction.HIT_NOT_VALID,
+    AuditAction.HIT_VERIFICATION_IMPRACTICABLE,
     AuditAction.HIT_ENFORCEMENT_RECORDED,
     AuditAction.HIT_CLOSED,
 )

@@ -56,10 +56,6 @@ REVIEW_PAGE_SIZE = 50
 OCR_ACTOR = "system:ocr"
 
 
-class ReadNotFound(LookupError):
-    """No read with that id (never existed, or destroyed under the retention rules)."""
-
-
 @dataclass(frozen=True)
 class IncomingImage:
     """A picture already checked by :func:`app.reads.images.clean_image`, not yet stored."""
@@ -164,6 +160,18 @@ def receive_image_read(
         session.add(stored)
         count_in_periods(session, reads=[period])
         note_device_use(session, device, [read.captured_at], utcnow())
+    store_read_images(session, device, stored, images)
+    return ImageReadOutcome(stored, "stored")
+
+
+def store_read_images(
+    session: Session, device: Device, stored: Read, images: list[IncomingImage]
+) -> None:
+    """Write a new read's pictures to the store, with their rows and one audit entry.
+
+    Shared by the image upload and the camera adapters (app.alpr.adapters), whose pictures are
+    already cleaned of metadata. The caller takes the files back if its transaction fails.
+    """
     for image in images:
         write_image(session, image.data, image.info)
         session.add(
@@ -193,7 +201,6 @@ def receive_image_read(
         },
     )
     session.refresh(stored, ["images"])
-    return ImageReadOutcome(stored, "stored")
 
 
 def screen_final_plate(session: Session, actor: User | str, read: Read) -> Deleted | None:
@@ -344,34 +351,6 @@ def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Dele
     """
     plate = normalise_plate(plate)
     return _decide_plate(session, actor, read, "correct", plate, AuditAction.READ_PLATE_CORRECTED)
-
-
-def view_read(session: Session, actor: User, read_id: int) -> Read:
-    """Open one read for a user (425.6(e): every access is an audit entry)."""
-    read = session.scalars(
-        select(Read).where(Read.id == read_id).options(selectinload(Read.images))
-    ).first()
-    if read is None:
-        raise ReadNotFound(f"read {read_id} does not exist")
-    record(session, actor, AuditAction.READ_VIEWED, read, {"images": len(read.images)})
-    return read
-
-
-def view_read_image(session: Session, actor: User, read_id: int, kind: str) -> ReadImage:
-    """Hand one picture of a read to a user, audited with the read it belongs to."""
-    image = session.scalars(
-        select(ReadImage).where(ReadImage.read_id == read_id, ReadImage.kind == kind)
-    ).first()
-    if image is None:
-        raise ReadNotFound(f"read {read_id} has no {kind} image")
-    record(
-        session,
-        actor,
-        AuditAction.READ_IMAGE_VIEWED,
-        ("reads", read_id),
-        {"read_id": read_id, "image_id": image.id, "kind": kind, "sha256": image.sha256},
-    )
-    return image
 
 
 def review_queue(session: Session, actor: User) -> list[Read]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.auth.access import ALPR_DATA_ROLES, EQUIPMENT_ROLES
+from app.auth.models import Role
 from app.auth.permissions import Permissions
 
 
@@ -14,17 +15,21 @@ class AlprAction(StrEnum):
     USE_DATA = "use_data"
     WORK_HITS = "work_hits"
     REVIEW_PLATES = "review_plates"
+    OPEN_ANY_CASE_READS = "open_any_case_reads"
     ADMINISTER_EQUIPMENT = "administer_equipment"
 
 
 #: Reads, hits and plate review are for the roles that run ALPR day to day (with current
 #: training, checked by the route); devices, deployments and hotlists for the Deputy Chief, the
-#: designee and the ALPR administrator, who manage installation and maintenance (425.3).
+#: designee and the ALPR administrator, who manage installation and maintenance (425.3). An
+#: investigation's held reads open in its context for its lead, and for the Deputy Chief and
+#: the designee, who administer ALPR use (425.3); anyone else states a purpose first.
 ALPR_PERMISSIONS = Permissions(
     {
         AlprAction.USE_DATA: ALPR_DATA_ROLES,
         AlprAction.WORK_HITS: ALPR_DATA_ROLES,
         AlprAction.REVIEW_PLATES: ALPR_DATA_ROLES,
+        AlprAction.OPEN_ANY_CASE_READS: frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE}),
         AlprAction.ADMINISTER_EQUIPMENT: EQUIPMENT_ROLES,
     }
 )

@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit.actions import AuditAction
@@ -33,7 +35,7 @@ from app.core.refusal import Refusal
 from app.investigations.models import InvestigationStatus
 from app.investigations.services import investigation_by_case_number, normalise_case_number
 from app.reads.bulk import on_postgresql
-from app.reads.models import Deployment, Device, PurposeCategory, Read, Search
+from app.reads.models import Deployment, Device, PurposeCategory, Read, Search, SearchShownRead
 from app.reads.plates import FieldError, normalise_plate
 
 PAGE_SIZE = 50
@@ -50,6 +52,9 @@ PATTERN_MIN_CHARS = 2
 
 KIND_SEARCH = "search"
 KIND_PLATE_HISTORY = "plate_history"
+KIND_READ_LOOKUP = "read_lookup"
+#: A one-read lookup spans every time a read may carry: a held read outlives the 60 days.
+LOOKUP_WINDOW = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC))
 
 
 #: Words that stand in for a statement rather than make one.
@@ -118,6 +123,7 @@ class SearchCriteria:
 
     `plate` is stored normalised: an exact plate, or a pattern with ``%`` for the wildcards.
     `box` is (min_lat, max_lat, min_lon, max_lon); a deployment sets it to the area around it.
+    `read_id` names the one read a lookup (:func:`look_up_read`) opens.
     """
 
     start: datetime
@@ -127,6 +133,7 @@ class SearchCriteria:
     deployment_id: int | None = None
     box: tuple[float, float, float, float] | None = None
     kind: str = KIND_SEARCH
+    read_id: int | None = None
 
     @property
     def is_pattern(self) -> bool:
@@ -296,6 +303,8 @@ def _where(session: Session, criteria: SearchCriteria) -> list[ColumnElement[boo
         clauses.append(Read.plate == criteria.plate)
     if criteria.device_id is not None:
         clauses.append(Read.device_id == criteria.device_id)
+    if criteria.read_id is not None:
+        clauses.append(Read.id == criteria.read_id)
     if criteria.box is not None:
         min_lat, max_lat, min_lon, max_lon = criteria.box
         clauses += [
@@ -543,6 +552,39 @@ def perform_search(
     return search
 
 
+def look_up_read(
+    session: Session,
+    actor: User,
+    read_id: int,
+    *,
+    purpose_category: str,
+    purpose: str,
+    case_number: str,
+    rules: SearchRules,
+    now: datetime,
+) -> Search:
+    """Open one read by its id for a stated purpose and case number (425.6(b)).
+
+    A search of that one read, checked, stored and audited as every search is (the same
+    purpose rules and refusals, :func:`perform_search`); the read it found, if any (none when
+    it never existed or was destroyed), is then the search's to open.
+    """
+    start, end = LOOKUP_WINDOW
+    search = perform_search(
+        session,
+        actor,
+        criteria=SearchCriteria(start=start, end=end, read_id=read_id, kind=KIND_READ_LOOKUP),
+        purpose_category=purpose_category,
+        purpose=purpose,
+        case_number=case_number,
+        rules=rules,
+        now=now,
+    )
+    if search.result_count:
+        record_shown_reads(session, search, [read_id])
+    return search
+
+
 @dataclass(frozen=True)
 class ResultPage:
     """One page of a stored search's results."""
@@ -559,9 +601,19 @@ def page_count(total: int) -> int:
     return max(1, math.ceil(total / PAGE_SIZE))
 
 
-def view_results(session: Session, actor: User, search: Search, page: int) -> ResultPage:
-    """Fetch result page `page` and audit that `actor` saw it, with its row count.
+def record_shown_reads(session: Session, search: Search, read_ids: list[int]) -> None:
+    """Keep which reads `search` showed: its context opens those, and only those."""
+    if not read_ids:
+        return
+    insert = postgresql_insert if on_postgresql(session) else sqlite_insert
+    rows = [{"search_id": search.id, "read_id": read_id} for read_id in read_ids]
+    session.execute(insert(SearchShownRead).values(rows).on_conflict_do_nothing())
 
+
+def view_results(session: Session, actor: User, search: Search, page: int) -> ResultPage:
+    """Fetch result page `page` and audit that `actor` saw it: its row count and read ids.
+
+    The reads shown are kept (:func:`record_shown_reads`) for the search's context to open.
     Raises SearchError for a page outside the results.
     """
     criteria = SearchCriteria.from_json(search.criteria_json)
@@ -576,12 +628,14 @@ def view_results(session: Session, actor: User, search: Search, page: int) -> Re
             .offset((page - 1) * PAGE_SIZE)
         )
     )
+    shown = [read.id for read in rows]
+    record_shown_reads(session, search, shown)
     record(
         session,
         actor,
         AuditAction.SEARCH_PAGE_VIEWED,
         search,
-        {"page": page, "rows": len(rows), "result_count": search.result_count},
+        {"page": page, "rows": len(rows), "result_count": search.result_count, "read_ids": shown},
     )
     return ResultPage(rows, page, pages, search.result_count, search.result_count >= COUNT_CAP)
 

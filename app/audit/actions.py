@@ -28,6 +28,8 @@ class AuditAction(StrEnum):
     AUDIT_VERIFIED = "audit.verified"
     AUDIT_DETAILS_REDACTED = "audit.details_redacted"
     AUDIT_VIEWED = "audit.viewed"
+    AUDIT_CHECKPOINT_SIGNED = "audit.checkpoint_signed"
+    AUDIT_EXPORTED = "audit.exported"
 
     # devices and deployments (425.4.1(d))
     DEVICE_CREATED = "device.created"
@@ -46,6 +48,7 @@ class AuditAction(StrEnum):
     READ_IMAGE_STORED = "read.image_stored"
     READ_IMAGE_VIEWED = "read.image_viewed"
     READ_VIEWED = "read.viewed"
+    READ_ACCESS_REFUSED = "read.access_refused"  # no context documenting why (425.6(b))
     READ_OCR_COMPLETED = "read.ocr_completed"
     READ_PLATE_CONFIRMED = "read.plate_confirmed"
     READ_PLATE_CORRECTED = "read.plate_corrected"
@@ -55,7 +58,9 @@ class AuditAction(StrEnum):
     HOTLIST_LOADED = "hotlist.loaded"
     HIT_CREATED = "hit.created"
     HIT_CONFIRMED = "hit.confirmed"
-    HIT_NOT_CONFIRMED = "hit.not_confirmed"
+    HIT_NOT_CONFIRMED = "hit.not_confirmed"  # before verification outcomes: read, never written
+    HIT_NOT_VALID = "hit.not_valid"
+    HIT_VERIFICATION_IMPRACTICABLE = "hit.verification_impracticable"
     HIT_ENFORCEMENT_RECORDED = "hit.enforcement_recorded"
     HIT_CLOSED = "hit.closed"
     HITS_VIEWED = "hits.viewed"
@@ -64,6 +69,9 @@ class AuditAction(StrEnum):
     INVESTIGATION_OPENED = "investigation.opened"
     INVESTIGATION_CLOSED = "investigation.closed"
     INVESTIGATION_REOPENED = "investigation.reopened"
+    INVESTIGATION_DATA_RELEASED = "investigation.data_released"
+    INVESTIGATION_DATA_RETAINED = "investigation.data_retained"
+    INVESTIGATION_RETENTION_LAPSED = "investigation.retention_lapsed"
     SEARCH_PERFORMED = "search.performed"
     SEARCH_PAGE_VIEWED = "search.page_viewed"
     SEARCH_REFUSED = "search.refused"
@@ -114,3 +122,26 @@ class AuditAction(StrEnum):
 
     # jobs
     JOB_FAILED = "job.failed"
+    JOB_RECOVERED = "job.recovered"
+
+    # BCA notices (425.4.1(d))
+    BCA_NOTICE_OPENED = "bca.notice_opened"
+    BCA_NOTICE_CORRECTED = "bca.notice_corrected"
+    BCA_NOTICE_SENT = "bca.notice_sent"
+    BCA_NOTICE_ACKNOWLEDGED = "bca.notice_acknowledged"
+    BCA_NOTICE_OVERDUE = "bca.notice_overdue"
+
+    # the biennial audit (425.6(c), § 13.824 subd. 6)
+    COMPLIANCE_CHECKED = "compliance.checked"
+    REPORT_GENERATED = "report.generated"
+
+    # transparency (Minn. Stat. § 13.824 subd. 7): public data released
+    PUBLIC_AUDIT_COPY_RELEASED = "audit.public_copy_released"
+
+
+#: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
+#: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only
+#: to accounts authorised for confidential data.
+CONFIDENTIAL_DETAILS: dict[str, frozenset[str]] = {
+    AuditAction.HIT_CREATED.value: frozenset({"reference"}),
+}

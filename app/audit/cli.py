@@ -1,26 +1,96 @@
-"""`flask --app wsgi audit verify`: exit 0 when intact, 1 naming the first bad entry."""
+"""`flask --app wsgi audit ...`: verify the chain (alone or against a saved checkpoint), sign one.
+
+`verify` exits 0 when intact, 1 naming the first bad entry or why the checkpoint fails.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
-from app.audit.services import verify, verify_and_record
+from app.audit.actions import AuditAction
+from app.audit.checkpoints import (
+    CheckpointError,
+    public_key_hex,
+    read_document,
+    sign_checkpoint,
+    verify_against,
+)
+from app.audit.services import record, verify, verify_and_record
 from app.db import unit_of_work
 
 audit_cli = AppGroup("audit", help="The hash-chained audit trail.")
+CLI_ACTOR = "cli:audit-verify"
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
 
 
 @audit_cli.command("verify")
 @click.option("--record/--no-record", default=True, help="Append the outcome to the trail.")
-def verify_command(record: bool) -> None:
-    """Verify the whole chain."""
-    with unit_of_work() as session:
-        result = verify_and_record(session, "cli:audit-verify") if record else verify(session)
-    if result.ok:
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A saved checkpoint JSON file: prove the chain still extends it.",
+)
+@click.option(
+    "--public-key",
+    help="Trust this Ed25519 public key (hex) instead of this installation's own.",
+)
+def verify_command(record: bool, checkpoint_file: Path | None, public_key: str | None) -> None:
+    """Verify the whole chain, and with --checkpoint that it extends a saved checkpoint."""
+    if checkpoint_file is None:
+        with unit_of_work() as session:
+            result = verify_and_record(session, CLI_ACTOR) if record else verify(session)
+        if not result.ok:
+            _fail(result.describe())
         click.echo(result.describe())
         return
-    click.echo(result.describe(), err=True)
-    sys.exit(1)
+    try:
+        saved = read_document(checkpoint_file.read_text(encoding="utf-8", errors="replace"))
+    except CheckpointError as exc:
+        _fail(f"checkpoint FAILS: {exc}")
+    with unit_of_work() as session:
+        proof = verify_against(session, saved, public_key or public_key_hex(session))
+        if record:
+            _record_proof(session, saved, proof.ok, proof.reason)
+    if not proof.ok:
+        _fail(proof.describe())
+    click.echo(proof.describe())
+
+
+def _record_proof(session: Session, saved: dict[str, Any], ok: bool, reason: str) -> None:
+    record(
+        session,
+        CLI_ACTOR,
+        AuditAction.AUDIT_VERIFIED,
+        None,
+        {"ok": ok, "checkpoint_seq": saved["seq"], "reason": reason},
+    )
+
+
+@audit_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign a checkpoint of the chain now (the scheduled job does so daily and after a purge)."""
+    try:
+        with unit_of_work() as session:
+            checkpoint = sign_checkpoint(session, "cli:audit-checkpoint")
+            line = f"signed checkpoint at seq {checkpoint.seq}: head {checkpoint.head_hash}"
+    except CheckpointError as exc:
+        _fail(str(exc))
+    click.echo(line)
+
+
+@audit_cli.command("public-key")
+def public_key_command() -> None:
+    """Print the public half of the signing key (hex), to publish."""
+    with unit_of_work() as session:
+        click.echo(public_key_hex(session))

@@ -65,3 +65,21 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the chain's length and head hash at one moment.
+
+    Stored so the public pages can show them; the proof is the signature, made with a key
+    that is not in the database, so a copy saved by anyone outlives a rewrite of this table.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (CheckConstraint("seq >= 0", name="seq_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))

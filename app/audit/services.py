@@ -46,6 +46,7 @@ def details_digest(details_json: str) -> str:
 
 def canonical_header(
     *,
+    id: int,
     seq: int,
     occurred_at: datetime,
     actor_user_id: int | None,
@@ -54,9 +55,14 @@ def canonical_header(
     subject_type: str | None,
     subject_id: str | None,
 ) -> str:
-    """The fields the chain covers, in one canonical string."""
+    """The fields the chain covers, in one canonical string.
+
+    The row id is among them: the details row and every reference to an entry (a redaction
+    record, a checkpoint) name it, so moving an entry to another id breaks its hash.
+    """
     return canonical_json(
         {
+            "id": id,
             "seq": seq,
             "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor_user_id": actor_user_id,
@@ -65,6 +71,20 @@ def canonical_header(
             "subject_type": subject_type,
             "subject_id": subject_id,
         }
+    )
+
+
+def entry_header(row: Any) -> str:
+    """The canonical header of a stored entry (a row or an AuditEntry), as its hash covers it."""
+    return canonical_header(
+        id=row.id,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor_user_id=row.actor_user_id,
+        actor_label=row.actor_label,
+        action=row.action,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
     )
 
 
@@ -93,8 +113,11 @@ def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | N
     return subject.__tablename__, str(subject.id)
 
 
-def _lock_chain(session: Session) -> tuple[int, str]:
-    """Serialise appends until the commit; returns the chain's head (last seq and hash).
+def _lock_chain(session: Session) -> tuple[int, str, int]:
+    """Serialise appends until the commit; returns the head (last seq and hash) and last id.
+
+    Ids are handed out here, under the lock, rather than by the database: the entry hash
+    covers its id, so the id must be known before the row is written.
 
     PostgreSQL: a transaction-level advisory lock, then the head row (made on the first
     append). SQLite: writing the head row first takes the database's write lock, so the head
@@ -105,17 +128,19 @@ def _lock_chain(session: Session) -> tuple[int, str]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         found = session.execute(head).one_or_none()
-        if found is not None:
-            return found.seq, found.entry_hash
-        session.execute(postgresql.insert(AuditChainHead).values(**genesis))
-        return 0, GENESIS_HASH
-    session.execute(
-        sqlite.insert(AuditChainHead)
-        .values(**genesis)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    found = session.execute(head).one()
-    return found.seq, found.entry_hash
+        if found is None:
+            session.execute(postgresql.insert(AuditChainHead).values(**genesis))
+    else:
+        session.execute(
+            sqlite.insert(AuditChainHead)
+            .values(**genesis)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        found = session.execute(head).one()
+    last_id = session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
+    if found is None:
+        return 0, GENESIS_HASH, last_id
+    return found.seq, found.entry_hash, last_id
 
 
 @dataclass(frozen=True)
@@ -166,11 +191,13 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
         )
     if not prepared:
         return []
-    seq, prev_hash = _lock_chain(session)
+    seq, prev_hash, entry_id = _lock_chain(session)
     entries: list[AuditEntry] = []
     for actor_user_id, actor_label, action, subject_type, subject_id, text_, digest in prepared:
         seq += 1
+        entry_id += 1
         header_fields = {
+            "id": entry_id,
             "seq": seq,
             "occurred_at": utcnow(),
             "actor_user_id": actor_user_id,
@@ -270,16 +297,7 @@ def _entry_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
         return f"sequence gap: expected seq {expected_seq}, found {row.seq}"
     if row.prev_hash != prev_hash:
         return "prev_hash does not match the previous entry's hash"
-    header = canonical_header(
-        seq=row.seq,
-        occurred_at=row.occurred_at,
-        actor_user_id=row.actor_user_id,
-        actor_label=row.actor_label,
-        action=row.action,
-        subject_type=row.subject_type,
-        subject_id=row.subject_id,
-    )
-    if chain_hash(prev_hash, header, row.details_digest) != row.entry_hash:
+    if chain_hash(prev_hash, entry_header(row), row.details_digest) != row.entry_hash:
         return "entry hash does not match its contents"
     if row.redacted_at is not None:
         if row.details_json is not None:
@@ -402,54 +420,6 @@ def verify_and_record(session: Session, actor: Any) -> VerifyResult:
         },
     )
     return result
-
-
-@dataclass(frozen=True)
-class TrailPage:
-    """One page of the trail as the auditor's page shows it, newest first."""
-
-    rows: list[AuditEntry]
-    page: int
-    pages: int
-    total: int
-    action: str
-
-
-def browse_trail(
-    session: Session, actor: Any, *, page: int, action: str, page_size: int
-) -> TrailPage:
-    """A page of entries, recorded as an access: their details hold ALPR data (425.6(e)).
-
-    The view's entry names the page, the filter and which entries were shown, never their
-    details; a filter that is not a known action is logged as such, since it is free text.
-    Raises LookupError for a page past the last one (nothing is shown, nothing recorded).
-    """
-    page = max(1, page)
-    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
-    count_stmt = select(func.count(AuditEntry.id))
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-        count_stmt = count_stmt.where(AuditEntry.action == action)
-    total = session.scalar(count_stmt) or 0
-    pages = max(1, -(-total // page_size))
-    if page > pages:
-        raise LookupError(f"page {page} is past the last page ({pages})")
-    rows = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
-    known = action in {member.value for member in AuditAction}
-    record(
-        session,
-        actor,
-        AuditAction.AUDIT_VIEWED,
-        ("page", "audit.entries"),
-        {
-            "page": page,
-            "action_filter": action if known or not action else "(not a known action)",
-            "result_count": len(rows),
-            "total": total,
-            "seqs": [rows[0].seq, rows[-1].seq] if rows else [],
-        },
-    )
-    return TrailPage(rows, page, pages, total, action)
 
 
 def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | None:

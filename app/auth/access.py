@@ -1,6 +1,7 @@
 """Who may reach a view: one marker per view, enforced once for the whole app, failing closed.
 
-Every view states its rule with :func:`public`, :func:`require` or a device-token decorator.
+Every view states its rule with :func:`public`, :func:`require`, :func:`signed_in` or a
+device-token decorator.
 A `before_request` hook enforces the rule; a view with no rule is refused, so a forgotten
 decorator cannot open a page (policy 425.6(a)).
 """
@@ -34,6 +35,7 @@ class AccessRule:
 
     public: bool = False
     bearer_token: bool = False
+    any_account: bool = False
     roles: frozenset[Role] = field(default_factory=frozenset)
     training: bool = False
 
@@ -46,6 +48,15 @@ def _mark(view: F, rule: AccessRule) -> F:
 def public(view: F) -> F:
     """No login: the public pages of 425.5.1 and § 13.824 subd. 7, health checks, login."""
     return _mark(view, AccessRule(public=True))
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in account, with or without a role: home, one's own password, signing out.
+
+    A department account is created without roles until the Deputy Chief or designee grants
+    them (425.3); its owner must still be able to sign in, choose a password and sign out.
+    """
+    return _mark(view, AccessRule(any_account=True))
 
 
 def bearer_token_only(view: F) -> F:
@@ -102,12 +113,12 @@ def _ask_for_a_new_password() -> Any:
 
 def access_denied_reason(user: Any, rule: AccessRule) -> str | None:
     """Why `user` may not pass `rule`, or None when they may. Used by views and the nav."""
-    if not user.has_role(*rule.roles):
+    if not rule.any_account and not user.has_role(*rule.roles):
         return "Your role does not allow this page."
     if rule.training and user.current_training(local_today()) is None:
         return (
             "Current department-approved ALPR training is required to reach ALPR data "
-            "(policy 425.4(d)). Ask the ALPR administrator to record your training."
+            "(policy 425.4(d)). Ask the Deputy Chief or designee to record your training."
         )
     return None
 

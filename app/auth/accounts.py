@@ -11,10 +11,17 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.agencies import agency_by_name, create_agency
+from app.auth.authorisations import (
+    WrittenAuthorisation,
+    audit_details,
+    check_may_grant,
+    checked_authorisation,
+    record_authorisation,
+)
 from app.auth.errors import AccountError
 from app.auth.models import (
     ADMIN_ROLES,
-    DEPUTY_CHIEF_GRANTS,
+    WRITTEN_GRANT_ROLES,
     Agency,
     Role,
     User,
@@ -46,8 +53,11 @@ def _parse_roles(roles: Iterable[str | Role]) -> set[Role]:
             raise AccountError(
                 f"Unknown role {value!r}; known roles: {known}.", field="roles"
             ) from exc
-    if not parsed:
-        raise AccountError("A user needs at least one role.", field="roles")
+    if parsed == {Role.CONFIDENTIAL_DATA}:
+        raise AccountError(
+            "The confidential-data authorisation goes with a department role, not alone.",
+            field="roles",
+        )
     return parsed
 
 
@@ -61,11 +71,15 @@ def create_user(
     roles: Iterable[str | Role],
     agency: Agency | None = None,
     password_must_change: bool = True,
+    authorisation: WrittenAuthorisation | None = None,
 ) -> User:
     """Create an account with its roles; agency users, and only they, belong to an agency.
 
-    Someone other than the owner chose the password, so the owner replaces it at the first
-    sign-in; only the server's shell in development (`password_must_change=False`) skips that.
+    A department account may be created without a role, to be given its roles later; one
+    created with department roles needs a grantor and the written `authorisation` as for
+    :func:`set_roles`. Someone other than the owner chose the password, so the owner replaces
+    it at the first sign-in; only the server's shell in development
+    (`password_must_change=False`) skips that.
     """
     email = email.strip().lower()
     if "@" not in email:
@@ -74,7 +88,8 @@ def create_user(
         raise AccountError(f"A user with email {email} already exists.", field="email")
     role_set = _parse_roles(roles)
     _check_agency_for_roles(role_set, has_agency=agency is not None)
-    _check_deputy_chief_grants(actor, role_set)
+    check_may_grant(actor, None, role_set)
+    written = checked_authorisation(authorisation) if role_set & WRITTEN_GRANT_ROLES else None
     user = User(
         email=email,
         name=name.strip() or email,
@@ -85,18 +100,16 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(
-        session,
-        actor,
-        AuditAction.USER_CREATED,
-        user,
-        {
-            "email": email,
-            "roles": sorted(r.value for r in role_set),
-            "agency_id": user.agency_id,
-            "password_must_change": password_must_change,
-        },
-    )
+    details: dict[str, object] = {
+        "email": email,
+        "roles": sorted(r.value for r in role_set),
+        "agency_id": user.agency_id,
+        "password_must_change": password_must_change,
+    }
+    if written is not None:
+        row = record_authorisation(session, actor, user, written, granted=role_set)
+        details["authorisation"] = audit_details(row)
+    record(session, actor, AuditAction.USER_CREATED, user, details)
     return user
 
 
@@ -126,6 +139,7 @@ def create_account(
     roles: Iterable[str | Role],
     agency_name: str | None = None,
     password_must_change: bool = True,
+    authorisation: WrittenAuthorisation | None = None,
 ) -> User:
     """The create-user page: an agency named by its name, found or registered with the user.
 
@@ -134,7 +148,9 @@ def create_account(
     """
     roles = list(roles)
     agency_name = (agency_name or "").strip()
-    _check_agency_for_roles(_parse_roles(roles), has_agency=bool(agency_name))
+    role_set = _parse_roles(roles)
+    _check_agency_for_roles(role_set, has_agency=bool(agency_name))
+    check_may_grant(actor, None, role_set)
     agency = None
     if agency_name:
         agency = agency_by_name(session, agency_name) or create_agency(
@@ -149,23 +165,8 @@ def create_account(
         roles=roles,
         agency=agency,
         password_must_change=password_must_change,
+        authorisation=authorisation,
     )
-
-
-def _check_deputy_chief_grants(actor: User | str | None, changed: set[Role]) -> None:
-    """Only a Deputy Chief grants or removes Deputy Chief and designee (425.3).
-
-    A user actor is checked; the CLI and the demo seed (a label) are trusted, as they are run
-    from the server's shell.
-    """
-    if (
-        isinstance(actor, User)
-        and changed & DEPUTY_CHIEF_GRANTS
-        and not actor.has_role(Role.DEPUTY_CHIEF)
-    ):
-        raise AccountError(
-            "Only a Deputy Chief may grant or remove the Deputy Chief and designee roles."
-        )
 
 
 def end_sessions(user: User) -> None:
@@ -222,12 +223,19 @@ def _keep_an_administrator(session: Session, user: User) -> None:
 
 
 def set_roles(
-    session: Session, actor: User | str | None, user: User, roles: Iterable[str | Role]
+    session: Session,
+    actor: User | str | None,
+    user: User,
+    roles: Iterable[str | Role],
+    authorisation: WrittenAuthorisation | None = None,
 ) -> bool:
     """Replace a user's roles; the before and after are recorded, the user's sessions end.
 
-    Returns False, with nothing changed and nothing audited, when the user already holds
-    exactly these roles (a form sent twice), so the page does not report a change.
+    Department roles are granted and removed only by the Deputy Chief or designee (425.3),
+    never to their own account, each change on a written `authorisation` kept with the account
+    and in the audit entry. Returns False, with nothing changed and nothing audited, when the
+    user already holds exactly these roles (a form sent twice), so the page does not report a
+    change.
     """
     new = _parse_roles(roles)
     _lock_accounts(session, user)
@@ -238,29 +246,27 @@ def set_roles(
         raise AccountError(
             "An agency account belongs to one agency and holds only that role.", field="roles"
         )
-    if isinstance(actor, User) and actor.id == user.id:
-        if new - old:
-            raise AccountError("You cannot add roles to your own account.", field="roles")
-        if Role.ADMIN in old - new:
-            raise AccountError("You cannot remove your own administrator role.", field="roles")
-    _check_deputy_chief_grants(actor, old ^ new)
+    check_may_grant(actor, user, old ^ new)
+    if isinstance(actor, User) and actor.id == user.id and Role.ADMIN in old - new:
+        raise AccountError("You cannot remove your own administrator role.", field="roles")
+    written = checked_authorisation(authorisation) if (old ^ new) & WRITTEN_GRANT_ROLES else None
     active = user.is_active_account
     if _holds_admin(active, old) and not _holds_admin(active, new):
         _keep_an_administrator(session, user)
     user.role_rows = [UserRole(role=r.value) for r in sorted(new)]
     end_sessions(user)
     session.flush()
-    record(
-        session,
-        actor,
-        AuditAction.USER_ROLES_CHANGED,
-        user,
-        {
-            "before": sorted(r.value for r in old),
-            "after": sorted(r.value for r in new),
-            "sessions_ended": True,
-        },
-    )
+    details: dict[str, object] = {
+        "before": sorted(r.value for r in old),
+        "after": sorted(r.value for r in new),
+        "sessions_ended": True,
+    }
+    if written is not None:
+        row = record_authorisation(
+            session, actor, user, written, granted=new - old, removed=old - new
+        )
+        details["authorisation"] = audit_details(row)
+    record(session, actor, AuditAction.USER_ROLES_CHANGED, user, details)
     return True
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.db import Base, utcnow
+from app.db import Base, sql_values, utcnow
 
 
 class Role(StrEnum):
@@ -33,6 +33,10 @@ class Role(StrEnum):
     RECORDS = "records"
     AUDITOR = "auditor"
     AGENCY = "agency"
+    #: Not a job but a clearance held beside one: confidential department, state or federal
+    #: data (a hotlist entry's NCIC or MNJIS record number) is shown only to its holders
+    #: (425.4(e)).
+    CONFIDENTIAL_DATA = "confidential_data"
 
     @property
     def label(self) -> str:
@@ -48,16 +52,25 @@ ROLE_LABELS = {
     Role.RECORDS: "Records staff",
     Role.AUDITOR: "Auditor",
     Role.AGENCY: "Outside agency",
+    Role.CONFIDENTIAL_DATA: "Authorised for confidential state and federal data",
 }
 
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
-#: Roles that administer accounts and training records; at least one active account must
-#: hold one, or nobody could fix accounts again (:func:`app.auth.accounts.set_roles`).
+#: Roles that administer accounts' technical state (creation, activation); at least one
+#: active account must hold one, or nobody could fix accounts again
+#: (:func:`app.auth.accounts.set_roles`).
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.DEPUTY_CHIEF})
 #: Roles that only the Deputy Chief may grant or remove: 425.3 has the Deputy Chief assign
 #: their designees.
 DEPUTY_CHIEF_GRANTS = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE})
+#: The roles that grant access to ALPR data and record training (425.3).
+ACCESS_GRANTORS = frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE})
+#: Roles granted and removed only by the Deputy Chief or designee, each on a written
+#: authorisation (425.3, § 13.824 subd. 7): every department role, since each reaches ALPR
+#: data or the records that name it (the audit trail, the retention pages). An agency account
+#: reaches only what the Deputy Chief released to its agency (425.7).
+WRITTEN_GRANT_ROLES = frozenset(r for r in Role if r is not Role.AGENCY)
 
 
 class Agency(Base):
@@ -121,6 +134,11 @@ class User(UserMixin, Base):
         lazy="selectin",
     )
     agency: Mapped[Agency | None] = relationship()
+    authorisations: Mapped[list[AccessAuthorisation]] = relationship(
+        back_populates="user",
+        foreign_keys="AccessAuthorisation.user_id",
+        order_by="AccessAuthorisation.id.desc()",
+    )
 
     @property
     def is_active(self) -> bool:
@@ -184,6 +202,58 @@ class TrainingRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="training_records", foreign_keys=[user_id])
+
+
+class AccessChange(StrEnum):
+    """What a written authorisation authorised."""
+
+    ROLES = "roles"
+    TRAINING = "training"
+
+
+class AccessAuthorisation(Base):
+    """The written authorisation behind one change of roles or one training record.
+
+    425.3 puts ALPR data access under the Deputy Chief or designee, and § 13.824 subd. 7 asks
+    for written procedures on who may reach the data: each grant, removal and training record
+    names who authorised it, when, and the document or its reference. `recorded_by_id` is the
+    person who entered it (empty for the server's shell).
+    """
+
+    __tablename__ = "access_authorisations"
+    __table_args__ = (
+        CheckConstraint(f"change IN ({sql_values(AccessChange)})", name="known_change"),
+        CheckConstraint(
+            "change <> 'training' OR training_record_id IS NOT NULL", name="training_names_record"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    change: Mapped[str] = mapped_column(String(16))
+    #: Role values, space-separated.
+    granted: Mapped[str] = mapped_column(String(300), default="")
+    removed: Mapped[str] = mapped_column(String(300), default="")
+    training_record_id: Mapped[int | None] = mapped_column(ForeignKey("training_records.id"))
+    authorised_by: Mapped[str] = mapped_column(String(200))
+    authorised_on: Mapped[date] = mapped_column(Date)
+    document: Mapped[str] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="authorisations", foreign_keys=[user_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    training_record: Mapped[TrainingRecord | None] = relationship()
+
+    @property
+    def granted_roles(self) -> list[Role]:
+        """The roles this authorisation granted."""
+        return [Role(value) for value in self.granted.split()]
+
+    @property
+    def removed_roles(self) -> list[Role]:
+        """The roles this authorisation removed."""
+        return [Role(value) for value in self.removed.split()]
 
 
 def user_for_session_id(session: Session, session_id: str) -> User | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from app.auth.models import ADMIN_ROLES, DEPUTY_CHIEF_GRANTS, Role, User
+from app.auth.models import ACCESS_GRANTORS, ADMIN_ROLES, Role, User
 
 A = TypeVar("A", bound=StrEnum)
 
@@ -33,17 +33,29 @@ class Permissions(Generic[A]):
 
 
 class AccountAction(StrEnum):
-    """The account pages' actions."""
+    """The account pages' actions, and the access an account's roles give."""
 
+    VIEW_ACCOUNTS = "view_accounts"
     ADMINISTER_ACCOUNTS = "administer_accounts"
     SET_TEMPORARY_PASSWORD = "set_temporary_password"  # noqa: S105 (an action name)
+    GRANT_ACCESS = "grant_access"
+    GRANT_DEPUTY_CHIEF_ROLES = "grant_deputy_chief_roles"
+    SEE_CONFIDENTIAL_DATA = "see_confidential_data"
 
 
-#: Accounts are administered by the ALPR administrator and the Deputy Chief; a forgotten
-#: password may also be reset by the designee, whom 425.3 gives control of access.
+#: 425.3 puts ALPR data access under the Deputy Chief or designee: they alone grant and remove
+#: the roles that reach it and record training (the Deputy Chief alone assigns Deputy Chiefs
+#: and designees), and they see every account. The ALPR administrator and the Deputy Chief keep
+#: accounts' technical state (creating accounts, deactivating them); a forgotten password may be
+#: reset by any of the three. Confidential state or federal data (425.4(e)) is shown only to
+#: accounts explicitly authorised for it, whatever their other roles.
 ACCOUNT_PERMISSIONS = Permissions(
     {
+        AccountAction.VIEW_ACCOUNTS: ADMIN_ROLES | ACCESS_GRANTORS,
         AccountAction.ADMINISTER_ACCOUNTS: ADMIN_ROLES,
-        AccountAction.SET_TEMPORARY_PASSWORD: ADMIN_ROLES | DEPUTY_CHIEF_GRANTS,
+        AccountAction.SET_TEMPORARY_PASSWORD: ADMIN_ROLES | ACCESS_GRANTORS,
+        AccountAction.GRANT_ACCESS: ACCESS_GRANTORS,
+        AccountAction.GRANT_DEPUTY_CHIEF_ROLES: frozenset({Role.DEPUTY_CHIEF}),
+        AccountAction.SEE_CONFIDENTIAL_DATA: frozenset({Role.CONFIDENTIAL_DATA}),
     }
 )

@@ -8,6 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
 from app.audit.services import record
+from app.auth.authorisations import (
+    WrittenAuthorisation,
+    audit_details,
+    check_may_record_training,
+    checked_authorisation,
+    record_authorisation,
+)
 from app.auth.errors import AccountError
 from app.auth.models import (
     TrainingRecord,
@@ -38,12 +45,16 @@ def record_training(
     completed_on: date,
     expires_on: date,
     notes: str | None = None,
+    authorisation: WrittenAuthorisation | None = None,
 ) -> TrainingRecord:
     """Record department-approved training (425.4(d)); the window must make sense.
 
-    Training is a fact, so it is not completed after today (the department's calendar day);
-    it may stay valid for at most :data:`MAX_TRAINING_VALIDITY_YEARS` after it.
+    Only the Deputy Chief or designee records it, never their own, on a written
+    `authorisation` (425.3). Training is a fact, so it is not completed after today (the
+    department's calendar day); it may stay valid for at most
+    :data:`MAX_TRAINING_VALIDITY_YEARS` after it.
     """
+    check_may_record_training(actor, user)
     course = course.strip()
     if not course:
         raise AccountError("Name the training course.", field="course")
@@ -60,6 +71,7 @@ def record_training(
             f"after it was completed (so by {latest.isoformat()}).",
             field="expires_on",
         )
+    written = checked_authorisation(authorisation)
     training = TrainingRecord(
         user=user,
         course=course,
@@ -70,6 +82,7 @@ def record_training(
     )
     session.add(training)
     session.flush()
+    row = record_authorisation(session, actor, user, written, training=training)
     record(
         session,
         actor,
@@ -80,6 +93,7 @@ def record_training(
             "course": course,
             "completed_on": completed_on.isoformat(),
             "expires_on": expires_on.isoformat(),
+            "authorisation": audit_details(row),
         },
     )
     return training

@@ -8,10 +8,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from app.auth.access import public, require
+from app.auth.access import public, require, signed_in
 from app.auth.accounts import create_account, set_active, set_roles, sign_out
+from app.auth.authorisations import grantable_roles
 from app.auth.errors import AccountError
 from app.auth.forms import (
+    ROLE_CHOICES,
     ActivationForm,
     ChangePasswordForm,
     DeactivateForm,
@@ -21,7 +23,7 @@ from app.auth.forms import (
     TrainingForm,
     UserCreateForm,
 )
-from app.auth.models import Role, User
+from app.auth.models import WRITTEN_GRANT_ROLES, Role, User
 from app.auth.passwords import change_own_password, set_temporary_password
 from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
 from app.auth.signin import authenticate
@@ -96,7 +98,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@require(*Role)
+@signed_in
 def logout():
     """Sign out everywhere (POST with a CSRF token, so no link elsewhere can sign a user out)."""
     session = db_session()
@@ -107,19 +109,27 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _may() -> dict[str, bool]:
+    """Which account actions the signed-in user may take: the page shows only those forms."""
+    actor = acting_user()
+    return {action.value: ACCOUNT_PERMISSIONS.allows(actor, action) for action in AccountAction}
+
+
 @bp.route("/admin/users")
-@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.VIEW_ACCOUNTS))
 def users():
     """Every account, with roles and training status."""
     all_users = db_session().scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=all_users, today=local_today())
+    return render_template("admin/users.html", users=all_users, today=local_today(), may=_may())
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
 def user_new():
-    """Create an account with its roles."""
+    """Create an account, with the roles its creator may grant (on a written authorisation)."""
     form = UserCreateForm()
+    grantable = grantable_roles(acting_user())
+    form.roles.choices = [choice for choice in ROLE_CHOICES if Role(choice.value) in grantable]
     if form.validate_on_submit():
         session = db_session()
         try:
@@ -131,6 +141,7 @@ def user_new():
                 password=form.password.data,
                 roles=form.roles.data,
                 agency_name=form.agency_name.data,
+                authorisation=form.authorisation(),
             )
         except AccountError as exc:
             session.rollback()
@@ -139,23 +150,32 @@ def user_new():
             session.commit()
             flash(f"Created {user.email}.", "success")
             return redirect(url_for("auth.user_detail", user_id=user.id))
-    return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
+    authorising = bool(grantable & WRITTEN_GRANT_ROLES)
+    return render_template(
+        "admin/user_new.html", form=form, authorising=authorising
+    ), 422 if form.errors else 200
+
+
+def _training_form(**kwargs: object) -> TrainingForm:
+    """The training form; its prefix keeps its fields apart from the roles form's."""
+    return TrainingForm(prefix="training", **kwargs)
 
 
 @bp.route("/admin/users/<int:user_id>")
-@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.VIEW_ACCOUNTS))
 def user_detail(user_id: int):
-    """One account: roles, training records, activation."""
+    """One account: roles, training records, written authorisations, activation."""
     user = load_or_404(User, user_id)
     roles_form = RolesForm(roles=[r.value for r in user.roles])
     return render_template(
         "admin/user_detail.html",
         user=user,
         roles_form=roles_form,
-        training_form=TrainingForm(),
+        training_form=_training_form(),
         **_activation_forms(),
         password_form=TemporaryPasswordForm(),
         today=local_today(),
+        may=_may(),
     )
 
 
@@ -170,29 +190,31 @@ def _activation_forms() -> dict[str, object]:
 def _render_detail_with_errors(user: User, **forms):
     """The account page again (422), the refused form bound with its errors and input."""
     defaults = {
-        "roles_form": RolesForm(roles=[r.value for r in user.roles]),
-        "training_form": TrainingForm(formdata=None),
+        "roles_form": RolesForm(formdata=None, roles=[r.value for r in user.roles]),
+        "training_form": _training_form(formdata=None),
         **_activation_forms(),
         "password_form": TemporaryPasswordForm(formdata=None),
     }
     defaults.update(forms)
     return (
-        render_template("admin/user_detail.html", user=user, today=local_today(), **defaults),
+        render_template(
+            "admin/user_detail.html", user=user, today=local_today(), may=_may(), **defaults
+        ),
         422,
     )
 
 
 @bp.route("/admin/users/<int:user_id>/roles", methods=["POST"])
-@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.GRANT_ACCESS))
 def user_roles(user_id: int):
-    """Replace a user's roles."""
+    """Replace a user's roles, on the written authorisation of the change (425.3)."""
     user = load_or_404(User, user_id)
     form = RolesForm()
     if not form.validate_on_submit():
         return _render_detail_with_errors(user, roles_form=form)
     session = db_session()
     try:
-        changed = set_roles(session, acting_user(), user, form.roles.data)
+        changed = set_roles(session, acting_user(), user, form.roles.data, form.authorisation())
     except AccountError as exc:
         session.rollback()
         show_refusal(form, exc, "roles")
@@ -208,11 +230,11 @@ def user_roles(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/training", methods=["POST"])
-@require(ACCOUNT_PERMISSIONS.roles(AccountAction.ADMINISTER_ACCOUNTS))
+@require(ACCOUNT_PERMISSIONS.roles(AccountAction.GRANT_ACCESS))
 def user_training(user_id: int):
-    """Record a department-approved training."""
+    """Record a department-approved training, on its written authorisation (425.3)."""
     user = load_or_404(User, user_id)
-    form = TrainingForm()
+    form = _training_form()
     if not form.validate_on_submit():
         return _render_detail_with_errors(user, training_form=form)
     session = db_session()
@@ -225,10 +247,11 @@ def user_training(user_id: int):
             completed_on=form.completed_on.data,
             expires_on=form.expires_on.data,
             notes=form.notes.data or None,
+            authorisation=form.authorisation(),
         )
     except AccountError as exc:
         session.rollback()
-        show_refusal(form, exc, "expires_on")
+        show_refusal(form, exc)
         return _render_detail_with_errors(load_or_404(User, user_id), training_form=form)
     session.commit()
     flash("Training recorded.", "success")
@@ -262,7 +285,7 @@ def user_activation(user_id: int, change: str):
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@require(*Role)
+@signed_in
 def password():
     """Change one's own password (the current one required); every other session ends."""
     user = current_user._get_current_object()

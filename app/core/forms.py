@@ -8,12 +8,13 @@ macro all see the same field.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from wtforms import BooleanField, Field
 from wtforms.validators import DataRequired, ValidationError
 
-from app.core.timeutil import local_to_utc
+from app.core.timeutil import TYPED_YEARS, local_to_utc
 
 #: What an HTML ``datetime-local`` field sends, with or without seconds.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -26,6 +27,22 @@ def typed_year(_form: Any, field: Field) -> None:
             local_to_utc(field.data)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+#: Control characters no typed text holds (tab, newline and carriage return are typing).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def typed_text(_form: Any, field: Field) -> None:
+    """Text a person typed: no NUL or other control character (PostgreSQL stores no NUL)."""
+    if field.data and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError("Remove the control characters (such as NUL) from this text.")
+
+
+def typed_day(_form: Any, field: Field) -> None:
+    """A calendar date in the years the app can turn into UTC (the date pickers' bound)."""
+    if field.data is not None and field.data.year not in TYPED_YEARS:
+        raise ValidationError(f"Enter a year from {TYPED_YEARS[0]} to {TYPED_YEARS[-1]}.")
 
 
 #: The name of the confirmation field on every form that mixes in :class:`ConfirmIrreversible`.

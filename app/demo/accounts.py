@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.accounts import create_user
 from app.auth.agencies import create_agency
+from app.auth.authorisations import WrittenAuthorisation
 from app.auth.models import Role, User
 from app.auth.training import record_training
 from app.core.timeutil import local_today
@@ -16,11 +17,13 @@ from app.core.timeutil import local_today
 DEMO_ACTOR = "cli:demo"
 
 #: email, name, roles, trained: the demo cast, one per role. Passwords are `demo-<local part>-2026`.
+#: The Deputy Chief and the operator are authorised for confidential data (425.4(e)): they see
+#: hotlist record numbers, the others see them withheld.
 DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...], bool], ...] = (
     ("admin@demo.alpr", "Alex Admin", (Role.ADMIN,), True),
-    ("chief@demo.alpr", "Dana Deputy-Chief", (Role.DEPUTY_CHIEF,), True),
+    ("chief@demo.alpr", "Dana Deputy-Chief", (Role.DEPUTY_CHIEF, Role.CONFIDENTIAL_DATA), True),
     ("designee@demo.alpr", "Devon Designee", (Role.DESIGNEE,), True),
-    ("operator@demo.alpr", "Olive Operator", (Role.OPERATOR,), True),
+    ("operator@demo.alpr", "Olive Operator", (Role.OPERATOR, Role.CONFIDENTIAL_DATA), True),
     ("untrained@demo.alpr", "Uma Untrained", (Role.OPERATOR,), False),
     ("records@demo.alpr", "Riley Records", (Role.RECORDS,), True),
     ("auditor@demo.alpr", "Avery Auditor", (Role.AUDITOR,), True),
@@ -31,6 +34,13 @@ DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...], bool], ...] = (
 def demo_password(email: str) -> str:
     """Known demo passwords, documented in the README (demo data only)."""
     return f"demo-{email.split('@')[0]}-2026"
+
+
+def demo_authorisation() -> WrittenAuthorisation:
+    """The written authorisation the demo's roles and training name (425.3): none real."""
+    return WrittenAuthorisation(
+        "Dana Deputy-Chief", local_today(), "Demo data: no real authorisation"
+    )
 
 
 def seed_accounts(session: Session, *, password_must_change: bool) -> list[str]:
@@ -56,6 +66,7 @@ def seed_accounts(session: Session, *, password_must_change: bool) -> list[str]:
             roles=roles,
             agency=agency if Role.AGENCY in roles else None,
             password_must_change=password_must_change,
+            authorisation=demo_authorisation(),
         )
         if trained:
             today = local_today()
@@ -66,6 +77,7 @@ def seed_accounts(session: Session, *, password_must_change: bool) -> list[str]:
                 course="Department ALPR training (policy 425)",
                 completed_on=today - timedelta(days=30),
                 expires_on=today + timedelta(days=335),
+                authorisation=demo_authorisation(),
             )
         lines.append(f"{email:24} {demo_password(email):28} {', '.join(r.value for r in roles)}")
     return lines

@@ -51,6 +51,7 @@ def _deploy(session: Session, device: Device) -> None:
         longitude=-91.6468,
         started_on=today - timedelta(days=DAYS + 2),
         security_information=True,
+        security_reason="Camera protects the water treatment plant's gate",
     )
     end_deployment(session, DEMO_ACTOR, first, ended_on=today - timedelta(days=DAYS // 2))
     create_deployment(

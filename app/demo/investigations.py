@@ -43,4 +43,7 @@ def seed_investigations(session: Session) -> list[str]:
         lead=lead,
     )
     close_investigation(session, DEMO_ACTOR, closed, "Suspect charged; case closed", today)
-    return [f"Demo investigations: {ACTIVE_CASE} (active), {CLOSED_CASE} (closed)."]
+    return [
+        f"Demo investigations: {ACTIVE_CASE} (active), {CLOSED_CASE} (closed, awaiting the "
+        "Deputy Chief's disposition)."
+    ]

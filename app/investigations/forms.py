@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.core.forms import ConfirmIrreversible
 from app.investigations.services import CASE_NUMBER_MAX
 
 
@@ -19,7 +20,7 @@ class InvestigationOpenForm(FlaskForm):
 
 
 class InvestigationCloseForm(FlaskForm):
-    """Close an active investigation: its holds stop being in force."""
+    """Close an active investigation: its held data then awaits the Deputy Chief's decision."""
 
     reason = TextAreaField("Reason for closing", validators=[DataRequired(), Length(max=2000)])
     closed_on = DateField("Closed on", validators=[DataRequired()])
@@ -29,3 +30,19 @@ class InvestigationReopenForm(FlaskForm):
     """Reopen a closed investigation (Deputy Chief, designee or administrator)."""
 
     reason = TextAreaField("Reason for reopening", validators=[DataRequired(), Length(max=2000)])
+
+
+class CaseDataReleaseForm(ConfirmIrreversible, FlaskForm):
+    """Release a closed case's held data to the 60-day rule: its holds end, for good."""
+
+
+class CaseDataRetainForm(FlaskForm):
+    """Keep a closed case's held data under a records-retention schedule category."""
+
+    schedule_category = SelectField("Schedule category", validators=[DataRequired()])
+    retain_until = DateField(
+        "Keep until",
+        validators=[Optional()],
+        description="Leave empty for the category's whole period from the close; an earlier "
+        "date ends the keeping sooner.",
+    )

@@ -16,10 +16,27 @@ from app.db import Base, sql_values, utcnow
 
 
 class InvestigationStatus(StrEnum):
-    """Stored investigation statuses."""
+    """Stored investigation statuses (see workflow.py).
+
+    A closed case first awaits the Deputy Chief's or designee's disposition of its held data
+    (``closed``), which either releases it to the 60-day rule (``released``) or keeps it under
+    a records-retention schedule category until an end date (``retained``).
+    """
 
     ACTIVE = "active"
     CLOSED = "closed"
+    RELEASED = "released"
+    RETAINED = "retained"
+
+
+#: The statuses in which a case's placed holds keep their data from the 60-day purge: active,
+#: closed until the disposition is decided, and retained until the schedule's end date. Only an
+#: active case defers an ACP participant's destruction (425.5(b): "active criminal investigation").
+INVESTIGATION_KEEPING = (
+    InvestigationStatus.ACTIVE.value,
+    InvestigationStatus.CLOSED.value,
+    InvestigationStatus.RETAINED.value,
+)
 
 
 class Investigation(Base):
@@ -29,6 +46,10 @@ class Investigation(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_values(InvestigationStatus)})", name="known_status"),
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closes_after_open"),
+        CheckConstraint(
+            "status <> 'retained' OR (schedule_category IS NOT NULL AND retain_until IS NOT NULL)",
+            name="retained_under_schedule",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +59,10 @@ class Investigation(Base):
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closing_reason: Mapped[str | None] = mapped_column(Text)
+    #: The records-retention schedule category its held data is (or was) kept under, and the
+    #: day that keeping ends (app.config.ScheduleCategory).
+    schedule_category: Mapped[str | None] = mapped_column(String(32))
+    retain_until: Mapped[date | None] = mapped_column(Date)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -37,6 +37,8 @@ class JobRun(Base):
     progress: Mapped[int] = mapped_column(default=0)
     result_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    #: How many times the recovery sweep has put this run back on the queue.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -91,3 +93,60 @@ def run_tracked(
             mark_failed(session, session.get(JobRun, run_id), exc)
             session.commit()
             raise
+
+
+#: A run put back on the queue this many times and still unfinished is given up as failed.
+MAX_RECOVERY_ATTEMPTS = 3
+
+
+def stale_runs(
+    session: Session, now: datetime, *, queued: timedelta, running: timedelta
+) -> list[JobRun]:
+    """Runs queued or running for longer than a job of theirs should take, oldest first.
+
+    A run is stale when its row says queued but the job never reached (or fell out of) the
+    queue, or running but its worker died: either way nothing will ever finish it unaided.
+    Rows are locked so that two sweeps never recover the same run twice.
+    """
+    return list(
+        session.scalars(
+            select(JobRun)
+            .where(
+                or_(
+                    (JobRun.status == JobStatus.QUEUED.value) & (JobRun.queued_at < now - queued),
+                    (JobRun.status == JobStatus.RUNNING.value)
+                    & (JobRun.started_at < now - running),
+                )
+            )
+            .order_by(JobRun.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def requeue_or_give_up(session: Session, run: JobRun, actor: str) -> bool:
+    """Put a stale run back on the queue (True) or, past the last attempt, fail it (False).
+
+    Audited either way. Jobs are written to be run again safely (they re-check what is left
+    to do), so a retry after a half-done run finishes it rather than doing it twice.
+    """
+    previous = run.status
+    if run.attempts >= MAX_RECOVERY_ATTEMPTS:
+        mark_failed(
+            session,
+            run,
+            RuntimeError(f"gave up after {run.attempts} recoveries (last seen {previous})"),
+        )
+        return False
+    run.attempts += 1
+    run.status = JobStatus.QUEUED.value
+    run.queued_at = utcnow()
+    run.started_at = None
+    record(
+        session,
+        actor,
+        AuditAction.JOB_RECOVERED,
+        run,
+        {"name": run.name, "attempt": run.attempts, "was": previous},
+    )
+    return True

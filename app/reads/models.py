@@ -45,6 +45,24 @@ class DeviceStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class CameraFormat(StrEnum):
+    """The vendor payload a camera posts to ``/api/v1/cameras/<format>`` (app.alpr.adapters)."""
+
+    OPENALPR = "openalpr"
+    PLATERECOGNIZER = "platerecognizer"
+    AXIS = "axis"
+    GENETEC = "genetec"
+    VERKADA = "verkada"
+
+
+class DateOrder(StrEnum):
+    """How a camera writes a calendar date (Genetec follows the Windows locale)."""
+
+    MDY = "MDY"
+    DMY = "DMY"
+    YMD = "YMD"
+
+
 class Device(Base):
     """A camera. Its API token is shown once and stored only as a SHA-256 digest."""
 
@@ -52,6 +70,14 @@ class Device(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN ({sql_values(DeviceKind)})", name="known_kind"),
         CheckConstraint(f"status IN ({sql_values(DeviceStatus)})", name="known_status"),
+        CheckConstraint(
+            f"camera_format IS NULL OR camera_format IN ({sql_values(CameraFormat)})",
+            name="known_camera_format",
+        ),
+        CheckConstraint(
+            f"date_order IS NULL OR date_order IN ({sql_values(DateOrder)})",
+            name="known_date_order",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +92,9 @@ class Device(Base):
     first_used_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The vendor format it posts (None: it speaks the JSON API only); its date order, if any.
+    camera_format: Mapped[str | None] = mapped_column(String(16))
+    date_order: Mapped[str | None] = mapped_column(String(3))
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="device", order_by="Deployment.started_on.desc()"
@@ -83,6 +112,10 @@ class Deployment(Base):
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint(
+            "NOT security_information OR security_reason IS NOT NULL",
+            name="security_needs_reason",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,9 +126,14 @@ class Deployment(Base):
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     security_information: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The last decision on the mark: who took it, when, and why (§ 13.37 subd. 2).
+    security_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    security_decided_at: Mapped[datetime | None]
+    security_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     device: Mapped[Device] = relationship(back_populates="deployments")
+    security_decided_by = relationship("User")
 
 
 class PlateStatus(StrEnum):
@@ -323,17 +361,27 @@ class HitStatus(StrEnum):
     """Where a hit alert stands in its workflow."""
 
     NEW = "new"
-    CONFIRMED = "confirmed"  # verified through MNJIS/NLETS (425.4(f))
-    NOT_CONFIRMED = "not_confirmed"
+    CONFIRMED = "confirmed"  # verified through MNJIS/NLETS and valid (425.4(f))
+    NOT_VALID = "not_valid"  # verified through MNJIS/NLETS and not valid: no enforcement
+    IMPRACTICABLE = "impracticable"  # verification not practicable: enforcement with the reason
     CLOSED = "closed"
 
 
 class Hit(Base):
-    """A read that matched a hotlist entry: an alert an operator works."""
+    """A read that matched a hotlist entry: an alert an operator works.
+
+    A verification (valid or not) keeps the system asked (`verified_via`), the query's
+    reference and its time (`verified_at`); hits verified before references were kept have
+    neither.
+    """
 
     __tablename__ = "hits"
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_values(HitStatus)})", name="known_status"),
+        CheckConstraint(
+            "status <> 'impracticable' OR impracticable_reason IS NOT NULL",
+            name="impracticable_needs_reason",
+        ),
         CheckConstraint(f"category IN ({sql_values(HotlistCategory)})", name="known_category"),
         Index("ix_hits_status_created", "status", "created_at"),
         ForeignKeyConstraint(
@@ -353,6 +401,8 @@ class Hit(Base):
     hotlist_reference: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=HitStatus.NEW.value)
     verified_via: Mapped[str | None] = mapped_column(String(64))
+    verification_reference: Mapped[str | None] = mapped_column(String(100))
+    verified_at: Mapped[datetime | None]
     enforcement_action: Mapped[str | None] = mapped_column(Text)
     impracticable_reason: Mapped[str | None] = mapped_column(Text)
     closing_note: Mapped[str | None] = mapped_column(Text)
@@ -436,3 +486,32 @@ class Search(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     user = relationship("User")
+
+
+class SearchShownRead(Base):
+    """A read a search's result page showed: what that search's context may open (425.6(e)).
+
+    No foreign key to ``reads``: the purge destroys reads by whole day partitions, and an id
+    left behind names nothing.
+    """
+
+    __tablename__ = "search_shown_reads"
+
+    search_id: Mapped[int] = mapped_column(
+        ForeignKey("searches.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+
+
+class CameraDiscard(Base):
+    """How often a camera sent a field the adapter threw away (425.4.1(a)), never its value.
+
+    Shown on the device page so the department can switch the field off at the source.
+    """
+
+    __tablename__ = "camera_discards"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_discarded_at: Mapped[datetime] = mapped_column(default=utcnow)

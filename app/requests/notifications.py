@@ -2,22 +2,20 @@
 
 Every notice is an :class:`OutboxMessage` written in the same transaction as the step it tells
 of, so a step is never told without being taken, nor taken without its notice. A job sends the
-outbox by SMTP when a server is configured (:class:`SmtpSettings`); without one the messages
-wait in the outbox, whose page an administrator reads. Failed sends are retried by the next run,
-at most :data:`MAX_ATTEMPTS` times.
+outbox by SMTP when ``ALPR_SMTP_URL`` is set (:func:`app.core.mail.send_mail`); without it the
+messages wait in the outbox, whose page an administrator reads. Refused sends are retried by the
+next run, at most :data:`MAX_ATTEMPTS` times.
 """
 
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.mail import send_mail
 from app.core.timeutil import format_local
 from app.db import utcnow
 from app.requests.models import AgencyRequest, OutboxMessage, ReleasePackage
@@ -25,30 +23,6 @@ from app.requests.models import AgencyRequest, OutboxMessage, ReleasePackage
 MAX_ATTEMPTS = 5
 SEND_BATCH = 100
 SIGNATURE = "\n\n— Winona Police Department, ALPR Records (policy 425.7)\n"
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where mail goes; no host means no SMTP: messages stay in the outbox."""
-
-    host: str | None
-    port: int
-    username: str | None
-    password: str | None
-    sender: str
-    starttls: bool
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SmtpSettings:
-        """The ALPR_SMTP_* settings."""
-        return cls(
-            host=config.get("SMTP_HOST") or None,
-            port=int(config.get("SMTP_PORT") or 587),
-            username=config.get("SMTP_USERNAME") or None,
-            password=config.get("SMTP_PASSWORD") or None,
-            sender=config.get("SMTP_FROM") or "alpr-records@localhost",
-            starttls=bool(config.get("SMTP_STARTTLS", True)),
-        )
 
 
 def queue_message(
@@ -146,13 +120,14 @@ def outbox(session: Session, limit: int = 200) -> list[OutboxMessage]:
     )
 
 
-def send_outbox(session: Session, smtp: SmtpSettings) -> dict[str, Any]:
-    """Send what waits in the outbox over one SMTP connection; commit per message.
+def send_outbox(session: Session, smtp_url: str | None, sender: str) -> dict[str, Any]:
+    """Send what waits in the outbox (``ALPR_SMTP_URL``); commit per message.
 
-    Without a host nothing is sent (the outbox page is the delivery). A message the server
-    refuses keeps its error and is tried again next time, up to MAX_ATTEMPTS.
+    Without a server nothing is sent: the outbox page is the delivery. A message the server
+    refuses keeps its error and is tried again by the next run, up to MAX_ATTEMPTS; a server
+    that cannot be reached ends the run and costs no message an attempt.
     """
-    if not smtp.host:
+    if not smtp_url:
         return {"sent": 0, "failed": 0}
     waiting = session.scalars(
         select(OutboxMessage)
@@ -161,39 +136,20 @@ def send_outbox(session: Session, smtp: SmtpSettings) -> dict[str, Any]:
         .limit(SEND_BATCH)
     ).all()
     sent = failed = 0
-    if not waiting:
-        return {"sent": 0, "failed": 0}
-    try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=30) as server:
-            if smtp.starttls:
-                server.starttls()
-            if smtp.username:
-                server.login(smtp.username, smtp.password or "")
-            for message in waiting:
-                if _send(server, smtp, message):
-                    sent += 1
-                else:
-                    failed += 1
-                session.commit()
-    except (OSError, smtplib.SMTPException) as exc:
-        # The server is unreachable or refused the session: the messages wait for next time.
-        session.rollback()
-        return {"sent": sent, "failed": failed, "unreachable": 1, "error": type(exc).__name__}
+    for message in waiting:
+        try:
+            send_mail(smtp_url, sender, [message.recipient], message.subject, message.body)
+        except smtplib.SMTPException as exc:
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            failed += 1
+        except (OSError, ValueError) as exc:  # unreachable, or ALPR_SMTP_URL is not a server
+            session.rollback()
+            return {"sent": sent, "failed": failed, "unreachable": 1, "error": type(exc).__name__}
+        else:
+            message.attempts += 1
+            message.sent_at = utcnow()
+            message.last_error = None
+            sent += 1
+        session.commit()
     return {"sent": sent, "failed": failed}
-
-
-def _send(server: smtplib.SMTP, smtp: SmtpSettings, message: OutboxMessage) -> bool:
-    email = EmailMessage()
-    email["From"] = smtp.sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
-    email.set_content(message.body)
-    message.attempts += 1
-    try:
-        server.send_message(email)
-    except smtplib.SMTPRecipientsRefused as exc:
-        message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-        return False
-    message.sent_at = utcnow()
-    message.last_error = None
-    return True

@@ -124,9 +124,11 @@ def start_package(
     running = building_package(session, request)
     if running is not None:
         return running, False
-    run = create_run(session, JOB_NAME, actor.id, request_id=request.id)
-    package = ReleasePackage(request_id=request.id, job_run_id=run.id, requested_by_id=actor.id)
+    package = ReleasePackage(request_id=request.id, requested_by_id=actor.id)
     session.add(package)
+    session.flush()
+    run = create_run(session, JOB_NAME, actor.id, request_id=request.id, package_id=package.id)
+    package.job_run_id = run.id
     session.flush()
     return package, True
 
@@ -419,9 +421,10 @@ def cover_facts(
         "image_count": image_count,
         "approved_by": request.decided_by.name if request.decided_by else "",
         "decided_at": format_local(request.decided_at),
+        "submitted_at": format_local(request.submitted_at),
+        "window": f"{format_local(request.window_start)} – {format_local(request.window_end)}",
         "built_at": format_local(built_at),
         "expires_at": format_local(expires_at),
-        "scope": RequestScope.of(request),
         "statement": STATEMENT,
     }
 

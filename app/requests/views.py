@@ -97,7 +97,7 @@ from app.requests.services import (
 )
 from app.requests.workflow import AgencyRequestMachine
 from app.retention.documents import IncomingDocument, document_path, remove_unreferenced_document
-from workers.queue import enqueue
+from workers.queue import enqueue, enqueue_run
 from workers.releases import build_release_package, send_outbox_mail
 
 bp = Blueprint("requests", __name__)
@@ -111,7 +111,7 @@ def _may(action: RequestAction) -> bool:
 
 def _deliver() -> None:
     """Send the outbox now when SMTP is configured (the scheduled job catches up otherwise)."""
-    if current_app.config.get("SMTP_HOST"):
+    if current_app.config.get("SMTP_URL"):
         enqueue(send_outbox_mail)
 
 
@@ -565,10 +565,14 @@ def build(request_id: int):
         session.rollback()
         flash(str(exc), "error")
         return _review_page(load_or_404(AgencyRequest, request_id), 422)
+    # Read before the commit: a lazy load after it would open a transaction (on SQLite, the
+    # write lock) that an in-process job would then wait on.
+    job = (package.id, package.job_run.id, package.job_run.attempts)
     session.commit()
     if started:
-        enqueue(build_release_package, package.id, package.job_run_id)
-    flash(f"Release package {package.id}: building.", "success")
+        package_id, run_id, attempt = job
+        enqueue_run(build_release_package, run_id, attempt, package_id)
+    flash(f"Release package {job[0]}: building.", "success")
     return redirect(url_for("requests.review", request_id=request_id))
 
 
@@ -726,7 +730,7 @@ def outbox_page():
     return render_template(
         "requests/outbox.html",
         messages=outbox(db_session()),
-        smtp=bool(current_app.config.get("SMTP_HOST")),
+        smtp=bool(current_app.config.get("SMTP_URL")),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.reads.models import Read
 from app.retention.acp.screening import SUPPRESSING_STATUSES
 from app.retention.destruction import destroyable_clause, held_clause
-from app.retention.holds import holds_in_force, scopes_in_force
+from app.retention.holds import holds_keeping, scopes_in_force, scopes_keeping
 from app.retention.models import EXCULPATORY_HOLDING, AcpRequest, ExculpatoryRequest, Hold, PurgeRun
 from app.retention.policy import retention_cutoff
 
@@ -51,13 +51,13 @@ def next_daily_run(now: datetime, hour: int, minute: int) -> datetime:
 
 
 def oldest_unheld_age_hours(session: Session, now: datetime) -> float | None:
-    """How old, in hours, the oldest read that no hold in force keeps is (None: there is none).
+    """How old, in hours, the oldest read that no hold keeps is (None: there is none).
 
     This is retention measured as the statute states it: it must stay under the retention
     period × 24 hours at every moment, between purges too.
     """
     oldest = session.scalar(
-        select(func.min(Read.captured_at)).where(not_(held_clause(scopes_in_force(session))))
+        select(func.min(Read.captured_at)).where(not_(held_clause(scopes_keeping(session))))
     )
     if oldest is None:
         return None
@@ -70,8 +70,9 @@ def retention_overview(
     """Gather the dashboard's figures at `now`.
 
     The compliance line (`overdue` + `overdue_deferred`) counts the reads the rule says must
-    already be gone: older than the retention period, or ACP-deferred, with no hold in force
-    keeping them. It reads zero right after a purge; anything else is a violation to act on.
+    already be gone: older than the retention period with no hold keeping them, or
+    ACP-deferred with no hold in force keeping them. It reads zero right after a purge;
+    anything else is a violation to act on.
     """
     buckets = []
     for label, low, high in AGE_BUCKETS:
@@ -83,9 +84,10 @@ def retention_overview(
         if high is not None:
             stmt = stmt.where(Read.captured_at > now - timedelta(days=high))
         buckets.append((label, session.scalar(stmt) or 0))
-    scopes = scopes_in_force(session)
+    scopes = scopes_keeping(session)
+    deferring = scopes_in_force(session)
     cutoff = retention_cutoff(now, retention_days)
-    destroyable = destroyable_clause(scopes, cutoff)
+    destroyable = destroyable_clause(scopes, cutoff, deferring)
 
     def count(*where: object) -> int:
         return session.scalar(select(func.count()).select_from(Read).where(*where)) or 0
@@ -98,13 +100,13 @@ def retention_overview(
         limit_hours=retention_days * 24,
         next_purge_at=next_run,
         next_purge_count=count(
-            destroyable_clause(scopes, retention_cutoff(next_run, retention_days))
+            destroyable_clause(scopes, retention_cutoff(next_run, retention_days), deferring)
         ),
         overdue=count(destroyable, Read.acp_deferred_at.is_(None)),
         overdue_deferred=count(destroyable, Read.acp_deferred_at.is_not(None)),
         deferred_held=count(Read.acp_deferred_at.is_not(None))
         - count(destroyable, Read.acp_deferred_at.is_not(None)),
-        holds=holds_in_force(session),
+        holds=holds_keeping(session),
         suppressions=list(
             session.scalars(
                 select(AcpRequest)

@@ -80,11 +80,17 @@ def held_clause(holds: Sequence[HoldScope]) -> ColumnElement[bool]:
     return or_(*terms) if terms else false()
 
 
-def destroyable_clause(holds: Sequence[HoldScope], cutoff: datetime) -> ColumnElement[bool]:
-    """SQL of :func:`app.retention.policy.is_destroyable` (ACP suppression = a deferred read)."""
-    return and_(
-        or_(Read.captured_at < cutoff, Read.acp_deferred_at.is_not(None)),
-        not_(held_clause(holds)),
+def destroyable_clause(
+    holds: Sequence[HoldScope], cutoff: datetime, deferring: Sequence[HoldScope]
+) -> ColumnElement[bool]:
+    """SQL of :func:`app.retention.policy.is_destroyable` (ACP suppression = a deferred read).
+
+    `holds` keep data from the 60-day rule, `deferring` (the holds in force) from an ACP
+    participant's destruction.
+    """
+    return or_(
+        and_(Read.captured_at < cutoff, not_(held_clause(holds))),
+        and_(Read.acp_deferred_at.is_not(None), not_(held_clause(deferring))),
     )
 
 
@@ -141,6 +147,9 @@ class Deleted:
     images: int
     acp_deferred: int
     orphans: frozenset[str]
+    #: When the oldest read destroyed was collected: the biennial report's destruction
+    #: timeliness is the age of that read at destruction.
+    oldest_captured_at: datetime | None = None
 
 
 def id_among(column: ColumnElement, ids: list[int], dialect: str) -> ColumnElement[bool]:
@@ -219,15 +228,16 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
     gone = conn.execute(
         delete(Read.__table__)
         .where(id_among(reads.id, ids, dialect))
-        .returning(reads.id, reads.acp_deferred_at, reads.plate_status)
+        .returning(reads.id, reads.acp_deferred_at, reads.plate_status, reads.captured_at)
     ).all()
     _forget_deleted(session, set(ids))
     redact_plates_of(
-        session, actor, [read_id for read_id, _, status in gone if status != CAMERA_PLATE]
+        session, actor, [read_id for read_id, _, status, _ in gone if status != CAMERA_PLATE]
     )
     orphans = queue_tombstones(session, set(digests))
-    deferred = sum(deferred_at is not None for _, deferred_at, _ in gone)
-    return Deleted(len(gone), len(digests), deferred, frozenset(orphans))
+    deferred = sum(deferred_at is not None for _, deferred_at, _, _ in gone)
+    oldest = min((captured for *_, captured in gone), default=None)
+    return Deleted(len(gone), len(digests), deferred, frozenset(orphans), oldest)
 
 
 def record_purged(
@@ -251,5 +261,8 @@ def record_purged(
             "images": deleted.images,
             "acp_deferred": deleted.acp_deferred,
             "cutoff": run.cutoff.isoformat(),
+            "oldest_captured_at": (
+                deleted.oldest_captured_at.isoformat() if deleted.oldest_captured_at else None
+            ),
         },
     )

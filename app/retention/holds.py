@@ -5,6 +5,11 @@ exculpatory request keeps data until the criminal matter is resolved. A hold nam
 by a bounded scope (a time window narrowed by plates and/or devices) and is in force only while
 its reason is: the investigation active, the exculpatory request received or active (from
 the written request until the criminal matter is resolved, or the request is declined).
+
+An investigation hold keeps its data past 60 days a little longer than it is in force: once
+the case closes, until the Deputy Chief or designee decide what happens to it, and then under
+the records-retention schedule until the end date they chose (:func:`hold_keeping_clause`).
+Only a hold in force defers an ACP participant's destruction (425.5(b): an *active* matter).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from app.audit.services import record
 from app.auth.models import User
 from app.core.refusal import Refusal
 from app.db import utcnow
-from app.investigations.models import Investigation, InvestigationStatus
-from app.investigations.services import investigation_closed
+from app.investigations.models import INVESTIGATION_KEEPING, Investigation, InvestigationStatus
+from app.investigations.services import case_data_released
 from app.reads.models import Device
 from app.reads.plates import FieldError, normalise_plate
 from app.retention.models import (
@@ -189,15 +194,16 @@ def release_hold(
     hold: Hold,
     reason: str,
     *,
-    case_closed: bool = False,
+    case_released: bool = False,
 ) -> Hold:
     """Stop an investigation hold early (placed → released); audited HOLD_RELEASED.
 
     The data falls back under the 60-day rule. Raises WorkflowError (nothing changes) when the
     hold is already released, is an exculpatory hold (released through its request's workflow,
     which records the resolution of the criminal matter), the actor may not release holds, or
-    no reason is given. `case_closed` says the hold's investigation has just closed: a closed
-    case keeps nothing, whoever closed it (see :class:`app.retention.workflow.HoldMachine`).
+    no reason is given. `case_released` says the hold's closed investigation has just released
+    its data (its disposition, or its schedule's end): the hold ends with it, whoever took
+    that step (see :class:`app.retention.workflow.HoldMachine`).
     """
     reason = (reason or "").strip()
     return take_step(
@@ -209,7 +215,7 @@ def release_hold(
         changes={"released_at": utcnow()},
         details={"kind": hold.kind, "reason": reason, **scope_summary(hold)},
         reason=reason,
-        case_closed=case_closed,
+        case_released=case_released,
     )
 
 
@@ -223,20 +229,20 @@ def hold_steps(actor: object, hold: Hold) -> list[str]:
     return HoldMachine.around(hold).next_steps(actor)
 
 
-@investigation_closed.connect
+@case_data_released.connect
 def release_case_holds(
-    investigation: Investigation, *, session: Session, actor: User | str | None
+    investigation: Investigation, *, session: Session, actor: User | str | None, reason: str
 ) -> None:
-    """A closed case keeps nothing: each of its holds still placed is released, audited.
+    """A closed case whose data is released keeps nothing: each placed hold is released, audited.
 
     Released, not merely dormant, so reopening the case does not bring back data that fell due
-    to the purge at the close; a reopened case places holds anew. The step is the same as a
-    person's release, taken with ``case_closed=True`` so that whoever closed the case (a
-    person, the CLI, a job) releases its holds.
+    to the purge since; a reopened case places holds anew. The step is the same as a person's
+    release, taken with ``case_released=True`` so that whoever released the case's data (the
+    Deputy Chief or designee, or the purge when its schedule ended) releases its holds.
     """
     # Locked as they are found: a release committed meanwhile takes its hold out of the list
-    # (PostgreSQL re-checks the condition once the lock is granted), so the close never trips
-    # on a hold someone released while it waited.
+    # (PostgreSQL re-checks the condition once the lock is granted), so the disposition never
+    # trips on a hold someone released while it waited.
     open_holds = (
         select(Hold)
         .where(Hold.investigation_id == investigation.id, Hold.status == HoldStatus.PLACED.value)
@@ -244,13 +250,7 @@ def release_case_holds(
         .with_for_update()
     )
     for hold in session.scalars(open_holds).all():
-        release_hold(
-            session,
-            actor,
-            hold,
-            f"Investigation {investigation.case_number} closed",
-            case_closed=True,
-        )
+        release_hold(session, actor, hold, reason, case_released=True)
 
 
 def hold_in_force_clause() -> ColumnElement[bool]:
@@ -279,6 +279,28 @@ def hold_in_force_clause() -> ColumnElement[bool]:
     )
 
 
+def hold_keeping_clause() -> ColumnElement[bool]:
+    """SQL truth of "this hold keeps its data from the 60-day purge".
+
+    A hold in force does (:func:`hold_in_force_clause`), and so does a placed investigation
+    hold of a closed case until its disposition releases the data, or while the data is kept
+    under the records-retention schedule (:data:`INVESTIGATION_KEEPING`): nothing a hold
+    protects is destroyed before the Deputy Chief or designee decide.
+    """
+    case_keeping = exists().where(
+        Investigation.id == Hold.investigation_id,
+        Investigation.status.in_(INVESTIGATION_KEEPING),
+    )
+    return or_(
+        hold_in_force_clause(),
+        and_(
+            Hold.status == HoldStatus.PLACED.value,
+            Hold.kind == HoldKind.INVESTIGATION.value,
+            case_keeping,
+        ),
+    )
+
+
 def scope_of(hold: Hold) -> HoldScope:
     """The pure rule's view of a stored hold."""
     return HoldScope(
@@ -295,5 +317,15 @@ def holds_in_force(session: Session) -> list[Hold]:
 
 
 def scopes_in_force(session: Session) -> list[HoldScope]:
-    """The in-force holds as the pure rule takes them."""
+    """The in-force holds as the pure rule takes them (what defers ACP destruction)."""
     return [scope_of(hold) for hold in holds_in_force(session)]
+
+
+def holds_keeping(session: Session) -> list[Hold]:
+    """Every hold that keeps its data from the 60-day purge now, with plates and devices."""
+    return list(session.scalars(select(Hold).where(hold_keeping_clause()).order_by(Hold.id)))
+
+
+def scopes_keeping(session: Session) -> list[HoldScope]:
+    """The holds keeping data from the 60-day purge, as the pure rule takes them."""
+    return [scope_of(hold) for hold in holds_keeping(session)]

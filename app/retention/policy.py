@@ -11,6 +11,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+#: When the daily purge runs (cron, UTC): just after 00:00 UTC, when a whole collection day
+#: becomes destroyable, a day before its oldest read would turn 60 days old
+#: (:func:`retention_cutoff`): the oldest unheld read stays under 60 × 24 hours even if one run
+#: is late by most of a day.
+PURGE_CRON = "5 0 * * *"
+
 
 @dataclass(frozen=True, slots=True)
 class ReadFacts:
@@ -74,15 +80,18 @@ def is_destroyable(
     *,
     retention_days: int,
     acp_suppressed: bool = False,
+    deferring: Sequence[HoldScope] | None = None,
 ) -> bool:
     """Whether `read` must be destroyed now (425.5).
 
-    `holds` are the holds in force (an active investigation's, a received or active
-    exculpatory request's). A held read is never destroyable. Otherwise a read goes once its
-    retention has run out (captured before :func:`retention_cutoff`), and at once when
-    `acp_suppressed`: its plate belongs to an ACP participant whose request is in force, or
-    its ACP destruction was deferred earlier and no hold keeps it any longer (425.5(b)).
+    `holds` are the holds that keep data from the 60-day rule: those in force (an active
+    investigation's, a received or active exculpatory request's) and those of a closed case
+    awaiting its disposition or kept under the records-retention schedule. A read goes once
+    its retention has run out (captured before :func:`retention_cutoff`) unless one of them
+    covers it. It goes at once when `acp_suppressed` (its plate belongs to an ACP participant
+    whose request is in force, or its ACP destruction was deferred earlier) unless a hold in
+    force covers it: `deferring`, only an active matter's (425.5(b)); `holds` when not given.
     """
-    if is_held(read, holds):
-        return False
-    return acp_suppressed or read.captured_at < retention_cutoff(now, retention_days)
+    if acp_suppressed:
+        return not is_held(read, holds if deferring is None else deferring)
+    return not is_held(read, holds) and read.captured_at < retention_cutoff(now, retention_days)

@@ -21,7 +21,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.audit.actions import AuditAction
 from app.audit.services import record
+from app.core.timeutil import local_today
 from app.db import utcnow
+from app.investigations.services import lapse_ended_schedules
 from app.reads.models import Read
 from app.reads.partitions import is_partitioned, maintain_partitions
 from app.retention.acp.digests import forget_destroyed_before, remember_stored_destroyed
@@ -33,9 +35,9 @@ from app.retention.destruction import (
     held_clause,
     record_purged,
 )
-from app.retention.holds import scopes_in_force
+from app.retention.holds import scopes_in_force, scopes_keeping
 from app.retention.models import PurgeRun
-from app.retention.policy import retention_cutoff
+from app.retention.policy import HoldScope, retention_cutoff
 from app.retention.purge_days import destroy_day, expired_days
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ class PurgeResult:
     days: int = 0
     #: Keyed digests of ACP-destroyed reads dropped as past retention (app.retention.acp.digests).
     acp_digests_forgotten: int = 0
+    #: Closed cases whose records-retention schedule ended: their data released first.
+    schedules_lapsed: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly form for JobRun results and the CLI."""
@@ -72,6 +76,7 @@ class PurgeResult:
             "batches": self.batches,
             "days": self.days,
             "acp_digests_forgotten": self.acp_digests_forgotten,
+            "schedules_lapsed": self.schedules_lapsed,
         }
 
 
@@ -92,11 +97,15 @@ def _destroy_batch(
 
 @dataclass(frozen=True)
 class _Phase:
-    """Which reads one pass of the purge walks, and the indexed key it walks them by."""
+    """Which reads one pass of the purge walks, and the indexed key it walks them by.
+
+    `sparing` loads the holds that keep a read from this pass (again for every batch).
+    """
 
     name: str
     candidates: ColumnElement[bool]
     key: InstrumentedAttribute[datetime]
+    sparing: Callable[[Session], list[HoldScope]]
 
 
 def _next_batch(
@@ -106,10 +115,10 @@ def _next_batch(
 
     One statement: a range scan of the key's index (the cursor's key value is given as a plain
     lower bound so the index is entered there, not at its start, which would make each batch
-    re-read every held row and dead entry before it), less the rows an in-force hold keeps.
+    re-read every held row and dead entry before it), less the rows the phase's holds keep.
     Returns the ids and the cursor for the next call (None once the phase is exhausted).
     """
-    stmt = select(Read.id).where(phase.candidates, not_(held_clause(scopes_in_force(session))))
+    stmt = select(Read.id).where(phase.candidates, not_(held_clause(phase.sparing(session))))
     if after is not None:
         stmt = stmt.where(
             phase.key >= after[0],
@@ -138,9 +147,12 @@ def destroy_expired_reads(
     On PostgreSQL it first keeps the day partitions :data:`~app.reads.partitions.DAYS_AHEAD`
     days ahead, then swaps out each day partition past the cutoff (:func:`destroy_day`), one
     transaction a day. Then two phases of row deletions, each walking an index with a keyset
-    cursor so held rows are skipped once rather than rescanned: reads past the cutoff
-    (``captured_at`` index), then reads whose ACP destruction was deferred and that no hold
-    keeps any longer. The in-force holds are reloaded for every day and batch, so a hold
+    cursor so held rows are skipped once rather than rescanned: reads past the cutoff that no
+    hold keeps (``captured_at`` index), then reads whose ACP destruction was deferred and that
+    no hold in force keeps any longer (a closed case's holds do not: 425.5(b) defers for an
+    active matter). First of all, the closed cases whose records-retention schedule ended by
+    `now` lapse to the 60-day rule (:func:`lapse_ended_schedules`, committed on its own).
+    The holds are reloaded for every day and batch, so a hold
     placed or released during a long run counts from the next one on. Each day or batch commits
     its deletes, its tombstones, its PurgeRun counters and one READS_PURGED audit entry
     together; files are removed after the commit.
@@ -159,6 +171,10 @@ def destroy_expired_reads(
         session.commit()
         run_id = run.id
     result = PurgeResult(run_id=run_id, cutoff=cutoff, leftover_files_removed=leftover)
+    with session_factory() as session:
+        lapsed = lapse_ended_schedules(session, actor, local_today(now))  # type: ignore[arg-type]
+        session.commit()
+    result.schedules_lapsed = lapsed
 
     def settle(deleted: Deleted) -> None:
         """Count a committed day or batch, then remove the files it left unused."""
@@ -184,8 +200,13 @@ def destroy_expired_reads(
             settle(deleted)
 
     phases = (
-        _Phase("expired", Read.captured_at < cutoff, Read.captured_at),
-        _Phase("acp_deferred", Read.acp_deferred_at.is_not(None), Read.acp_deferred_at),
+        _Phase("expired", Read.captured_at < cutoff, Read.captured_at, scopes_keeping),
+        _Phase(
+            "acp_deferred",
+            Read.acp_deferred_at.is_not(None),
+            Read.acp_deferred_at,
+            scopes_in_force,
+        ),
     )
     for phase in phases:
         cursor: tuple[datetime, int] | None = None

@@ -45,7 +45,7 @@ from app.retention.destruction import (
     record_purged,
     redact_plates_of,
 )
-from app.retention.holds import scopes_in_force
+from app.retention.holds import scopes_keeping
 from app.retention.models import PurgeRun
 
 #: How long a day's swap waits for its locks before leaving the day to the row-by-row batches.
@@ -97,7 +97,7 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
     start, end = day_bounds(day)
     bounds = {"start": start, "end": end}
     in_day = and_(Read.captured_at >= start, Read.captured_at < end)
-    held = held_clause(scopes_in_force(session))
+    held = held_clause(scopes_keeping(session))
     counts = _count(session, in_day, held)
     if counts.reads and counts.kept == counts.reads:
         return None
@@ -144,6 +144,8 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         ),
         bounds,
     ).all()
+    # The partition's oldest read, kept ones included: an upper bound of the destroyed's age.
+    oldest = session.scalar(text(f'SELECT min(captured_at) FROM "{part}"'))  # noqa: S608
     session.execute(text(f'ALTER TABLE reads DETACH PARTITION "{part}"'))
     session.execute(text(f'DROP TABLE "{part}"'))
     if counts.kept:
@@ -168,6 +170,7 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         images=len(destroyed_images),
         acp_deferred=counts.acp_deferred,
         orphans=frozenset(queue_tombstones(session, set(destroyed_images))),
+        oldest_captured_at=oldest,
     )
     record_purged(
         session,

@@ -44,10 +44,10 @@ from app.retention.forms import (
 from app.retention.holds import HoldError, hold_steps, place_hold, release_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from app.retention.permissions import RETENTION_PERMISSIONS, RetentionAction
+from app.retention.policy import PURGE_CRON
 from app.retention.workflow import AcpMachine, ExculpatoryMachine, HoldMachine
-from workers.queue import enqueue
+from workers.queue import enqueue_run
 from workers.retention import destroy_acp_existing_data
-from workers.schedules import SCHEDULES
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
 
@@ -64,8 +64,7 @@ def may(action: str) -> bool:
 
 
 def _purge_time() -> tuple[int, int]:
-    cron = next(s.cron for s in SCHEDULES if s.name == "purge_expired_reads")
-    minute, hour = cron.split()[:2]
+    minute, hour = PURGE_CRON.split()[:2]
     return int(hour), int(minute)
 
 
@@ -386,7 +385,7 @@ def acp_destroy_existing(request_id: int):
     actor_id = acting_user().id
     run = create_run(session, "destroy_acp_existing_data", actor_id, acp_request_id=request_id)
     session.commit()
-    enqueue(destroy_acp_existing_data, request_id, actor_id, run.id)
+    enqueue_run(destroy_acp_existing_data, run.id, run.attempts, request_id, actor_id)
     flash("Destruction of existing data started.", "success")
     return redirect(url_for("retention.acp_detail", request_id=request_id))
 

@@ -10,7 +10,8 @@ ACP (425.5(b)): received → verified → existing_destroyed (a job destroyed th
 data already collected) → suppression_active → ended (the participant left the program).
 
 Hold: placed → released (an investigation hold released early with a reason, or because its
-investigation closed). An exculpatory hold is released by its request's workflow, not this way.
+closed investigation's data was released). An exculpatory hold is released by its request's
+workflow, not this way.
 
 States are the stored ``status`` values; machines are built around a loaded row on demand
 (:func:`app.workflow.machine.machine_for`), and every step is taken by
@@ -161,11 +162,11 @@ class AcpMachine(GuardedMachine):
 class HoldMachine(GuardedMachine):
     """placed → released: an investigation hold stops keeping its data (final).
 
-    A person who may release holds releases one early with a stated reason. Closing its
-    investigation releases it too, whoever closes the case (a person, the CLI or a job): the
-    close passes ``case_closed=True``, which stands in for the permission guard, since a closed
-    case keeps nothing (:func:`app.retention.holds.release_case_holds`). An exculpatory hold is
-    never released this way: its request's release or decline ends it.
+    A person who may release holds releases one early with a stated reason. Releasing its
+    closed investigation's data releases it too, whoever takes that step (the Deputy Chief or
+    designee, or the purge when the schedule ended): it passes ``case_released=True``, which
+    stands in for the permission guard (:func:`app.retention.holds.release_case_holds`). An
+    exculpatory hold is never released this way: its request's release or decline ends it.
     """
 
     MODEL = Hold
@@ -186,9 +187,11 @@ class HoldMachine(GuardedMachine):
         released, cond=["held_for_an_investigation", "actor_may_release", "reason_given"]
     )
 
-    def actor_may_release(self, actor: object = None, case_closed: bool = False, **_: Any) -> bool:
-        """The Deputy Chief, designee or an administrator; anyone when the case has closed."""
-        return case_closed or RETENTION_PERMISSIONS.allows(actor, RetentionAction.RELEASE_HOLDS)
+    def actor_may_release(
+        self, actor: object = None, case_released: bool = False, **_: Any
+    ) -> bool:
+        """The Deputy Chief, designee or an administrator; anyone when the case's data is."""
+        return case_released or RETENTION_PERMISSIONS.allows(actor, RetentionAction.RELEASE_HOLDS)
 
     def reason_given(self, reason: str | None = None, **_: Any) -> bool:
         """The data falls back under the 60-day rule: the trail says why."""

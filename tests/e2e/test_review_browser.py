@@ -34,7 +34,15 @@ def test_operator_corrects_a_doubtful_plate(page: Page, live_server: str, app, s
     stored = session.get(Read, read.id, populate_existing=True)
     assert (stored.plate, stored.plate_status) == ("QRT5518", PlateStatus.CORRECTED.value)
 
-    row.get_by_role("link", name="Open the read").click()
+    # Decided, the read has left the queue: opening it now needs a stated purpose (425.6(b)).
+    page.goto(f"{live_server}/alpr/reads/{read.id}")
+    expect(page.get_by_test_id("purpose-needed")).to_be_visible()
+    expect(page.get_by_test_id("read-plate")).to_have_count(0)
+    page.screenshot(path="/tmp/shots/read-purpose.png", full_page=True)
+    page.get_by_label("Official use").select_option("criminal_investigation")
+    page.get_by_label("Purpose").fill("Check of a corrected plate for the burglary file")
+    page.get_by_label("Case or incident number").fill("24-004413")
+    page.get_by_role("button", name="Open the read").click()
     expect(page.get_by_test_id("read-plate")).to_have_text("QRT5518")
     expect(page.get_by_role("img", name=f"Plate picture of read {read.id}")).to_be_visible()
     page.screenshot(path="/tmp/shots/read-detail.png", full_page=True)

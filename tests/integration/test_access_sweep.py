@@ -17,6 +17,7 @@ PUBLIC_ENDPOINTS = {
     "home.healthz",
     "home.readyz",
     "requests.invitation",
+    "alpr_api.openapi_json",
 }
 PUBLIC_PREFIX = "/public/"
 

@@ -1,5 +1,6 @@
-"""Account administration rules: one administrator always remains, the Deputy Chief alone
-grants the Deputy Chief's and designee roles (425.3), nobody adds roles to themselves."""
+"""Account administration rules: one administrator always remains, the Deputy Chief or
+designee alone grants department roles and the Deputy Chief alone the Deputy Chief's and
+designee roles (425.3), nobody adds roles to themselves."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from app.auth.training import MAX_TRAINING_VALIDITY_YEARS, record_training
 from app.core.timeutil import local_today
 from app.db import unit_of_work
 from tests.factories import AgencyFactory, UserFactory
-from tests.helpers import CONFIRMED, field_error, form_csrf
+from tests.helpers import (
+    AUTHORISATION_OPTIONS,
+    CONFIRMED,
+    authorisation_fields,
+    field_error,
+    form_csrf,
+    written_authorisation,
+)
 
 
 def roles_of(session, user_id: int) -> set[Role]:
@@ -43,7 +51,10 @@ def role_changes(session) -> int:
 
 def post_roles(client: FlaskClient, user_id: int, roles: list[str]):
     token = form_csrf(client, f"/admin/users/{user_id}")
-    return client.post(f"/admin/users/{user_id}/roles", data={"csrf_token": token, "roles": roles})
+    return client.post(
+        f"/admin/users/{user_id}/roles",
+        data={"csrf_token": token, "roles": roles, **authorisation_fields()},
+    )
 
 
 def refused(response, message: str) -> bool:
@@ -74,7 +85,7 @@ def test_a_deactivated_administrator_does_not_count(session):
     last = UserFactory(roles=[Role.ADMIN])
     UserFactory(roles=[Role.ADMIN], is_active_account=False)
     with pytest.raises(AccountError, match="last active"):
-        set_roles(session, "cli:users", last, ["operator"])
+        set_roles(session, "cli:users", last, ["operator"], written_authorisation())
     session.rollback()
     with pytest.raises(AccountError, match="last active"):
         set_active(session, "cli:users", last, False)
@@ -97,9 +108,9 @@ def test_the_last_administrator_cannot_be_deactivated(client, session, login_as)
     session.rollback()
 
 
-def test_two_administrators_removing_each_other_at_once_leave_one(app, session):
-    first = UserFactory(roles=[Role.ADMIN])
-    second = UserFactory(roles=[Role.ADMIN])
+def test_two_deputy_chiefs_removing_each_other_at_once_leave_one(app, session):
+    first = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    second = UserFactory(roles=[Role.DEPUTY_CHIEF])
     ids = {first.id: second.id, second.id: first.id}
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -110,7 +121,8 @@ def test_two_administrators_removing_each_other_at_once_leave_one(app, session):
             try:
                 with unit_of_work() as work:
                     actor = work.get(User, actor_id)
-                    set_roles(work, actor, work.get(User, ids[actor_id]), ["operator"])
+                    target = work.get(User, ids[actor_id])
+                    set_roles(work, actor, target, ["operator"], written_authorisation())
             except AccountError:
                 outcomes.append("refused")
             else:
@@ -123,8 +135,8 @@ def test_two_administrators_removing_each_other_at_once_leave_one(app, session):
         thread.join()
     assert sorted(outcomes) == ["done", "refused"]
     session.expire_all()
-    admins = [u for u in session.scalars(select(User)) if u.has_role(Role.ADMIN)]
-    assert len(admins) == 1
+    chiefs = [u for u in session.scalars(select(User)) if u.has_role(Role.DEPUTY_CHIEF)]
+    assert len(chiefs) == 1
     assert role_changes(session) == 1
 
 
@@ -152,10 +164,10 @@ def test_nobody_adds_roles_to_their_own_account(client, session, login_as, extra
         (["deputy_chief"], ["operator"]),
     ],
 )
-def test_an_administrator_cannot_grant_or_remove_the_deputy_chiefs_roles(
+def test_a_designee_cannot_grant_or_remove_the_deputy_chiefs_roles(
     client, session, login_as, before, after
 ):
-    login_as(Role.ADMIN)
+    login_as(Role.DESIGNEE)
     other = UserFactory(roles=before)
     response = post_roles(client, other.id, after)
     assert refused(response, "Only a Deputy Chief may grant or remove")
@@ -172,8 +184,14 @@ def test_a_deputy_chief_assigns_designees(client, session, login_as):
     assert roles_of(session, other.id) == {Role.OPERATOR}
 
 
-def test_an_administrator_cannot_create_a_designee(client, session, login_as):
+def test_an_administrator_is_not_offered_department_roles_for_a_new_account(
+    client, session, login_as
+):
     login_as(Role.ADMIN)
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    assert f">{escape(Role.AGENCY.label)}</label>" in page
+    assert f">{escape(Role.DESIGNEE.label)}</label>" not in page
+    assert 'data-testid="roles-later"' in page and 'name="authorised_by"' not in page
     token = form_csrf(client, "/admin/users/new")
     response = client.post(
         "/admin/users/new",
@@ -183,15 +201,17 @@ def test_an_administrator_cannot_create_a_designee(client, session, login_as):
             "name": "New",
             "password": "a-long-enough-password",
             "roles": ["designee"],
+            **authorisation_fields(),
         },
     )
-    assert refused(response, "Only a Deputy Chief may grant or remove")
+    assert response.status_code == 422
+    assert "not a valid choice" in field_error(response.get_data(as_text=True), "roles")
     session.rollback()
     assert session.scalars(select(User).where(User.email == "new@example.org")).first() is None
     session.rollback()
 
 
-def test_the_cli_is_trusted_to_grant_any_role(app, session):
+def test_the_cli_is_trusted_to_grant_any_role_on_a_written_authorisation(app, session):
     for role in ("deputy_chief", "designee"):
         result = app.test_cli_runner().invoke(
             args=[
@@ -203,11 +223,12 @@ def test_the_cli_is_trusted_to_grant_any_role(app, session):
                 role,
                 "--password",
                 "a-long-enough-password",
+                *AUTHORISATION_OPTIONS,
             ]
         )
         assert result.exit_code == 0, result.output
     designee = UserFactory(roles=[Role.OPERATOR])
-    set_roles(session, "cli:users", designee, ["operator", "designee"])
+    set_roles(session, "cli:users", designee, ["operator", "designee"], written_authorisation())
     session.commit()
     assert roles_of(session, designee.id) == {Role.OPERATOR, Role.DESIGNEE}
 
@@ -240,7 +261,7 @@ def test_deactivating_twice_reports_no_change_the_second_time(client, session, l
 
 
 def test_saving_unchanged_roles_reports_no_change_and_keeps_the_sessions(client, session, login_as):
-    login_as(Role.ADMIN)
+    login_as(Role.DESIGNEE)
     target = UserFactory(roles=[Role.OPERATOR, Role.AUDITOR])
     generation = target.session_version
     response = post_roles(client, target.id, ["auditor", "operator"])
@@ -259,8 +280,9 @@ def test_set_active_and_set_roles_say_whether_anything_changed(session):
     target = UserFactory(roles=[Role.OPERATOR])
     assert set_active(session, "cli:users", target, False) is True
     assert set_active(session, "cli:users", target, False) is False
-    assert set_roles(session, "cli:users", target, ["auditor"]) is True
-    assert set_roles(session, "cli:users", target, ["auditor"]) is False
+    grant = written_authorisation()
+    assert set_roles(session, "cli:users", target, ["auditor"], grant) is True
+    assert set_roles(session, "cli:users", target, ["auditor"], grant) is False
     session.commit()
     assert audited(session, "user.deactivated") == 1
     assert role_changes(session) == 1
@@ -289,8 +311,10 @@ def nothing_created(session) -> bool:
 
 
 def test_an_agency_name_is_refused_for_department_roles(client, session, login_as):
-    login_as(Role.ADMIN)
-    response = post_new_user(client, roles=["operator"], agency_name="Sheriff")
+    login_as(Role.DEPUTY_CHIEF)
+    response = post_new_user(
+        client, roles=["operator"], agency_name="Sheriff", **authorisation_fields()
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Only agency users belong to an agency" in field_error(html, "agency_name")
@@ -345,7 +369,7 @@ def test_role_choices_are_select_choices_with_their_labels(app, client, login_as
             assert [(c.value, c.label) for c in form.roles.choices] == [
                 (role.value, label) for role, label in ROLE_LABELS.items()
             ]
-    login_as(Role.ADMIN)
+    login_as(Role.DEPUTY_CHIEF)
     page = client.get("/admin/users/new").get_data(as_text=True)
     for label in ROLE_LABELS.values():
         assert f">{escape(label)}</label>" in page
@@ -359,10 +383,11 @@ def post_training(client: FlaskClient, user_id: int, completed_on: date, expires
     return client.post(
         f"{path}/training",
         data={
-            "csrf_token": form_csrf(client, path),
-            "course": "ALPR 101",
-            "completed_on": completed_on.isoformat(),
-            "expires_on": expires_on.isoformat(),
+            "training-csrf_token": form_csrf(client, path),
+            "training-course": "ALPR 101",
+            "training-completed_on": completed_on.isoformat(),
+            "training-expires_on": expires_on.isoformat(),
+            **authorisation_fields("training-"),
         },
     )
 
@@ -377,13 +402,13 @@ def post_training(client: FlaskClient, user_id: int, completed_on: date, expires
 def test_impossible_training_dates_are_refused_by_their_field(
     client, session, login_as, completed, expires, field, message
 ):
-    login_as(Role.ADMIN)
+    login_as(Role.DESIGNEE)
     target = UserFactory(trained=False)
     today = local_today()
     expires_on = date(9999, 12, 31) if expires is None else today + timedelta(days=expires)
     response = post_training(client, target.id, today + timedelta(days=completed), expires_on)
     assert response.status_code == 422
-    assert message in field_error(response.get_data(as_text=True), field)
+    assert message in field_error(response.get_data(as_text=True), f"training-{field}")
     session.rollback()
     assert session.get(User, target.id).training_records == []
     session.commit()
@@ -395,7 +420,13 @@ def test_training_may_last_exactly_the_longest_validity(session):
     completed = date(2024, 2, 29)  # a leap day: five years on is 28 February
     latest = date(2029, 2, 28)
     record_training(
-        session, "cli:users", target, course="ALPR", completed_on=completed, expires_on=latest
+        session,
+        "cli:users",
+        target,
+        course="ALPR",
+        completed_on=completed,
+        expires_on=latest,
+        authorisation=written_authorisation(),
     )
     with pytest.raises(AccountError, match="at most") as refused_:
         record_training(
@@ -405,5 +436,6 @@ def test_training_may_last_exactly_the_longest_validity(session):
             course="ALPR",
             completed_on=completed,
             expires_on=latest + timedelta(days=1),
+            authorisation=written_authorisation(),
         )
     assert refused_.value.field == "expires_on"

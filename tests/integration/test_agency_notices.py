@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.requests.models import OutboxMessage
-from app.requests.notifications import SmtpSettings, send_outbox
+from app.requests.notifications import send_outbox
 from app.requests.services import (
     approve_request,
     ask_for_information,
@@ -82,7 +82,7 @@ def test_without_smtp_an_admin_reads_the_outbox_and_nobody_else(client, session,
     request = AgencyRequestFactory(status="under_review")
     deny_request(session, chief, request, reason="Not pertinent.")
     session.commit()
-    assert send_outbox(session, SmtpSettings.from_config({})) == {"sent": 0, "failed": 0}
+    assert send_outbox(session, None, "alpr@wpd.example.com") == {"sent": 0, "failed": 0}
     login_as(Role.ADMIN)
     html = client.get("/requests/outbox").get_data(as_text=True)
     assert "No SMTP server is configured" in html and "Not pertinent." in html
@@ -123,8 +123,8 @@ def test_with_smtp_the_outbox_is_sent_and_a_refused_address_waits(session):
     deny_request(session, chief, bad, reason="Not pertinent.")
     session.commit()
     with smtp_server(refuse="gone.example.com") as (port, received):
-        smtp = SmtpSettings("127.0.0.1", port, None, None, "alpr@wpd.example.com", False)
-        assert send_outbox(session, smtp) == {"sent": 1, "failed": 1}
+        outcome = send_outbox(session, f"smtp://127.0.0.1:{port}", "alpr@wpd.example.com")
+        assert outcome == {"sent": 1, "failed": 1}
     assert [m["to"] for m in received] == [[good.submitted_by.email]]
     assert "Subject: ALPR data request" in received[0]["data"]
     sent, waiting = messages(session)
@@ -138,7 +138,7 @@ def test_an_unreachable_smtp_server_leaves_the_mail_waiting(session):
     session.commit()
     with smtp_server() as (port, _):
         closed = port
-    outcome = send_outbox(session, SmtpSettings("127.0.0.1", closed, None, None, "a@b.c", False))
+    outcome = send_outbox(session, f"smtp://127.0.0.1:{closed}", "alpr@wpd.example.com")
     assert outcome["sent"] == 0 and outcome["unreachable"] == 1
     (message,) = messages(session)
     assert message.sent_at is None and message.attempts == 0

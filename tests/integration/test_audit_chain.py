@@ -143,6 +143,7 @@ def test_inserting_a_forged_entry_is_caught(session):
     session.execute(update(AuditEntry).where(AuditEntry.seq > 2).values(seq=AuditEntry.seq + 100))
     session.flush()
     forged = AuditEntry(
+        id=entries[-1].id + 1,
         seq=3,
         occurred_at=utcnow(),
         actor_user_id=None,

@@ -12,7 +12,7 @@ from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from tests.factories import UserFactory
-from tests.helpers import CONFIRMED, form_csrf, login
+from tests.helpers import CONFIRMED, authorisation_fields, form_csrf, login
 
 
 def replay(client: FlaskClient, cookie: str) -> FlaskClient:
@@ -41,8 +41,8 @@ def last_entry(session, action: AuditAction) -> dict:
     return details
 
 
-def admin_client(client: FlaskClient, session) -> tuple[FlaskClient, str]:
-    admin = UserFactory(roles=[Role.ADMIN])
+def admin_client(client: FlaskClient, session, role: Role = Role.ADMIN) -> tuple[FlaskClient, str]:
+    admin = UserFactory(roles=[role])
     other = client.application.test_client()
     assert login(other, admin.email).status_code == 302
     return other, admin.email
@@ -85,11 +85,11 @@ def test_deactivation_ends_the_accounts_open_sessions(client, session, login_as)
 def test_a_role_change_ends_the_users_open_sessions(client, session, login_as):
     victim = login_as(Role.OPERATOR)
     assert signed_in(client)
-    admin, _ = admin_client(client, session)
-    token = form_csrf(admin, f"/admin/users/{victim.id}")
-    response = admin.post(
+    chief, _ = admin_client(client, session, Role.DEPUTY_CHIEF)
+    token = form_csrf(chief, f"/admin/users/{victim.id}")
+    response = chief.post(
         f"/admin/users/{victim.id}/roles",
-        data={"csrf_token": token, "roles": ["operator", "records"]},
+        data={"csrf_token": token, "roles": ["operator", "records"], **authorisation_fields()},
     )
     assert response.status_code == 302
     assert not signed_in(client)
@@ -102,7 +102,8 @@ def test_changing_your_own_roles_keeps_you_signed_in_here_only(client, session, 
     elsewhere = replay(client, client.get_cookie("session").value)
     token = form_csrf(client, f"/admin/users/{chief.id}")
     response = client.post(
-        f"/admin/users/{chief.id}/roles", data={"csrf_token": token, "roles": ["deputy_chief"]}
+        f"/admin/users/{chief.id}/roles",
+        data={"csrf_token": token, "roles": ["deputy_chief"], **authorisation_fields()},
     )
     assert response.status_code == 302
     assert client.get("/admin/users").status_code == 200

@@ -11,7 +11,7 @@ from app.auth.models import Role, User
 from app.core.timeutil import local_today
 from app.demo.accounts import DEMO_USERS, demo_password
 from app.reads.models import Device
-from tests.helpers import login
+from tests.helpers import AUTHORISATION_OPTIONS, login, production_environment
 
 
 def test_users_create_with_roles_and_training(app, session):
@@ -32,6 +32,7 @@ def test_users_create_with_roles_and_training(app, session):
             "a-long-enough-password",
             "--trained-until",
             until.isoformat(),
+            *AUTHORISATION_OPTIONS,
         ]
     )
     assert result.exit_code == 0, result.output
@@ -53,6 +54,7 @@ def test_users_create_refuses_training_valid_for_decades(app, session):
             "a-long-enough-password",
             "--trained-until",
             "2099-01-01",
+            *AUTHORISATION_OPTIONS,
         ]
     )
     assert result.exit_code == 1 and "at most 5 years" in result.output, result.output
@@ -72,6 +74,7 @@ def test_users_create_refuses_bad_input_clearly(app, session):
             "operator",
             "--password",
             "short",
+            *AUTHORISATION_OPTIONS,
         ]
     )
     assert short.exit_code != 0 and "at least 12" in short.output
@@ -112,11 +115,9 @@ def test_demo_seed_creates_every_role_once_and_the_passwords_work(app, session):
 
 @pytest.mark.parametrize("variable", ["ALPR_ENV", "FLASK_ENV"])
 def test_demo_seed_is_refused_in_production_and_creates_nothing(
-    app, make_app, monkeypatch, variable
+    app, make_app, monkeypatch, variable, tmp_path
 ):
-    monkeypatch.setenv(variable, "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    production_environment(monkeypatch, tmp_path, variable)
     production = make_app()
     assert production.config["PRODUCTION"] is True
     # No app context is pushed here (no `session` fixture), so the command runs in this app.

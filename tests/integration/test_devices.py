@@ -116,6 +116,7 @@ def test_deployments_are_for_fixed_devices_one_at_a_time_and_audited(session):
         longitude=-91.64,
         started_on=start,
         security_information=True,
+        security_reason="Protects the county jail's sally port",
     )
     with pytest.raises(DeviceError, match="still deployed at Main St"):
         create_deployment(
@@ -197,6 +198,7 @@ def test_pages_rotate_revoke_and_manage_deployments(client, session, login_as):
             "longitude": "-91.619",
             "started_on": local_today().isoformat(),
             "security_information": "y",
+            "security_reason": "Protects the water plant gate",
         },
         follow_redirects=True,
     )

@@ -18,12 +18,15 @@ from app.alpr.workflow import HitMachine, PlateMachine
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
 from app.auth.models import Role
+from app.bca.models import BcaNotice
+from app.bca.workflow import BcaNoticeMachine
 from app.breaches.models import BreachIncident
 from app.breaches.workflow import BreachMachine
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.investigations.models import Investigation
 from app.investigations.workflow import InvestigationMachine
+from app.reads.models import Hit
 from app.requests.models import APPROVED_STATES, AgencyRequest
 from app.requests.workflow import AgencyRequestMachine
 from app.retention.models import ExculpatoryRequest, Hold
@@ -33,6 +36,7 @@ from app.workflow.step import take_step
 from tests.factories import (
     AcpRequestFactory,
     AgencyRequestFactory,
+    BcaNoticeFactory,
     BreachIncidentFactory,
     ExculpatoryRequestFactory,
     HitFactory,
@@ -46,6 +50,8 @@ from tests.factories import (
 INPUTS: dict[str, Any] = {
     "reason": "stated for the trail",
     "verified_via": "MNJIS",
+    "verification_reference": "MNJIS 26-0042",
+    "verified_at": utcnow(),
     "note": "worked and closed",
     "action": "Traffic stop",
     "impracticable_reason": "radio down",
@@ -64,6 +70,15 @@ INPUTS: dict[str, Any] = {
     "finding": "The plate was seen leaving the burglary scene; the reads show its route.",
     "active_investigation": "Agency case 25-000123, burglary",
     "package_sha256": "0" * 64,
+    "sent_on": local_today(),
+    "sent_method": "email",
+    "sent_to": "BCA ALPR notices",
+    "sent_reference": "Notice 1",
+    "acknowledged_on": local_today(),
+    "acknowledgement_note": "received",
+    "schedule_category": "felony",
+    "retain_until": local_today() + timedelta(days=365),
+    "today": local_today(),
 }
 
 
@@ -79,16 +94,29 @@ CHANGES: dict[tuple[str, str], Any] = {
         "finding": INPUTS["finding"],
         "active_investigation": INPUTS["active_investigation"],
     },
+    ("BcaNoticeMachine", "send_notice"): lambda: {
+        key: INPUTS[key] for key in ("sent_on", "sent_method", "sent_to")
+    },
+    ("BcaNoticeMachine", "acknowledge"): lambda: {"acknowledged_on": INPUTS["acknowledged_on"]},
+    ("InvestigationMachine", "retain"): lambda: {
+        "schedule_category": INPUTS["schedule_category"],
+        "retain_until": INPUTS["retain_until"],
+    },
+    ("HitMachine", "mark_impracticable"): lambda: {"impracticable_reason": "radio down"},
 }
 
 
 def _investigation(state: str) -> Investigation:
-    closed = state == "closed"
+    """A case in `state`; one kept under the schedule ends today, so that it may lapse."""
+    closed = state != "active"
+    retained = state == "retained"
     return InvestigationFactory(
         status=state,
         opened_on=local_today() - timedelta(days=3),
         closed_on=local_today() if closed else None,
         closing_reason="closed before" if closed else None,
+        schedule_category="felony" if retained else None,
+        retain_until=local_today() if retained else None,
     )
 
 
@@ -115,6 +143,26 @@ def _breach(state: str) -> BreachIncident:
     )
 
 
+def _bca_notice(state: str) -> BcaNotice:
+    sent = state != "open"
+    return BcaNoticeFactory(
+        status=state,
+        sent_on=local_today() - timedelta(days=1) if sent else None,
+        sent_method="mail" if sent else None,
+        sent_to="BCA" if sent else None,
+        acknowledged_on=local_today() if state == "acknowledged" else None,
+    )
+
+
+def _hit(state: str) -> Hit:
+    """A hit on a read of yesterday, so the inputs' query time falls after it."""
+    return HitFactory(
+        status=state,
+        read=ReadFactory(captured_at=utcnow() - timedelta(days=1)),
+        impracticable_reason="radio down" if state == "impracticable" else None,
+    )
+
+
 def _agency_request(state: str) -> AgencyRequest:
     approved = state in APPROVED_STATES
     return AgencyRequestFactory(
@@ -130,13 +178,14 @@ def _hold(state: str) -> Hold:
 
 #: machine → how to make a row of its model in a given state.
 SUBJECTS: dict[type[GuardedMachine], Any] = {
-    HitMachine: lambda state: HitFactory(status=state),
+    HitMachine: _hit,
     PlateMachine: lambda state: ReadFactory(plate_status=state, plate="ABC123"),
     InvestigationMachine: _investigation,
     ExculpatoryMachine: _exculpatory,
     AcpMachine: lambda state: AcpRequestFactory(status=state),
     HoldMachine: _hold,
     BreachMachine: _breach,
+    BcaNoticeMachine: _bca_notice,
     AgencyRequestMachine: _agency_request,
 }
 

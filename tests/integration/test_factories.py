@@ -23,6 +23,7 @@ NEW_FACTORIES = [
     factories.PurgeRunFactory,
     factories.AgencyProfileFactory,
     factories.AgencyRequestFactory,
+    factories.BcaNoticeFactory,
 ]
 
 

@@ -22,6 +22,7 @@ from tests.helpers import (
     blank_picture,
     count_rows,
     device_with_token,
+    look_up_read,
     plate_picture,
     stored_files,
     upload_fields,
@@ -299,7 +300,8 @@ def test_image_view_is_refused_without_role_or_training(
 
 def test_image_view_streams_the_picture_and_is_audited(client, session, login_as, stored_read):
     operator = login_as(Role.OPERATOR)
-    response = client.get(f"/alpr/reads/{stored_read}/images/plate")
+    via = look_up_read(client, stored_read).headers["Location"].split("?via=")[1]
+    response = client.get(f"/alpr/reads/{stored_read}/images/plate?via={via}")
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     assert response.headers["Cache-Control"] == "no-store"
@@ -312,20 +314,23 @@ def test_image_view_streams_the_picture_and_is_audited(client, session, login_as
         "reads",
         str(stored_read),
     )
-    assert json.loads(entry.detail.details_json)["read_id"] == stored_read
-    assert client.get(f"/alpr/reads/{stored_read}/images/vehicle").status_code == 404
-    assert client.get(f"/alpr/reads/{stored_read}/images/face").status_code == 404
+    details = json.loads(entry.detail.details_json)
+    assert (details["read_id"], details["context"]) == (stored_read, via)
+    assert client.get(f"/alpr/reads/{stored_read}/images/vehicle?via={via}").status_code == 404
+    assert client.get(f"/alpr/reads/{stored_read}/images/face?via={via}").status_code == 404
 
 
 def test_read_detail_shows_the_read_with_its_pictures_and_is_audited(
     client, session, login_as, stored_read
 ):
     login_as(Role.OPERATOR)
-    response = client.get(f"/alpr/reads/{stored_read}")
+    location = look_up_read(client, stored_read).headers["Location"]
+    via = location.split("?via=")[1]
+    response = client.get(location)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "VIEW12" in html
-    assert f'src="/alpr/reads/{stored_read}/images/plate"' in html
+    assert f'src="/alpr/reads/{stored_read}/images/plate?via={via}"' in html
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "read.viewed")).one()
     assert entry.subject_id == str(stored_read)
-    assert client.get("/alpr/reads/999999").status_code == 404
+    assert look_up_read(client, 999999).status_code == 404

@@ -10,6 +10,9 @@ from tests.factories import AgencyFactory, UserFactory
 from tests.helpers import login
 
 EVERY_STAFF_ROLE = [role for role in Role if role is not Role.AGENCY]
+#: Routes that answer an id a row can have before looking it up: a read's page asks why it is
+#: opened whether or not the read exists (app.alpr.read_access), so walking ids learns nothing.
+ASKS_FIRST = {"/alpr/reads/<int:read_id>"}
 
 
 def _id_routes(app) -> list[tuple[str, list[str]]]:
@@ -56,7 +59,10 @@ def test_every_id_in_a_url_past_what_a_row_can_have_is_404(app, client, login_as
         if rule.startswith(PORTAL)
     }
     assert any(rule.startswith(PORTAL) for rule in answers)
-    assert {rule: code for rule, code in answers.items() if code not in (404, 405)} == {}
+    expected = {
+        rule: 200 if rule in ASKS_FIRST and value <= MAX_ROW_ID else 404 for rule in answers
+    }
+    assert {rule: code for rule, code in answers.items() if code not in (expected[rule], 405)} == {}
 
 
 @pytest.mark.parametrize("page", ["2", "99999999999999999999999999999", "9223372036854775808"])

@@ -67,6 +67,107 @@ def test_investigation_machine(state, event, roles, reason, allowed):
         assert str(refused.value)  # a reason a person can act on
 
 
+#: A closed case's disposition: (from, event, actor roles, allowed). Inputs satisfy every guard.
+DISPOSITIONS = [
+    ("closed", "retain", CHIEF, True),
+    ("closed", "retain", (Role.DESIGNEE,), True),
+    ("closed", "retain", (Role.ADMIN,), False),
+    ("closed", "retain", (Role.OPERATOR,), False),
+    ("closed", "release_data", CHIEF, True),
+    ("closed", "release_data", (Role.DESIGNEE,), True),
+    ("closed", "release_data", (Role.ADMIN,), False),
+    ("closed", "release_data", (Role.OPERATOR,), False),
+    ("closed", "release_data", (Role.RECORDS,), False),
+    ("retained", "release_data", CHIEF, True),
+    ("retained", "release_data", (Role.ADMIN,), False),
+    ("retained", "retain", CHIEF, False),
+    ("released", "release_data", CHIEF, False),
+    ("released", "retain", CHIEF, False),
+    ("active", "release_data", CHIEF, False),
+    ("active", "retain", CHIEF, False),
+    ("released", "reopen", CHIEF, True),
+    ("retained", "reopen", (Role.ADMIN,), True),
+    ("retained", "reopen", (Role.OPERATOR,), False),
+]
+DISPOSED = {"retain": "retained", "release_data": "released", "reopen": "active"}
+
+
+def _case(state: str, **fields) -> Investigation:
+    return Investigation(
+        case_number="X", title="t", status=state, opened_on=local_today(), **fields
+    )
+
+
+@pytest.mark.parametrize(("state", "event", "roles", "allowed"), DISPOSITIONS)
+def test_only_the_deputy_chief_or_designee_dispose(state, event, roles, allowed):
+    case = _case(state)
+    machine = InvestigationMachine.around(case)
+    inputs = {
+        "actor": person(*roles),
+        "reason": "stated",
+        "schedule_category": "felony",
+        "retain_until": local_today() + timedelta(days=30),
+    }
+    if allowed:
+        machine.fire(event, **inputs)
+        assert case.status == DISPOSED[event]
+    else:
+        with pytest.raises(WorkflowError):
+            machine.fire(event, **inputs)
+        assert case.status == state
+
+
+def test_system_actors_never_dispose():
+    for event in ("retain", "release_data"):
+        case = _case("closed")
+        with pytest.raises(WorkflowError, match="Only the Deputy Chief or the designee"):
+            InvestigationMachine.around(case).fire(
+                event,
+                actor="system:purge",
+                schedule_category="felony",
+                retain_until=local_today() + timedelta(days=30),
+            )
+        assert case.status == "closed"
+
+
+@pytest.mark.parametrize(
+    ("missing", "field"),
+    [({"schedule_category": " "}, "schedule_category"), ({"retain_until": None}, "retain_until")],
+)
+def test_keeping_needs_a_category_and_an_end_date(missing, field):
+    case = _case("closed")
+    inputs = {"schedule_category": "felony", "retain_until": local_today(), **missing}
+    with pytest.raises(WorkflowError) as refused:
+        InvestigationMachine.around(case).fire("retain", actor=person(*CHIEF), **inputs)
+    assert refused.value.field == field and case.status == "closed"
+
+
+@pytest.mark.parametrize(("ends_in_days", "lapses"), [(1, False), (0, True), (-3, True)])
+def test_a_schedule_lapses_on_its_end_date_whoever_notices(ends_in_days, lapses):
+    end = local_today() + timedelta(days=ends_in_days)
+    case = _case("retained", schedule_category="felony", retain_until=end)
+    machine = InvestigationMachine.around(case)
+    if lapses:
+        machine.fire("lapse", actor="system:purge", today=local_today())
+        assert case.status == "released"
+    else:
+        with pytest.raises(WorkflowError, match="until its end date"):
+            machine.fire("lapse", actor="system:purge", today=local_today())
+        assert case.status == "retained"
+
+
+def test_the_disposition_is_offered_to_the_deputy_chief_and_designee_only():
+    steps = {
+        role: InvestigationMachine.around(_case("closed")).next_steps(person(role))
+        for role in (Role.DEPUTY_CHIEF, Role.DESIGNEE, Role.ADMIN, Role.OPERATOR)
+    }
+    assert steps[Role.DEPUTY_CHIEF] == ["retain", "release_data", "reopen"]
+    assert steps[Role.DESIGNEE] == ["retain", "release_data", "reopen"]
+    assert steps[Role.ADMIN] == ["reopen"]
+    assert steps[Role.OPERATOR] == []
+    assert {"release_data"} == InvestigationMachine.IRREVERSIBLE
+
+
 def test_system_actors_never_reopen():
     case = Investigation(case_number="X", title="t", status="closed", opened_on=local_today())
     with pytest.raises(WorkflowError, match="Deputy Chief"):
@@ -137,7 +238,7 @@ def test_close_refusals_change_nothing(session):
     assert future.value.field == "closed_on"
     assert case.status == "active" and case.closed_on is None
     close_investigation(session, "cli", case, "done", local_today())
-    with pytest.raises(Refusal, match="closed cannot"):
+    with pytest.raises(Refusal, match=r"closed \(awaiting disposition\) cannot"):
         close_investigation(session, "cli", case, "done again", local_today())
 
 

@@ -148,3 +148,151 @@ def test_autogenerate_writes_app_column_types_as_plain_sqlalchemy(scratch_url, t
     assert "UTCDateTime" not in source
     assert application_imports(source) == []
     compile(source, str(written), "exec")
+
+
+def test_checkpoint_revision_rehashes_the_chain_to_cover_row_ids_both_ways(scratch_url):
+    from sqlalchemy.orm import Session
+
+    from app.audit.actions import AuditAction
+    from app.audit.services import record, verify
+
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, "head")
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        for n in range(4):
+            record(session, "test", AuditAction.USER_CREATED, ("user", n), {"n": n})
+        session.commit()
+        assert verify(session).ok
+    command.downgrade(cfg, "3b7e2f1c9d40")
+    with Session(engine) as session:
+        result = verify(session)
+        assert not result.ok and result.first_bad_seq == 1, "old links do not cover the id"
+    command.upgrade(cfg, "head")
+    with Session(engine) as session:
+        result = verify(session)
+        assert result.ok and result.entries == 4
+    engine.dispose()
+
+
+BEFORE_DISPOSITION = "3b7e2f1c9d40"
+
+
+def _cases(url: str) -> list[tuple[str, str]]:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT case_number, status FROM investigations ORDER BY id"))
+        found = [tuple(row) for row in rows]
+    engine.dispose()
+    return found
+
+
+def _execute(url: str, sql: str, **params: object) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
+    engine.dispose()
+
+
+def test_the_disposition_revision_keeps_what_closes_released_and_waiting_cases_safe(
+    scratch_url,
+):
+    """Cases closed before it had their holds released: they stay released. A downgrade would
+    end a waiting case's holds, so it is refused while one exists."""
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, BEFORE_DISPOSITION)
+    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    _execute(
+        scratch_url,
+        "INSERT INTO investigations (id, case_number, title, status, opened_on, closed_on, "
+        "closing_reason, created_at) VALUES "
+        "(1, 'M-1', 'closed before', 'closed', '2026-01-01', '2026-02-01', 'done', :t), "
+        "(2, 'M-2', 'active', 'active', '2026-01-01', NULL, NULL, :t)",
+        t=stamp,
+    )
+
+    command.upgrade(cfg, "head")
+    assert _cases(scratch_url) == [("M-1", "released"), ("M-2", "active")]
+
+    _execute(
+        scratch_url,
+        "UPDATE investigations SET status = 'closed', closed_on = '2026-03-01' WHERE id = 2",
+    )
+    with pytest.raises(RuntimeError, match="await their disposition"):
+        command.downgrade(cfg, BEFORE_DISPOSITION)
+    assert _cases(scratch_url) == [("M-1", "released"), ("M-2", "closed")]
+
+    _execute(scratch_url, "UPDATE investigations SET status = 'released' WHERE id = 2")
+    command.downgrade(cfg, BEFORE_DISPOSITION)
+    assert _cases(scratch_url) == [("M-1", "closed"), ("M-2", "closed")]
+
+
+BEFORE_VERIFICATION_OUTCOMES = "3b7e2f1c9d40"
+#: id → (status, impracticable reason, enforcement action) as the old workflow left hits.
+OLD_HITS = {
+    5: ("new", None, None),  # _seed's
+    6: ("not_confirmed", None, None),
+    7: ("not_confirmed", "radio down", "Felony stop"),
+    8: ("new", "suspect fleeing", "Traffic stop"),
+    9: ("confirmed", None, None),
+    10: ("closed", "radio down", "Arrest"),
+}
+
+
+def _hit_statuses(url: str) -> dict[int, str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status FROM hits")).all()
+    engine.dispose()
+    return dict(rows)
+
+
+def test_hit_statuses_migrate_to_the_verification_outcomes_and_back(scratch_url):
+    """Acted on unverified → impracticable; otherwise not confirmed → verified not valid."""
+    cfg = _alembic(scratch_url)
+    command.upgrade(cfg, BEFORE_PARTITIONS)
+    _seed(scratch_url)
+    engine = create_engine(scratch_url)
+    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    with engine.begin() as conn:
+        for hit_id, (status, reason, action) in OLD_HITS.items():
+            if hit_id == 5:
+                continue
+            conn.execute(
+                text(
+                    "INSERT INTO hits (id, read_id, source_id, category, status, "
+                    "impracticable_reason, enforcement_action, closing_note, created_at, "
+                    "updated_at) VALUES (:id, 7, 1, 'warrant', :status, :reason, :action, "
+                    ":note, :t, :t)"
+                ),
+                {
+                    "id": hit_id,
+                    "status": status,
+                    "reason": reason,
+                    "action": action,
+                    "note": "done" if status == "closed" else None,
+                    "t": stamp,
+                },
+            )
+    engine.dispose()
+
+    command.upgrade(cfg, "head")
+    assert _hit_statuses(scratch_url) == {
+        5: "new",
+        6: "not_valid",
+        7: "impracticable",
+        8: "impracticable",
+        9: "confirmed",
+        10: "closed",
+    }
+    command.check(cfg)
+
+    command.downgrade(cfg, BEFORE_VERIFICATION_OUTCOMES)
+    assert _hit_statuses(scratch_url) == {
+        5: "new",
+        6: "not_confirmed",
+        7: "new",
+        8: "new",
+        9: "confirmed",
+        10: "closed",
+    }

@@ -11,7 +11,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.core.timeutil import local_today
 from tests.factories import UserFactory
-from tests.helpers import CONFIRMED, form_csrf, login
+from tests.helpers import CONFIRMED, authorisation_fields, form_csrf, login
 
 
 def last_action(session) -> str:
@@ -63,6 +63,42 @@ def test_500_leaks_no_stack_trace(make_app, session):
     assert "could not be completed" in body
 
 
+UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(make_app):
+    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE, PROPAGATE_EXCEPTIONS=False, TESTING=False)
+    client = app.test_client()
+    api = client.post(
+        "/api/v1/reads", json={"reads": []}, headers={"Authorization": "Bearer some-token"}
+    )
+    assert api.status_code == 503
+    assert api.headers["Retry-After"] == "5"
+    assert api.get_json() == {
+        "error": "The records database is unavailable; nothing was stored. Try again shortly.",
+        "status": 503,
+    }
+    assert "127.0.0.1:1" not in api.get_data(as_text=True)
+
+
+def test_a_busy_sqlite_database_answers_503(make_app, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "busy.sqlite3"
+    holder = sqlite3.connect(path)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{path}?timeout=0.1", PROPAGATE_EXCEPTIONS=False, TESTING=False
+    )
+    response = app.test_client().post(
+        "/api/v1/reads", json={"reads": []}, headers={"Authorization": "Bearer some-token"}
+    )
+    holder.rollback()
+    holder.close()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+
+
 def test_home_shows_roles_training_and_last_verification(client, session, login_as):
     login_as(Role.OPERATOR, Role.RECORDS, trained=True)
     html = client.get("/").get_data(as_text=True)
@@ -86,8 +122,15 @@ def test_agency_users_see_only_their_agency_account(client, session, login_as):
     assert client.get("/audit/").status_code == 403
 
 
-def test_admin_creates_user_and_it_is_audited(client, session, login_as):
-    login_as(Role.ADMIN)
+@pytest.mark.parametrize(
+    ("creator", "roles", "authorisation"),
+    [
+        (Role.ADMIN, [], {}),  # the Deputy Chief or designee grants the roles afterwards
+        (Role.DEPUTY_CHIEF, ["operator", "records"], authorisation_fields()),
+    ],
+)
+def test_creating_a_user_is_audited(client, session, login_as, creator, roles, authorisation):
+    login_as(creator)
     token = form_csrf(client, "/admin/users/new")
     response = client.post(
         "/admin/users/new",
@@ -96,12 +139,13 @@ def test_admin_creates_user_and_it_is_audited(client, session, login_as):
             "email": "New.Officer@Example.org",
             "name": "New Officer",
             "password": "a-long-enough-password",
-            "roles": ["operator", "records"],
+            "roles": roles,
+            **authorisation,
         },
     )
     assert response.status_code == 302
     user = session.scalars(select(User).where(User.email == "new.officer@example.org")).one()
-    assert user.roles == {Role.OPERATOR, Role.RECORDS}
+    assert user.roles == {Role(r) for r in roles}
     assert last_action(session) == "user.created"
 
 
@@ -144,31 +188,29 @@ def test_duplicate_email_is_a_clear_error(client, session, login_as):
             "email": existing.email,
             "name": "Dup",
             "password": "a-long-enough-password",
-            "roles": ["operator"],
         },
     )
     assert response.status_code == 422
     assert "already exists" in response.get_data(as_text=True)
 
 
-def test_admin_changes_roles_records_training_and_deactivates(client, session, login_as):
-    login_as(Role.ADMIN)
+def test_deputy_chief_changes_roles_records_training_and_deactivates(client, session, login_as):
+    login_as(Role.DEPUTY_CHIEF)
     target = UserFactory(roles=[Role.OPERATOR])
     path = f"/admin/users/{target.id}"
     token = form_csrf(client, path)
-    assert (
-        client.post(f"{path}/roles", data={"csrf_token": token, "roles": ["auditor"]}).status_code
-        == 302
-    )
+    roles = {"csrf_token": token, "roles": ["auditor"], **authorisation_fields()}
+    assert client.post(f"{path}/roles", data=roles).status_code == 302
     assert last_action(session) == "user.roles_changed"
     today = local_today()
     response = client.post(
         f"{path}/training",
         data={
-            "csrf_token": token,
-            "course": "ALPR 101",
-            "completed_on": (today - timedelta(days=1)).isoformat(),
-            "expires_on": (today + timedelta(days=364)).isoformat(),
+            "training-csrf_token": token,
+            "training-course": "ALPR 101",
+            "training-completed_on": (today - timedelta(days=1)).isoformat(),
+            "training-expires_on": (today + timedelta(days=364)).isoformat(),
+            **authorisation_fields("training-"),
         },
     )
     assert response.status_code == 302
@@ -188,7 +230,7 @@ def test_admin_changes_roles_records_training_and_deactivates(client, session, l
 
 
 def test_training_that_expires_before_completion_is_refused(client, session, login_as):
-    login_as(Role.ADMIN)
+    login_as(Role.DESIGNEE)
     target = UserFactory()
     path = f"/admin/users/{target.id}"
     token = form_csrf(client, path)
@@ -196,10 +238,11 @@ def test_training_that_expires_before_completion_is_refused(client, session, log
     response = client.post(
         f"{path}/training",
         data={
-            "csrf_token": token,
-            "course": "ALPR 101",
-            "completed_on": today.isoformat(),
-            "expires_on": (today - timedelta(days=5)).isoformat(),
+            "training-csrf_token": token,
+            "training-course": "ALPR 101",
+            "training-completed_on": today.isoformat(),
+            "training-expires_on": (today - timedelta(days=5)).isoformat(),
+            **authorisation_fields("training-"),
         },
     )
     assert response.status_code == 422
@@ -221,7 +264,7 @@ def test_admin_cannot_deactivate_self(client, session, login_as):
 
 
 def test_admin_form_post_without_csrf_is_refused(client, session, login_as):
-    login_as(Role.ADMIN)
+    login_as(Role.DEPUTY_CHIEF)
     target = UserFactory()
     assert (
         client.post(f"/admin/users/{target.id}/roles", data={"roles": ["admin"]}).status_code == 400

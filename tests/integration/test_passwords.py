@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.helpers import form_csrf, login
+from tests.helpers import AUTHORISATION_OPTIONS, form_csrf, login
 
 NEW = "a-much-longer-secret-2026"
 
@@ -132,7 +132,17 @@ def test_the_shell_sets_a_password_to_be_changed_outside_development(app, sessio
 def test_accounts_made_from_the_shell_must_change_their_password(app, session):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "--email", "new@x.test", "--role", "operator", "--password", NEW]
+        args=[
+            "users",
+            "create",
+            "--email",
+            "new@x.test",
+            "--role",
+            "operator",
+            "--password",
+            NEW,
+            *AUTHORISATION_OPTIONS,
+        ]
     )
     assert result.exit_code == 0, result.output
     session.rollback()

@@ -180,7 +180,8 @@ def test_closing_one_investigation_twice_at_once(app, session):
     refused = _two_at_once(app, close(officers[0], "Charged."), close(officers[1], "Cleared."))
 
     assert refused == [
-        "An investigation that is closed cannot take the 'close investigation' step."
+        "An investigation that is closed (awaiting disposition) cannot take the 'close "
+        "investigation' step."
     ]
     closed = session.get(Investigation, case.id, populate_existing=True)
     assert (closed.status, closed.closing_reason) == ("closed", "Charged.")

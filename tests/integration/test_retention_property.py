@@ -64,7 +64,7 @@ holds_strategy = st.lists(
         st.builds(
             GenHold,
             kind=st.just(HoldKind.INVESTIGATION.value),
-            reason_status=st.sampled_from(("active", "active", "closed")),
+            reason_status=st.sampled_from(("active", "active", "closed", "retained", "released")),
             released=st.booleans(),
             start_minutes_ago=minutes,
             length_minutes=minutes.filter(bool),
@@ -87,16 +87,25 @@ holds_strategy = st.lists(
 
 
 def _in_force(hold: GenHold) -> bool:
-    """The test's own reading of 425.5: a hold keeps data while its reason holds.
+    """The test's own reading of 425.5: a hold is in force while its reason holds.
 
     An investigation hold while the investigation is active; an exculpatory hold from the
     receipt of the written request (received or active) until it is released or declined.
+    Only these defer an ACP participant's destruction.
     """
     if hold.released:
         return False
     if hold.kind == HoldKind.INVESTIGATION.value:
         return hold.reason_status == "active"
     return hold.reason_status in {"received", "active"}
+
+
+def _keeping(hold: GenHold) -> bool:
+    """A hold keeps data from the 60-day rule while in force, and while its closed case
+    awaits its disposition or keeps the data under the records-retention schedule."""
+    if hold.kind == HoldKind.INVESTIGATION.value and not hold.released:
+        return hold.reason_status in {"active", "closed", "retained"}
+    return _in_force(hold)
 
 
 def _reset(session) -> None:
@@ -192,6 +201,45 @@ def _reset(session) -> None:
     retention_days=60,
     clock_shift=timedelta(0),
 )
+@example(  # a closed case's holds keep aged reads from the purge, but not ACP-deferred ones
+    reads=[
+        GenRead("AAA111", 70 * 1440, 0, False, True),
+        GenRead("AAA111", 70 * 1440 + 720, 0, True, True),
+        GenRead("BBB222", 70 * 1440, 0, False, True),
+        GenRead("CCC333", 70 * 1440, 0, False, True),
+    ],
+    holds=[
+        GenHold(
+            "investigation",
+            "closed",
+            False,
+            71 * 1440,
+            2 * 1440,
+            frozenset({"AAA111"}),
+            frozenset(),
+        ),
+        GenHold(
+            "investigation",
+            "retained",
+            False,
+            71 * 1440,
+            2 * 1440,
+            frozenset({"BBB222"}),
+            frozenset(),
+        ),
+        GenHold(
+            "investigation",
+            "released",
+            False,
+            71 * 1440,
+            2 * 1440,
+            frozenset({"CCC333"}),
+            frozenset(),
+        ),
+    ],
+    retention_days=60,
+    clock_shift=timedelta(0),
+)
 def test_purge_sql_agrees_with_the_pure_rule(
     app, session, reads, holds, retention_days, clock_shift
 ):
@@ -202,6 +250,7 @@ def test_purge_sql_agrees_with_the_pure_rule(
     session.flush()
     now = NOW + clock_shift
     scopes_in_force: list[HoldScope] = []
+    scopes_keeping: list[HoldScope] = []
     for number, gen in enumerate(holds):
         start = NOW - timedelta(minutes=gen.start_minutes_ago)
         hold = Hold(
@@ -219,7 +268,9 @@ def test_purge_sql_agrees_with_the_pure_rule(
                 title="property",
                 status=gen.reason_status,
                 opened_on=date(2026, 1, 1),
-                closed_on=date(2026, 5, 1) if gen.reason_status == "closed" else None,
+                closed_on=None if gen.reason_status == "active" else date(2026, 5, 1),
+                schedule_category="felony" if gen.reason_status == "retained" else None,
+                retain_until=date(2033, 5, 1) if gen.reason_status == "retained" else None,
             )
         else:
             request = ExculpatoryRequest(
@@ -235,15 +286,16 @@ def test_purge_sql_agrees_with_the_pure_rule(
             session.flush()
             hold.exculpatory_request_id = request.id
         session.add(hold)
+        scope = HoldScope(
+            hold.window_start,
+            hold.window_end,
+            frozenset(gen.plates),
+            frozenset(devices[d].id for d in gen.devices),
+        )
         if _in_force(gen):
-            scopes_in_force.append(
-                HoldScope(
-                    hold.window_start,
-                    hold.window_end,
-                    frozenset(gen.plates),
-                    frozenset(devices[d].id for d in gen.devices),
-                )
-            )
+            scopes_in_force.append(scope)
+        if _keeping(gen):
+            scopes_keeping.append(scope)
     if is_partitioned(session):
         days = {(NOW - timedelta(minutes=g.age_minutes)).date() for g in reads if g.partitioned}
         create_day_partitions(session, days)
@@ -264,10 +316,11 @@ def test_purge_sql_agrees_with_the_pure_rule(
         facts = ReadFacts(read.plate, read.captured_at, read.device_id)
         if not is_destroyable(
             facts,
-            scopes_in_force,
+            scopes_keeping,
             now,
             retention_days=retention_days,
             acp_suppressed=gen.acp_deferred,
+            deferring=scopes_in_force,
         ):
             expected_survivors.add(read.id)
     session.commit()

@@ -16,7 +16,12 @@ from app.auth.models import Role
 from app.config import ConfigurationError, validate_retention_days
 from app.core.timeutil import local_today
 from app.db import utcnow
-from app.investigations.services import close_investigation, reopen_investigation
+from app.investigations.models import Investigation
+from app.investigations.services import (
+    close_investigation,
+    release_case_data,
+    reopen_investigation,
+)
 from app.reads.images import image_path
 from app.reads.models import Hit, Read
 from app.retention.destruction import delete_reads
@@ -102,7 +107,7 @@ def test_retention_days_setting_shortens_retention(app, session):
     assert surviving_ids(session) == {kept}
 
 
-def test_held_reads_survive_until_the_investigation_closes(app, session):
+def test_held_reads_survive_the_close_until_the_data_is_released(app, session):
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
     device = DeviceFactory()
     case = InvestigationFactory(opened_on=local_today() - timedelta(days=100))
@@ -129,11 +134,18 @@ def test_held_reads_survive_until_the_investigation_closes(app, session):
     close_investigation(session, chief, case, "charges filed", local_today())
     session.commit()
     run_purge(app)
+    assert surviving_ids(session) == {held_id}, "a case awaiting its disposition keeps its data"
+
+    release_case_data(session, chief, session.get(Investigation, case.id))
+    session.commit()
+    run_purge(app)
     assert surviving_ids(session) == set()
     assert orphan_files(app, session) == []
 
 
-def test_closing_releases_the_cases_holds_and_reopening_does_not_revive_them(app, session):
+def test_releasing_a_closed_cases_data_ends_its_holds_and_reopening_does_not_revive_them(
+    app, session
+):
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
     case = InvestigationFactory()
     read = aged_read(61, plate="ABC123").id
@@ -143,6 +155,8 @@ def test_closing_releases_the_cases_holds_and_reopening_does_not_revive_them(app
     session.commit()
 
     close_investigation(session, chief, case, "charges filed", local_today())
+    assert hold.released_at is None
+    release_case_data(session, chief, case)
     reopen_investigation(session, chief, case, "new evidence")
     session.commit()
 
@@ -151,7 +165,9 @@ def test_closing_releases_the_cases_holds_and_reopening_does_not_revive_them(app
         select(AuditEntry).where(AuditEntry.action == AuditAction.HOLD_RELEASED.value)
     ).all()
     assert released.subject_id == str(hold.id)
-    assert f"Investigation {case.case_number} closed" in released.detail.details_json
+    assert f"Investigation {case.case_number} closed: its data released" in (
+        released.detail.details_json
+    )
     run_purge(app)
     assert read not in surviving_ids(session)
 

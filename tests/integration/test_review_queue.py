@@ -48,7 +48,7 @@ def test_queue_lists_doubtful_plates_with_pictures_and_candidates(client, sessio
     html = response.get_data(as_text=True)
     assert f'id="review-row-{read.id}"' in html
     assert f'id="review-row-{other.id}"' not in html
-    assert f'src="/alpr/reads/{read.id}/images/plate"' in html
+    assert f'src="/alpr/reads/{read.id}/images/plate?via=review"' in html
     assert "KLH5512" in html and "tesseract" in html
     assert "<html" in html
     (entry,) = audit(session, "reads.review_queue_viewed")

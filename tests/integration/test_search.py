@@ -89,6 +89,9 @@ def operator(login_as):
         ({"purpose": None}, "This field is required"),
         ({"purpose": "because"}, "at least 10"),
         ({"case_number": ""}, "This field is required"),
+        ({"purpose": "Stolen \x00 vehicle report"}, "control characters"),
+        ({"case_number": "24-\x0001"}, "control characters"),
+        ({"exigent_statement": "Child abducted \x00 now, suspect vehicle leaving"}, "control"),
     ],
 )
 def test_purpose_and_case_number_are_required(client, session, operator, fields, message):
@@ -140,11 +143,16 @@ def test_a_search_is_stored_audited_and_shown_newest_first(client, session, oper
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    links = re.findall(r'href="/alpr/reads/(\d+)"', html)
+    links = re.findall(rf'href="/alpr/reads/(\d+)\?via=search:{stored.id}"', html)
     assert links == [str(newer.id), str(older.id)]
     assert older.captured_at.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M:%S %Z") in html
     [viewed] = entry_details(session, AuditAction.SEARCH_PAGE_VIEWED)
-    assert viewed == {"page": 1, "rows": 2, "result_count": 2}
+    assert viewed == {
+        "page": 1,
+        "rows": 2,
+        "result_count": 2,
+        "read_ids": [newer.id, older.id],
+    }
 
 
 def test_partial_plates(client, session, operator):
@@ -187,8 +195,9 @@ def test_search_by_device_deployment_and_area(client, session, operator):
     post(client, deployment_id=str(deployment.id))
     post(client, min_lat="44.0", max_lat="44.1", min_lon="-91.7", max_lon="-91.6")
     assert [s.result_count for s in searches(session)] == [1, 1, 1]
-    page = client.get(f"/alpr/searches/{searches(session)[1].id}").get_data(as_text=True)
-    assert f'href="/alpr/reads/{near.id}"' in page
+    by_deployment = searches(session)[1]
+    page = client.get(f"/alpr/searches/{by_deployment.id}").get_data(as_text=True)
+    assert f'href="/alpr/reads/{near.id}?via=search:{by_deployment.id}"' in page
 
 
 @pytest.mark.parametrize(
@@ -315,9 +324,9 @@ def test_plate_history_needs_a_warrant_or_exigency(client, session, operator):
     assert allowed.status_code == 302
     [stored] = searches(session)
     assert stored.is_tracking and stored.warrant_number == "SW-9" and stored.result_count == 1
-    assert f'href="/alpr/reads/{read.id}"' in client.get(allowed.headers["Location"]).get_data(
-        as_text=True
-    )
+    assert f'href="/alpr/reads/{read.id}?via=search:{stored.id}"' in client.get(
+        allowed.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_plate_history_of_a_pattern_is_not_found(client, session, operator):
@@ -338,7 +347,7 @@ def test_results_are_paged_by_fifty_and_each_page_is_audited(client, session, op
     seen: list[str] = []
     for page in (1, 2, 3):
         html = client.get(f"{location}?page={page}").get_data(as_text=True)
-        rows = re.findall(r'href="/alpr/reads/(\d+)"', html)
+        rows = re.findall(r'href="/alpr/reads/(\d+)\?via=search:\d+"', html)
         assert len(rows) == (50 if page < 3 else 20)
         assert f"page {page} of 3" in html
         seen += rows
@@ -350,6 +359,7 @@ def test_results_are_paged_by_fifty_and_each_page_is_audited(client, session, op
         (2, 50, 120),
         (3, 20, 120),
     ]
+    assert [i for v in viewed for i in v["read_ids"]] == [int(i) for i in seen]
 
 
 def test_counting_stops_at_the_cap(client, session, operator, monkeypatch):

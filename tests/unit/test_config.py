@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 import pytest
 
 from app import config, create_app
 from app.config import (
     ConfigurationError,
+    ScheduleCategory,
     load_settings,
+    validate_records_schedule,
     validate_retention_days,
     validate_trusted_proxies,
 )
+from tests.helpers import production_environment
 
 
 def test_defaults_are_sqlite_and_in_process_jobs(tmp_path, monkeypatch):
@@ -44,22 +48,27 @@ def test_development_keys_are_generated_once_and_kept(tmp_path, monkeypatch):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ACP_HMAC_KEY"])
-def test_production_refuses_to_start_without_real_keys(tmp_path, monkeypatch, missing):
-    monkeypatch.setenv("ALPR_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SECRET_KEY", "SECRET_KEY"),
+        ("ACP_HMAC_KEY", "ACP_HMAC_KEY"),
+        ("ALPR_AUDIT_SIGNING_KEY_FILE", "No audit signing key"),
+    ],
+)
+def test_production_refuses_to_start_without_real_keys(tmp_path, monkeypatch, missing, message):
+    production_environment(monkeypatch, tmp_path)
     monkeypatch.delenv(missing)
-    with pytest.raises(ConfigurationError, match=missing):
+    with pytest.raises(ConfigurationError, match=message):
         load_settings(tmp_path)
     assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "audit_signing_key.pem").exists()
 
 
 @pytest.mark.parametrize("short", ["short", " " * 40, "  padded-to-forty  ".center(40)])
 def test_production_refuses_short_keys(tmp_path, monkeypatch, short):
-    monkeypatch.setenv("FLASK_ENV", "production")
+    production_environment(monkeypatch, tmp_path, "FLASK_ENV")
     monkeypatch.setenv("SECRET_KEY", short)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
     with pytest.raises(ConfigurationError, match="at least 32"):
         load_settings(tmp_path)
 
@@ -89,9 +98,7 @@ def test_a_key_published_in_the_history_is_refused(tmp_path, monkeypatch, where)
 
 
 def test_production_cookies_are_secure(tmp_path, monkeypatch):
-    monkeypatch.setenv("ALPR_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("ACP_HMAC_KEY", "k" * 40)
+    production_environment(monkeypatch, tmp_path)
     assert load_settings(tmp_path)["SESSION_COOKIE_SECURE"] is True
 
 
@@ -140,3 +147,65 @@ def test_trusted_proxies_override_in_factory_is_validated(tmp_path, hops):
         validate_trusted_proxies(hops)
     with pytest.raises(ConfigurationError, match="ALPR_TRUSTED_PROXIES"):
         create_app({"INSTANCE_PATH": str(tmp_path), "TRUSTED_PROXIES": hops})
+
+
+def test_the_default_records_schedule_has_categories_with_periods_in_years(tmp_path, monkeypatch):
+    monkeypatch.delenv("ALPR_RECORDS_SCHEDULE", raising=False)
+    schedule = load_settings(tmp_path)["RECORDS_SCHEDULE"]
+    assert [(c.code, c.years) for c in schedule] == [
+        ("felony", 7),
+        ("gross_misdemeanor", 5),
+        ("misdemeanor", 3),
+    ]
+    assert all(c.label for c in schedule)
+
+
+def test_the_records_schedule_is_read_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALPR_RECORDS_SCHEDULE", " homicide = 25 : Homicide case file ; dwi=4:DWI ;")
+    assert load_settings(tmp_path)["RECORDS_SCHEDULE"] == (
+        ScheduleCategory("homicide", "Homicide case file", 25),
+        ScheduleCategory("dwi", "DWI", 4),
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "names no category"),
+        (" ; ", "names no category"),
+        ("felony", "entry 1 .* is not code=years:label"),
+        ("felony:7=Felony", "entry 1 .* is not code=years:label"),
+        ("felony=7:Felony;misdemeanor 3 Misdemeanor", "entry 2"),
+        ("felony=seven:Felony", "whole number of years .* got 'seven'"),
+        ("felony=0:Felony", "from 1 to 99; got 0"),
+        ("felony=100:Felony", "from 1 to 99; got 100"),
+        ("felony=-3:Felony", "got -3"),
+        ("Felony=7:Felony", "lower-case letter"),
+        ("=7:Felony", "lower-case letter"),
+        ("fel ony=7:Felony", "lower-case letter"),
+        ("felony=7:", "label of 1 to 100"),
+        ("felony=7:" + "x" * 101, "label of 1 to 100"),
+        ("felony=7:Felony;felony=3:Again", "listed twice"),
+    ],
+)
+def test_a_bad_records_schedule_refuses_start(tmp_path, monkeypatch, raw, message):
+    monkeypatch.setenv("ALPR_RECORDS_SCHEDULE", raw)
+    with pytest.raises(ConfigurationError, match=f"ALPR_RECORDS_SCHEDULE.*{message}"):
+        load_settings(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["felony=0:Felony", (ScheduleCategory("felony", "Felony", True),), [("felony", 7)], 7],
+)
+def test_records_schedule_override_in_factory_is_validated(tmp_path, schedule):
+    with pytest.raises(ConfigurationError, match="ALPR_RECORDS_SCHEDULE"):
+        validate_records_schedule(schedule)
+    with pytest.raises(ConfigurationError, match="ALPR_RECORDS_SCHEDULE"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "RECORDS_SCHEDULE": schedule})
+
+
+def test_a_category_ends_its_period_after_the_close():
+    category = ScheduleCategory("felony", "Felony", 7)
+    assert category.ends(date(2026, 3, 1)) == date(2033, 3, 1)
+    assert category.ends(date(2024, 2, 29)) == date(2031, 2, 28)

@@ -10,10 +10,11 @@ guard at no field; and next_steps lists exactly what the actor's role may do fro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alpr.workflow import HitMachine, PlateMachine
+from app.alpr.workflow import REFERENCE_MAX, HitMachine, PlateMachine
 from app.auth.models import Role
 from app.reads.models import HitStatus, PlateStatus
 from app.workflow.machine import WorkflowError
@@ -23,11 +24,16 @@ OPERATOR = UserFactory.build(roles=[Role.OPERATOR])
 #: A role that works neither hits nor plate review (it may not use ALPR data).
 RECORDS = UserFactory.build(roles=[Role.RECORDS])
 
+#: When the stand-in hit's read was captured (mid-minute), and the clock of every step.
+READ_AT = datetime(2026, 12, 1, 12, 0, 30, tzinfo=UTC)
+NOW = READ_AT + timedelta(hours=2)
+
 
 @dataclass
 class StandInHit:
     status: str
     enforcement_action: str | None = None
+    read_captured_at: datetime = READ_AT
 
 
 @dataclass
@@ -39,49 +45,79 @@ class StandInRead:
 # --- HitMachine ---------------------------------------------------------------------------
 
 HIT_STATES = [s.value for s in HitStatus]
-HIT_EVENTS = ["confirm", "mark_not_confirmed", "record_enforcement", "close"]
+HIT_EVENTS = ["confirm", "mark_not_valid", "mark_impracticable", "record_enforcement", "close"]
+
+VERIFICATION = {
+    "verified_via": "NLETS",
+    "verification_reference": "NLETS 2026-118844",
+    "verified_at": READ_AT + timedelta(minutes=5),
+    "now": NOW,
+}
 
 #: Inputs every guard of every hit step accepts.
 HIT_INPUTS = {
-    "confirm": {"verified_via": "MNJIS"},
-    "mark_not_confirmed": {"reason": "NLETS: vehicle recovered"},
-    "record_enforcement": {"action": "Traffic stop", "impracticable_reason": "No MNJIS signal"},
+    "confirm": VERIFICATION,
+    "mark_not_valid": {**VERIFICATION, "reason": "NLETS: vehicle recovered on 11/30"},
+    "mark_impracticable": {"impracticable_reason": "No MNJIS signal in the river bottoms"},
+    "record_enforcement": {"action": "Traffic stop"},
     "close": {"note": "Owner contacted"},
 }
 
 #: (state, event) → the state the step lands in; a pair not listed is forbidden.
 HIT_ALLOWED = {
     ("new", "confirm"): "confirmed",
-    ("new", "mark_not_confirmed"): "not_confirmed",
-    ("new", "record_enforcement"): "new",
+    ("new", "mark_not_valid"): "not_valid",
+    ("new", "mark_impracticable"): "impracticable",
+    ("impracticable", "confirm"): "confirmed",
+    ("impracticable", "mark_not_valid"): "not_valid",
+    ("impracticable", "record_enforcement"): "impracticable",
+    ("impracticable", "close"): "closed",
     ("confirmed", "record_enforcement"): "confirmed",
     ("confirmed", "close"): "closed",
-    ("not_confirmed", "record_enforcement"): "not_confirmed",
-    ("not_confirmed", "close"): "closed",
+    ("not_valid", "close"): "closed",
 }
 
-#: (state, event) → the input guards of that step, each with the input that satisfies it.
+VERIFICATION_GUARDS = [
+    "verification_named",
+    "reference_given",
+    "query_time_given",
+    "query_time_not_future",
+    "query_time_not_before_read",
+]
+#: event → its input guards.
 HIT_INPUT_GUARDS = {
-    ("new", "confirm"): {"verification_named": "verified_via"},
-    ("new", "mark_not_confirmed"): {"reason_given": "reason"},
-    ("new", "record_enforcement"): {
-        "action_described": "action",
-        "impracticable_reason_given": "impracticable_reason",
-    },
-    ("confirmed", "record_enforcement"): {"action_described": "action"},
-    ("confirmed", "close"): {"closing_note_given": "note"},
-    ("not_confirmed", "record_enforcement"): {
-        "action_described": "action",
-        "impracticable_reason_given": "impracticable_reason",
-    },
-    ("not_confirmed", "close"): {"closing_note_given": "note"},
+    "confirm": VERIFICATION_GUARDS,
+    "mark_not_valid": [*VERIFICATION_GUARDS, "reason_given"],
+    "mark_impracticable": ["impracticable_reason_given"],
+    "record_enforcement": ["action_described"],
+    "close": ["closing_note_given"],
+}
+
+#: guard → (its input, values that fail it alone).
+FAILING_INPUTS = {
+    "verification_named": ("verified_via", [None, "  ", "a hunch", "nlets", "NCIC"]),
+    "reference_given": (
+        "verification_reference",
+        [None, "", "   ", "R" * (REFERENCE_MAX + 1), "REF\x001", "two\nlines"],
+    ),
+    "query_time_given": ("verified_at", [None]),
+    "query_time_not_future": ("verified_at", [NOW + timedelta(seconds=1), NOW + timedelta(days=9)]),
+    "query_time_not_before_read": (
+        "verified_at",
+        [READ_AT.replace(second=0) - timedelta(microseconds=1), READ_AT - timedelta(days=3)],
+    ),
+    "reason_given": ("reason", [None, "", "  "]),
+    "closing_note_given": ("note", [None, "", "  "]),
+    "action_described": ("action", [None, "", "  "]),
+    "impracticable_reason_given": ("impracticable_reason", [None, "", "  "]),
 }
 
 #: What each state's name reads as in a refusal.
 HIT_STATE_WORDS = {
     "new": "new",
-    "confirmed": "confirmed",
-    "not_confirmed": "not confirmed",
+    "confirmed": "verified valid",
+    "not_valid": "verified not valid",
+    "impracticable": "verification not practicable",
     "closed": "closed",
 }
 
@@ -92,9 +128,10 @@ def hit_machine(state: str, **fields) -> tuple[HitMachine, StandInHit]:
 
 
 def test_the_hit_tables_cover_the_machine():
-    assert {s.value for s in HitMachine.states} == set(HIT_STATES)
-    assert set(HitMachine.STEP_LABELS) == set(HIT_EVENTS)
-    assert set(HIT_INPUT_GUARDS) == set(HIT_ALLOWED)
+    assert {s.value for s in HitMachine.states} == set(HIT_STATES) == set(HIT_STATE_WORDS)
+    assert set(HitMachine.STEP_LABELS) == set(HIT_EVENTS) == set(HIT_INPUT_GUARDS)
+    guards = {guard for listed in HIT_INPUT_GUARDS.values() for guard in listed}
+    assert guards == set(FAILING_INPUTS) == set(HitMachine.FIELDS)
 
 
 @pytest.mark.parametrize("state", HIT_STATES)
@@ -108,6 +145,8 @@ def test_every_hit_event_from_every_state(state, event):
         message = str(refused.value)
         assert f"A hit that is {HIT_STATE_WORDS[state]} cannot take the" in message
         assert f"'{HitMachine.step_label(event).lower()}' step" in message
+        if event == "record_enforcement" and state in ("new", "not_valid"):
+            assert message.endswith(HitMachine.ENFORCEMENT_REFUSALS[state])
         assert refused.value.field is None
         assert hit.status == state
     else:
@@ -116,25 +155,69 @@ def test_every_hit_event_from_every_state(state, event):
         assert machine.current_state.value == target
 
 
+def test_enforcement_on_an_unverified_hit_says_what_to_do_first():
+    machine, hit = hit_machine("new")
+    with pytest.raises(WorkflowError, match=r"verify it.*not practicable.*425\.4\(f\)"):
+        machine.fire("record_enforcement", actor=OPERATOR, action="Arrest")
+    assert hit.status == "new"
+
+
+def test_enforcement_on_a_hit_verified_not_valid_is_refused():
+    machine, hit = hit_machine("not_valid")
+    with pytest.raises(WorkflowError, match=r"not valid: enforcement on it is refused"):
+        machine.fire("record_enforcement", actor=OPERATOR, action="Arrest")
+    assert (hit.status, hit.enforcement_action) == ("not_valid", None)
+    assert "record_enforcement" not in machine.next_steps(OPERATOR)
+
+
 @pytest.mark.parametrize(
-    ("state", "event", "guard", "argument"),
+    ("state", "event", "guard", "value"),
     [
-        (state, event, guard, argument)
-        for (state, event), guards in HIT_INPUT_GUARDS.items()
-        for guard, argument in guards.items()
+        (state, event, guard, value)
+        for (state, event) in HIT_ALLOWED
+        for guard in HIT_INPUT_GUARDS[event]
+        for value in FAILING_INPUTS[guard][1]
     ],
 )
-@pytest.mark.parametrize("missing", [None, "   "])
-def test_each_failed_hit_input_guard_is_refused_at_its_field(
-    state, event, guard, argument, missing
-):
+def test_each_failed_hit_input_guard_is_refused_at_its_field(state, event, guard, value):
     machine, hit = hit_machine(state)
-    inputs = {**HIT_INPUTS[event], argument: missing}
+    argument = FAILING_INPUTS[guard][0]
     with pytest.raises(WorkflowError) as refused:
-        machine.fire(event, actor=OPERATOR, **inputs)
+        machine.fire(event, actor=OPERATOR, **{**HIT_INPUTS[event], argument: value})
     assert refused.value.field == HitMachine.FIELDS[guard] == argument
     assert str(refused.value) == HitMachine.REFUSALS[guard]
     assert hit.status == state
+
+
+@pytest.mark.parametrize(
+    "verified_at",
+    [
+        READ_AT.replace(second=0),  # typed to the minute: the read's own minute is after it
+        READ_AT,
+        NOW,
+    ],
+    ids=["read's minute", "read's instant", "now"],
+)
+def test_query_time_edges_that_are_accepted(verified_at):
+    machine, hit = hit_machine("new")
+    machine.fire("confirm", actor=OPERATOR, **{**VERIFICATION, "verified_at": verified_at})
+    assert hit.status == "confirmed"
+
+
+def test_a_reference_of_the_longest_length_is_accepted():
+    machine, hit = hit_machine("new")
+    reference = "R" * REFERENCE_MAX
+    machine.fire("confirm", actor=OPERATOR, **{**VERIFICATION, "verification_reference": reference})
+    assert hit.status == "confirmed"
+
+
+def test_without_a_clock_the_machine_reads_the_current_time():
+    machine, hit = hit_machine("new", read_captured_at=datetime.now(UTC) - timedelta(hours=1))
+    inputs = {**VERIFICATION, "verified_at": datetime.now(UTC) + timedelta(hours=1), "now": None}
+    with pytest.raises(WorkflowError, match="future"):
+        machine.fire("confirm", actor=OPERATOR, **inputs)
+    machine.fire("confirm", actor=OPERATOR, **{**inputs, "verified_at": datetime.now(UTC)})
+    assert hit.status == "confirmed"
 
 
 @pytest.mark.parametrize(("state", "event"), sorted(HIT_ALLOWED))
@@ -157,7 +240,7 @@ def test_a_refused_role_is_refused_at_no_field_even_with_inputs_missing(state, e
     assert HitMachine.REFUSALS["actor_works_hits"] in str(refused.value)
 
 
-@pytest.mark.parametrize("state", ["new", "confirmed", "not_confirmed"])
+@pytest.mark.parametrize("state", ["confirmed", "impracticable"])
 def test_a_second_enforcement_record_is_refused(state):
     machine, hit = hit_machine(state, enforcement_action="Arrest")
     with pytest.raises(WorkflowError) as refused:
@@ -184,7 +267,7 @@ def test_hit_next_steps_are_exactly_what_the_role_may_take(state, actor, may_wor
 )
 def test_every_alpr_data_role_works_hits(role):
     machine, hit = hit_machine("new")
-    machine.fire("confirm", actor=UserFactory.build(roles=[role]), verified_via="NLETS")
+    machine.fire("confirm", actor=UserFactory.build(roles=[role]), **VERIFICATION)
     assert hit.status == "confirmed"
 
 

@@ -175,19 +175,21 @@ def test_the_irreversible_steps_are_the_ones_that_end_or_destroy():
     assert {"release"} == HoldMachine.IRREVERSIBLE
 
 
-@pytest.mark.parametrize("actor", ["system:cli", None, OPERATOR])
-def test_a_closed_case_releases_its_hold_whoever_closed_it(actor):
+@pytest.mark.parametrize("actor", ["system:purge", None, OPERATOR])
+def test_a_case_whose_data_is_released_releases_its_hold_whoever_released_it(actor):
     hold = Hold(status="placed", kind="investigation")
     HoldMachine.around(hold).fire(
-        "release", actor=actor, reason="Investigation 24-1 closed", case_closed=True
+        "release", actor=actor, reason="Investigation 24-1 closed", case_released=True
     )
     assert hold.status == "released"
 
 
-def test_a_closed_case_does_not_release_an_exculpatory_hold():
+def test_a_released_case_does_not_release_an_exculpatory_hold():
     hold = Hold(status="placed", kind="exculpatory")
     with pytest.raises(WorkflowError, match="released by releasing its request"):
-        HoldMachine.around(hold).fire("release", actor="system:cli", reason="x", case_closed=True)
+        HoldMachine.around(hold).fire(
+            "release", actor="system:purge", reason="x", case_released=True
+        )
     assert hold.status == "placed"
 
 

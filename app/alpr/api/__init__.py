@@ -4,4 +4,10 @@ from flask import Blueprint
 
 api_bp = Blueprint("alpr_api", __name__, url_prefix="/api/v1")
 
-from app.alpr.api import agency, images, reads  # noqa: E402, F401  (attach the routes)
+from app.alpr.api import (  # noqa: E402, F401  (attach the routes)
+    agency,
+    cameras,
+    images,
+    openapi,
+    reads,
+)

@@ -24,7 +24,7 @@ from app.reads.images import ImageRejected, clean_image, remove_unreferenced_ima
 from app.reads.models import ImageKind, PlateStatus, Read
 from app.reads.plates import FieldError, normalise_plate
 from workers.ocr import ocr_read
-from workers.queue import enqueue
+from workers.queue import enqueue_run
 
 IMAGE_FIELDS = frozenset(kind.value for kind in ImageKind)
 
@@ -147,7 +147,7 @@ def upload_read_image():
         return jsonify(body), 200
     body |= {"read_id": read.id, "ocr_job": run.id if run is not None else None}
     if run is not None:
-        enqueue(ocr_read, read.id, run.id)
+        enqueue_run(ocr_read, run.id, run.attempts, read.id)
         session.expire_all()  # without Redis the OCR job has already run and committed
         read = session.get(Read, body["read_id"])
     body["plate_status"] = read.plate_status if read is not None else "destroyed_acp"

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.hotlists import MN_PLATE_FILE
 from app.core.forms import ConfirmIrreversible
-from app.reads.models import DeviceKind
+from app.reads.models import CameraFormat, DateOrder, DeviceKind
 
 
 class DeviceForm(FlaskForm):
@@ -26,6 +26,20 @@ class DeviceForm(FlaskForm):
         validators=[Optional()],
         description="The installation date opens a BCA notice (policy 425.4.1(d)).",
     )
+    camera_format = SelectField(
+        "Posts as",
+        choices=[SelectChoice("", "The JSON API (/api/v1/reads)")]
+        + [SelectChoice(f.value, f"{f.value} (/api/v1/cameras/{f.value})") for f in CameraFormat],
+        default="",
+        description="The vendor payload the camera sends; it may post in no other.",
+    )
+    date_order = SelectField(
+        "Date order",
+        choices=[SelectChoice("", "Not needed")]
+        + [SelectChoice(o.value, o.value) for o in DateOrder],
+        default="",
+        description="Genetec writes dates in its server's locale (10/24/2024 is MDY).",
+    )
 
 
 class DeploymentForm(FlaskForm):
@@ -36,6 +50,17 @@ class DeploymentForm(FlaskForm):
     security_information = BooleanField(
         "Security information (Minn. Stat. § 13.37 subd. 2): keep off the public list"
     )
+    security_reason = StringField(
+        "Why it is security information",
+        validators=[Optional(), Length(max=1000)],
+        description="Required when the location is kept off the public list.",
+    )
+
+
+class SecurityDecisionForm(FlaskForm):
+    """Withhold a location from the public list as security information, or list it again."""
+
+    reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
 
 
 class EndDeploymentForm(ConfirmIrreversible, FlaskForm):
@@ -52,10 +77,6 @@ class RevokeForm(ConfirmIrreversible, FlaskForm):
 
 class RotateTokenForm(ConfirmIrreversible, FlaskForm):
     """Issue a new token: the old one stops working at once."""
-
-
-class ConfirmForm(FlaskForm):
-    """Carries only the CSRF token; the action is in the URL."""
 
 
 class HotlistUploadForm(FlaskForm):

@@ -1,48 +1,62 @@
-"""Forms for the steps on a hit alert; Flask-WTF adds the CSRF token to each."""
+"""Forms for the steps on a hit alert; Flask-WTF adds the CSRF token to each.
+
+The query time is typed in the department's local time (HTML ``datetime-local``); the view
+converts it to UTC, and the machine checks it against the read and the clock.
+"""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length
 
-from app.alpr.workflow import VERIFICATION_SYSTEMS
+from app.alpr.workflow import REFERENCE_MAX, VERIFICATION_SYSTEMS
+from app.core.forms import DATETIME_FORMATS, typed_text, typed_year
 
 
-class HitConfirmForm(FlaskForm):
-    """Verified through MNJIS/NLETS (425.4(f))."""
+class HitVerifiedForm(FlaskForm):
+    """An MNJIS/NLETS query showed the alert valid (425.4(f)): which system, its reference, when."""
 
     verified_via = SelectField(
         "Verified through",
         choices=[SelectChoice(s) for s in VERIFICATION_SYSTEMS],
         validators=[DataRequired()],
     )
-
-
-class HitNotConfirmedForm(FlaskForm):
-    """Verification did not confirm the alert."""
-
-    reason = TextAreaField("Why not confirmed", validators=[DataRequired(), Length(max=2000)])
-
-
-class HitEnforcementForm(FlaskForm):
-    """An enforcement action on a hit confirmed through MNJIS/NLETS: the action is enough."""
-
-    action = TextAreaField(
-        "Enforcement action taken", validators=[DataRequired(), Length(max=2000)]
+    verification_reference = StringField(
+        "Query reference",
+        validators=[DataRequired(), Length(max=REFERENCE_MAX), typed_text],
+        description="The MNJIS/NLETS message or transaction number of the answer.",
+    )
+    verified_at = DateTimeLocalField(
+        "Query time", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
     )
 
 
-class HitUnverifiedEnforcementForm(HitEnforcementForm):
-    """An enforcement action on a hit not confirmed: the service requires the reason (425.4(f))."""
+class HitNotValidForm(HitVerifiedForm):
+    """An MNJIS/NLETS query showed the alert not valid: enforcement on it is refused."""
+
+    reason = TextAreaField(
+        "What the query showed", validators=[DataRequired(), Length(max=2000), typed_text]
+    )
+
+
+class HitImpracticableForm(FlaskForm):
+    """MNJIS/NLETS cannot be asked: the reason lets enforcement be recorded (425.4(f))."""
 
     impracticable_reason = TextAreaField(
-        "Why verification was impracticable",
-        validators=[Optional(), Length(max=2000)],
-        description="Required when the hit is not confirmed through MNJIS/NLETS (policy 425.4(f)).",
+        "Why verification is not practicable",
+        validators=[DataRequired(), Length(max=2000), typed_text],
+    )
+
+
+class HitEnforcementForm(FlaskForm):
+    """An enforcement action on a hit verified valid, or whose verification was not practicable."""
+
+    action = TextAreaField(
+        "Enforcement action taken", validators=[DataRequired(), Length(max=2000), typed_text]
     )
 
 
 class HitCloseForm(FlaskForm):
     """Close a worked hit."""
 
-    note = TextAreaField("Closing note", validators=[DataRequired(), Length(max=2000)])
+    note = TextAreaField("Closing note", validators=[DataRequired(), Length(max=2000), typed_text])

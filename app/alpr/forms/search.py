@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.search import PURPOSE_MIN
-from app.core.forms import DATETIME_FORMATS, typed_year
+from app.core.forms import DATETIME_FORMATS, typed_text, typed_year
 from app.reads.models import PurposeCategory
 
 PURPOSE_CHOICES = [
@@ -19,8 +19,8 @@ PURPOSE_CHOICES = [
 ]
 
 
-class PurposeForm(FlaskForm):
-    """What every query of ALPR data states (425.6(b)), plus the tracking authority (425.4.1(c))."""
+class StatedPurposeForm(FlaskForm):
+    """What every query of ALPR data states (425.6(b)): official use, purpose, case number."""
 
     purpose_category = SelectField(
         "Official use (policy 425.3)",
@@ -36,19 +36,25 @@ class PurposeForm(FlaskForm):
                 max=2000,
                 message=f"State the purpose in at least {PURPOSE_MIN} characters (425.6(b)).",
             ),
+            typed_text,
         ],
         description="What this search is for, in your words (policy 425.6(b)).",
     )
     case_number = StringField(
-        "Case or incident number", validators=[DataRequired(), Length(max=64)]
+        "Case or incident number", validators=[DataRequired(), Length(max=64), typed_text]
     )
+
+
+class PurposeForm(StatedPurposeForm):
+    """A query's stated purpose, its time window and its tracking authority (425.4.1(c))."""
+
     start = DateTimeLocalField(
         "From", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
     )
     end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year])
     warrant_number = StringField("Search warrant number", validators=[Optional(), Length(max=64)])
     exigent_statement = TextAreaField(
-        "Exigent circumstances", validators=[Optional(), Length(max=2000)]
+        "Exigent circumstances", validators=[Optional(), Length(max=2000), typed_text]
     )
 
 
@@ -66,6 +72,10 @@ class SearchForm(PurposeForm):
     max_lat = FloatField("North", validators=[Optional(), NumberRange(-90, 90)])
     min_lon = FloatField("West", validators=[Optional(), NumberRange(-180, 180)])
     max_lon = FloatField("East", validators=[Optional(), NumberRange(-180, 180)])
+
+
+class ReadLookupForm(StatedPurposeForm):
+    """Opening one read without a context that documents why: the purpose comes first."""
 
 
 class PlateHistoryForm(PurposeForm):

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.alpr.devices import deployment_in_force
+from app.alpr.devices import deployment_in_force, device_event_recorded
 from app.alpr.hotlists import LOG_CATEGORY, sources_json
 from app.alpr.ingest.validation import IngestRefused
 from app.audit.actions import AuditAction
@@ -273,7 +273,7 @@ def note_device_use(
 
     Every read a camera sends counts, by JSON or as pictures only. The first one records
     DEVICE_FIRST_USE; a read that arrives later but was captured earlier moves the date back,
-    audited as a correction.
+    audited as a correction. Either change sends ``device_event_recorded`` (its BCA notice).
     """
     device.last_seen_at = now
     if not captured:
@@ -304,3 +304,6 @@ def note_device_use(
                 "reason": "a read captured before the recorded first use arrived late",
             },
         )
+    else:
+        return
+    device_event_recorded.send(device, session=session)

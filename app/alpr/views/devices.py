@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import current_app, flash, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 
+from app.alpr.adapters.labels import discard_label
+from app.alpr.adapters.signatures import signing_secret
 from app.alpr.devices import (
     DeviceError,
     create_deployment,
@@ -24,13 +26,13 @@ from app.alpr.devices import (
     rotate_token,
 )
 from app.alpr.forms.devices import (
-    ConfirmForm,
     DeploymentForm,
     DeviceForm,
     EndDeploymentForm,
     HotlistUploadForm,
     RevokeForm,
     RotateTokenForm,
+    SecurityDecisionForm,
 )
 from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
 from app.alpr.views import bp
@@ -40,7 +42,14 @@ from app.core.pages import acting_user, load_or_404
 from app.core.refusal import show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
-from app.reads.models import ActiveUsePeriod, Deployment, Device, DeviceStatus
+from app.reads.models import (
+    ActiveUsePeriod,
+    CameraDiscard,
+    CameraFormat,
+    Deployment,
+    Device,
+    DeviceStatus,
+)
 
 #: How many recent periods of active use the device page lists.
 RECENT_PERIODS = 20
@@ -63,10 +72,20 @@ def _detail(device: Device, *, token: str | None = None, status: int = 200, **fo
         .order_by(ActiveUsePeriod.started_at.desc())
         .limit(RECENT_PERIODS)
     )
+    discards = db_session().scalars(
+        select(CameraDiscard)
+        .where(CameraDiscard.device_id == device.id)
+        .order_by(CameraDiscard.count.desc(), CameraDiscard.field)
+    )
     context = {
         "device": device,
+        "discards": [(discard_label(d.field), d) for d in discards],
         "active": _active(device),
         "token": token,
+        # Verkada signs with a shared secret derived from the token: shown once beside it.
+        "shared_secret": signing_secret(current_app.config["SECRET_KEY"], token)
+        if token and device.camera_format == CameraFormat.VERKADA.value
+        else None,
         "current": open_deployment(device),
         "periods": [(p, json.loads(p.sources_compared or "[]")) for p in periods],
         "deployment_form": forms.get("deployment_form") or DeploymentForm(started_on=local_today()),
@@ -80,12 +99,28 @@ def _detail(device: Device, *, token: str | None = None, status: int = 200, **fo
         "rotate_form": confirmation_named(
             forms.get("rotate_form") or RotateTokenForm(formdata=None), "rotate-confirm"
         ),
-        "confirm_form": ConfirmForm(),
+        "security_forms": _security_forms(device, forms.get("security_form")),
     }
     response = make_response(render_template("alpr/device_detail.html", **context), status)
     if token:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _security_forms(
+    device: Device, refused: tuple[int, SecurityDecisionForm] | None
+) -> dict[int, SecurityDecisionForm]:
+    """One decision form per deployment, each input with its own id; a refused one bound."""
+    forms = {}
+    for deployment in device.deployments:
+        if refused is not None and refused[0] == deployment.id:
+            form = refused[1]
+        else:
+            form = SecurityDecisionForm(formdata=None)
+        form.reason.id = f"security-reason-{deployment.id}"
+        form.reason.label.field_id = form.reason.id
+        forms[deployment.id] = form
+    return forms
 
 
 @bp.route("/devices")
@@ -113,6 +148,8 @@ def device_new():
                 kind=form.kind.data,
                 description=form.description.data or "",
                 installed_on=form.installed_on.data,
+                camera_format=form.camera_format.data or None,
+                date_order=form.date_order.data or None,
             )
         except DeviceError as exc:
             session.rollback()
@@ -188,6 +225,7 @@ def deployment_new(device_id: int):
             longitude=form.longitude.data,
             started_on=form.started_on.data,
             security_information=form.security_information.data,
+            security_reason=form.security_reason.data or "",
         )
     except DeviceError as exc:
         session.rollback()
@@ -221,15 +259,31 @@ def deployment_end(deployment_id: int):
 @bp.route("/deployments/<int:deployment_id>/security/<any(on, off):change>", methods=["POST"])
 @require(EQUIPMENT_ROLES, training=True)
 def deployment_security(deployment_id: int, change: str):
-    """Mark a location as security information (off the public list), or clear the mark."""
+    """Withhold a location as security information (with the reason), or list it again."""
     deployment = load_or_404(Deployment, deployment_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    form = SecurityDecisionForm()
+    refused = {"security_form": (deployment.id, form)}
+    if not form.validate_on_submit():
+        return _detail(deployment.device, status=422, **refused)
     session = db_session()
-    mark_security_information(
-        session, acting_user(), deployment, security_information=change == "on"
-    )
+    try:
+        mark_security_information(
+            session,
+            acting_user(),
+            deployment,
+            security_information=change == "on",
+            reason=form.reason.data or "",
+        )
+    except DeviceError as exc:
+        session.rollback()
+        form.reason.errors.append(str(exc))
+        return _detail(deployment.device, status=422, **refused)
     session.commit()
+    flash(
+        f"{deployment.location_name} is "
+        + ("withheld from the public list." if change == "on" else "on the public list."),
+        "success",
+    )
     return redirect(url_for("alpr.device_detail", device_id=deployment.device_id))
 
 

@@ -22,64 +22,90 @@ from flask_wtf import FlaskForm
 
 from app.alpr.forms.hits import (
     HitCloseForm,
-    HitConfirmForm,
     HitEnforcementForm,
-    HitNotConfirmedForm,
-    HitUnverifiedEnforcementForm,
+    HitImpracticableForm,
+    HitNotValidForm,
+    HitVerifiedForm,
 )
 from app.alpr.hits import (
+    Verification,
     close_hit,
     confirm_hit,
+    enforcement_refused,
     hit_history,
     hits_fingerprint,
     live_hits,
     load_hit,
-    mark_hit_not_confirmed,
+    mark_hit_not_valid,
+    mark_verification_impracticable,
     record_enforcement_action,
     record_hits_viewed,
 )
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
+from app.alpr.read_access import hit_context
 from app.alpr.views import bp
 from app.alpr.workflow import HitMachine
 from app.auth.access import require
 from app.core.pages import MAX_ROW_ID, StepLook, StepView, acting_user, next_step_views
 from app.core.refusal import Refusal
-from app.db import db_session
+from app.core.timeutil import display_zone, local_to_utc
+from app.db import db_session, utcnow
 from app.extensions import htmx
-from app.reads.models import Hit, HitStatus
+from app.reads.models import Hit
 
-#: The url's step name → the machine's event it takes.
+#: The url's step name → the machine's event it takes, and the form it posts.
 EVENTS = {
     "confirm": "confirm",
-    "not-confirmed": "mark_not_confirmed",
+    "not-valid": "mark_not_valid",
+    "impracticable": "mark_impracticable",
     "enforcement": "record_enforcement",
     "close": "close",
 }
 URL_STEPS = {event: name for name, event in EVENTS.items()}
+FORMS: dict[str, type[FlaskForm]] = {
+    "confirm": HitVerifiedForm,
+    "not-valid": HitNotValidForm,
+    "impracticable": HitImpracticableForm,
+    "enforcement": HitEnforcementForm,
+    "close": HitCloseForm,
+}
 
 #: The panel's wording of each step.
 LOOKS = {
-    "confirm": StepLook(button="Confirm hit"),
-    "mark_not_confirmed": StepLook(button="Not confirmed"),
+    "confirm": StepLook(
+        button="Verified valid",
+        hint="Verify through MNJIS/NLETS before acting on the alert (policy 425.4(f)): the query "
+        "showed it valid.",
+    ),
+    "mark_not_valid": StepLook(
+        button="Verified not valid",
+        hint="The query showed the alert is not valid: enforcement on it will be refused.",
+    ),
+    "mark_impracticable": StepLook(
+        button="Verification not practicable",
+        hint="Only where MNJIS/NLETS cannot be asked now: enforcement may then be recorded, "
+        "with this reason (policy 425.4(f)).",
+    ),
     "record_enforcement": StepLook(button="Record enforcement action"),
     "close": StepLook(button="Close hit"),
 }
 
+#: What the panel says once a step is recorded.
+STEP_DONE = {
+    "confirm": "verified valid",
+    "not-valid": "verified not valid; enforcement on it is refused",
+    "impracticable": "verification not practicable, reason recorded",
+    "enforcement": "enforcement action recorded",
+    "close": "closed",
+}
 
-def _form_class(hit: Hit, step: str) -> type[FlaskForm]:
-    """The form of `step` on `hit` (also the form's field prefix is the step's url name).
 
-    An enforcement action on a confirmed hit needs no reason why verification was
-    impracticable, so its form does not ask for one (425.4(f)).
-    """
-    if step == "enforcement" and hit.status != HitStatus.CONFIRMED.value:
-        return HitUnverifiedEnforcementForm
-    return {
-        "confirm": HitConfirmForm,
-        "not-confirmed": HitNotConfirmedForm,
-        "enforcement": HitEnforcementForm,
-        "close": HitCloseForm,
-    }[step]
+def _blank_form(step: str) -> FlaskForm:
+    """A step's empty form; a verification's query time starts at the current minute."""
+    if step in ("confirm", "not-valid"):
+        now = utcnow().astimezone(display_zone()).replace(tzinfo=None, second=0, microsecond=0)
+        return FORMS[step](prefix=step, verified_at=now)
+    return FORMS[step](prefix=step)
 
 
 def _hit_or_404(hit_id: int) -> Hit:
@@ -93,7 +119,7 @@ def _hit_or_404(hit_id: int) -> Hit:
 def _steps(hit: Hit, overrides: dict[str, FlaskForm]) -> list[StepView]:
     """The steps the hit's state allows the viewer, each posting through htmx to the panel."""
     forms = {
-        EVENTS[name]: overrides.get(name) or _form_class(hit, name)(prefix=name)
+        EVENTS[name]: overrides.get(name) or _blank_form(name)
         for name in EVENTS
         if not (name == "enforcement" and hit.enforcement_action)  # one per hit
     }
@@ -117,6 +143,8 @@ def _panel(
 ):
     context = {
         "hit": hit,
+        "read_via": hit_context(hit),
+        "enforcement_refused": enforcement_refused(hit),
         "steps": _steps(hit, forms),
         "history": hit_history(db_session(), hit),
         "message": message,
@@ -157,33 +185,45 @@ def hit_detail(hit_id: int):
 
 
 @bp.route(
-    "/hits/<int:hit_id>/<any(confirm, 'not-confirmed', enforcement, close):step>", methods=["POST"]
+    "/hits/<int:hit_id>/<any(confirm, 'not-valid', impracticable, enforcement, close):step>",
+    methods=["POST"],
 )
 @require(ALPR_PERMISSIONS.roles(AlprAction.WORK_HITS), training=True)
 def hit_step(hit_id: int, step: str):
     """Take one step on a hit; a refusal comes back as a clear message, nothing saved."""
     session = db_session()
     hit = _hit_or_404(hit_id)
-    form = _form_class(hit, step)(prefix=step)
+    form = FORMS[step](prefix=step)
     if not form.validate_on_submit():
         return _panel(hit, 422, "Fill in the required fields.", error=True, **{step: form})
     actor = acting_user()
     try:
-        if step == "confirm":
-            confirm_hit(session, actor, hit, form.verified_via.data)
-        elif step == "not-confirmed":
-            mark_hit_not_confirmed(session, actor, hit, form.reason.data)
-        elif step == "enforcement":
-            record_enforcement_action(
-                session, actor, hit, form.action.data, form.data.get("impracticable_reason")
+        if step in ("confirm", "not-valid"):
+            verification = Verification(
+                form.verified_via.data,
+                form.verification_reference.data,
+                local_to_utc(form.verified_at.data),
             )
+            if step == "confirm":
+                confirm_hit(session, actor, hit, verification, now=utcnow())
+            else:
+                mark_hit_not_valid(
+                    session, actor, hit, verification, form.reason.data, now=utcnow()
+                )
+        elif step == "impracticable":
+            mark_verification_impracticable(session, actor, hit, form.impracticable_reason.data)
+        elif step == "enforcement":
+            record_enforcement_action(session, actor, hit, form.action.data)
         else:
             close_hit(session, actor, hit, form.note.data)
     except Refusal as exc:
         session.rollback()
+        field = form._fields.get(exc.field or "")
+        if field is not None:  # also by the field it concerns (a query time before the read)
+            field.errors = [*field.errors, str(exc)]
         return _panel(_hit_or_404(hit_id), 422, str(exc), error=True, **{step: form})
     session.commit()
-    message = f"Hit {hit.id}: {step.replace('-', ' ')} recorded."
+    message = f"Hit {hit.id}: {STEP_DONE[step]}."
     if htmx:
         response = _panel(hit, message=message)[0]
         return response, 200, {"HX-Trigger": "hits-changed"}

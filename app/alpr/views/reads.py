@@ -1,25 +1,42 @@
-"""Staff pages for one read, its pictures, and the queue of plates OCR was unsure of."""
+"""Staff pages for one read, its pictures, and the queue of plates OCR was unsure of.
+
+A read and its pictures open only in a context that documents why (app.alpr.read_access),
+carried by the link as ``?via=…``; without one the read's page asks for the purpose and case
+number first, and a picture is not found.
+"""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from app.alpr.forms.review import ConfirmPlateForm, CorrectPlateForm
-from app.alpr.image_reads import (
+from app.alpr.forms.search import ReadLookupForm
+from app.alpr.image_reads import candidates, confirm_plate, correct_plate, review_queue
+from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
+from app.alpr.read_access import (
+    REVIEW_CONTEXT,
+    ContextRefused,
     ReadNotFound,
-    candidates,
-    confirm_plate,
-    correct_plate,
-    review_queue,
+    search_context,
     view_read,
     view_read_image,
 )
-from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
+from app.alpr.search import SearchError, SearchRefused, SearchRules, look_up_read
 from app.alpr.views import bp
 from app.alpr.workflow import PlateMachine
 from app.auth.access import require
 from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
-from app.db import db_session
+from app.core.refusal import show_refusal
+from app.db import db_session, utcnow
 from app.extensions import htmx
 from app.reads.images import image_path
 from app.reads.models import PlateStatus, Read
@@ -37,32 +54,90 @@ def review_forms(read: Read) -> dict[str, object]:
     }
 
 
+GONE = "No such read: it may have been destroyed under policy 425.5."
+
+
+def _ask_purpose(read_id: int, form: ReadLookupForm, status: int, refusal: str | None = None):
+    """The page that asks why the read is opened; it shows nothing of the read."""
+    return render_template(
+        "alpr/read_purpose.html", read_id=read_id, form=form, refusal=refusal
+    ), status
+
+
 @bp.get("/reads/<int:read_id>")
 @require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def read_detail(read_id: int):
-    """One read with its pictures; opening it is an audited access."""
+    """One read with its pictures, in the context its link carries; audited with it.
+
+    Without a context covering the read, the page asks for the purpose and case number.
+    """
     session = db_session()
     try:
-        read = view_read(session, acting_user(), read_id)
+        read, via = view_read(session, acting_user(), read_id, request.args.get("via"))
+    except ContextRefused as exc:
+        session.commit()  # the refusal's entry
+        given = "via" in request.args
+        return _ask_purpose(read_id, ReadLookupForm(), 200, str(exc) if given else None)
     except ReadNotFound:
-        abort(404, description="No such read: it may have been destroyed under policy 425.5.")
+        session.rollback()
+        abort(404, description=GONE)
     session.commit()
     return render_template(
         "alpr/read_detail.html",
         read=read,
+        via=via,
         candidates=candidates(read),
         awaits_review=read.plate_status == PlateStatus.NEEDS_REVIEW.value,
     )
 
 
+@bp.post("/reads/<int:read_id>")
+@require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
+def read_lookup(read_id: int):
+    """State why the read is opened: a search of that read, then the read in its context."""
+    form = ReadLookupForm()
+    if not form.validate_on_submit():
+        return _ask_purpose(read_id, form, 422)
+    session = db_session()
+    try:
+        search = look_up_read(
+            session,
+            acting_user(),
+            read_id,
+            purpose_category=form.purpose_category.data,
+            purpose=form.purpose.data,
+            case_number=form.case_number.data,
+            rules=SearchRules.from_config(current_app.config),
+            now=utcnow(),
+        )
+    except SearchRefused as exc:
+        session.commit()  # the refusal's entry
+        return _ask_purpose(read_id, form, 403, str(exc))
+    except SearchError as exc:
+        session.rollback()
+        show_refusal(form, exc)
+        return _ask_purpose(read_id, form, 422)
+    session.commit()
+    if not search.result_count:
+        abort(404, description=GONE)
+    return redirect(url_for("alpr.read_detail", read_id=read_id, via=search_context(search)))
+
+
 @bp.get(f"/reads/<int:read_id>/images/<{IMAGE_KINDS}:kind>")
 @require(ALPR_PERMISSIONS.roles(AlprAction.USE_DATA), training=True)
 def read_image(read_id: int, kind: str):
-    """Stream one picture of a read; the access is audited before a byte is sent."""
+    """Stream one picture of a read in its link's context; audited before a byte is sent.
+
+    Without a context covering the read it is not found: a picture cannot ask for a purpose.
+    """
     session = db_session()
     try:
-        image = view_read_image(session, acting_user(), read_id, kind)
+        image = view_read_image(session, acting_user(), read_id, kind, request.args.get("via"))
+    except ContextRefused:
+        session.commit()  # the refusal's entry
+        abort(404, description="No such picture here: pictures open from their read's page.")
     except ReadNotFound:
+        session.rollback()
         abort(404, description="No such picture.")
     path = image_path(image.sha256)
     if not path.is_file():
@@ -99,7 +174,13 @@ def _steps(read: Read, forms: dict[str, object]) -> list[StepView]:
 
 def _row(read: Read, forms: dict[str, object] | None = None, **extra: object) -> dict[str, object]:
     forms = forms or review_forms(read)
-    return {"read": read, "candidates": candidates(read), "steps": _steps(read, forms), **extra}
+    return {
+        "read": read,
+        "via": REVIEW_CONTEXT,
+        "candidates": candidates(read),
+        "steps": _steps(read, forms),
+        **extra,
+    }
 
 
 def _render_queue(reads: list[Read]):
@@ -120,9 +201,7 @@ def review():
 
 def _decided(read: Read, message: str):
     if htmx:
-        return render_template(
-            "alpr/_review_row.html", row={"read_id": read.id, "read": read, "done": message}
-        )
+        return render_template("alpr/_review_row.html", row={"read_id": read.id, "done": message})
     flash(message, "success")
     return redirect(url_for("alpr.review"))
 

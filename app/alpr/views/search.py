@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.alpr.forms.search import PlateHistoryForm, PurposeForm, SearchForm
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
+from app.alpr.read_access import search_context
 from app.alpr.search import (
     KIND_PLATE_HISTORY,
     SearchCriteria,
@@ -165,6 +166,7 @@ def search_results(search_id: int):
         search=stored,
         criteria=SearchCriteria.from_json(stored.criteria_json),
         result=result,
+        via=search_context(stored),
     )
 
 

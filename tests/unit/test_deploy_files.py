@@ -1,0 +1,90 @@
+"""The production files a department's IT uses as they are: compose.yaml parses and runs the
+app the README describes, the Dockerfile installs what bootstrap does, the systemd units verify."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+APP_SERVICES = ("migrate", "web", "worker", "cron")
+REQUIRED_SECRETS = ("SECRET_KEY", "ACP_HMAC_KEY", "POSTGRES_PASSWORD")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def test_compose_runs_web_workers_schedules_and_migrations(compose):
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
+    assert (
+        services["web"]["command"][0] == "gunicorn" and services["web"]["command"][-1] == "wsgi:app"
+    )
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["worker"]["command"][:3] == ["rq", "worker", "--with-scheduler"]
+    assert services["cron"]["command"][:2] == ["rq", "cron"]
+    assert services["cron"]["command"][-1] == "workers/cron_config.py"
+    assert (ROOT / "workers" / "cron_config.py").is_file()
+    for name in ("web", "worker", "cron"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_compose_holds_no_secret_and_demands_each_one(compose):
+    text = (DEPLOY / "compose.yaml").read_text()
+    for name in REQUIRED_SECRETS:
+        assert re.search(rf"\$\{{{name}:\?", text), f"{name} must be required, not defaulted"
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        assert environment["ALPR_ENV"] == "production"
+        assert environment["ALPR_AUDIT_SIGNING_KEY_FILE"].startswith("/run/secrets/")
+        assert "audit_signing_key" in compose["services"][name]["secrets"]
+    assert not re.search(r"(SECRET_KEY|ACP_HMAC_KEY):\s+[0-9a-f]{16,}", text)
+
+
+def test_the_image_installs_the_runtime_packages_bootstrap_installs():
+    bootstrap = (ROOT / "scripts" / "bootstrap").read_text()
+    runtime = re.search(r"RUNTIME_PACKAGES=\(([^)]*)\)", bootstrap).group(1).split()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in runtime:
+        assert package in dockerfile
+    assert "USER alpr" in dockerfile and "wsgi:app" in dockerfile
+
+
+def test_the_example_environment_names_every_production_setting_and_no_key():
+    example = (DEPLOY / "alpr.env.example").read_text()
+    settings = dict(
+        line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#")
+    )
+    assert settings["ALPR_ENV"] == "production"
+    assert settings["SECRET_KEY"] == "" and settings["ACP_HMAC_KEY"] == ""
+    assert {"DATABASE_URL", "REDIS_URL", "ALPR_AUDIT_SIGNING_KEY_FILE"} <= set(settings)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")
+def test_the_systemd_units_verify(tmp_path):
+    """Each unit as installed, with /opt/alpr pointing at this checkout and its environment."""
+    units = []
+    for unit in sorted((DEPLOY / "systemd").glob("*.service")):
+        text = unit.read_text().replace("/opt/alpr/.venv/bin", str(Path(sys.executable).parent))
+        text = text.replace("/opt/alpr", str(ROOT))
+        text = text.replace("/etc/alpr/alpr.env", str(DEPLOY / "alpr.env.example"))
+        name = unit.name.replace("@.service", "@1.service")
+        (tmp_path / name).write_text(text)
+        units.append(str(tmp_path / name))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *units], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
