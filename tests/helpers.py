@@ -182,6 +182,8 @@ def stored_documents(app: Flask) -> list[Path]:
 
 #: The smallest document the retention forms accept as a PDF scan.
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+#: Where a written request's paper original is on file, when a test enters it without a scan.
+PAPER_ORIGINAL = "RF-2026-0142, records room cabinet 3"
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
@@ -540,3 +542,23 @@ def smtp_server(refuse: str = "") -> Iterator[tuple[int, list[dict]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- ACP requests entered as records staff enter them ---------------------------------------
+
+
+def enter_acp_request(session, *plates: str):
+    """An ACP participant's written request entered as records staff enter it (425.5(b))."""
+    from app.core.timeutil import local_today
+    from app.retention.acp.lifecycle import receive_acp_request
+
+    request = receive_acp_request(
+        session,
+        "test",
+        participant_number="P-1",
+        plates=plates,
+        received_on=local_today(),
+        paper_original="ACP binder, tab 1",
+    )
+    session.commit()
+    return request

@@ -22,6 +22,7 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
 from app.reads.models import Hit, HitStatus, Read
+from app.retention.acp.suppression import visible_reads
 from app.workflow.history import StepEvent, step_history
 from app.workflow.step import lock_subject, take_step
 
@@ -38,10 +39,14 @@ def _load_options() -> Sequence[Any]:
 
 
 def live_hits(session: Session, *, include_closed: bool = False) -> list[Hit]:
-    """The operators' alert list: open hits, latest sighting first (closed too when asked)."""
+    """The operators' alert list: open hits, latest sighting first (closed too when asked).
+
+    Hits on reads an ACP request keeps out of use (425.5(b)) are not shown.
+    """
     stmt = (
         select(Hit)
         .join(Hit.read)
+        .where(visible_reads())
         .options(contains_eager(Hit.read).joinedload(Read.device), joinedload(Hit.source))
     )
     if not include_closed:
@@ -51,8 +56,10 @@ def live_hits(session: Session, *, include_closed: bool = False) -> list[Hit]:
 
 
 def load_hit(session: Session, hit_id: int) -> Hit | None:
-    """One hit with its read, device and hotlist source loaded."""
-    return session.scalars(select(Hit).options(*_load_options()).where(Hit.id == hit_id)).first()
+    """One hit with its read, device and hotlist source loaded; None on a read out of use."""
+    return session.scalars(
+        select(Hit).options(*_load_options()).where(Hit.id == hit_id, Hit.read.has(visible_reads()))
+    ).first()
 
 
 def hits_fingerprint(hits: Sequence[Hit]) -> str:

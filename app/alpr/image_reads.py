@@ -40,6 +40,7 @@ from app.retention.acp.digests import (
     remember_stored_destroyed,
 )
 from app.retention.acp.screening import AcpVerdict, screen_at_collection
+from app.retention.acp.suppression import visible_reads
 from app.retention.destruction import Deleted, delete_reads
 from app.retention.policy import ReadFacts
 from app.workflow.step import start_step
@@ -354,11 +355,15 @@ def correct_plate(session: Session, actor: User, read: Read, plate: str) -> Dele
 
 
 def review_queue(session: Session, actor: User) -> list[Read]:
-    """The reads an operator must look at, oldest first; showing them is an audited access."""
+    """The reads an operator must look at, oldest first; showing them is an audited access.
+
+    A read whose plate an ACP request keeps out of use (425.5(b)) waits for its destruction
+    instead.
+    """
     reads = list(
         session.scalars(
             select(Read)
-            .where(Read.plate_status == PlateStatus.NEEDS_REVIEW.value)
+            .where(Read.plate_status == PlateStatus.NEEDS_REVIEW.value, visible_reads())
             .order_by(Read.captured_at, Read.id)
             .limit(REVIEW_PAGE_SIZE)
             .options(selectinload(Read.images))

@@ -31,6 +31,7 @@ from app.core.edges import MAX_ROW_ID
 from app.core.refusal import Refusal
 from app.investigations.models import Investigation, InvestigationStatus
 from app.reads.models import Hit, PlateStatus, Read, ReadImage, Search, SearchShownRead
+from app.retention.acp.suppression import visible_reads
 from app.retention.holds import hold_in_force_clause, scope_of
 from app.retention.models import Hold
 from app.retention.policy import ReadFacts, hold_covers
@@ -209,11 +210,12 @@ def admit(
 def view_read(session: Session, actor: User, read_id: int, via: str | None) -> tuple[Read, str]:
     """Open one read in the context `via` names; the entry names the read and the context.
 
-    Raises ContextRefused (audited) without a context covering it, ReadNotFound when it is gone.
+    Raises ContextRefused (audited) without a context covering it, ReadNotFound when it is gone
+    or an ACP request keeps it out of use (425.5(b)).
     """
     context = admit(session, actor, read_id, via, "read")
     read = session.scalars(
-        select(Read).where(Read.id == read_id).options(selectinload(Read.images))
+        select(Read).where(Read.id == read_id, visible_reads()).options(selectinload(Read.images))
     ).first()
     if read is None:
         raise ReadNotFound(f"read {read_id} does not exist")
@@ -233,7 +235,11 @@ def view_read_image(
     """Hand one picture of a read to a user in the context `via` names, audited with both."""
     context = admit(session, actor, read_id, via, f"image:{kind}")
     image = session.scalars(
-        select(ReadImage).where(ReadImage.read_id == read_id, ReadImage.kind == kind)
+        select(ReadImage).where(
+            ReadImage.read_id == read_id,
+            ReadImage.kind == kind,
+            ReadImage.read.has(visible_reads()),
+        )
     ).first()
     if image is None:
         raise ReadNotFound(f"read {read_id} has no {kind} image")

@@ -7,6 +7,11 @@ together look at one plate for longer than the tracking window within the look-b
 plate-history view, whatever its window) are tracking: they need a search warrant number or an
 exigent-circumstances statement, or the search is refused and the refusal audited.
 
+Reads of an ACP participant's plates are out of use (425.5(b),
+:func:`app.retention.acp.suppression.visible_reads`): no search finds them. A search that names
+such a plate is kept with the plate's keyed digest and the request that protects it, never the
+plate: not in its criteria, its purpose or its audit entries; the guard compares digests.
+
 Queries keep the shapes the read indexes serve: ``plate = :p`` or ``plate LIKE 'AB%'`` (its
 prefix also stated as a range) on ``(plate, captured_at)``, ``device_id = :d`` on
 ``(device_id, captured_at)``, always inside a
@@ -19,17 +24,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, false, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.models import AuditDetail, AuditEntry
+from app.audit.services import record, redact_many
 from app.auth.models import User
 from app.core.refusal import Refusal
 from app.investigations.models import InvestigationStatus
@@ -37,6 +43,15 @@ from app.investigations.services import investigation_by_case_number, normalise_
 from app.reads.bulk import on_postgresql
 from app.reads.models import Deployment, Device, PurposeCategory, Read, Search, SearchShownRead
 from app.reads.plates import FieldError, normalise_plate
+from app.retention.acp.digests import hmac_key, keyed_digest
+from app.retention.acp.lifecycle import acp_request_received
+from app.retention.acp.suppression import (
+    Protection,
+    protecting_requests,
+    visible_reads,
+    withhold_plates,
+)
+from app.retention.models import AcpRequest
 
 PAGE_SIZE = 50
 #: Counting stops here ("10,000 or more"), so a broad search never scans the table to count.
@@ -123,7 +138,9 @@ class SearchCriteria:
 
     `plate` is stored normalised: an exact plate, or a pattern with ``%`` for the wildcards.
     `box` is (min_lat, max_lat, min_lon, max_lon); a deployment sets it to the area around it.
-    `read_id` names the one read a lookup (:func:`look_up_read`) opens.
+    `read_id` names the one read a lookup (:func:`look_up_read`) opens. `protected_request`
+    stands for a plate an ACP request protects (425.5(b)): `plate` is then None, and the
+    criteria match nothing.
     """
 
     start: datetime
@@ -134,6 +151,7 @@ class SearchCriteria:
     box: tuple[float, float, float, float] | None = None
     kind: str = KIND_SEARCH
     read_id: int | None = None
+    protected_request: int | None = None
 
     @property
     def is_pattern(self) -> bool:
@@ -153,8 +171,11 @@ class SearchCriteria:
         return json.dumps(data, sort_keys=True)
 
     def summary(self) -> dict[str, Any]:
-        """The criteria as the audit entry records them."""
-        return json.loads(self.to_json())
+        """The criteria as the audit entry records them: a protected plate by its request only."""
+        data = json.loads(self.to_json())
+        if self.protected_request is not None:
+            data["plate"] = f"protected plate (ACP request #{self.protected_request})"
+        return data
 
     @classmethod
     def from_json(cls, raw: str) -> SearchCriteria:
@@ -289,11 +310,17 @@ def _prefix_range(session: Session, prefix: str) -> list[ColumnElement[bool]]:
     return [Read.plate >= prefix, Read.plate < upper]
 
 
-def _where(session: Session, criteria: SearchCriteria) -> list[ColumnElement[bool]]:
+def _where(
+    session: Session, criteria: SearchCriteria, *, in_use: bool = True
+) -> list[ColumnElement[bool]]:
+    """The reads the criteria match: those in use, or (`in_use=False`) those out of use."""
     clauses: list[ColumnElement[bool]] = [
         Read.captured_at >= criteria.start,
         Read.captured_at < criteria.end,
+        visible_reads() if in_use else not_(visible_reads()),
     ]
+    if criteria.protected_request is not None:
+        clauses.append(false())
     if criteria.plate is not None and criteria.is_pattern:
         clauses.append(Read.plate.like(criteria.plate))
         prefix = criteria.plate.split("%", 1)[0]
@@ -330,6 +357,20 @@ def count_results(session: Session, criteria: SearchCriteria) -> tuple[int, bool
     return min(count, COUNT_CAP), count > COUNT_CAP
 
 
+def _plates_matched(
+    session: Session, criteria: SearchCriteria, limit: int, *, in_use: bool = True
+) -> list[str]:
+    """Up to `limit` distinct plates of the reads the criteria match (in use, or out of use)."""
+    return list(
+        session.scalars(
+            select(Read.plate)
+            .where(*_where(session, criteria, in_use=in_use))
+            .distinct()
+            .limit(limit)
+        )
+    )
+
+
 def followed_plate(session: Session, criteria: SearchCriteria) -> str | None:
     """The one plate this search follows: its exact plate, or the only plate a partial one matches.
 
@@ -339,10 +380,29 @@ def followed_plate(session: Session, criteria: SearchCriteria) -> str | None:
         return None
     if not criteria.is_pattern:
         return criteria.plate
-    plates = session.scalars(
-        select(Read.plate).where(*_where(session, criteria)).distinct().limit(2)
-    ).all()
+    plates = _plates_matched(session, criteria, 2)
     return plates[0] if len(plates) == 1 else None
+
+
+def protection(session: Session, criteria: SearchCriteria) -> Protection | None:
+    """Whether the search names a plate an ACP request protects (425.5(b)), and which.
+
+    The exact plate, or the plate a partial one names when its wildcards match nothing ("ABC1*"
+    names ABC1), is compared by its keyed digest, and the search follows it. A partial plate
+    that matches no read in use but some out of use is the participant's too; it follows no
+    plate, so that no refusal says that it matched one.
+    """
+    if criteria.plate is None:
+        return None
+    named = criteria.plate.replace("%", "")
+    found = protecting_requests(session, [named])
+    if named in found:
+        return Protection(found[named], named, (named,))
+    if criteria.is_pattern and not _plates_matched(session, criteria, 1):
+        hidden = protecting_requests(session, _plates_matched(session, criteria, 2, in_use=False))
+        if hidden:
+            return Protection(min(hidden.values()), None, tuple(hidden))
+    return None
 
 
 def covered_time(windows: list[tuple[datetime, datetime]]) -> timedelta:
@@ -358,13 +418,28 @@ def covered_time(windows: list[tuple[datetime, datetime]]) -> timedelta:
     return total
 
 
+@dataclass(frozen=True)
+class Followed:
+    """The one plate a search follows, as the tracking guard compares it across searches.
+
+    A search keeps the `plate` in clear or, when an ACP request protects it (`protected`), only
+    its keyed `digest` (the ACP key). Both are compared, so the searches of a plate before,
+    during and after its protection add up.
+    """
+
+    plate: str
+    digest: str
+    protected: bool
+
+
 def _earlier_windows(
-    session: Session, plate: str, since: datetime
+    session: Session, followed: Followed, since: datetime
 ) -> list[tuple[datetime, datetime]]:
+    same_plate = or_(
+        Search.followed_plate == followed.plate, Search.followed_plate_hmac == followed.digest
+    )
     rows = session.scalars(
-        select(Search.criteria_json).where(
-            Search.followed_plate == plate, Search.created_at >= since
-        )
+        select(Search.criteria_json).where(same_plate, Search.created_at >= since)
     ).all()
     windows = []
     for raw in rows:
@@ -374,18 +449,27 @@ def _earlier_windows(
 
 
 def tracking_reason(
-    session: Session, criteria: SearchCriteria, rules: SearchRules, now: datetime
-) -> tuple[str | None, str | None]:
+    session: Session,
+    criteria: SearchCriteria,
+    rules: SearchRules,
+    now: datetime,
+    protected: Protection | None = None,
+) -> tuple[str | None, Followed | None]:
     """Why this search follows one plate across time and places (425.4.1(c)), and that plate.
 
     One plate may be looked at for at most the tracking window without a warrant or an exigency,
     counted over every search of it in the look-back, whoever ran them: cutting a week into
-    back-to-back days is the same tracking as asking for the week.
+    back-to-back days is the same tracking as asking for the week. A plate an ACP request
+    protects (`protected`, the criteria then name no plate) is counted the same.
     """
-    plate = followed_plate(session, criteria)
+    plate = protected.followed if protected is not None else followed_plate(session, criteria)
+    followed = None
+    if plate is not None:
+        digest = keyed_digest(hmac_key(session))(plate)
+        followed = Followed(plate, digest, protected is not None)
     if criteria.kind == KIND_PLATE_HISTORY:
-        return "a plate history follows one plate across time and places", plate
-    if plate is None:
+        return "a plate history follows one plate across time and places", followed
+    if followed is None:
         return None, None
     limit = timedelta(hours=rules.tracking_window_hours)
     if criteria.window > limit:
@@ -394,13 +478,13 @@ def tracking_reason(
                 f"this partial plate matches a single plate over more than "
                 f"{rules.tracking_window_hours} hours, which follows that plate across time "
                 "and places"
-            ), plate
+            ), followed
         return (
             f"a single-plate search over more than {rules.tracking_window_hours} hours follows "
             "one plate across time and places"
-        ), plate
+        ), followed
     since = now - timedelta(days=rules.tracking_lookback_days)
-    windows = [*_earlier_windows(session, plate, since), (criteria.start, criteria.end)]
+    windows = [*_earlier_windows(session, followed, since), (criteria.start, criteria.end)]
     covered = covered_time(windows)
     if covered > limit:
         hours = covered.total_seconds() / 3600
@@ -409,8 +493,8 @@ def tracking_reason(
             f"it would have been looked at over {hours:.0f} hours, more than the "
             f"{rules.tracking_window_hours}-hour tracking window: that follows one plate across "
             "time and places"
-        ), plate
-    return None, plate
+        ), followed
+    return None, followed
 
 
 def authority_problem(
@@ -470,7 +554,9 @@ def perform_search(
     a missing purpose or case number, or a warrant number or exigency statement that says
     nothing; and SearchRefused (a SEARCH_REFUSED entry appended: the caller commits it) when
     the search tracks a plate without a warrant number or exigent statement, or cites a closed
-    case.
+    case. A search naming a plate an ACP request protects is kept, refused or audited with the
+    plate's digest and the request instead of the plate, also where the purpose or exigency
+    statement spelled it out.
     """
     purpose = (purpose or "").strip()
     case_number = normalise_case_number(case_number)
@@ -490,6 +576,11 @@ def perform_search(
         raise SearchError("A case or incident number is required (policy 425.6(b)).", "case_number")
     if problem := authority_problem(rules, warrant, exigent):
         raise SearchError(*problem)
+    protected = protection(session, criteria)
+    if protected is not None:
+        criteria = replace(criteria, plate=None, protected_request=protected.request_id)
+        purpose = withhold_plates(purpose, protected.plates)
+        exigent = withhold_plates(exigent, protected.plates) if exigent else None
     context = {
         "criteria": criteria.summary(),
         "purpose_category": purpose_category,
@@ -506,7 +597,7 @@ def perform_search(
             "case_number",
             context,
         )
-    reason, plate = tracking_reason(session, criteria, rules, now)
+    reason, followed = tracking_reason(session, criteria, rules, now, protected)
     if reason is not None and warrant is None and exigent is None:
         raise _refuse(
             session,
@@ -523,7 +614,9 @@ def perform_search(
         purpose_category=purpose_category,
         purpose=purpose,
         case_number=case_number,
-        followed_plate=plate,
+        followed_plate=followed.plate if followed and not followed.protected else None,
+        followed_plate_hmac=followed.digest if followed and followed.protected else None,
+        protected_request_id=protected.request_id if protected is not None else None,
         investigation_id=investigation.id if investigation is not None else None,
         criteria_json=criteria.to_json(),
         is_tracking=reason is not None,
@@ -650,3 +743,68 @@ def recent_searches(session: Session, user: User, limit: int = 10) -> list[Searc
             .limit(limit)
         )
     )
+
+
+#: Why the audit details of a search made before a participant's request were blanked.
+PROTECTED_REASON = "named a plate an ACP request now protects (policy 425.5(b))"
+
+
+@acp_request_received.connect
+def protect_earlier_searches(
+    request: AcpRequest, *, session: Session, actor: User | str | None
+) -> None:
+    """The searches made before a participant's request stop naming their plates (425.5(b)).
+
+    Each stored search that followed or named one of the request's plates is kept from now on
+    as a search made after it is: with the request, the followed plate's digest, and the plate
+    out of its criteria, purpose and exigency statement (its result pages then show nothing).
+    The audit entries that named the plate (the search performed, or refused) are redacted, one
+    entry recording that; the tracking guard still adds up the windows, by the digest.
+    """
+    digest_of = keyed_digest(hmac_key(session))
+    digests = {plate.plate_hmac for plate in request.plates}
+
+    def protected(*plates: str | None) -> set[str]:
+        return {p for p in plates if p and digest_of(p.replace("%", "")) in digests}
+
+    # Stored criteria are `to_json`'s: a search naming no plate holds `"plate": null`.
+    naming = select(Search.id, Search.followed_plate, Search.criteria_json).where(
+        or_(Search.followed_plate.is_not(None), Search.criteria_json.not_like('%"plate": null%'))
+    )
+    searches: list[str] = []
+    for search_id, followed, raw in session.execute(naming).all():
+        criteria = SearchCriteria.from_json(raw)
+        plates = protected(followed, criteria.plate)
+        if not plates:
+            continue
+        search = session.get_one(Search, search_id)
+        search.criteria_json = replace(criteria, plate=None, protected_request=request.id).to_json()
+        search.protected_request_id = request.id
+        if followed is not None and followed in plates:
+            search.followed_plate, search.followed_plate_hmac = None, digest_of(followed)
+        named = {plate.replace("%", "") for plate in plates}
+        search.purpose = withhold_plates(search.purpose, named)
+        if search.exigent_statement:
+            search.exigent_statement = withhold_plates(search.exigent_statement, named)
+        searches.append(str(search_id))
+    performed = session.scalars(
+        select(AuditEntry.id).where(
+            AuditEntry.action == AuditAction.SEARCH_PERFORMED.value,
+            AuditEntry.subject_type == Search.__tablename__,
+            AuditEntry.subject_id.in_(searches),
+        )
+    ).all()
+    refusals = session.execute(
+        select(AuditEntry.id, AuditDetail.details_json)
+        .join(AuditDetail, AuditDetail.entry_id == AuditEntry.id)
+        .where(
+            AuditEntry.action == AuditAction.SEARCH_REFUSED.value,
+            AuditDetail.redacted_at.is_(None),
+        )
+    ).all()
+    refused = [
+        entry_id
+        for entry_id, raw in refusals
+        if protected(json.loads(raw or "{}").get("criteria", {}).get("plate"))
+    ]
+    redact_many(session, actor, [*performed, *refused], PROTECTED_REASON)

@@ -88,6 +88,7 @@ class AuditAction(StrEnum):
     ACP_EXISTING_DESTROYED = "acp.existing_destroyed"
     ACP_SUPPRESSION_ACTIVATED = "acp.suppression_activated"
     ACP_ENDED = "acp.ended"
+    ACP_DECLINED = "acp.declined"
     ACP_DESTROYED_AT_COLLECTION = "acp.destroyed_at_collection"
     ACP_DEFERRED_DESTROYED = "acp.deferred_destroyed"
     READS_PURGED = "retention.reads_purged"

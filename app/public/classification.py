@@ -80,6 +80,9 @@ ACP_REQUEST = {
     "deferred": ACP,
     "images": ACP,
     "reason": ACP,
+    "document_sha256": ACP,
+    "paper_original": ACP,
+    "reads_out_of_use": ACP,
 }
 
 CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
@@ -307,6 +310,7 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "case_file_number": INV,
         "received_on": PUB,
         "document_sha256": INV,
+        "paper_original": INV,
     },
     AuditAction.EXCULPATORY_ACTIVATED: {**STEP},
     AuditAction.EXCULPATORY_RELEASED: {**STEP, "disposition": INV, "resolved_on": PUB},
@@ -316,6 +320,7 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
     AuditAction.ACP_EXISTING_DESTROYED: {**STEP, **ACP_REQUEST},
     AuditAction.ACP_SUPPRESSION_ACTIVATED: {**STEP},
     AuditAction.ACP_ENDED: {**STEP, **ACP_REQUEST},
+    AuditAction.ACP_DECLINED: {**STEP, **ACP_REQUEST},
     AuditAction.ACP_DESTROYED_AT_COLLECTION: {"destroyed": ACP, "deferred": ACP, "by_request": ACP},
     AuditAction.ACP_DEFERRED_DESTROYED: {**ACP_REQUEST},
     AuditAction.READS_PURGED: {

@@ -24,6 +24,7 @@ from flask import (
     send_file,
 )
 
+from app.audit.checkpoints import document, latest_checkpoint, public_key_hex
 from app.auth.access import public, require
 from app.core.pages import acting_user
 from app.core.timeutil import format_local
@@ -264,12 +265,35 @@ def audit():
             trail = published_page(session, _page_number(), PAGE_SIZE)
         except LookupError:
             abort(404)
+    checkpoint = latest_checkpoint(session)
     return render_template(
         "public/audit.html",
         months=actions_by_month(session),
         kinds=KINDS,
         trail=trail,
         bases=list(Basis),
+        checkpoint=document(checkpoint) if checkpoint else None,
+        public_key=public_key_hex(session),
+    )
+
+
+@bp.route("/public/audit/checkpoint.json")
+@public
+def audit_checkpoint():
+    """The latest signed checkpoint, as the file anyone saves and later checks the trail against.
+
+    `flask --app wsgi audit verify --checkpoint FILE --public-key KEY` proves the trail still
+    extends it: a wiped trail, a cut tail or a recomputed chain all fail.
+    """
+    checkpoint = latest_checkpoint(db_session())
+    if checkpoint is None:
+        abort(404)
+    body = document(checkpoint)
+    name = f"alpr-audit-checkpoint-{body['seq']}.json"
+    return current_app.response_class(
+        json.dumps(body, indent=2, sort_keys=True),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

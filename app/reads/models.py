@@ -453,7 +453,10 @@ class Search(Base):
 
     `purpose_category` is empty only on searches recorded before categories existed.
     `followed_plate` is the one plate a search followed (exact, or the single plate a partial
-    one matched), so the tracking guard can add up its windows across searches.
+    one matched), so the tracking guard can add up its windows across searches. A search of an
+    ACP participant's plate (425.5(b)) keeps it never in clear: `protected_request_id` names the
+    request that protects the plate, and `followed_plate_hmac` its keyed digest (the ACP key),
+    which the guard compares instead.
     """
 
     __tablename__ = "searches"
@@ -463,6 +466,7 @@ class Search(Base):
             name="known_purpose_category",
         ),
         Index("ix_searches_followed_plate", "followed_plate", "created_at"),
+        Index("ix_searches_followed_plate_hmac", "followed_plate_hmac", "created_at"),
         CheckConstraint("length(purpose) > 0", name="has_purpose"),
         CheckConstraint("length(case_number) > 0", name="has_case_number"),
         CheckConstraint(
@@ -477,6 +481,8 @@ class Search(Base):
     purpose: Mapped[str] = mapped_column(Text)
     case_number: Mapped[str] = mapped_column(String(64))
     followed_plate: Mapped[str | None] = mapped_column(String(10))
+    followed_plate_hmac: Mapped[str | None] = mapped_column(String(64))
+    protected_request_id: Mapped[int | None] = mapped_column(ForeignKey("acp_requests.id"))
     investigation_id: Mapped[int | None] = mapped_column(ForeignKey("investigations.id"))
     criteria_json: Mapped[str] = mapped_column(Text)
     is_tracking: Mapped[bool] = mapped_column(Boolean, default=False)

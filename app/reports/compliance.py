@@ -27,7 +27,7 @@ from app.retention.acp.digests import hmac_key, keyed_digest
 from app.retention.acp.screening import SUPPRESSING_STATUSES
 from app.retention.destruction import held_clause
 from app.retention.holds import scopes_keeping
-from app.retention.models import AcpPlate, AcpRequest
+from app.retention.models import AcpPlate, AcpRequest, AcpStatus
 
 #: Records listed behind one counter; the count itself is never capped.
 MAX_REFERENCES = 200
@@ -125,11 +125,17 @@ def reads_kept_past_retention(session: Session, now: datetime, retention_days: i
     )
 
 
-def _suppressed_digests(session: Session) -> dict[str, int]:
+#: Requests whose participant's existing reads must already be gone (destroyed after
+#: verification): a read of theirs still stored, and not deferred under a hold, is a violation.
+#: Before that, a received or verified request's reads are kept out of use, lawfully.
+DESTROYED_STATUSES = (AcpStatus.EXISTING_DESTROYED.value, AcpStatus.SUPPRESSION_ACTIVE.value)
+
+
+def _suppressed_digests(session: Session, statuses: Iterable[str]) -> dict[str, int]:
     rows = session.execute(
         select(AcpPlate.plate_hmac, AcpPlate.request_id)
         .join(AcpRequest, AcpRequest.id == AcpPlate.request_id)
-        .where(AcpRequest.status.in_(SUPPRESSING_STATUSES))
+        .where(AcpRequest.status.in_(list(statuses)))
     )
     return {digest: request_id for digest, request_id in rows}
 
@@ -145,33 +151,37 @@ def _criteria_plate(criteria_json: str) -> str | None:
 def acp_plates_stored(session: Session) -> Counter:
     """Reads and search records that hold an ACP participant's plate in clear (425.5(b)).
 
-    The participant's plates are known only as keyed digests, so every distinct stored plate
-    is digested and compared; the references name the rows, never the plate.
+    A search record may never name a protected plate, from the request's entry on; a read may
+    not once the participant's existing data was destroyed, unless a hold defers it. The
+    plates are known only as keyed digests, so every distinct stored plate is digested and
+    compared; the references name the rows, never the plate.
     """
-    suppressed = _suppressed_digests(session)
+    suppressed = _suppressed_digests(session, SUPPRESSING_STATUSES)
+    destroyed = _suppressed_digests(session, DESTROYED_STATUSES)
     refs: list[Reference] = []
     count = 0
     if suppressed:
         digest = keyed_digest(hmac_key(session))
-        plates = session.scalars(select(Read.plate).where(Read.plate.is_not(None)).distinct()).all()
-        protected = [plate for plate in plates if digest(plate) in suppressed]
+        undeferred = (Read.plate.is_not(None), Read.acp_deferred_at.is_(None))
+        plates = session.scalars(select(Read.plate).where(*undeferred).distinct()).all()
+        protected = [plate for plate in plates if digest(plate) in destroyed]
         for start in range(0, len(protected), 500):
-            chunk = protected[start : start + 500]
+            chunk = Read.plate.in_(protected[start : start + 500])
             count += (
-                session.scalar(select(func.count()).select_from(Read).where(Read.plate.in_(chunk)))
+                session.scalar(select(func.count()).select_from(Read).where(chunk, *undeferred))
                 or 0
             )
             refs += [
                 Reference("reads", str(i), f"read {i}")
                 for i in session.scalars(
-                    select(Read.id).where(Read.plate.in_(chunk)).limit(MAX_REFERENCES)
+                    select(Read.id).where(chunk, *undeferred).limit(MAX_REFERENCES)
                 )
             ]
         for search_id, followed, criteria in session.execute(
             select(Search.id, Search.followed_plate, Search.criteria_json)
         ):
             clear = [p for p in (followed, _criteria_plate(criteria)) if p]
-            if any(digest(p.replace("*", "")) in suppressed for p in clear):
+            if any(digest(p) in suppressed for p in clear):
                 count += 1
                 refs.append(Reference("searches", str(search_id), f"search {search_id}"))
     return Counter(

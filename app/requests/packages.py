@@ -9,7 +9,7 @@ the reads.
 
 It holds what existed when the build started: reads received later are not added, reads
 destroyed meanwhile are gone from their batch, and what the release rules withhold (ACP,
-undecided plates: :mod:`app.requests.scope`) is never written. The building and every download
+undecided plates: :mod:`app.requests.scope`) is never read. The building and every download
 are audited as dissemination with the read count, on the request's timeline.
 """
 
@@ -48,7 +48,7 @@ from app.reads.models import Device, Read, ReadImage
 from app.requests.models import AgencyRequest, ReleasePackage, RequestStatus
 from app.requests.notifications import notify_package_ready
 from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
-from app.requests.scope import AcpFilter, RequestScope, scope_clauses
+from app.requests.scope import RequestScope, scope_clauses
 from app.requests.workflow import (
     AgencyRequestMachine,  # noqa: F401  (declares the machine take_step uses)
 )
@@ -269,7 +269,6 @@ def _batched_rows(
     started: datetime,
     spool: BinaryIO,
     pictures: _Pictures,
-    acp: AcpFilter,
     progress: Callable[[int], None] | None,
     total: int,
     batch_size: int,
@@ -282,8 +281,6 @@ def _batched_rows(
     for rows in _batches(session, scope, started, batch_size):
         named = _pictures(session, rows)
         for row in rows:
-            if acp.withholds(row.plate):
-                continue
             names = [
                 name
                 for sha256, content_type in named.get(row.id, ())
@@ -343,15 +340,14 @@ def _copy_rows(
     started: datetime,
     spool: BinaryIO,
     pictures: _Pictures,
-    acp: AcpFilter,
     progress: Callable[[int], None] | None,
     total: int,
     batch_size: int,
 ) -> int:
     """The CSV rows as PostgreSQL's COPY writes them (one statement, one snapshot).
 
-    Python only reads each line's plate (the ACP filter) and pictures' names (copied into the
-    archive once; one whose file is gone is taken off its line). The COPY runs on a connection
+    Python only reads each line's pictures' names (copied into the archive once; one whose
+    file is gone is taken off its line). The COPY runs on a connection
     of its own, so the job's session can commit the progress meanwhile.
     """
     reads_query = select(
@@ -377,7 +373,7 @@ def _copy_rows(
             for chunk in copy:
                 *complete, tail = (tail + bytes(chunk)).split(b"\n")
                 for line in complete:
-                    reads += _copy_line(line, spool, pictures, acp)
+                    reads += _copy_line(line, spool, pictures)
                 lines += len(complete)
                 if progress is not None and lines >= report_at:
                     progress(min(99, lines * 100 // max(total, 1)))
@@ -386,14 +382,12 @@ def _copy_rows(
     finally:
         connection.close()
     if tail:
-        reads += _copy_line(tail, spool, pictures, acp)
+        reads += _copy_line(tail, spool, pictures)
     return reads
 
 
-def _copy_line(line: bytes, spool: BinaryIO, pictures: _Pictures, acp: AcpFilter) -> int:
-    """Write one COPY line unless ACP withholds its plate; 1 when written."""
-    if acp.digests and acp.withholds(line.split(b",", 3)[2].decode()):
-        return 0
+def _copy_line(line: bytes, spool: BinaryIO, pictures: _Pictures) -> int:
+    """Write one COPY line, its pictures in the archive; 1 (a read written)."""
     head, _, images = line.rpartition(b",")
     if images:
         names = images.decode().split(";")
@@ -451,7 +445,6 @@ def build_package(
         raise PackageError("The request is no longer approved: nothing is released.")
     scope = RequestScope.of(request)
     started = utcnow()
-    acp = AcpFilter.load(session)
     where = [*scope_clauses(scope), Read.received_at <= started]
     total = session.scalar(select(func.count()).select_from(Read).where(*where)) or 0
     folder = Path(store)
@@ -463,7 +456,7 @@ def build_package(
             pictures = _Pictures(archive, settings_of(session).image_store)
             spool.write((",".join(CSV_HEADER) + "\n").encode())
             rows = _copy_rows if on_postgresql(session) else _batched_rows
-            reads = rows(session, scope, started, spool, pictures, acp, progress, total, batch_size)
+            reads = rows(session, scope, started, spool, pictures, progress, total, batch_size)
             spool.seek(0)
             archive.add_stream("reads.csv", spool, compress=True)
         counts = {"read_count": reads, "image_count": len(pictures.packaged)}

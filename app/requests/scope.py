@@ -9,9 +9,9 @@ cannot hold, so the scope keeps its own criteria and clauses.
 
 Left out of every count and every package, whatever the scope:
 
-- reads an ACP participant's request covers (425.5(b)): destruction deferred by a hold
-  (``acp_deferred_at``), or a plate any ACP request not ended names, from its receipt on
-  (matched by keyed digest: plates of participants are never stored in clear);
+- reads an ACP participant's request keeps out of use (425.5(b)), from the entry of the written
+  request, and ACP-deferred ones: the same rule every search keeps to
+  (:func:`app.retention.acp.suppression.visible_reads`);
 - reads whose plate is not decided (waiting for OCR or a person's review, or unreadable):
   nobody can say whether they are a participant's.
 
@@ -32,8 +32,7 @@ from app.core.refusal import Refusal
 from app.core.timeutil import format_local
 from app.reads.models import Device, PlateStatus, Read
 from app.requests.models import PLATES_MAX, AgencyRequest
-from app.retention.acp.digests import hmac_key, keyed_digest
-from app.retention.models import AcpPlate, AcpRequest, AcpStatus
+from app.retention.acp.suppression import visible_reads
 from app.retention.policy import retention_cutoff
 
 #: Plates nobody has decided yet: never released.
@@ -162,13 +161,13 @@ def parse_scope(
 
 
 def scope_clauses(scope: RequestScope) -> list[ColumnElement[bool]]:
-    """The reads `scope` names that a release may carry (no ACP-deferred, no undecided plate)."""
+    """The reads `scope` names that a release may carry (none out of use, no undecided plate)."""
     clauses: list[ColumnElement[bool]] = [
         Read.captured_at >= scope.start,
         Read.captured_at < scope.end,
         Read.plate.is_not(None),
         Read.plate_status.not_in(UNDECIDED),
-        Read.acp_deferred_at.is_(None),
+        visible_reads(),
     ]
     if scope.plates:
         clauses.append(
@@ -182,45 +181,6 @@ def scope_clauses(scope: RequestScope) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def withheld_digests(session: Session) -> frozenset[str]:
-    """Keyed digests of every plate an ACP request names from its receipt until it ends.
-
-    A release is not the collection the ACP screen guards, and a received request may not be
-    verified yet: the participant's data stays in the department meanwhile.
-    """
-    return frozenset(
-        session.scalars(
-            select(AcpPlate.plate_hmac)
-            .join(AcpRequest, AcpRequest.id == AcpPlate.request_id)
-            .where(AcpRequest.status != AcpStatus.ENDED.value)
-        )
-    )
-
-
-@dataclass(frozen=True)
-class AcpFilter:
-    """Tells whether a plate is withheld, hashing only when some plate is (the usual: none)."""
-
-    digests: frozenset[str]
-    key: str
-
-    @classmethod
-    def load(cls, session: Session) -> AcpFilter:
-        """The filter in force now."""
-        return cls(withheld_digests(session), hmac_key(session))
-
-    def withholds(self, plate: str) -> bool:
-        """Whether an ACP request keeps `plate` from any release."""
-        return bool(self.digests) and keyed_digest(self.key)(plate) in self.digests
-
-
 def count_releasable(session: Session, scope: RequestScope) -> int:
     """How many reads the scope matches now that a release could carry."""
-    acp = AcpFilter.load(session)
-    where = scope_clauses(scope)
-    if not acp.digests:
-        return session.scalar(select(func.count()).select_from(Read).where(*where)) or 0
-    by_plate = session.execute(
-        select(Read.plate, func.count()).where(*where).group_by(Read.plate)
-    ).all()
-    return sum(count for plate, count in by_plate if not acp.withholds(plate))
+    return session.scalar(select(func.count()).select_from(Read).where(*scope_clauses(scope))) or 0

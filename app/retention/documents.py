@@ -1,7 +1,9 @@
 """Scanned written requests (425.5(a)/(b)), stored content-addressed under DOCUMENT_STORE.
 
 The policy's exceptions both start with a *written* request; the scan is kept as evidence that
-it was made. What a file is comes from its first bytes, never from its name or claimed type.
+it was made, or, without one, the reference of the paper original on file
+(:func:`written_request_reference`). What a file is comes from its first bytes, never from its
+name or claimed type.
 
 A scan is checked first (:func:`inspect_document`, nothing written) and written only by the
 service entering the request, once the request is valid (:func:`store_document`). If the
@@ -13,15 +15,17 @@ Both serialise on the digest, as the image store does (:mod:`app.reads.images`).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from app.core.refusal import Refusal
 from app.core.storage import content_path, lock_digest, write_atomically
 from app.db import settings_of
-from app.retention.models import StoredDocument
+from app.retention.models import PAPER_ORIGINAL_MAX, StoredDocument
 
 #: Leading bytes -> content type: the only formats a scanner produces that we accept.
 SIGNATURES = (
@@ -29,6 +33,8 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
+#: What a reference written on a form never holds: NUL and the other control characters.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 #: Names the per-digest advisory locks on PostgreSQL (two-key form: its own key space).
 DOCUMENT_LOCK_CLASS = 425_050
 
@@ -76,6 +82,33 @@ def inspect_document(data: bytes, original_name: str) -> IncomingDocument:
         content_type=content_type,
         original_name=Path(original_name or "request").name[:255] or "request",
     )
+
+
+def written_request_reference(
+    document: IncomingDocument | None, paper_original: str | None
+) -> str | None:
+    """The paper original's reference as kept (None when not given); the written request shown.
+
+    A scan, the paper original's reference, or both show that the written request was made.
+    Raises :class:`~app.core.refusal.Refusal` at ``document`` when neither is given, and at
+    ``paper_original`` for a reference too long or holding control characters.
+    """
+    reference = (paper_original or "").strip()
+    if CONTROL_CHARACTERS.search(reference):
+        raise Refusal(
+            "The reference may hold only printable characters on one line.", "paper_original"
+        )
+    if len(reference) > PAPER_ORIGINAL_MAX:
+        raise Refusal(
+            f"The reference may be at most {PAPER_ORIGINAL_MAX} characters.", "paper_original"
+        )
+    if document is None and not reference:
+        raise Refusal(
+            "The written request is required: attach its scan, or give the reference of the "
+            "paper original on file (records file number and where it is kept).",
+            "document",
+        )
+    return reference or None
 
 
 def lock_document(session: Session, sha256: str) -> None:

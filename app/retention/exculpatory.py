@@ -4,8 +4,8 @@ The request's scope is stored as its Hold at receipt, so a bad scope is refused 
 is saved. 425.5(a) keeps the data "if a written request is made", so that hold is in force from
 receipt: while the request is received or active (see
 :func:`app.retention.holds.hold_in_force_clause`), the purge cannot destroy the data while the
-request waits to be activated. The hold stops when the request is released (the criminal matter
-is resolved) or declined by the Deputy Chief or designee (the request does not qualify, e.g. the
+request waits to be activated. The hold stops when the Deputy Chief or designee release the
+request (the criminal matter is resolved) or decline it (the request does not qualify, e.g. the
 requester is not the subject of a criminal investigation).
 """
 
@@ -22,7 +22,7 @@ from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
 from app.core.refusal import Refusal
 from app.db import utcnow
-from app.retention.documents import IncomingDocument, store_document
+from app.retention.documents import IncomingDocument, store_document, written_request_reference
 from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
 from app.retention.models import ExculpatoryRequest, HoldKind, HoldStatus
 from app.retention.workflow import ExculpatoryMachine
@@ -53,12 +53,15 @@ def receive_exculpatory_request(
     plates: Iterable[str] = (),
     device_ids: Iterable[int] = (),
     document: IncomingDocument | None = None,
+    paper_original: str | None = None,
 ) -> ExculpatoryRequest:
     """Enter a subject's written request with its scope; audited EXCULPATORY_RECEIVED.
 
-    Raises ExculpatoryError (nothing added, the scan not written) for a missing requester or
-    case/court file number, a received date in the future, or an empty or unbounded scope. The
-    scan is written only after validation; should the transaction fail, the caller takes it back
+    The written request is the `document` (its scan) or the reference of its `paper_original`
+    on file, or both. Raises ExculpatoryError (nothing added, the scan not written) for a
+    missing requester or case/court file number, a received date in the future, an empty or
+    unbounded scope, or without the written request. The scan is written only after
+    validation; should the transaction fail, the caller takes it back
     (:func:`app.retention.documents.remove_unreferenced_document`).
     """
     requester_name = (requester_name or "").strip()
@@ -74,6 +77,10 @@ def receive_exculpatory_request(
     if problem := future_problem(received_on, "The received date"):
         raise ExculpatoryError(problem, field="received_on")
     try:
+        reference = written_request_reference(document, paper_original)
+    except Refusal as exc:
+        raise ExculpatoryError(str(exc), field=exc.field) from None
+    try:
         scope = clean_scope(
             session, window_start, window_end, plates, device_ids, label="an exculpatory request"
         )
@@ -85,6 +92,7 @@ def receive_exculpatory_request(
         case_file_number=case_file_number,
         received_on=received_on,
         document_sha256=stored.sha256 if stored is not None else None,
+        paper_original=reference,
         entered_by_id=actor.id if isinstance(actor, User) else None,
     )
     session.add(request)
@@ -102,6 +110,7 @@ def receive_exculpatory_request(
             "case_file_number": case_file_number,
             "received_on": received_on.isoformat(),
             "document_sha256": request.document_sha256,
+            "paper_original": reference,
             **scope_summary(hold),
         },
     )
@@ -162,7 +171,8 @@ def release_exculpatory_hold(
 ) -> ExculpatoryRequest:
     """The criminal matter is resolved: record how and when, and end the hold (active → released).
 
-    Raises ExculpatoryError with a date before the request was received or in the future, and
+    Only the Deputy Chief or designee release an exculpatory hold (425.5). Raises
+    ExculpatoryError with a date before the request was received or in the future, and
     WorkflowError without the disposition or the date (at its field), for a role that may not,
     or from the wrong state; nothing changes then. Once released, the data falls back under the
     60-day rule and goes at the next purge if it is older.

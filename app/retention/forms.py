@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.forms import ConfirmIrreversible
+from app.retention.models import PAPER_ORIGINAL_MAX
 
 PLATES_HINT = "One plate per line; spaces and dashes are ignored."
 WINDOW_HINT = "Local time (America/Chicago)."
+SCAN_LABEL = "Scanned request (PDF, PNG or JPEG)"
+PAPER_LABEL = "Paper original on file"
+PAPER_HINT = (
+    "Without a scan: the records file number and where the signed original is kept, "
+    "e.g. RF-2026-0142, records room cabinet 3."
+)
+
+
+def paper_original_field() -> StringField:
+    """The reference of the written request's paper original (the scan's alternative)."""
+    return StringField(
+        PAPER_LABEL, validators=[Length(max=PAPER_ORIGINAL_MAX)], description=PAPER_HINT
+    )
 
 
 class AcpRequestForm(FlaskForm):
@@ -21,7 +35,8 @@ class AcpRequestForm(FlaskForm):
     )
     plates = TextAreaField("Plates", description=PLATES_HINT)
     received_on = DateField("Request received on", validators=[DataRequired()])
-    document = FileField("Scanned request (PDF, PNG or JPEG)", validators=[FileRequired()])
+    document = FileField(SCAN_LABEL)
+    paper_original = paper_original_field()
 
 
 class ExculpatoryRequestForm(FlaskForm):
@@ -36,7 +51,8 @@ class ExculpatoryRequestForm(FlaskForm):
     window_end = StringField("Data until", description=WINDOW_HINT)
     plates = TextAreaField("Plates", description=PLATES_HINT)
     device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
-    document = FileField("Scanned request (PDF, PNG or JPEG)", validators=[FileRequired()])
+    document = FileField(SCAN_LABEL)
+    paper_original = paper_original_field()
 
 
 class HoldForm(FlaskForm):
@@ -79,6 +95,17 @@ class ExculpatoryDeclineForm(ConfirmIrreversible, FlaskForm):
         validators=[Length(max=2000)],
         description="Why the request does not qualify, e.g. the requester is not the subject "
         "of a criminal investigation.",
+    )
+
+
+class AcpDeclineForm(ConfirmIrreversible, FlaskForm):
+    """The request could not be verified, or the participant withdrew it: why."""
+
+    reason = TextAreaField(
+        "Reason for declining",
+        validators=[Length(max=2000)],
+        description="E.g. the participant is not enrolled in the program, or withdrew the "
+        "request. Suppression of the plates ends.",
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -18,6 +19,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, sql_values, utcnow
 from app.investigations.models import Investigation
+from app.reads.models import BigId
+
+#: The reference of a written request's paper original on file: its records file number and
+#: where it is kept (425.5(a)/(b) need the written request; a scan or this reference shows it).
+PAPER_ORIGINAL_MAX = 200
 
 
 class StoredDocument(Base):
@@ -153,6 +159,7 @@ class ExculpatoryRequest(Base):
     case_file_number: Mapped[str] = mapped_column(String(64))
     received_on: Mapped[date] = mapped_column(Date)
     document_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_documents.sha256"))
+    paper_original: Mapped[str | None] = mapped_column(String(PAPER_ORIGINAL_MAX))
     status: Mapped[str] = mapped_column(String(16), default=ExculpatoryStatus.RECEIVED.value)
     disposition: Mapped[str | None] = mapped_column(Text)
     resolved_on: Mapped[date | None] = mapped_column(Date)
@@ -172,23 +179,35 @@ class AcpStatus(StrEnum):
     EXISTING_DESTROYED = "existing_destroyed"
     SUPPRESSION_ACTIVE = "suppression_active"
     ENDED = "ended"
+    DECLINED = "declined"
 
 
 class AcpRequest(Base):
-    """An Address Confidentiality Program participant's written request (425.5(b))."""
+    """An Address Confidentiality Program participant's written request (425.5(b)).
+
+    Its plates are suppressed from its entry until it ends or is declined (see
+    :data:`app.retention.acp.screening.SUPPRESSING_STATUSES`).
+    """
 
     __tablename__ = "acp_requests"
-    __table_args__ = (CheckConstraint(f"status IN ({sql_values(AcpStatus)})", name="known_status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_values(AcpStatus)})", name="known_status"),
+        CheckConstraint(
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="decline_needs_reason"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_number: Mapped[str] = mapped_column(String(64))
     received_on: Mapped[date] = mapped_column(Date)
     document_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_documents.sha256"))
+    paper_original: Mapped[str | None] = mapped_column(String(PAPER_ORIGINAL_MAX))
     status: Mapped[str] = mapped_column(String(24), default=AcpStatus.RECEIVED.value)
     existing_destroyed: Mapped[int] = mapped_column(Integer, default=0)
     deferred: Mapped[int] = mapped_column(Integer, default=0)
     destroyed_at_collection: Mapped[int] = mapped_column(Integer, default=0)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -205,6 +224,29 @@ class AcpPlate(Base):
         ForeignKey("acp_requests.id", ondelete="CASCADE"), primary_key=True
     )
     plate_hmac: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class AcpSuppressedRead(Base):
+    """A read already collected when a participant's request was entered, out of use since.
+
+    Suppression starts at the entry of the written request (425.5(b)); the read itself goes only
+    when the request's existing data is destroyed (after verification), so until then it is
+    kept but handed to no one: searches, plate histories, hits and read pages leave it out
+    (:func:`app.retention.acp.suppression.visible_reads`). The rows of a request go when its
+    existing data is destroyed (what a hold keeps is then ACP-deferred) or it is declined. No
+    foreign key to ``reads``: a day's partition leaves whole in the purge, and a row left
+    behind by a destroyed read names no plate and matches no other read (its capture time
+    comes with its id).
+    """
+
+    __tablename__ = "acp_suppressed_reads"
+    __table_args__ = (Index("ix_acp_suppressed_reads_read", "read_id", "read_captured_at"),)
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("acp_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    read_captured_at: Mapped[datetime]
 
 
 class AcpDestroyedRead(Base):

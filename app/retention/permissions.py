@@ -17,6 +17,7 @@ class RetentionAction(StrEnum):
     DECLINE_EXCULPATORY = "decline_exculpatory"
     RELEASE_EXCULPATORY = "release_exculpatory"
     MOVE_ACP = "move_acp"
+    DECLINE_ACP = "decline_acp"
     PLACE_HOLDS = "place_holds"
     RELEASE_HOLDS = "release_holds"
 
@@ -38,10 +39,13 @@ RETENTION_PERMISSIONS = Permissions(
         RetentionAction.VIEW: STAFF,
         RetentionAction.ENTER_REQUESTS: STAFF,
         RetentionAction.ACTIVATE_EXCULPATORY: REQUEST_TAKERS,
-        # Declining ends a hold before the matter is resolved: the responsible officers only.
+        # Declining ends a hold before the matter is resolved, and releasing ends it once the
+        # matter is: the responsible officers only (425.5).
         RetentionAction.DECLINE_EXCULPATORY: RESPONSIBLE,
-        RetentionAction.RELEASE_EXCULPATORY: STAFF,
+        RetentionAction.RELEASE_EXCULPATORY: RESPONSIBLE,
         RetentionAction.MOVE_ACP: STAFF,
+        # Declining ends a participant's suppression: the responsible officers only.
+        RetentionAction.DECLINE_ACP: RESPONSIBLE,
         RetentionAction.PLACE_HOLDS: HOLD_KEEPERS,
         RetentionAction.RELEASE_HOLDS: HOLD_KEEPERS,
     }

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
+from app.core.forms import confirmation_named
 from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import parse_local_datetime
@@ -31,6 +32,7 @@ from app.retention.documents import (
     remove_unreferenced_document,
 )
 from app.retention.forms import (
+    AcpDeclineForm,
     AcpDestroyExistingForm,
     AcpEndForm,
     AcpRequestForm,
@@ -87,9 +89,14 @@ def _devices() -> list[tuple[int, str]]:
     return [(d.id, d.serial) for d in db_session().scalars(select(Device).order_by(Device.serial))]
 
 
-def _document(form: Any) -> IncomingDocument:
-    """The scan, checked by content only: the service writes it once the request is valid."""
+def _document(form: Any) -> IncomingDocument | None:
+    """The scan if one was sent, checked by content only: the service writes it once valid.
+
+    Without a scan, the reference of the paper original must show the written request.
+    """
     upload = form.document.data
+    if upload is None:
+        return None
     try:
         return inspect_document(upload.read(), upload.filename or "request")
     except DocumentRejected as exc:
@@ -97,7 +104,7 @@ def _document(form: Any) -> IncomingDocument:
         raise
 
 
-def _enter(session: Session, document: IncomingDocument, enter: Callable[[], T]) -> T:
+def _enter(session: Session, document: IncomingDocument | None, enter: Callable[[], T]) -> T:
     """Enter a request and commit; on any failure roll back and take the scan's file back.
 
     A refused request never wrote the file; a failure after the write (a flush, the audit entry,
@@ -108,8 +115,9 @@ def _enter(session: Session, document: IncomingDocument, enter: Callable[[], T])
         session.commit()
     except BaseException:
         session.rollback()
-        remove_unreferenced_document(session, document.sha256)
-        session.commit()
+        if document is not None:
+            remove_unreferenced_document(session, document.sha256)
+            session.commit()
         raise
     return entered
 
@@ -242,6 +250,7 @@ def acp_new():
                     plates=_lines(form.plates.data),
                     received_on=form.received_on.data,
                     document=document,
+                    paper_original=form.paper_original.data,
                 ),
             )
         except acp.AcpError as exc:
@@ -249,7 +258,7 @@ def acp_new():
         except DocumentRejected:
             pass
         else:
-            flash(f"ACP request {request_.id} received.", "success")
+            flash(f"ACP request {request_.id} received: its plates are suppressed.", "success")
             return redirect(url_for("retention.acp_detail", request_id=request_.id))
     status = 422 if form.is_submitted() else 200
     return render_template("retention/acp_new.html", form=form), status
@@ -268,20 +277,36 @@ ACP_ENDPOINTS = {
     "record_existing_destroyed": "retention.acp_destroy_existing",
     "activate_suppression": "retention.acp_activate",
     "end": "retention.acp_end",
+    "decline": "retention.acp_decline",
 }
 ACP_LOOKS = {
     "verify": StepLook(
         button="Mark verified",
-        hint="Verified: the written request is genuine and the participant is enrolled.",
+        hint="Verified: the written request is genuine and the participant is enrolled. The "
+        "plates have been suppressed since the request was entered.",
     ),
     "record_existing_destroyed": StepLook(
         button="Destroy existing data",
         hint="Destroys the reads of these plates already collected; reads an active matter "
         "holds are deferred.",
     ),
-    "activate_suppression": StepLook(button="Activate suppression"),
+    "activate_suppression": StepLook(
+        button="Activate suppression",
+        hint="Records that the existing data is gone; new reads of the plates go on being "
+        "destroyed at collection.",
+    ),
     "end": StepLook(button="Participant left the program"),
+    "decline": StepLook(
+        button="Decline request",
+        hint="Declining is final: new reads of the plates are kept again, and the reads "
+        "collected before the request are back in use.",
+    ),
 }
+
+
+def _acp_decline_form(**kwargs: Any) -> AcpDeclineForm:
+    """The decline form; its box has an id of its own beside the destroy step's."""
+    return confirmation_named(AcpDeclineForm(**kwargs), "acp-decline-confirm")
 
 
 def _acp_page(request_: AcpRequest, refused: dict[str, FlaskForm] | None = None) -> str:
@@ -301,6 +326,7 @@ def _acp_steps(request_: AcpRequest, refused: dict[str, FlaskForm]) -> list[Step
         "verify": RequestStepForm(formdata=None),
         "activate_suppression": RequestStepForm(formdata=None),
         "end": AcpEndForm(formdata=None),
+        "decline": _acp_decline_form(formdata=None),
     }
     if may(RetentionAction.MOVE_ACP):
         forms["record_existing_destroyed"] = AcpDestroyExistingForm(formdata=None)
@@ -363,7 +389,7 @@ def acp_verify(request_id: int):
 
     def step(session: Session, r: AcpRequest) -> str:
         acp.verify_acp_request(session, acting_user(), r)
-        return "Request verified: new reads of these plates are destroyed at collection."
+        return "Request verified: the participant's existing data may now be destroyed."
 
     return _acp_step(request_id, "verify", RequestStepForm(), step)
 
@@ -415,6 +441,19 @@ def acp_end(request_id: int):
     return _acp_step(request_id, "end", form, step)
 
 
+@bp.route("/acp/<int:request_id>/decline", methods=["POST"])
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.DECLINE_ACP))
+def acp_decline(request_id: int):
+    """Received or verified → declined, with the reason: the plates' suppression ends."""
+    form = _acp_decline_form()
+
+    def step(session: Session, r: AcpRequest) -> str:
+        acp.decline_acp_request(session, acting_user(), r, reason=form.reason.data)
+        return "Request declined: new reads of these plates are kept again."
+
+    return _acp_step(request_id, "decline", form, step)
+
+
 # --- exculpatory requests -----------------------------------------------------------------
 
 
@@ -444,6 +483,7 @@ def exculpatory_new():
                     plates=_lines(form.plates.data),
                     device_ids=form.device_ids.data or [],
                     document=document,
+                    paper_original=form.paper_original.data,
                 ),
             )
         except exculpatory.ExculpatoryError as exc:

@@ -2,12 +2,15 @@
 
 Exculpatory (425.5(a)): the written request's hold keeps the data from receipt. received →
 active (the Deputy Chief, designee or records staff accept it) → released (the criminal matter
-is resolved: disposition and date recorded); or received → declined (the Deputy Chief or designee
-find it does not qualify, e.g. the requester is not the subject of a criminal investigation:
-reason recorded). Released and declined are final, and end the hold.
+is resolved: the Deputy Chief or designee record disposition and date); or received → declined
+(the Deputy Chief or designee find it does not qualify, e.g. the requester is not the subject of
+a criminal investigation: reason recorded). Released and declined are final, and end the hold.
 
 ACP (425.5(b)): received → verified → existing_destroyed (a job destroyed the participant's
-data already collected) → suppression_active → ended (the participant left the program).
+data already collected) → suppression_active → ended (the participant left the program); or,
+before the existing data is destroyed, received or verified → declined (the Deputy Chief or
+designee: the request could not be verified or was withdrawn, reason recorded). The plates are
+suppressed from the entry of the request until it ends or is declined.
 
 Hold: placed → released (an investigation hold released early with a reason, or because its
 closed investigation's data was released). An exculpatory hold is released by its request's
@@ -63,7 +66,9 @@ class ExculpatoryMachine(GuardedMachine):
         "actor_may_activate": (
             "Only the Deputy Chief, the designee or records staff may activate an exculpatory hold."
         ),
-        "actor_handles_requests": "Your role does not handle exculpatory requests.",
+        "actor_may_release": (
+            "Only the Deputy Chief or the designee may release an exculpatory hold."
+        ),
         "disposition_given": (
             "Releasing needs the resolution of the criminal matter: its disposition and the "
             "date it was resolved."
@@ -87,7 +92,7 @@ class ExculpatoryMachine(GuardedMachine):
 
     activate = received.to(active, cond="actor_may_activate")
     release = active.to(
-        released, cond=["actor_handles_requests", "disposition_given", "resolved_on_given"]
+        released, cond=["actor_may_release", "disposition_given", "resolved_on_given"]
     )
     decline = received.to(declined, cond=["actor_may_decline", "decline_reason_given"])
 
@@ -103,8 +108,8 @@ class ExculpatoryMachine(GuardedMachine):
         """Why the request does not qualify is recorded on it and in the audit trail."""
         return _given(reason)
 
-    def actor_handles_requests(self, actor: object = None, **_: Any) -> bool:
-        """Releasing ends a hold: a person who handles requests takes it, never a job."""
+    def actor_may_release(self, actor: object = None, **_: Any) -> bool:
+        """Releasing ends a hold: the Deputy Chief or designee (425.5), never a job."""
         return RETENTION_PERMISSIONS.allows(actor, RetentionAction.RELEASE_EXCULPATORY)
 
     def disposition_given(self, disposition: str | None = None, **_: Any) -> bool:
@@ -117,7 +122,11 @@ class ExculpatoryMachine(GuardedMachine):
 
 
 class AcpMachine(GuardedMachine):
-    """received → verified → existing_destroyed → suppression_active → ended."""
+    """received → verified → existing_destroyed → suppression_active → ended; or → declined.
+
+    The plates are suppressed in every state but ended and declined
+    (:data:`app.retention.acp.screening.SUPPRESSING_STATUSES`).
+    """
 
     MODEL = AcpRequest
     CASE_LABEL = "ACP request"
@@ -126,15 +135,21 @@ class AcpMachine(GuardedMachine):
         "record_existing_destroyed": "Destroy existing data",
         "activate_suppression": "Activate suppression",
         "end": "End",
+        "decline": "Decline",
     }
-    IRREVERSIBLE = frozenset({"record_existing_destroyed"})
-    FIELDS = {"end_date_given": "ended_on"}
+    IRREVERSIBLE = frozenset({"record_existing_destroyed", "decline"})
+    FIELDS = {"end_date_given": "ended_on", "decline_reason_given": "reason"}
     REFUSALS = {
         "actor_handles_requests": (
             "Only the Deputy Chief, the designee, an ALPR administrator or records staff may "
             "move an ACP request along."
         ),
         "end_date_given": "Give the date the participant left the program.",
+        "actor_may_decline": "Only the Deputy Chief or the designee may decline an ACP request.",
+        "decline_reason_given": (
+            "Declining needs a stated reason: why the request could not be verified, or that "
+            "the participant withdrew it."
+        ),
     }
 
     received = State(value=AcpStatus.RECEIVED.value, initial=True)
@@ -142,6 +157,7 @@ class AcpMachine(GuardedMachine):
     existing_destroyed = State(value=AcpStatus.EXISTING_DESTROYED.value)
     suppression_active = State(value=AcpStatus.SUPPRESSION_ACTIVE.value)
     ended = State(value=AcpStatus.ENDED.value, final=True)
+    declined = State(value=AcpStatus.DECLINED.value, final=True)
 
     verify = received.to(verified, cond="actor_handles_requests")
     # Taken by the destroy job, queued from the page by a person who handles requests (the
@@ -149,10 +165,22 @@ class AcpMachine(GuardedMachine):
     record_existing_destroyed = verified.to(existing_destroyed)
     activate_suppression = existing_destroyed.to(suppression_active, cond="actor_handles_requests")
     end = suppression_active.to(ended, cond=["actor_handles_requests", "end_date_given"])
+    # Once the existing data is destroyed the request was genuine: it ends, it is not declined.
+    decline = received.to(declined, cond=["actor_may_decline", "decline_reason_given"]) | (
+        verified.to(declined, cond=["actor_may_decline", "decline_reason_given"])
+    )
 
     def actor_handles_requests(self, actor: object = None, **_: Any) -> bool:
         """A person who handles requests verifies, activates and ends; the destroy job does not."""
         return RETENTION_PERMISSIONS.allows(actor, RetentionAction.MOVE_ACP)
+
+    def actor_may_decline(self, actor: object = None, **_: Any) -> bool:
+        """Declining ends the participant's suppression: the Deputy Chief's or designee's call."""
+        return RETENTION_PERMISSIONS.allows(actor, RetentionAction.DECLINE_ACP)
+
+    def decline_reason_given(self, reason: str | None = None, **_: Any) -> bool:
+        """Why the request is declined is recorded on it and in the audit trail."""
+        return _given(reason)
 
     def end_date_given(self, ended_on: date | None = None, **_: Any) -> bool:
         """The date the participant left the program closes the request's record."""

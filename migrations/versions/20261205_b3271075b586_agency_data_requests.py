@@ -9,7 +9,7 @@ the release packages built for approved requests (``release_packages``), and the
 agencies (``outbox_messages``). Downgrade drops the tables.
 
 Revision ID: b3271075b586
-Revises: e4a7c2b9f513
+Revises: 6f7ff5584bae
 Create Date: 2026-12-05 00:21:14
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision: str = 'b3271075b586'
-down_revision: str | None = 'e4a7c2b9f513'
+down_revision: str | None = '6f7ff5584bae'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

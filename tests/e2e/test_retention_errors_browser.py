@@ -16,6 +16,7 @@ from app.retention.exculpatory import activate_exculpatory_hold, receive_exculpa
 from app.retention.models import ExculpatoryRequest
 from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory
+from tests.helpers import PAPER_ORIGINAL
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +35,7 @@ def test_a_release_dated_before_receipt_is_refused_at_its_field(
         window_start=utcnow() - timedelta(days=30),
         window_end=utcnow() - timedelta(days=25),
         plates=["ABC123"],
+        paper_original=PAPER_ORIGINAL,
     )
     activate_exculpatory_hold(session, chief, request)
     session.commit()

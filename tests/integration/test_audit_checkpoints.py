@@ -322,3 +322,29 @@ def test_development_generates_a_private_key_file_once(tmp_path, monkeypatch):
     first = audit_signing_key(tmp_path)
     assert audit_signing_key(tmp_path) == first
     assert (tmp_path / "audit_signing_key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_public_page_shows_the_latest_checkpoint_and_serves_it_to_save(
+    app, client, session, tmp_path
+):
+    assert client.get("/public/audit/checkpoint.json").status_code == 404
+    _saved(session)
+    newer = sign_checkpoint(session, "test")
+    session.commit()
+    page = client.get("/public/audit").get_data(as_text=True)
+    assert newer.head_hash in page and newer.signature in page
+    assert public_key_hex(session) in page
+    saved = client.get("/public/audit/checkpoint.json")
+    assert saved.status_code == 200 and "attachment" in saved.headers["Content-Disposition"]
+    assert json.loads(saved.data) == document(newer)
+    result = app.test_cli_runner().invoke(
+        args=[
+            "audit",
+            "verify",
+            "--checkpoint",
+            _write(tmp_path, json.loads(saved.data)),
+            "--public-key",
+            public_key_hex(session),
+        ]
+    )
+    assert result.exit_code == 0, result.output

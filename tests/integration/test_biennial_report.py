@@ -312,3 +312,15 @@ def test_the_hourly_job_records_a_check(app, session):
     (check,) = entries(session, AuditAction.COMPLIANCE_CHECKED)
     assert check.actor_label == "system:compliance-job"
     assert details(check)["counts"] == outcome
+
+
+def test_a_received_requests_reads_kept_out_of_use_are_not_a_violation_until_destruction_is_due(
+    app, session
+):
+    ReadFactory(plate="HIDE42")
+    request = AcpSuppressionFactory(suppressed=["HIDE42"], status="received")
+    session.commit()
+    assert counts(app, session)["acp_plates_stored"] == 0
+    request.status = "suppression_active"
+    session.commit()
+    assert counts(app, session)["acp_plates_stored"] == 1

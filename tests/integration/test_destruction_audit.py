@@ -28,7 +28,15 @@ from app.retention.acp.lifecycle import (
 from app.retention.destruction import DESTROYED_REASON
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
-from tests.helpers import add_image, aged_read, entries, review_read, run_purge, surviving_ids
+from tests.helpers import (
+    PAPER_ORIGINAL,
+    add_image,
+    aged_read,
+    entries,
+    review_read,
+    run_purge,
+    surviving_ids,
+)
 
 
 def _plate_anywhere(session, plate: str) -> bool:
@@ -58,7 +66,12 @@ def test_destroying_an_acp_participants_data_redacts_the_plate_ocr_recorded(app,
     records = UserFactory(roles=[Role.RECORDS])
     review_read(client, session, "HIDE123")
     request = receive_acp_request(
-        session, records, participant_number="ACP-7", plates=["HIDE123"], received_on=local_today()
+        session,
+        records,
+        participant_number="ACP-7",
+        plates=["HIDE123"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, records, request)
     session.commit()
@@ -80,7 +93,12 @@ def test_a_review_giving_a_read_an_acp_plate_leaves_no_plate_in_the_trail(
     operator = UserFactory(roles=[Role.OPERATOR], trained=True)
     read = review_read(client, session, ocr_plate)
     request = receive_acp_request(
-        session, records, participant_number="ACP-8", plates=["HIDE42"], received_on=local_today()
+        session,
+        records,
+        participant_number="ACP-8",
+        plates=["HIDE42"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, records, request)
     session.commit()

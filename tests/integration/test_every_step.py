@@ -85,6 +85,7 @@ INPUTS: dict[str, Any] = {
 #: What the service sets with a step where the schema requires it (CHECK constraints back it).
 CHANGES: dict[tuple[str, str], Any] = {
     ("ExculpatoryMachine", "decline"): lambda: {"decline_reason": INPUTS["reason"]},
+    ("AcpMachine", "decline"): lambda: {"decline_reason": INPUTS["reason"]},
     ("ExculpatoryMachine", "release"): lambda: {
         "disposition": INPUTS["disposition"],
         "resolved_on": INPUTS["resolved_on"],
@@ -182,7 +183,9 @@ SUBJECTS: dict[type[GuardedMachine], Any] = {
     PlateMachine: lambda state: ReadFactory(plate_status=state, plate="ABC123"),
     InvestigationMachine: _investigation,
     ExculpatoryMachine: _exculpatory,
-    AcpMachine: lambda state: AcpRequestFactory(status=state),
+    AcpMachine: lambda state: AcpRequestFactory(
+        status=state, decline_reason="could not be verified" if state == "declined" else None
+    ),
     HoldMachine: _hold,
     BreachMachine: _breach,
     BcaNoticeMachine: _bca_notice,

@@ -30,7 +30,7 @@ from app.retention.acp.lifecycle import (
 from app.retention.holds import place_hold
 from app.retention.models import AcpDestroyedRead, AcpPlate, AcpRequest, AcpStatus
 from tests.factories import InvestigationFactory, UserFactory, api_read
-from tests.helpers import actions, count_rows, post_json, run_purge
+from tests.helpers import PAPER_ORIGINAL, actions, count_rows, post_json, run_purge
 
 URL = "/api/v1/reads"
 
@@ -244,7 +244,12 @@ def test_a_resent_read_destroyed_as_existing_data_counts_once(
     assert post(client, token, batch).get_json()["stored"] == 1
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
-        session, records, participant_number="ACP-6", plates=["HIDE42"], received_on=local_today()
+        session,
+        records,
+        participant_number="ACP-6",
+        plates=["HIDE42"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, records, request)
     assert destroy_existing_acp_data(session, records, request).destroyed == 1

@@ -2,10 +2,10 @@
 
 Table-driven: each irreversible workflow step (the machines' IRREVERSIBLE sets: releasing a
 hold, releasing or declining an exculpatory request, destroying an ACP participant's existing
-data) and each irreversible equipment or account action (ending a deployment, rotating a
-device token, revoking a device, deactivating a user) is posted once without the tick, which
-is refused with 422 at the box, what was typed kept, nothing changed and no audit entry; then
-with the tick, which goes through with one entry.
+data or declining their request) and each irreversible equipment or account action (ending a
+deployment, rotating a device token, revoking a device, deactivating a user) is posted once
+without the tick, which is refused with 422 at the box, what was typed kept, nothing changed
+and no audit entry; then with the tick, which goes through with one entry.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from app.retention.exculpatory import activate_exculpatory_hold, receive_exculpa
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from app.retention.workflow import AcpMachine, ExculpatoryMachine, HoldMachine
 from tests import factories
-from tests.helpers import CONFIRMED, entries, field_error, form_csrf
+from tests.helpers import CONFIRMED, PAPER_ORIGINAL, entries, field_error, form_csrf
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ def _exculpatory(session, *, active: bool) -> ExculpatoryRequest:
         window_start=utcnow() - timedelta(days=30),
         window_end=utcnow() - timedelta(days=25),
         plates=["ABC123"],
+        paper_original=PAPER_ORIGINAL,
     )
     if active:
         activate_exculpatory_hold(session, records, request)
@@ -123,6 +124,20 @@ def destroy_acp_existing(session) -> Action:
     )
 
 
+def decline_acp(session) -> Action:
+    request = factories.AcpRequestFactory(status="verified")
+    session.commit()
+    page = f"/retention/acp/{request.id}"
+    return Action(
+        page,
+        f"{page}/decline",
+        {"reason": "The participant withdrew the request"},
+        "acp-decline-confirm",
+        _fresh(AcpRequest, request.id, "status"),
+        AuditAction.ACP_DECLINED,
+    )
+
+
 def end_deployment(session) -> Action:
     deployment = factories.DeploymentFactory()
     session.commit()
@@ -183,6 +198,7 @@ ACTIONS = [
     release_exculpatory,
     decline_exculpatory,
     destroy_acp_existing,
+    decline_acp,
     end_deployment,
     rotate_token,
     revoke_device,
@@ -201,6 +217,7 @@ def test_every_machine_step_marked_irreversible_is_in_the_table():
         ("ExculpatoryMachine", "release"),
         ("ExculpatoryMachine", "decline"),
         ("AcpMachine", "record_existing_destroyed"),
+        ("AcpMachine", "decline"),
     }
 
 

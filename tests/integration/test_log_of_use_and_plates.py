@@ -21,7 +21,7 @@ from app.reads.models import ActiveUsePeriod, Device, Hit, ImageKind, PlateStatu
 from app.retention.acp.lifecycle import receive_acp_request, verify_acp_request
 from app.retention.holds import clean_scope
 from tests.factories import UserFactory
-from tests.helpers import device_with_token, pending_read, review_read
+from tests.helpers import PAPER_ORIGINAL, device_with_token, pending_read, review_read
 
 
 def period_of(session, read: Read) -> ActiveUsePeriod:
@@ -156,7 +156,12 @@ def test_an_acp_plate_destroys_the_read_however_o_and_zero_are_written(
 ):
     clerk = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
-        session, clerk, participant_number="ACP-O", plates=[typed], received_on=local_today()
+        session,
+        clerk,
+        participant_number="ACP-O",
+        plates=[typed],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, clerk, request)
     session.commit()

@@ -26,6 +26,7 @@ from app.retention.models import AcpRequest
 from tests.conftest import BACKEND
 from tests.factories import UserFactory
 from tests.helpers import (
+    PAPER_ORIGINAL,
     blank_picture,
     device_with_token,
     pending_read,
@@ -128,7 +129,12 @@ def test_rerun_and_vanished_reads_are_left_alone(client, session):
 def test_an_acp_plate_read_by_ocr_is_destroyed_with_its_picture(client, session):
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
-        session, records, participant_number="ACP-7", plates=["ACP 777"], received_on=local_today()
+        session,
+        records,
+        participant_number="ACP-7",
+        plates=["ACP 777"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, records, request)
     session.commit()
@@ -148,7 +154,12 @@ def test_a_resend_of_a_picture_ocr_destroyed_for_acp_counts_once(client, session
     """The read is gone, yet its resend is known (a keyed digest): counted in no log again."""
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
-        session, records, participant_number="ACP-8", plates=["ACP 888"], received_on=local_today()
+        session,
+        records,
+        participant_number="ACP-8",
+        plates=["ACP 888"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, records, request)
     session.commit()
@@ -173,7 +184,12 @@ def test_a_resend_of_a_picture_destroyed_as_existing_acp_data_counts_once(client
     assert session.get(Read, first["read_id"]).plate == "ACP999"
     records = UserFactory(roles=[Role.RECORDS])
     request = receive_acp_request(
-        session, records, participant_number="ACP-9", plates=["ACP 999"], received_on=local_today()
+        session,
+        records,
+        participant_number="ACP-9",
+        plates=["ACP 999"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, records, request)
     assert destroy_existing_acp_data(session, records, request).destroyed == 1

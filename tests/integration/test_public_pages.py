@@ -42,7 +42,7 @@ from app.public.trail import public_copy_csv
 from app.reads.models import ActiveUsePeriod, Deployment, Read
 from app.retention.acp.lifecycle import receive_acp_request, verify_acp_request
 from tests.factories import UserFactory, api_read
-from tests.helpers import entry_details, form_csrf, login, post_json, run_purge
+from tests.helpers import PAPER_ORIGINAL, entry_details, form_csrf, login, post_json, run_purge
 
 PLATE = "ZQX9981"
 CASE = "26-918273"
@@ -126,7 +126,12 @@ def plant(client, session):
         case_number=CASE,
     )
     acp = receive_acp_request(
-        session, chief, participant_number="ACP-1", plates=[ACP_PLATE], received_on=local_today()
+        session,
+        chief,
+        participant_number="ACP-1",
+        plates=[ACP_PLATE],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     verify_acp_request(session, chief, acp)
     _, token = _fixed_camera(session, chief)

@@ -31,7 +31,6 @@ from app.requests.letters import LetterRejected, inspect_letter
 from app.requests.models import AgencyRequest, ReleasePackage
 from app.requests.packages import PackageError, build_package, start_package
 from tests.factories import (
-    AcpSuppressionFactory,
     AgencyFactory,
     AgencyRequestFactory,
     DeviceFactory,
@@ -42,6 +41,7 @@ from tests.helpers import (
     actions,
     add_image,
     aged_read,
+    enter_acp_request,
     entry_details,
     form_csrf,
     login,
@@ -117,7 +117,7 @@ def scene(app, session):
     )
     add_image(session, deferred, "plate", content=b"picture of an ACP-deferred read")
     suppressed = ReadFactory(plate="HIDE42", captured_at=earlier(), device=device)
-    AcpSuppressionFactory(suppressed=["HIDE42"])
+    enter_acp_request(session, "HIDE42")
     undecided = ReadFactory(
         plate="ABC123", captured_at=earlier(), device=device, plate_status="needs_review"
     )

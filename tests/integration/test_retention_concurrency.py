@@ -33,6 +33,7 @@ from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from app.workflow.machine import WorkflowError
 from tests.conftest import BACKEND
 from tests.factories import InvestigationFactory, UserFactory
+from tests.helpers import PAPER_ORIGINAL
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "postgres", reason="SQLite serialises writers: no two at once"
@@ -83,6 +84,7 @@ def test_activating_and_declining_one_exculpatory_request_at_once(app, session):
         window_start=now - timedelta(days=2),
         window_end=now - timedelta(days=1),
         plates=["ABC123"],
+        paper_original=PAPER_ORIGINAL,
     )
     session.commit()
 
@@ -106,7 +108,12 @@ def test_activating_and_declining_one_exculpatory_request_at_once(app, session):
 def test_verifying_one_acp_request_twice_at_once(app, session):
     clerks = [UserFactory(roles=[Role.RECORDS]) for _ in range(2)]
     request = receive_acp_request(
-        session, clerks[0], participant_number="ACP-1", plates=["ABC123"], received_on=local_today()
+        session,
+        clerks[0],
+        participant_number="ACP-1",
+        plates=["ABC123"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     session.commit()
 

@@ -33,7 +33,7 @@ from app.retention.exculpatory import (
 from app.retention.holds import HoldError, clean_scope
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from tests import factories
-from tests.helpers import CONFIRMED, PDF, form_csrf
+from tests.helpers import CONFIRMED, PAPER_ORIGINAL, PDF, form_csrf
 
 TODAY = local_today()
 RECEIVED = TODAY - timedelta(days=20)
@@ -68,6 +68,7 @@ def _exculpatory(session, status: str = "active") -> ExculpatoryRequest:
         window_start=utcnow() - timedelta(days=30),
         window_end=utcnow() - timedelta(days=25),
         plates=["ABC123"],
+        paper_original=PAPER_ORIGINAL,
     )
     if status == "active":
         activate_exculpatory_hold(session, records, request)
@@ -178,7 +179,7 @@ def test_a_refused_acp_end_keeps_the_input_and_names_the_field(
 
 def test_a_step_the_state_forbids_re_renders_the_page_with_the_reason(client, session, login_as):
     request = _exculpatory(session)
-    login_as(Role.RECORDS)
+    login_as(Role.DESIGNEE)
     detail = f"/retention/exculpatory/{request.id}"
     response = client.post(f"{detail}/activate", data={"csrf_token": form_csrf(client, detail)})
     body = html.unescape(response.get_data(as_text=True))
@@ -248,8 +249,9 @@ def test_ending_refuses_a_date_before_receipt_or_in_the_future(session, ended_on
 def test_received_and_closing_dates_may_be_the_same_day(session):
     request = _exculpatory(session)
     records = factories.UserFactory(roles=[Role.RECORDS])
+    designee = factories.UserFactory(roles=[Role.DESIGNEE])
     release_exculpatory_hold(
-        session, records, request, disposition="Dismissed", resolved_on=RECEIVED
+        session, designee, request, disposition="Dismissed", resolved_on=RECEIVED
     )
     end_acp_request(session, records, _acp(), ended_on=RECEIVED)
     session.commit()
@@ -269,11 +271,17 @@ def test_received_dates_in_the_future_are_refused(session):
             window_start=utcnow() - timedelta(days=3),
             window_end=utcnow(),
             plates=["ABC123"],
+            paper_original=PAPER_ORIGINAL,
         )
     assert refused.value.field == "received_on"
     with pytest.raises(AcpError, match="in the future") as refused:
         receive_acp_request(
-            session, records, participant_number="ACP-1", plates=["HIDE1"], received_on=FAR_FUTURE
+            session,
+            records,
+            participant_number="ACP-1",
+            plates=["HIDE1"],
+            received_on=FAR_FUTURE,
+            paper_original=PAPER_ORIGINAL,
         )
     assert refused.value.field == "received_on"
     session.rollback()

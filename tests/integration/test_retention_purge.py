@@ -36,6 +36,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import (
+    PAPER_ORIGINAL,
     add_image,
     aged_read,
     dangling_images,
@@ -204,6 +205,7 @@ def test_a_received_exculpatory_request_keeps_its_scope_and_a_declined_one_does_
         received_on=local_today(),
         plates=["KEEP1"],
         **window,
+        paper_original=PAPER_ORIGINAL,
     )
     to_decline = receive_exculpatory_request(
         session,
@@ -213,6 +215,7 @@ def test_a_received_exculpatory_request_keeps_its_scope_and_a_declined_one_does_
         received_on=local_today(),
         plates=["DECL1"],
         **window,
+        paper_original=PAPER_ORIGINAL,
     )
     session.commit()
 
@@ -247,6 +250,7 @@ def test_the_request_status_alone_decides_whether_its_hold_is_in_force(
         window_start=utcnow() - timedelta(days=70),
         window_end=utcnow(),
         plates=["KEEP1"],
+        paper_original=PAPER_ORIGINAL,
     )
     request.status = status
     if status == "released":

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app.alpr.hits import live_hits, load_hit
+from app.alpr.image_reads import review_queue
+from app.alpr.read_access import ReadNotFound, view_read
+from app.alpr.search import SearchCriteria, results_query
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
-from app.auth.models import Role
+from app.auth.models import Role, User
+from app.core.refusal import Refusal
 from app.core.timeutil import local_today
 from app.core.tokens import new_token
 from app.db import utcnow
@@ -19,6 +25,7 @@ from app.reads.models import Read
 from app.retention.acp.lifecycle import (
     AcpError,
     activate_acp_suppression,
+    decline_acp_request,
     destroy_existing_acp_data,
     end_acp_request,
     receive_acp_request,
@@ -37,6 +44,7 @@ from app.retention.holds import place_hold
 from app.retention.models import (
     AcpRequest,
     AcpStatus,
+    AcpSuppressedRead,
     ExculpatoryRequest,
     ExculpatoryStatus,
     Hold,
@@ -46,8 +54,24 @@ from app.retention.policy import ReadFacts
 from app.retention.workflow import AcpMachine, ExculpatoryMachine
 from app.workflow import step as workflow_step
 from app.workflow.machine import WorkflowError
-from tests.factories import DeviceFactory, InvestigationFactory, UserFactory
-from tests.helpers import PDF, add_image, aged_read, run_purge, stored_documents, surviving_ids
+from tests.factories import (
+    DeviceFactory,
+    HitFactory,
+    InvestigationFactory,
+    ReadFactory,
+    UserFactory,
+)
+from tests.helpers import (
+    PAPER_ORIGINAL,
+    PDF,
+    add_image,
+    aged_read,
+    entry_details,
+    review_read,
+    run_purge,
+    stored_documents,
+    surviving_ids,
+)
 
 
 @pytest.fixture
@@ -57,7 +81,12 @@ def records(session):
 
 def _acp(session, actor, plates=("ABC 123",), status: AcpStatus | None = None) -> AcpRequest:
     request = receive_acp_request(
-        session, actor, participant_number="ACP-0042", plates=plates, received_on=local_today()
+        session,
+        actor,
+        participant_number="ACP-0042",
+        plates=plates,
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
     )
     if status is not None:
         request.status = status.value
@@ -150,10 +179,10 @@ def test_released_and_declined_are_final(session, state, final):
         ("activate", "received", Role.OPERATOR, False),
         ("activate", "received", Role.AUDITOR, False),
         ("activate", "received", "system:purge", False),
-        ("release", "active", Role.RECORDS, True),
+        ("release", "active", Role.RECORDS, False),
         ("release", "active", Role.DEPUTY_CHIEF, True),
         ("release", "active", Role.DESIGNEE, True),
-        ("release", "active", Role.ADMIN, True),
+        ("release", "active", Role.ADMIN, False),
         ("release", "active", Role.OPERATOR, False),
         ("release", "active", Role.AUDITOR, False),
         ("release", "active", "system:purge", False),
@@ -176,7 +205,7 @@ def test_who_may_take_each_exculpatory_step(session, event, state, role, allowed
     else:
         message = {
             "activate": "Deputy Chief, the designee or records",
-            "release": "does not handle exculpatory requests",
+            "release": "Only the Deputy Chief or the designee may release",
             "decline": "Only the Deputy Chief or the designee may decline",
         }[event]
         with pytest.raises(WorkflowError, match=message):
@@ -212,12 +241,14 @@ def _exculpatory(session, actor, **overrides):
         "window_start": utcnow() - timedelta(days=70),
         "window_end": utcnow() - timedelta(days=60),
         "plates": ["XYZ789"],
+        "paper_original": PAPER_ORIGINAL,
     }
     fields.update(overrides)
     return receive_exculpatory_request(session, actor, **fields)
 
 
 def test_exculpatory_hold_keeps_data_from_receipt_and_goes_after_release(app, session, records):
+    designee = UserFactory(roles=[Role.DESIGNEE])
     kept = aged_read(65, plate="XYZ789").id
     request = _exculpatory(session, records)
     session.commit()
@@ -232,13 +263,19 @@ def test_exculpatory_hold_keeps_data_from_receipt_and_goes_after_release(app, se
 
     request = session.get(ExculpatoryRequest, request.id)
     with pytest.raises(WorkflowError, match="disposition"):
-        release_exculpatory_hold(session, records, request, disposition=" ", resolved_on=None)
+        release_exculpatory_hold(session, designee, request, disposition=" ", resolved_on=None)
     session.rollback()
     assert session.get(ExculpatoryRequest, request.id).status == "active"
 
     request = session.get(ExculpatoryRequest, request.id)
+    with pytest.raises(WorkflowError, match="Only the Deputy Chief or the designee"):
+        release_exculpatory_hold(
+            session, records, request, disposition="Charges dismissed", resolved_on=local_today()
+        )
+    session.rollback()
+    request = session.get(ExculpatoryRequest, request.id)
     release_exculpatory_hold(
-        session, records, request, disposition="Charges dismissed", resolved_on=local_today()
+        session, designee, request, disposition="Charges dismissed", resolved_on=local_today()
     )
     session.commit()
     run_purge(app)
@@ -439,8 +476,10 @@ def test_screen_at_collection_keeps_destroys_or_defers(app, session, records):
     ]
     assert screen_at_collection(session, facts) == [AcpVerdict.KEEP] * 4  # no requests yet
     request = _acp(session, records)
-    assert screen_at_collection(session, facts)[0] is AcpVerdict.KEEP  # received only
-    request.status = AcpStatus.VERIFIED.value
+    assert screen_at_collection(session, [facts[0]]) == [AcpVerdict.DESTROY], (
+        "suppression starts when the written request is entered, before verification"
+    )
+    session.rollback()
     place_hold(
         session,
         chief,
@@ -531,3 +570,173 @@ def test_ending_needs_a_date(session, records):
     request = _acp(session, records, status=AcpStatus.SUPPRESSION_ACTIVE)
     with pytest.raises(WorkflowError, match="left the program"):
         end_acp_request(session, records, request, ended_on=None)
+
+
+# --- suppression from the entry of the written request (425.5(b)) -------------------------
+
+
+def _in_use(session, plate: str) -> set[int]:
+    """The ids of `plate`'s reads a search of the last day would hand out."""
+    criteria = SearchCriteria(start=utcnow() - timedelta(days=1), end=utcnow(), plate=plate)
+    return {read.id for read in session.scalars(results_query(session, criteria))}
+
+
+def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, records):
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    read = ReadFactory(plate="ABC123")
+    hit = HitFactory(read=read)
+    other = ReadFactory(plate="KEEP01").id
+    session.commit()
+    read_id, hit_id = read.id, hit.id
+    assert _in_use(session, "ABC123") == {read_id} and load_hit(session, hit_id) is not None
+    assert view_read(session, operator, read_id, f"hit:{hit_id}")[0].id == read_id
+
+    request = _acp(session, records)  # received: not yet verified
+    assert _in_use(session, "ABC123") == set(), "no search finds the participant's read"
+    assert load_hit(session, hit_id) is None and hit_id not in {h.id for h in live_hits(session)}
+    with pytest.raises(ReadNotFound):
+        view_read(session, operator, read_id, f"hit:{hit_id}")
+    assert _in_use(session, "KEEP01") == {other}
+    assert read_id in surviving_ids(session), "kept until its destruction after verification"
+    assert session.scalar(select(func.count()).select_from(AcpSuppressedRead)) == 1
+    received = entry_details(session, AuditAction.ACP_RECEIVED)[0]
+    assert (received["reads_out_of_use"], received["paper_original"]) == (1, PAPER_ORIGINAL)
+
+    request_id, records_id = request.id, records.id
+    session.expunge_all()  # the destruction below deletes the rows under the loaded objects
+    request, records = session.get(AcpRequest, request_id), session.get(User, records_id)
+    verify_acp_request(session, records, request)
+    destroy_existing_acp_data(session, records, request)
+    session.commit()
+    assert surviving_ids(session) == {other}
+    assert session.scalar(select(func.count()).select_from(AcpSuppressedRead)) == 0
+
+
+def test_a_read_waiting_for_review_under_a_participants_plate_leaves_the_queue(
+    client, session, records
+):
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    waiting = review_read(client, session, "ABC123").id
+    assert waiting in {read.id for read in review_queue(session, operator)}
+    _acp(session, records)
+    assert waiting not in {read.id for read in review_queue(session, operator)}
+    assert waiting in surviving_ids(session), "it goes with the participant's existing data"
+
+
+def test_a_deferred_read_is_kept_but_out_of_use(app, session, records):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    held = ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(hours=2))
+    place_hold(
+        session,
+        chief,
+        InvestigationFactory(),
+        utcnow() - timedelta(hours=3),
+        utcnow() - timedelta(hours=1),
+        plates=["ABC123"],
+    )
+    request = _acp(session, records)
+    verify_acp_request(session, records, request)
+    assert destroy_existing_acp_data(session, records, request).deferred == 1
+    session.commit()
+    assert held.id in surviving_ids(session), "the hold defers its destruction"
+    assert _in_use(session, "ABC123") == set(), "deferral keeps the read, not its use"
+
+
+@pytest.mark.parametrize("state", [AcpStatus.RECEIVED, AcpStatus.VERIFIED])
+def test_declining_ends_the_suppression_and_what_it_did_stands(app, session, records, state):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    device = DeviceFactory()
+    earlier = ReadFactory(plate="ABC123", device=device).id
+    request = _acp(session, records, status=state)
+    meanwhile = screen_at_collection(session, [ReadFacts("ABC123", utcnow(), device.id)])
+    session.commit()
+    assert meanwhile == [AcpVerdict.DESTROY]
+
+    decline_acp_request(session, chief, request, reason="  The participant withdrew it.  ")
+    session.commit()
+    session.expire_all()
+    request = session.get(AcpRequest, request.id)
+    assert (request.status, request.decline_reason) == ("declined", "The participant withdrew it.")
+    assert request.destroyed_at_collection == 1, "what was destroyed meanwhile stays counted"
+    assert _in_use(session, "ABC123") == {earlier}, "the earlier read is back in use"
+    assert screen_at_collection(session, [ReadFacts("ABC123", utcnow(), device.id)]) == [
+        AcpVerdict.KEEP
+    ]
+    assert entry_details(session, AuditAction.ACP_DECLINED) == [
+        {"from": state.value, "to": "declined", "reason": "The participant withdrew it."}
+    ]
+
+
+def test_only_the_deputy_chief_or_designee_decline_with_a_reason_before_destruction(
+    session, records
+):
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
+    request = _acp(session, records)
+    with pytest.raises(WorkflowError, match="Only the Deputy Chief or the designee"):
+        decline_acp_request(session, records, request, reason="Not enrolled.")
+    session.rollback()
+    with pytest.raises(WorkflowError, match="Declining needs a stated reason") as refused:
+        decline_acp_request(session, chief, request, reason="   ")
+    assert refused.value.field == "reason"
+    session.rollback()
+    done = _acp(session, records, status=AcpStatus.EXISTING_DESTROYED)
+    with pytest.raises(WorkflowError, match="existing destroyed cannot take the 'decline' step"):
+        decline_acp_request(session, chief, done, reason="Withdrawn.")
+    session.rollback()
+    assert {r.status for r in session.scalars(select(AcpRequest))} == {
+        "received",
+        "existing_destroyed",
+    }
+    assert entry_details(session, AuditAction.ACP_DECLINED) == []
+
+
+# --- the written request (425.5(a), (b)): a scan, or the paper original on file -----------
+
+
+def _enter(session, records, kind: str, **written):
+    if kind == "acp":
+        return receive_acp_request(
+            session,
+            records,
+            participant_number="ACP-5",
+            plates=["ABC123"],
+            received_on=local_today(),
+            **written,
+        )
+    return _exculpatory(session, records, **{"paper_original": None, **written})
+
+
+@pytest.mark.parametrize("kind", ["acp", "exculpatory"])
+@pytest.mark.parametrize(
+    ("paper_original", "field", "message"),
+    [
+        (None, "document", "The written request is required"),
+        ("   ", "document", "The written request is required"),
+        ("RF-1\x00, cabinet 3", "paper_original", "printable characters"),
+        ("RF-1\n, cabinet 3", "paper_original", "printable characters"),
+        ("R" * 201, "paper_original", "at most 200 characters"),
+    ],
+)
+def test_a_request_without_its_written_request_is_refused_and_nothing_saved(
+    app, session, records, kind, paper_original, field, message
+):
+    with pytest.raises(Refusal, match=message) as refused:
+        _enter(session, records, kind, paper_original=paper_original)
+    assert refused.value.field == field
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(AcpRequest)) == 0
+    assert session.scalar(select(func.count()).select_from(ExculpatoryRequest)) == 0
+    assert session.scalar(select(func.count()).select_from(Hold)) == 0
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+@pytest.mark.parametrize("kind", ["acp", "exculpatory"])
+def test_the_paper_original_or_the_scan_shows_the_written_request(app, session, records, kind):
+    on_paper = _enter(session, records, kind, paper_original=f"  {PAPER_ORIGINAL} ")
+    scanned = _enter(session, records, kind, document=inspect_document(PDF, "request.pdf"))
+    session.commit()
+    assert (on_paper.paper_original, on_paper.document_sha256) == (PAPER_ORIGINAL, None)
+    assert (scanned.paper_original, scanned.document_sha256) == (
+        None,
+        hashlib.sha256(PDF).hexdigest(),
+    )

@@ -19,8 +19,16 @@ from app.retention.acp import lifecycle
 from app.retention.documents import document_path
 from app.retention.holds import place_hold
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold, StoredDocument
-from tests.factories import InvestigationFactory, UserFactory
-from tests.helpers import CONFIRMED, PDF, aged_read, form_csrf, run_purge, stored_documents
+from tests.factories import AcpRequestFactory, InvestigationFactory, UserFactory
+from tests.helpers import (
+    CONFIRMED,
+    PDF,
+    aged_read,
+    field_error,
+    form_csrf,
+    run_purge,
+    stored_documents,
+)
 
 
 @pytest.mark.parametrize(
@@ -153,6 +161,63 @@ def test_a_failed_request_keeps_a_scan_an_earlier_request_references(
     assert len(kept) == 1 and stored_documents(app) == kept
 
 
+def _no_scan() -> tuple[io.BytesIO, str]:
+    """What a browser sends for a file input left empty."""
+    return io.BytesIO(b""), ""
+
+
+@pytest.mark.parametrize("form", ["acp", "exculpatory"])
+@pytest.mark.parametrize(
+    ("paper_original", "field", "message"),
+    [
+        ("", "document", "The written request is required"),
+        ("  ", "document", "The written request is required"),
+        ("RF-1\x00 cabinet 3", "paper_original", "printable characters"),
+        ("R" * 201, "paper_original", "200 characters"),
+    ],
+)
+def test_a_request_without_its_written_request_is_refused_at_the_field(
+    app, client, session, login_as, form, paper_original, field, message
+):
+    login_as(Role.RECORDS)
+    post = _acp_form if form == "acp" else _exculpatory_form
+    response = post(client, document=_no_scan(), paper_original=paper_original)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in (field_error(body, field) or ""), body
+    assert "85-CR-1" in body if form == "exculpatory" else 'value="ACP-77"' in body
+    session.commit()
+    assert _count(session, AcpRequest) == 0 and _count(session, ExculpatoryRequest) == 0
+    assert _count(session, Hold) == 0 and _count(session, AuditEntry) == _count_views(session)
+
+
+@pytest.mark.parametrize("form", ["acp", "exculpatory"])
+def test_the_paper_original_on_file_stands_for_the_scan(app, client, session, login_as, form):
+    login_as(Role.RECORDS)
+    post = _acp_form if form == "acp" else _exculpatory_form
+    response = post(client, document=_no_scan(), paper_original="RF-2026-7, records cabinet 2")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "paper original: RF-2026-7, records cabinet 2" in page
+    session.commit()
+    model = AcpRequest if form == "acp" else ExculpatoryRequest
+    request = session.scalars(select(model)).one()
+    assert (request.paper_original, request.document_sha256) == (
+        "RF-2026-7, records cabinet 2",
+        None,
+    )
+    assert stored_documents(app) == []
+
+
+def _count_views(session) -> int:
+    """Audit entries of sign-ins and page views: what a refused form may still leave."""
+    return session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(~AuditEntry.action.like("acp.%"), ~AuditEntry.action.like("exculpatory.%"))
+    )
+
+
 def _exculpatory_form(client, **overrides):
     start = (local_today() - timedelta(days=5)).isoformat()
     data = {
@@ -216,13 +281,22 @@ def test_a_failed_exculpatory_entry_takes_its_scan_back(
     assert stored_documents(app) == []
 
 
-def test_exculpatory_release_without_disposition_is_refused(client, session, login_as):
+def _active_request(client, login_as) -> str:
+    """Records staff enter a request and activate it, then sign out; the detail page's path."""
     login_as(Role.RECORDS)
     response = _exculpatory_form(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     detail = response.headers["Location"]
     token = form_csrf(client, detail)
     client.post(f"{detail}/activate", data={"csrf_token": token})
+    client.post("/logout", data={"csrf_token": token})
+    return detail
+
+
+def test_exculpatory_release_without_disposition_is_refused(client, session, login_as):
+    detail = _active_request(client, login_as)
+    login_as(Role.DESIGNEE)
+    token = form_csrf(client, detail)
     page = client.post(
         f"{detail}/release",
         data={"csrf_token": token, "disposition": "", **CONFIRMED},
@@ -231,6 +305,40 @@ def test_exculpatory_release_without_disposition_is_refused(client, session, log
     assert "disposition" in page
     session.commit()
     assert session.scalars(select(ExculpatoryRequest)).one().status == "active"
+
+
+@pytest.mark.parametrize(
+    ("role", "may_release"),
+    [
+        (Role.DEPUTY_CHIEF, True),
+        (Role.DESIGNEE, True),
+        (Role.RECORDS, False),
+        (Role.ADMIN, False),
+    ],
+)
+def test_only_the_deputy_chief_or_designee_release_an_exculpatory_hold(
+    client, session, login_as, role, may_release
+):
+    detail = _active_request(client, login_as)
+    login_as(role)
+    page = client.get(detail).get_data(as_text=True)
+    assert ("Matter resolved: release" in page) is may_release
+    assert (f'action="{detail}/release"' in page) is may_release
+    response = client.post(
+        f"{detail}/release",
+        data={
+            "csrf_token": form_csrf(client, detail),
+            "disposition": "Charges dismissed",
+            "resolved_on": local_today().isoformat(),
+            **CONFIRMED,
+        },
+    )
+    assert response.status_code == (302 if may_release else 403)
+    session.commit()
+    request = session.scalars(select(ExculpatoryRequest)).one()
+    assert request.status == ("released" if may_release else "active")
+    released = select(AuditEntry).where(AuditEntry.action == AuditAction.EXCULPATORY_RELEASED.value)
+    assert len(session.scalars(released).all()) == (1 if may_release else 0)
 
 
 def _received_request(client, session, login_as) -> str:
@@ -345,3 +453,58 @@ def test_hold_links_are_shown_only_to_those_who_may_follow_them(
     assert (f"/retention/holds/{hold.id}/release" in page) is keeps_holds
     assert "New ACP request" in page and "New exculpatory request" in page
     assert (client.get("/retention/holds/new").status_code == 200) is keeps_holds
+
+
+@pytest.mark.parametrize(
+    ("role", "may_decline"),
+    [
+        (Role.DEPUTY_CHIEF, True),
+        (Role.DESIGNEE, True),
+        (Role.RECORDS, False),
+        (Role.ADMIN, False),
+    ],
+)
+def test_only_the_deputy_chief_or_designee_decline_an_acp_request(
+    client, session, login_as, role, may_decline
+):
+    request = AcpRequestFactory(status="verified")
+    session.commit()
+    detail = f"/retention/acp/{request.id}"
+    login_as(role)
+    page = client.get(detail).get_data(as_text=True)
+    assert ("Decline request" in page) is may_decline
+    assert 'id="acp-decline-confirm"' in page if may_decline else "acp-decline" not in page
+    response = client.post(
+        f"{detail}/decline",
+        data={
+            "csrf_token": form_csrf(client, detail),
+            "reason": "The participant withdrew the request.",
+            **CONFIRMED,
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == (200 if may_decline else 403)
+    session.commit()
+    session.expire_all()
+    request = session.get(AcpRequest, request.id)
+    assert request.status == ("declined" if may_decline else "verified")
+    if may_decline:
+        body = response.get_data(as_text=True)
+        assert "Request declined" in body and "The participant withdrew the request." in body
+
+
+def test_a_decline_without_a_reason_keeps_the_page_and_changes_nothing(client, session, login_as):
+    request = AcpRequestFactory()
+    session.commit()
+    detail = f"/retention/acp/{request.id}"
+    login_as(Role.DESIGNEE)
+    response = client.post(
+        f"{detail}/decline",
+        data={"csrf_token": form_csrf(client, detail), "reason": " ", **CONFIRMED},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Declining needs a stated reason" in (field_error(body, "reason") or ""), body
+    session.commit()
+    session.expire_all()
+    assert session.get(AcpRequest, request.id).status == "received"

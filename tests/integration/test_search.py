@@ -8,10 +8,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, String, func, select
 
 from app.alpr import search as search_module
 from app.alpr.search import (
+    PROTECTED_REASON,
     SearchCriteria,
     SearchError,
     SearchRefused,
@@ -22,10 +23,20 @@ from app.alpr.search import (
 )
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
+from app.audit.services import verify
 from app.auth.models import Role
 from app.config import DEFAULT_WARRANT_NUMBER_PATTERN
+from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.models import Search
+from app.reports.compliance import acp_plates_stored
+from app.retention.acp.digests import plate_hmac
+from app.retention.acp.lifecycle import (
+    destroy_existing_acp_data,
+    receive_acp_request,
+    verify_acp_request,
+)
+from app.retention.models import AcpRequest
 from tests.factories import (
     AgencyFactory,
     DeploymentFactory,
@@ -34,7 +45,7 @@ from tests.factories import (
     ReadFactory,
     UserFactory,
 )
-from tests.helpers import entry_details, form_csrf
+from tests.helpers import PAPER_ORIGINAL, entries, entry_details, form_csrf
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -436,3 +447,180 @@ def test_refusal_from_the_service_is_audited_in_the_callers_transaction(session)
         )
         == 0
     )
+
+
+# --- ACP participants' plates (425.5(b)): out of use, and never kept in clear -------------
+
+EXIGENCY = (
+    "Amber alert: a four-year-old was taken from daycare at 14:10 by a non-custodial parent "
+    "driving this car toward the Wisconsin border"
+)
+
+
+def _protected(session, plate: str = "ABC123") -> AcpRequest:
+    """A participant's request in force over `plate`, entered as records staff enter it."""
+    request = receive_acp_request(
+        session,
+        UserFactory(roles=[Role.RECORDS]),
+        participant_number="ACP-31",
+        plates=[plate],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
+    )
+    session.commit()
+    return request
+
+
+def test_a_search_of_a_protected_plate_keeps_its_digest_and_request_never_the_plate(
+    app, client, session, operator
+):
+    ReadFactory(plate="ABC123")  # collected before the request: out of use from its entry
+    request = _protected(session)
+    response = post(client, plate="abc-123", purpose="Looking for ABC 123 near the school")
+    assert response.status_code == 302
+    [stored] = searches(session)
+    assert (stored.result_count, stored.followed_plate, stored.protected_request_id) == (
+        0,
+        None,
+        request.id,
+    )
+    assert stored.followed_plate_hmac == plate_hmac(app.config["ACP_HMAC_KEY"], "ABC123")
+    assert stored.purpose == "Looking for [protected plate] near the school"
+    assert json.loads(stored.criteria_json)["plate"] is None
+    [performed] = entry_details(session, AuditAction.SEARCH_PERFORMED)
+    assert performed["criteria"]["plate"] == f"protected plate (ACP request #{request.id})"
+    assert "ABC" not in json.dumps(performed)
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No reads match." in page and "ABC" not in page
+
+
+def test_partial_plates_find_only_reads_in_use(client, session, operator):
+    ReadFactory(plate="ABC999")
+    hidden = ReadFactory(plate="ABC123")
+    request = _protected(session)
+    assert post(client, plate="ABC*").status_code == 302
+    assert post(client, plate="ABC1*", hours=48).status_code == 302, "matches nothing in use"
+    assert post(client, plate="ABC123*").status_code == 302
+    wide, only_hidden, named = searches(session)
+    page = client.get(f"/alpr/searches/{wide.id}").get_data(as_text=True)
+    assert "ABC999" in page and f"/alpr/reads/{hidden.id}" not in page
+    assert (wide.result_count, wide.followed_plate) == (1, "ABC999"), "the one plate in use"
+    assert wide.protected_request_id is None
+    assert (only_hidden.result_count, only_hidden.protected_request_id) == (0, request.id)
+    assert (only_hidden.followed_plate, only_hidden.followed_plate_hmac) == (None, None)
+    assert not only_hidden.is_tracking, "no refusal says that it matched a single plate"
+    assert (named.result_count, named.protected_request_id) == (0, request.id)
+    assert named.followed_plate_hmac is not None and "ABC123" not in named.criteria_json
+
+
+def test_a_declined_or_ended_request_protects_the_plate_no_more(client, session, operator):
+    request = _protected(session)
+    request.status = "ended"
+    session.commit()
+    ReadFactory(plate="ABC123")
+    assert post(client, plate="ABC123").status_code == 302
+    [stored] = searches(session)
+    assert (stored.result_count, stored.followed_plate, stored.protected_request_id) == (
+        1,
+        "ABC123",
+        None,
+    )
+
+
+def test_a_search_of_an_acp_plate_leaves_no_clear_plate_anywhere_in_the_database(
+    app, client, session, login_as
+):
+    """Searches before and after the request, a page, a plate history, a refusal and the
+    auditor's look: then every text column of every table."""
+    device = DeviceFactory()
+    ReadFactory(plate="ABC123", device=device, captured_at=utcnow() - timedelta(hours=2))
+    ReadFactory(plate="KEEP01", device=device)
+    officer = login_as(Role.OPERATOR)
+    # short windows inside the later ones: a minute passing between posts adds no tracking time
+    before = post(client, plate="ABC123", hours=2, purpose="Find abc 123 before the request")
+    assert client.get(before.headers["Location"]).status_code == 200
+    assert post(client, plate="ABC123", hours=24 * 5).status_code == 403
+    records = UserFactory(roles=[Role.RECORDS])
+    request = receive_acp_request(
+        session,
+        records,
+        participant_number="ACP-44",
+        plates=["ABC 123"],
+        received_on=local_today(),
+        paper_original=PAPER_ORIGINAL,
+    )
+    verify_acp_request(session, records, request)
+    destroy_existing_acp_data(session, records, request)
+    session.commit()
+
+    found = post(client, plate="abc-123", purpose="Find ABC 123, seen near the school")
+    assert found.status_code == 302
+    assert client.get(found.headers["Location"]).status_code == 200
+    assert post(client, plate="ABC123*", hours=2).status_code == 302
+    history = "/alpr/plates/ABC123/history"
+    assert post(client, path=history, hours=72, exigent_statement=EXIGENCY).status_code == 302
+    refused = post(client, plate="ABC123", hours=24 * 5)
+    assert refused.status_code == 403, "tracking a protected plate is refused like any other"
+    client.post("/logout", data={"csrf_token": form_csrf(client, "/")})
+    login_as(Role.AUDITOR)
+    trail = client.get("/audit/").get_data(as_text=True)
+    assert f"protected plate (ACP request #{request.id})" in trail
+    assert officer.email in trail
+
+    session.rollback()
+    bind = session.get_bind()
+    tables = MetaData()
+    tables.reflect(bind=bind)
+    with bind.connect() as conn:
+
+        def holding(text: str) -> list[str]:
+            return [
+                f"{table.name}.{column.name}"
+                for table in tables.sorted_tables
+                for column in table.columns
+                if isinstance(column.type, String)
+                and conn.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(func.upper(column).like(f"%{text}%"))
+                )
+            ]
+
+        assert "reads.plate" in holding("KEEP01"), "the scan finds a plate stored in clear"
+        for spelled in ("ABC123", "ABC 123", "ABC-123"):
+            assert holding(spelled) == [], f"{spelled} is stored in clear"
+    assert acp_plates_stored(session).count == 0
+    assert verify(session).ok
+
+
+def test_searches_made_before_the_request_stop_naming_the_plate(client, session, operator):
+    ReadFactory(plate="ABC123", captured_at=utcnow() - timedelta(hours=2))
+    ReadFactory(plate="XYZ999")
+    looking = "Looking for ABC 123 near school"
+    assert post(client, plate="abc123", hours=12, purpose=looking).status_code == 302
+    assert post(client, plate="ABC1*", hours=12).status_code == 302, "follows its one plate"
+    assert post(client, plate="XYZ999").status_code == 302
+    assert post(client, plate="ABC123", hours=24 * 5).status_code == 403
+    request = _protected(session)
+
+    exact, partial, other = searches(session)
+    for search in (exact, partial):
+        assert (search.followed_plate, search.protected_request_id) == (None, request.id)
+        assert search.followed_plate_hmac is not None
+        assert json.loads(search.criteria_json)["plate"] is None
+    assert exact.purpose == "Looking for [protected plate] near school"
+    assert (other.followed_plate, other.protected_request_id) == ("XYZ999", None)
+    performed = entries(session, AuditAction.SEARCH_PERFORMED)
+    refused = entries(session, AuditAction.SEARCH_REFUSED)
+    blanked = {e.id for e in performed + refused if e.detail.redacted_at is not None}
+    assert blanked == {performed[0].id, performed[1].id, refused[0].id}
+    assert all(e.detail.redacted_reason == PROTECTED_REASON for e in performed[:2] + refused)
+    [redaction] = entry_details(session, AuditAction.AUDIT_DETAILS_REDACTED)
+    assert sorted(redaction["entries"]) == sorted(blanked)
+    assert verify(session).ok
+    end = utcnow() - timedelta(hours=12)
+    six, eighteen = (local(end - timedelta(hours=h)) for h in (6, 18))
+    assert post(client, plate="ABC123", start=six, end=local(end)).status_code == 302
+    refused = post(client, plate="ABC123", start=eighteen, end=local(end))
+    assert refused.status_code == 403, "with the 12 hours searched before: 30 hours"

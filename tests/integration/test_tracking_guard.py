@@ -25,7 +25,7 @@ from app.auth.models import Role
 from app.config import DEFAULT_WARRANT_NUMBER_PATTERN
 from app.db import utcnow
 from app.reads.models import Search
-from tests.factories import ReadFactory, UserFactory
+from tests.factories import AcpSuppressionFactory, ReadFactory, UserFactory
 
 RULES = SearchRules(
     tracking_window_hours=24,
@@ -127,6 +127,32 @@ def test_a_partial_plate_matching_one_plate_counts_as_that_plate(session, office
         search(
             session, officers[1], now - timedelta(hours=48), now - timedelta(hours=24), plate="AB%"
         )
+
+
+def test_a_protected_plates_windows_add_up_by_their_digest(session, officers):
+    """An ACP participant's plate (425.5(b)) is kept only as a digest, and still followed."""
+    now = utcnow()
+    AcpSuppressionFactory(suppressed=["ABC123"])
+    first = search(session, officers[0], now - timedelta(hours=24), now)
+    assert (first.followed_plate, first.followed_plate_hmac is not None) == (None, True)
+    with pytest.raises(SearchRefused, match=r"48 hours, more than the 24-hour"):
+        search(session, officers[1], now - timedelta(hours=48), now - timedelta(hours=24))
+    [refusal] = session.scalars(select(AuditEntry).where(AuditEntry.action == "search.refused"))
+    assert "ABC123" not in refusal.detail.details_json
+    assert "protected plate (ACP request" in refusal.detail.details_json
+
+
+def test_searches_before_and_after_the_protection_add_up(session, officers):
+    now = utcnow()
+    search(session, officers[0], now - timedelta(hours=12), now)  # in clear: no request yet
+    request = AcpSuppressionFactory(suppressed=["ABC123"])
+    search(session, officers[1], now - timedelta(hours=24), now - timedelta(hours=12))
+    with pytest.raises(SearchRefused, match=r"36 hours"):
+        search(session, officers[1], now - timedelta(hours=36), now - timedelta(hours=24))
+    request.status = "ended"  # the participant left the program: the plate is in clear again
+    session.flush()
+    with pytest.raises(SearchRefused, match=r"36 hours"):
+        search(session, officers[0], now - timedelta(hours=36), now - timedelta(hours=24))
 
 
 def test_covered_time_counts_overlaps_once():

@@ -61,7 +61,7 @@ TABLES = {
         },
         failing={
             "actor_may_activate": (NOT_PERMITTED, {}),
-            "actor_handles_requests": (NOT_PERMITTED, {}),
+            "actor_may_release": (NOT_PERMITTED, {}),
             "actor_may_decline": (NOT_PERMITTED, {}),
             "disposition_given": ({"disposition": "  "}, {}),
             "resolved_on_given": ({"resolved_on": None}, {}),
@@ -76,11 +76,19 @@ TABLES = {
             ("verified", "record_existing_destroyed"): "existing_destroyed",
             ("existing_destroyed", "activate_suppression"): "suppression_active",
             ("suppression_active", "end"): "ended",
+            ("received", "decline"): "declined",
+            ("verified", "decline"): "declined",
         },
-        inputs={"actor": CHIEF, "ended_on": date(2026, 11, 1)},
+        inputs={
+            "actor": CHIEF,
+            "ended_on": date(2026, 11, 1),
+            "reason": "The participant withdrew the request.",
+        },
         failing={
             "actor_handles_requests": (NOT_PERMITTED, {}),
             "end_date_given": ({"ended_on": None}, {}),
+            "actor_may_decline": (NOT_PERMITTED, {}),
+            "decline_reason_given": ({"reason": " "}, {}),
         },
     ),
     "hold": Table(
@@ -171,7 +179,7 @@ def test_every_guard_has_a_message_and_every_input_guard_a_field(name):
 
 def test_the_irreversible_steps_are_the_ones_that_end_or_destroy():
     assert {"release", "decline"} == ExculpatoryMachine.IRREVERSIBLE
-    assert {"record_existing_destroyed"} == AcpMachine.IRREVERSIBLE
+    assert {"record_existing_destroyed", "decline"} == AcpMachine.IRREVERSIBLE
     assert {"release"} == HoldMachine.IRREVERSIBLE
 
 
@@ -204,4 +212,34 @@ def test_a_released_case_does_not_release_an_exculpatory_hold():
 )
 def test_next_steps_are_the_ones_the_viewer_may_take(role, steps):
     machine = ExculpatoryMachine.around(ExculpatoryRequest(status="received"))
+    assert machine.next_steps(person(role)) == steps
+
+
+@pytest.mark.parametrize(
+    ("role", "steps"),
+    [
+        (Role.DEPUTY_CHIEF, ["release"]),
+        (Role.DESIGNEE, ["release"]),
+        (Role.RECORDS, []),
+        (Role.ADMIN, []),
+        (Role.OPERATOR, []),
+    ],
+)
+def test_only_the_deputy_chief_or_designee_are_offered_the_release(role, steps):
+    machine = ExculpatoryMachine.around(ExculpatoryRequest(status="active"))
+    assert machine.next_steps(person(role)) == steps
+
+
+@pytest.mark.parametrize(
+    ("state", "role", "steps"),
+    [
+        ("received", Role.DEPUTY_CHIEF, ["verify", "decline"]),
+        ("received", Role.RECORDS, ["verify"]),
+        ("verified", Role.DESIGNEE, ["record_existing_destroyed", "decline"]),
+        ("verified", Role.ADMIN, ["record_existing_destroyed"]),
+        ("existing_destroyed", Role.DEPUTY_CHIEF, ["activate_suppression"]),
+    ],
+)
+def test_only_the_deputy_chief_or_designee_are_offered_an_acp_decline(state, role, steps):
+    machine = AcpMachine.around(AcpRequest(status=state))
     assert machine.next_steps(person(role)) == steps

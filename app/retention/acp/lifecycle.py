@@ -1,7 +1,9 @@
 """An ACP participant's written request (425.5(b)), from its receipt to its end.
 
-Received, verified, existing data destroyed, suppression active, ended: each step validates,
-moves the request and appends its audit entry.
+Received, verified, existing data destroyed, suppression active, ended (or declined): each step
+validates, moves the request and appends its audit entry. The plates are suppressed from the
+entry of the written request (:mod:`.suppression`), whatever its verification, until it ends
+or is declined.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from blinker import Namespace
 from sqlalchemy import not_, select, update
 from sqlalchemy.orm import Session
 
@@ -22,8 +25,12 @@ from app.db import utcnow
 from app.reads.models import Read
 from app.reads.plates import FieldError, normalise_plate
 from app.retention.acp.digests import hmac_key, plate_hmac, remember_stored_destroyed
+from app.retention.acp.suppression import (
+    end_suppression_of_existing_reads,
+    suppress_existing_reads,
+)
 from app.retention.destruction import delete_reads, held_clause
-from app.retention.documents import IncomingDocument, store_document
+from app.retention.documents import IncomingDocument, store_document, written_request_reference
 from app.retention.holds import scopes_in_force
 from app.retention.models import AcpPlate, AcpRequest
 from app.retention.workflow import AcpMachine
@@ -31,6 +38,12 @@ from app.workflow.step import start_step, take_step
 
 #: Reads deleted per statement when destroying a participant's existing data.
 DESTROY_CHUNK = 5000
+
+#: Sent inside the transaction that enters a participant's written request, after its audit
+#: entry, with `session` and `actor`. Searches sit above retention: on it, the searches made
+#: before the request stop naming the participant's plates
+#: (:func:`app.alpr.search.protect_earlier_searches`), in the same transaction.
+acp_request_received = Namespace().signal("acp-request-received")
 
 
 class AcpError(Refusal):
@@ -53,13 +66,20 @@ def receive_acp_request(
     plates: Iterable[str],
     received_on: date,
     document: IncomingDocument | None = None,
+    paper_original: str | None = None,
 ) -> AcpRequest:
     """Enter a participant's written request; plates are kept only as HMACs. Audited.
 
+    Suppression starts now: the reads of the plates already collected are put out of use
+    (they are destroyed once the request is verified), new ones are destroyed at collection,
+    and the searches made before stop naming the plates (:data:`acp_request_received`). The
+    written request is the `document` (its scan) or the reference of its `paper_original` on
+    file, or both.
+
     Raises AcpError (nothing added, the scan not written) without a participant number, with a
-    received date in the future, or without a valid plate. Error messages name the plate's
-    position, never the plate. The scan is written only after validation; should the
-    transaction fail, the caller takes it back
+    received date in the future, without a valid plate, or without the written request.
+    Error messages name the plate's position, never the plate. The scan is written only after
+    validation; should the transaction fail, the caller takes it back
     (:func:`app.retention.documents.remove_unreferenced_document`).
     """
     participant_number = (participant_number or "").strip()
@@ -67,6 +87,10 @@ def receive_acp_request(
         raise AcpError("Give the participant's ACP participant number.", field="participant_number")
     if problem := future_problem(received_on, "The received date"):
         raise AcpError(problem, field="received_on")
+    try:
+        reference = written_request_reference(document, paper_original)
+    except Refusal as exc:
+        raise AcpError(str(exc), field=exc.field) from None
     key = hmac_key(session)
     digests: set[str] = set()
     for position, raw in enumerate((p for p in plates if str(p).strip()), start=1):
@@ -81,23 +105,32 @@ def receive_acp_request(
         participant_number=participant_number,
         received_on=received_on,
         document_sha256=stored.sha256 if stored is not None else None,
+        paper_original=reference,
         entered_by_id=actor.id if isinstance(actor, User) else None,
         plates=[AcpPlate(plate_hmac=d) for d in sorted(digests)],
     )
     session.add(request)
     session.flush()
+    out_of_use = suppress_existing_reads(session, request, matching_plates(session, digests, key))
     record(
         session,
         actor,
         AuditAction.ACP_RECEIVED,
         request,
-        {"plates": len(digests), "received_on": received_on.isoformat()},
+        {
+            "plates": len(digests),
+            "received_on": received_on.isoformat(),
+            "document_sha256": request.document_sha256,
+            "paper_original": reference,
+            "reads_out_of_use": out_of_use,
+        },
     )
+    acp_request_received.send(request, session=session, actor=actor)
     return request
 
 
 def verify_acp_request(session: Session, actor: User | str, request: AcpRequest) -> AcpRequest:
-    """The request is verified (received → verified): from now on its plates are suppressed."""
+    """The request is verified (received → verified): its existing data may now be destroyed."""
     return take_step(session, actor, request, "verify", audit_action=AuditAction.ACP_VERIFIED)
 
 
@@ -129,9 +162,10 @@ def destroy_existing_acp_data(
     """Destroy the participant's data already collected (verified → existing_destroyed).
 
     Reads an in-force hold covers are not destroyed: their ``acp_deferred_at`` is set and they
-    are counted as deferred (425.5(b)); the purge destroys them once no hold keeps them. Counts
-    go on the request and in one ACP_EXISTING_DESTROYED entry. Flushes, never commits: the job
-    commits, then removes the image files (:func:`app.retention.purge.finish_tombstones`).
+    are counted as deferred (425.5(b)); the purge destroys them once no hold keeps them, and
+    until then they stay out of use. Counts go on the request and in one ACP_EXISTING_DESTROYED
+    entry. Flushes, never commits: the job commits, then removes the image files
+    (:func:`app.retention.purge.finish_tombstones`).
     """
     step = start_step(session, actor, request, "record_existing_destroyed")
     plates = matching_plates(
@@ -155,6 +189,7 @@ def destroy_existing_acp_data(
             .values(acp_deferred_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
+    end_suppression_of_existing_reads(session, request)  # destroyed, or deferred: out of use
     step.record(
         AuditAction.ACP_EXISTING_DESTROYED,
         changes={
@@ -202,3 +237,22 @@ def end_acp_request(
         details={"ended_on": ended_on.isoformat() if ended_on else None},
         ended_on=ended_on,
     )
+
+
+def decline_acp_request(
+    session: Session, actor: User | str, request: AcpRequest, *, reason: str
+) -> AcpRequest:
+    """The request could not be verified, or the participant withdrew it (→ declined, final).
+
+    Only the Deputy Chief or designee, only before the existing data is destroyed, and only
+    with a stated reason; otherwise WorkflowError (at ``reason`` when it is missing) and nothing
+    changes. Suppression ends: new reads of the plates are kept again, and the reads put out of
+    use at the entry are back in use. What suppression did meanwhile stands: reads destroyed
+    at collection are gone, and ACP-deferred reads still go once no hold keeps them. Audited
+    ACP_DECLINED in the caller's transaction.
+    """
+    reason = (reason or "").strip()
+    step = start_step(session, actor, request, "decline", reason=reason)
+    request.decline_reason = reason  # before the delete below flushes the declined status
+    end_suppression_of_existing_reads(session, request)
+    return step.record(AuditAction.ACP_DECLINED, details={"reason": reason})

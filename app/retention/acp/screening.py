@@ -23,9 +23,11 @@ from app.retention.holds import scopes_in_force
 from app.retention.models import AcpPlate, AcpRequest, AcpStatus
 from app.retention.policy import ReadFacts, is_held
 
-#: Statuses in which a request suppresses its plates: once the written request has been
-#: received *and verified*, new data of the participant must not be kept (425.5(b)).
+#: Statuses in which a request suppresses its plates: from the moment staff enter the written
+#: request (425.5(b) asks for the written request, not its verification) until the participant
+#: leaves the program or the Deputy Chief or designee decline the request.
 SUPPRESSING_STATUSES = (
+    AcpStatus.RECEIVED.value,
     AcpStatus.VERIFIED.value,
     AcpStatus.EXISTING_DESTROYED.value,
     AcpStatus.SUPPRESSION_ACTIVE.value,
