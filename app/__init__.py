@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from app.investigations.views import bp as investigations_bp
     from app.public.views import bp as public_bp
     from app.reports.views import bp as reports_bp
+    from app.requests.views import bp as requests_bp
     from app.retention.views import bp as retention_bp
 
     csrf.exempt(alpr_api_bp)  # devices and agencies send bearer tokens, not cookies
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         bca_bp,
         reports_bp,
         public_bp,
+        requests_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

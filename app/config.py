@@ -50,6 +50,13 @@ def _int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _at_least_one(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}.")
+    return value
+
+
 def is_development() -> bool:
     """Development is declared too (ALPR_ENV or FLASK_ENV development): what `scripts/start` runs.
 
@@ -365,6 +372,8 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "REDIS_URL": redis_url,
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),
         "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
+        "RELEASE_STORE": os.environ.get("ALPR_RELEASE_STORE", str(instance_path / "releases")),
+        "RELEASE_LINK_DAYS": _at_least_one("ALPR_RELEASE_LINK_DAYS", 7),
         "RETENTION_DAYS": validate_retention_days(
             _int("ALPR_RETENTION_DAYS", STATUTORY_RETENTION_DAYS)
         ),

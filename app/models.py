@@ -8,6 +8,7 @@ from app.db import Base
 from app.investigations import models as investigation_models
 from app.jobs import models as job_models
 from app.reads import models as read_models
+from app.requests import models as request_models
 from app.retention import models as retention_models
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "investigation_models",
     "job_models",
     "read_models",
+    "request_models",
     "retention_models",
 ]

@@ -41,6 +41,11 @@ NAVIGATION: list[NavItem] = [
     NavItem("bca.index", "BCA notices"),
     NavItem("reports.compliance", "Compliance"),
     NavItem("breaches.new", "Report a breach"),
+    NavItem("requests.queue", "Agency requests"),
+    NavItem("requests.agencies", "Agencies"),
+    NavItem("requests.outbox_page", "Outbox"),
+    NavItem("requests.portal", "Our requests"),
+    NavItem("requests.portal_new", "New request"),
 ]
 
 

@@ -85,6 +85,7 @@ def base_config(database_url: str, instance_dir: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "IMAGE_STORE": str(instance_dir / "images"),
         "DOCUMENT_STORE": str(instance_dir / "documents"),
+        "RELEASE_STORE": str(instance_dir / "releases"),
         "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_RATE_LIMIT": "10000 per minute",
@@ -132,7 +133,7 @@ def _wipe(app: Flask) -> None:
             with Session(bind=conn) as partitions:
                 create_day_partitions(partitions, (today + timedelta(days=n) for n in window))
                 partitions.flush()
-    for key in ("IMAGE_STORE", "DOCUMENT_STORE"):
+    for key in ("IMAGE_STORE", "DOCUMENT_STORE", "RELEASE_STORE"):
         shutil.rmtree(app.config[key], ignore_errors=True)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import factory
 from argon2 import PasswordHasher
 from flask import current_app
+from sqlalchemy.orm import object_session
 
 from app.auth.models import Agency, Role, TrainingRecord, User, UserRole
 from app.bca.models import BcaEvent, BcaNotice
@@ -30,6 +31,13 @@ from app.reads.models import (
     Read,
     ReadImage,
     Search,
+)
+from app.requests.models import (
+    AgencyKind,
+    AgencyProfile,
+    AgencyRequest,
+    AgencyRequestPlate,
+    Authoriser,
 )
 from app.retention.acp.digests import plate_hmac
 from app.retention.models import (
@@ -369,6 +377,62 @@ class BreachIncidentFactory(BaseFactory):
     discovered_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=2))
     description = factory.Sequence(lambda n: f"Export {n} left on a shared drive")
     data_involved = "ALPR reads of one week"
+
+
+# --- agency data requests (issue 12) ---------------------------------------------------------
+
+
+class AgencyProfileFactory(BaseFactory):
+    """A law-enforcement agency with its head and designee on record."""
+
+    class Meta:
+        model = AgencyProfile
+
+    agency = factory.SubFactory(AgencyFactory)
+    kind = AgencyKind.LAW_ENFORCEMENT.value
+    head_name = "Chief Ann Head"
+    head_title = "Chief of Police"
+    designee_name = "Lt. Dee Signee"
+
+
+class AgencyRequestFactory(BaseFactory):
+    """A submitted request of a profiled agency's user for one plate over the last two days.
+
+    Pass `status` (and, for an approved one, `finding`, `active_investigation`, `decided_by`)
+    to start it further along; `with_profile=False` leaves the agency without a profile, and
+    `with_profile__kind="other"` makes it a body that may not receive data.
+    """
+
+    class Meta:
+        model = AgencyRequest
+        exclude = ("plate_list",)
+
+    class Params:
+        plate_list = ("ABC123",)
+
+    agency = factory.SubFactory(AgencyFactory)
+    submitted_by = factory.SubFactory(
+        UserFactory, roles=(Role.AGENCY,), trained=False, agency=factory.SelfAttribute("..agency")
+    )
+    requester_name = "Det. Rae Quester"
+    purpose = "Locate a vehicle seen at a burglary"
+    factual_basis = "A witness saw the plate leave the scene; burglary case 25-000123."
+    case_number = factory.Sequence(lambda n: f"RPD-25-{n:05d}")
+    authorised_by_name = "Chief Ann Head"
+    authorised_by_role = Authoriser.HEAD.value
+    letter = factory.SubFactory(StoredDocumentFactory)
+    window_start = factory.LazyFunction(lambda: utcnow() - timedelta(days=2))
+    window_end = factory.LazyFunction(lambda: utcnow() - timedelta(minutes=1))
+    plates = factory.LazyAttribute(lambda o: [AgencyRequestPlate(plate=p) for p in o.plate_list])
+
+    @factory.post_generation
+    def with_profile(obj, create, extracted, **kwargs):
+        """The agency's profile (law enforcement by default) unless it has one already."""
+        if create and extracted is not False and obj.profile is None:
+            AgencyProfileFactory(
+                agency=obj.agency, kind=kwargs.get("kind", AgencyKind.LAW_ENFORCEMENT.value)
+            )
+            object_session(obj).expire(obj, ["profile"])
 
 
 # --- BCA notices (issue 13 item 5) ------------------------------------------------------------

@@ -188,6 +188,18 @@ PAPER_ORIGINAL = "RF-2026-0142, records room cabinet 3"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
+def signed_letter(fmt: str = "PDF") -> bytes:
+    """A one-page signed letter as an agency scans it: a real PDF (or PNG, JPEG) page."""
+    page = Image.new("RGB", (850, 1100), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 28)
+    draw.text((80, 120), "I authorise this request for ALPR data.", fill="black", font=font)
+    draw.text((80, 900), "Chief Ann Head", fill="black", font=font)
+    buffer = io.BytesIO()
+    page.save(buffer, fmt)
+    return buffer.getvalue()
+
+
 def plate_picture(
     text: str = "ABC1234", fmt: str = "PNG", size: tuple[int, int] = (520, 260)
 ) -> bytes:
@@ -473,3 +485,80 @@ def stored_reads(session: Session) -> list[Read]:
             select(Read).order_by(Read.captured_at, Read.id).options(selectinload(Read.images))
         )
     )
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def smtp_server(refuse: str = "") -> Iterator[tuple[int, list[dict]]]:
+    """A real (minimal) SMTP server on a free local port; yields its port and what it received.
+
+    Each received message is {"from", "to", "data"}; a recipient containing `refuse` is refused
+    with 550, as a real server refuses an unknown mailbox.
+    """
+    import socketserver
+
+    received: list[dict] = []
+
+    class Session(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(f"{line}\r\n".encode())
+
+        def handle(self) -> None:
+            self.reply("220 test SMTP")
+            message: dict = {"to": []}
+            while line := self.rfile.readline().decode().rstrip("\r\n"):
+                verb = line.split(" ", 1)[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    self.reply("250 test")
+                elif verb == "MAIL":
+                    message = {"from": line.split(":", 1)[1], "to": []}
+                    self.reply("250 ok")
+                elif verb == "RCPT":
+                    if refuse and refuse in line:
+                        self.reply("550 no such mailbox")
+                    else:
+                        message["to"].append(line.split(":", 1)[1].strip("<> "))
+                        self.reply("250 ok")
+                elif verb == "DATA":
+                    self.reply("354 go on")
+                    lines = []
+                    while (body := self.rfile.readline().decode()) != ".\r\n":
+                        lines.append(body)
+                    received.append({**message, "data": "".join(lines)})
+                    self.reply("250 queued")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:
+                    self.reply("250 ok")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- ACP requests entered as records staff enter them ---------------------------------------
+
+
+def enter_acp_request(session, *plates: str):
+    """An ACP participant's written request entered as records staff enter it (425.5(b))."""
+    from app.core.timeutil import local_today
+    from app.retention.acp.lifecycle import receive_acp_request
+
+    request = receive_acp_request(
+        session,
+        "test",
+        participant_number="P-1",
+        plates=plates,
+        received_on=local_today(),
+        paper_original="ACP binder, tab 1",
+    )
+    session.commit()
+    return request

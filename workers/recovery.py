@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
 from app.jobs.services import requeue_or_give_up, run_tracked, stale_runs
-from workers import bca, ocr, retention, tasks
+from workers import bca, ocr, releases, retention, tasks
 from workers.context import with_app_context
 from workers.queue import JOB_TIMEOUT_SECONDS, enqueue_run, job_is_live
 
@@ -48,6 +48,12 @@ RECOVERABLE: dict[str, Callable[[JobRun], tuple[Callable[..., Any], tuple[Any, .
     "sign_audit_checkpoint": lambda run: (tasks.sign_audit_checkpoint, ()),
     "check_compliance_counters": lambda run: (tasks.check_compliance_counters, ()),
     "flag_overdue_bca_notices": lambda run: (bca.flag_overdue_bca_notices, ()),
+    "build_release_package": lambda run: (
+        releases.build_release_package,
+        (_argument(run, "package_id"),),
+    ),
+    "expire_release_packages": lambda run: (releases.expire_release_packages, ()),
+    "send_outbox_mail": lambda run: (releases.send_outbox_mail, ()),
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.retention.policy import PURGE_CRON
-from workers import bca, recovery, retention, tasks
+from workers import bca, recovery, releases, retention, tasks
 
 
 @dataclass(frozen=True)
@@ -34,4 +34,6 @@ SCHEDULES: tuple[Schedule, ...] = (
     # notice falls overdue (its due date is a department calendar date).
     Schedule("flag_overdue_bca_notices", bca.flag_overdue_bca_notices, "5 11 * * *"),
     Schedule("check_compliance_counters", tasks.check_compliance_counters, "20 * * * *"),
+    Schedule("expire_release_packages", releases.expire_release_packages, "25 * * * *"),
+    Schedule("send_outbox_mail", releases.send_outbox_mail, "*/5 * * * *"),
 )

@@ -101,6 +101,26 @@ class AuditAction(StrEnum):
     BREACH_INDIVIDUALS_NOTIFIED = "breach.individuals_notified"
     BREACH_REPORT_COMPLETED = "breach.report_completed"
 
+    # agency data requests and releases (425.7)
+    AGENCY_PROFILE_RECORDED = "agency.profile_recorded"
+    AGENCY_USER_INVITED = "agency.user_invited"
+    AGENCY_INVITATION_ACCEPTED = "agency.invitation_accepted"
+    AGENCY_REQUEST_SUBMITTED = "agency_request.submitted"
+    AGENCY_REQUEST_REVIEW_STARTED = "agency_request.review_started"
+    AGENCY_REQUEST_INFORMATION_ASKED = "agency_request.information_asked"
+    AGENCY_REQUEST_INFORMATION_GIVEN = "agency_request.information_given"
+    AGENCY_REQUEST_APPROVED = "agency_request.approved"
+    AGENCY_REQUEST_DENIED = "agency_request.denied"
+    AGENCY_REQUEST_REFERRED = "agency_request.referred_to_records"
+    AGENCY_REQUEST_WITHDRAWN = "agency_request.withdrawn"
+    AGENCY_REQUEST_FULFILLED = "agency_request.fulfilled"
+    AGENCY_REQUEST_CLOSED = "agency_request.closed"
+    AGENCY_REQUEST_REVIEWED = "agency_request.reviewed"
+    RELEASE_PACKAGE_BUILT = "release.package_built"
+    RELEASE_PACKAGE_DOWNLOADED = "release.package_downloaded"
+    RELEASE_DOWNLOAD_REFUSED = "release.download_refused"
+    RELEASE_PACKAGE_EXPIRED = "release.package_expired"
+
     # jobs
     JOB_FAILED = "job.failed"
     JOB_RECOVERED = "job.recovered"

@@ -85,7 +85,7 @@ class StepView:
         return [
             f
             for f in self.form
-            if getattr(f.widget, "input_type", None) != "hidden" and f.name != CONFIRM_FIELD
+            if getattr(f.widget, "input_type", None) != "hidden" and f.short_name != CONFIRM_FIELD
         ]
 
     @property

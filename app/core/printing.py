@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from weasyprint import CSS, HTML
+from PIL import ImageFile
+
+#: WeasyPrint switches Pillow to accept truncated pictures for the whole process when it is
+#: first imported; the setting is put back, or the image store and the request letters' check
+#: would take damaged pictures for whole ones (the documents printed here embed no picture).
+_ACCEPTS_TRUNCATED = ImageFile.LOAD_TRUNCATED_IMAGES
+from weasyprint import CSS, HTML  # noqa: E402
+
+ImageFile.LOAD_TRUNCATED_IMAGES = _ACCEPTS_TRUNCATED
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -15,6 +15,7 @@ from app.demo.alpr import seed_alpr
 from app.demo.breaches import seed_breaches
 from app.demo.images import seed_image_reads
 from app.demo.investigations import seed_investigations
+from app.demo.requests import seed_requests
 from app.demo.retention import seed_retention
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
@@ -26,6 +27,7 @@ DEMO_SEEDERS: tuple[Callable[[Session], list[str]], ...] = (
     seed_investigations,
     seed_retention,
     seed_breaches,
+    seed_requests,
 )
 
 

@@ -15,6 +15,8 @@ from app.core.timeutil import local_today
 from app.db import db_session
 from app.reports.permissions import REPORT_PERMISSIONS, ReportAction
 from app.reports.services import last_compliance_check
+from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
+from app.requests.services import awaiting_review
 
 bp = Blueprint("home", __name__)
 
@@ -34,10 +36,12 @@ def home():
     today = local_today()
     watches_bca = BCA_PERMISSIONS.allows(current_user, BcaAction.WATCH_OVERDUE)
     watches_compliance = REPORT_PERMISSIONS.allows(current_user, ReportAction.WATCH_COUNTERS)
+    reviews = REQUEST_PERMISSIONS.allows(current_user, RequestAction.REVIEW)
     return render_template(
         "home/home.html",
         staff=staff,
         agency=current_user.has_role(Role.AGENCY),
+        awaiting_review=awaiting_review(db_session()) if reviews else None,
         training=current_user.current_training(today) if staff else None,
         verification=last_verification(db_session()) if staff else None,
         bca_overdue=overdue_notices(db_session(), today) if watches_bca else None,

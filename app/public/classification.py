@@ -442,6 +442,54 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "content_hash": PUB,
         "violations": PUB,
     },
+    # agency data requests and releases (425.7): who asked, when, and what was disseminated
+    # (counts, digests) are public; the requesting agency's case and what it says of it (its
+    # number, the finding, questions and answers, reasons) are investigative data, the scope
+    # names plates.
+    AuditAction.AGENCY_PROFILE_RECORDED: {"name": PUB, "before": PUB, "after": PUB},
+    AuditAction.AGENCY_USER_INVITED: {
+        "email": PUB,
+        "agency_id": PUB,
+        "invitation_id": PUB,
+        "expires_at": PUB,
+    },
+    AuditAction.AGENCY_INVITATION_ACCEPTED: {"invitation_id": PUB, "agency_id": PUB},
+    AuditAction.AGENCY_REQUEST_SUBMITTED: {
+        **STEP,
+        "agency_id": PUB,
+        "case_number": INV,
+        "authorised_by": PUB,
+        "letter_sha256": PUB,
+        "scope": READ,
+    },
+    AuditAction.AGENCY_REQUEST_REVIEW_STARTED: {**STEP},
+    AuditAction.AGENCY_REQUEST_INFORMATION_ASKED: {**STEP, "question": INV},
+    AuditAction.AGENCY_REQUEST_INFORMATION_GIVEN: {**STEP, "question": INV, "answer": INV},
+    AuditAction.AGENCY_REQUEST_APPROVED: {**STEP, "finding": INV, "active_investigation": INV},
+    AuditAction.AGENCY_REQUEST_DENIED: {**STEP, "reason": INV},
+    AuditAction.AGENCY_REQUEST_REFERRED: {**STEP, "reason": INV},
+    AuditAction.AGENCY_REQUEST_WITHDRAWN: {**STEP, "reason": INV},
+    AuditAction.AGENCY_REQUEST_FULFILLED: {**STEP, "package_id": PUB},
+    AuditAction.AGENCY_REQUEST_CLOSED: {**STEP},
+    AuditAction.AGENCY_REQUEST_REVIEWED: {"read_count": PUB},
+    AuditAction.RELEASE_PACKAGE_BUILT: {
+        "dissemination": PUB,
+        "package_id": PUB,
+        "agency_id": PUB,
+        "read_count": PUB,
+        "image_count": PUB,
+        "sha256": PUB,
+        "expires_at": PUB,
+    },
+    AuditAction.RELEASE_PACKAGE_DOWNLOADED: {
+        "dissemination": PUB,
+        "package_id": PUB,
+        "agency_id": PUB,
+        "read_count": PUB,
+        "sha256": PUB,
+    },
+    AuditAction.RELEASE_DOWNLOAD_REFUSED: {"package_id": PUB, "reason": PUB},
+    AuditAction.RELEASE_PACKAGE_EXPIRED: {"package_id": PUB, "expired_at": PUB},
 }
 
 #: Actions whose very time of day would tell when a participant's vehicle passed a camera:

@@ -47,10 +47,18 @@ ACTION_KINDS: dict[str, str] = {
             AuditAction.AUDIT_VIEWED,
             AuditAction.AUDIT_EXPORTED,
             AuditAction.RETENTION_VIEWED,
+            AuditAction.AGENCY_REQUEST_REVIEWED,
         ),
         "views",
     ),
-    AuditAction.PUBLIC_AUDIT_COPY_RELEASED: "releases",
+    **dict.fromkeys(
+        (
+            AuditAction.PUBLIC_AUDIT_COPY_RELEASED,
+            AuditAction.RELEASE_PACKAGE_BUILT,
+            AuditAction.RELEASE_PACKAGE_DOWNLOADED,
+        ),
+        "releases",
+    ),
     **dict.fromkeys(
         (
             AuditAction.READS_PURGED,
@@ -80,6 +88,11 @@ ACTION_KINDS: dict[str, str] = {
             AuditAction.ACP_VERIFIED,
             AuditAction.ACP_SUPPRESSION_ACTIVATED,
             AuditAction.ACP_ENDED,
+            AuditAction.AGENCY_REQUEST_SUBMITTED,
+            AuditAction.AGENCY_REQUEST_APPROVED,
+            AuditAction.AGENCY_REQUEST_DENIED,
+            AuditAction.AGENCY_REQUEST_REFERRED,
+            AuditAction.AGENCY_REQUEST_WITHDRAWN,
         ),
         "requests",
     ),

@@ -21,11 +21,13 @@ from app.audit.actions import AuditAction
 from app.audit.checkpoints import document, latest_checkpoint, public_key_hex, verify_against
 from app.audit.models import AuditCheckpoint, AuditEntry
 from app.audit.services import canonical_json, verify
+from app.auth.models import Agency
 from app.bca.services import list_for_period
 from app.breaches.models import BreachIncident
 from app.core.timeutil import display_zone, format_local, local_to_utc
 from app.reads.models import ActiveUsePeriod, Device, PurposeCategory, Search
 from app.reports.compliance import Counter, Period, compliance_counters
+from app.requests.models import AgencyRequest, ReleasePackage
 
 REPORT_FORMAT = "alpr-records/biennial-report/v1"
 
@@ -157,6 +159,30 @@ def handled(session: Session, period: Period, actions: Iterable[AuditAction]) ->
     ]
 
 
+def releases(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Each release package built in the period, with its request's approval and finding."""
+    rows = session.execute(
+        select(ReleasePackage, AgencyRequest, Agency.name)
+        .join(AgencyRequest, AgencyRequest.id == ReleasePackage.request_id)
+        .join(Agency, Agency.id == AgencyRequest.agency_id)
+        .where(ReleasePackage.built_at.is_not(None), *_in(period, ReleasePackage.built_at))
+        .order_by(ReleasePackage.id)
+    )
+    return [
+        {
+            "package": package.id,
+            "request": request.id,
+            "agency": agency,
+            "built_at": _local(package.built_at),
+            "reads": package.read_count,
+            "approved_at": _local(request.decided_at) if request.decided_at else None,
+            "finding": request.finding,
+            "active_investigation": request.active_investigation,
+        }
+        for package, request, agency in rows
+    ]
+
+
 def searches(session: Session, period: Period) -> dict[str, Any]:
     """Searches by official use, and those under the tracking guard with their authority."""
     counts = dict(
@@ -275,7 +301,7 @@ def biennial_report(
         "holds": handled(session, period, HANDLING_ACTIONS["holds"]),
         "exculpatory_requests": handled(session, period, HANDLING_ACTIONS["exculpatory_requests"]),
         "acp_requests": handled(session, period, HANDLING_ACTIONS["acp_requests"]),
-        "releases": [],
+        "releases": releases(session, period),
         "searches": searches(session, period),
         "bca_notices": bca_notices(session, period),
         "breaches": breaches(session, period),

@@ -8,7 +8,7 @@ rows and audit entries an auditor needs. Counts are exact; the records listed ar
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,11 +23,19 @@ from app.bca.services import overdue_notices
 from app.core.timeutil import display_zone
 from app.db import Base
 from app.reads.models import Read, Search
+from app.requests.models import AgencyRequest, ReleasePackage, RequestStatus
 from app.retention.acp.digests import hmac_key, keyed_digest
 from app.retention.acp.screening import SUPPRESSING_STATUSES
 from app.retention.destruction import held_clause
 from app.retention.holds import scopes_keeping
 from app.retention.models import AcpPlate, AcpRequest, AcpStatus
+
+#: The states of a request whose data may have been released: approved, then fulfilled, closed.
+APPROVED_STATUSES = (
+    RequestStatus.APPROVED.value,
+    RequestStatus.FULFILLED.value,
+    RequestStatus.CLOSED.value,
+)
 
 #: Records listed behind one counter; the count itself is never capped.
 MAX_REFERENCES = 200
@@ -291,27 +299,36 @@ def fields_outside_statute(session: Session) -> Counter:
     )
 
 
-#: A source of the releases-without-approval counter, registered by the package that records
-#: releases (agency requests), so this module does not reach above its layer.
-ReleaseCounter = Callable[[Session, "Period | None"], Counter]
-RELEASE_COUNTERS: list[ReleaseCounter] = []
-
-
 def releases_without_approval(session: Session, period: Period | None = None) -> Counter:
-    """Data released to another agency without an approved request (425.7)."""
-    if not RELEASE_COUNTERS:
-        return Counter(
-            "releases_without_approval",
-            "Releases without an approved request",
-            0,
-            note="No releases are recorded by this installation yet.",
-        )
-    counters = [source(session, period) for source in RELEASE_COUNTERS]
+    """Release packages built for a request the Deputy Chief or designee had not approved first.
+
+    Approval is a decision by a person with a written reasonable-suspicion finding naming the
+    active investigation (425.7), made before the package was built.
+    """
+    unapproved = or_(
+        AgencyRequest.decided_by_id.is_(None),
+        AgencyRequest.decided_at.is_(None),
+        AgencyRequest.finding.is_(None),
+        func.trim(AgencyRequest.finding) == "",
+        AgencyRequest.active_investigation.is_(None),
+        AgencyRequest.decided_at > ReleasePackage.created_at,
+        AgencyRequest.status.not_in(APPROVED_STATUSES),
+    )
+    where: list[Any] = [ReleasePackage.built_at.is_not(None), unapproved]
+    if period is not None:
+        where += [ReleasePackage.built_at >= period.start, ReleasePackage.built_at < period.end]
+    stmt = select(ReleasePackage.id, ReleasePackage.request_id).join(
+        AgencyRequest, AgencyRequest.id == ReleasePackage.request_id
+    )
+    rows = session.execute(stmt.where(*where).order_by(ReleasePackage.id)).all()
     return Counter(
         "releases_without_approval",
         "Releases without an approved request",
-        sum(c.count for c in counters),
-        _capped(ref for c in counters for ref in c.references),
+        len(rows),
+        _capped(
+            Reference("agency_requests", str(request), f"package {package} of request {request}")
+            for package, request in rows
+        ),
     )
 
 

@@ -10,11 +10,13 @@ from app.auth.access import ALPR_DATA_ROLES, rule_for_endpoint
 from tests.helpers import form_csrf
 
 #: The only routes that may answer without a login or a device token (DESIGN.md contracts).
+#: An agency user's invitation link is opened before they have a password (app/requests).
 PUBLIC_ENDPOINTS = {
     "static",
     "auth.login",
     "home.healthz",
     "home.readyz",
+    "requests.invitation",
     "alpr_api.openapi_json",
 }
 PUBLIC_PREFIX = "/public/"

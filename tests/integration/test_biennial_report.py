@@ -17,8 +17,10 @@ from app.db import utcnow
 from app.reports.biennial import biennial_report
 from app.reports.compliance import COUNTER_KEYS, compliance_counters
 from app.reports.render import report_pdf
+from app.requests.models import ReleasePackage
 from tests.factories import (
     AcpSuppressionFactory,
+    AgencyRequestFactory,
     BcaNoticeFactory,
     HoldFactory,
     ReadFactory,
@@ -110,13 +112,32 @@ def test_access_by_a_user_whose_training_had_lapsed_is_flagged(app, session):
     assert counts(app, session)["access_without_current_training"] == 0
 
 
-def test_releases_read_zero_with_a_note_until_releases_exist(app, session):
-    (counter,) = [
-        c
-        for c in compliance_counters(session, utcnow(), retention_days=60, today=local_today())
-        if c.key == "releases_without_approval"
-    ]
-    assert counter.count == 0 and "No releases" in counter.note
+def test_a_release_built_for_a_request_nobody_approved_is_flagged_until_approved(app, session):
+    request = AgencyRequestFactory()  # submitted: nobody has decided it
+    session.add(
+        ReleasePackage(
+            request=request,
+            built_at=utcnow(),
+            file_name="release.zip",
+            byte_size=1024,
+            sha256="a" * 64,
+            read_count=3,
+            image_count=0,
+            expires_at=utcnow() + timedelta(days=7),
+        )
+    )
+    session.commit()
+    assert counts(app, session)["releases_without_approval"] == 1
+    chief = UserFactory(roles=[Role.DEPUTY_CHIEF], trained=True)
+    request.decided_by_id = chief.id
+    request.decided_at = utcnow() - timedelta(hours=1)
+    request.finding = "The plate was seen leaving the burglary; the vehicle is pertinent."
+    request.active_investigation = "RPD-25-00077"
+    request.status = "approved"
+    session.commit()
+    assert counts(app, session)["releases_without_approval"] == 0
+    (release,) = _report(app, session)["releases"]
+    assert release["request"] == request.id and release["finding"].startswith("The plate")
 
 
 def test_an_overdue_bca_notice_is_flagged_until_sent(app, session):

@@ -27,12 +27,15 @@ from app.db import utcnow
 from app.investigations.models import Investigation
 from app.investigations.workflow import InvestigationMachine
 from app.reads.models import Hit
+from app.requests.models import APPROVED_STATES, AgencyRequest
+from app.requests.workflow import AgencyRequestMachine
 from app.retention.models import ExculpatoryRequest, Hold
 from app.retention.workflow import AcpMachine, ExculpatoryMachine, HoldMachine
 from app.workflow.machine import GuardedMachine, WorkflowError, machine_for
 from app.workflow.step import take_step
 from tests.factories import (
     AcpRequestFactory,
+    AgencyRequestFactory,
     BcaNoticeFactory,
     BreachIncidentFactory,
     ExculpatoryRequestFactory,
@@ -62,6 +65,11 @@ INPUTS: dict[str, Any] = {
     "individuals_notified": 2,
     "report_summary": "facts and results",
     "report_completed_on": local_today(),
+    "question": "Which vehicle was seen, and when?",
+    "answer": "A grey sedan, at 02:10 on the night of the burglary.",
+    "finding": "The plate was seen leaving the burglary scene; the reads show its route.",
+    "active_investigation": "Agency case 25-000123, burglary",
+    "package_sha256": "0" * 64,
     "sent_on": local_today(),
     "sent_method": "email",
     "sent_to": "BCA ALPR notices",
@@ -83,6 +91,10 @@ CHANGES: dict[tuple[str, str], Any] = {
         "resolved_on": INPUTS["resolved_on"],
     },
     ("HoldMachine", "release"): lambda: {"released_at": utcnow()},
+    ("AgencyRequestMachine", "approve"): lambda: {
+        "finding": INPUTS["finding"],
+        "active_investigation": INPUTS["active_investigation"],
+    },
     ("BcaNoticeMachine", "send_notice"): lambda: {
         key: INPUTS[key] for key in ("sent_on", "sent_method", "sent_to")
     },
@@ -152,6 +164,15 @@ def _hit(state: str) -> Hit:
     )
 
 
+def _agency_request(state: str) -> AgencyRequest:
+    approved = state in APPROVED_STATES
+    return AgencyRequestFactory(
+        status=state,
+        finding=INPUTS["finding"] if approved else None,
+        active_investigation=INPUTS["active_investigation"] if approved else None,
+    )
+
+
 def _hold(state: str) -> Hold:
     return HoldFactory(status=state, released_at=utcnow() if state == "released" else None)
 
@@ -168,6 +189,13 @@ SUBJECTS: dict[type[GuardedMachine], Any] = {
     HoldMachine: _hold,
     BreachMachine: _breach,
     BcaNoticeMachine: _bca_notice,
+    AgencyRequestMachine: _agency_request,
+}
+
+#: Steps only the requesting agency's own user takes: (machine, event) → that user.
+OWN_AGENCY_STEPS = {
+    (AgencyRequestMachine, "answer"): lambda subject: subject.submitted_by,
+    (AgencyRequestMachine, "withdraw"): lambda subject: subject.submitted_by,
 }
 
 
@@ -199,6 +227,8 @@ def test_every_event_through_take_step(session, machine_class, state, event):
     )
     subject = SUBJECTS[machine_class](state)
     session.flush()
+    if (machine_class, event) in OWN_AGENCY_STEPS:
+        actor = OWN_AGENCY_STEPS[machine_class, event](subject)
     machine = machine_for(subject)
     candidates = [t for t in machine.current_state.transitions if t.match(event)]
     before = _entries(session)

@@ -21,6 +21,8 @@ NEW_FACTORIES = [
     factories.SearchFactory,
     factories.JobRunFactory,
     factories.PurgeRunFactory,
+    factories.AgencyProfileFactory,
+    factories.AgencyRequestFactory,
     factories.BcaNoticeFactory,
 ]
 

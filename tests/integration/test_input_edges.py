@@ -6,6 +6,8 @@ import pytest
 
 from app.auth.models import Role
 from app.core.edges import MAX_ROW_ID
+from tests.factories import AgencyFactory, UserFactory
+from tests.helpers import login
 
 EVERY_STAFF_ROLE = [role for role in Role if role is not Role.AGENCY]
 #: Routes that answer an id a row can have before looking it up: a read's page asks why it is
@@ -34,12 +36,29 @@ def _url(rule: str, ints: list[str], value: int) -> str:
     )
 
 
+#: The agency portal's pages, which only agency users reach (app/requests).
+PORTAL = "/portal/"
+
+
 @pytest.mark.parametrize("value", [2**63, 2**64 + 1, 10**30, MAX_ROW_ID])
 def test_every_id_in_a_url_past_what_a_row_can_have_is_404(app, client, login_as, value):
     login_as(*EVERY_STAFF_ROLE)
     routes = _id_routes(app)
     assert routes, "the app has id routes"
-    answers = {rule: client.get(_url(rule, ints, value)).status_code for rule, ints in routes}
+    answers = {
+        rule: client.get(_url(rule, ints, value)).status_code
+        for rule, ints in routes
+        if not rule.startswith(PORTAL)
+    }
+    agency_client = app.test_client()
+    agency_user = UserFactory(roles=[Role.AGENCY], agency=AgencyFactory())
+    assert login(agency_client, agency_user.email).status_code == 302
+    answers |= {
+        rule: agency_client.get(_url(rule, ints, value)).status_code
+        for rule, ints in routes
+        if rule.startswith(PORTAL)
+    }
+    assert any(rule.startswith(PORTAL) for rule in answers)
     expected = {
         rule: 200 if rule in ASKS_FIRST and value <= MAX_ROW_ID else 404 for rule in answers
     }
