@@ -17,7 +17,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -37,11 +36,10 @@ from app.bca.services import (
     record_notice_sent,
 )
 from app.bca.workflow import BcaNoticeMachine
-from app.core.pages import acting_user, load_or_404, next_step_views
+from app.core.pages import acting_user, load_or_404, next_step_views, send_stored_document
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_today
 from app.db import db_session
-from app.retention.documents import document_path
 
 bp = Blueprint("bca", __name__, url_prefix="/bca")
 
@@ -101,11 +99,9 @@ def letter(notice_id: int):
     notice = load_or_404(BcaNotice, notice_id)
     name = f"bca-notice-{notice.id}.pdf"
     if notice.letter_sha256:
-        path = document_path(notice.letter_sha256)
-        if not path.is_file():
-            current_app.logger.error("BCA letter %s missing from the store", notice.letter_sha256)
-            abort(404)
-        return send_file(path, mimetype="application/pdf", download_name=name)
+        return send_stored_document(
+            notice.letter_sha256, mimetype="application/pdf", download_name=name
+        )
     pdf = draft_letter(notice, department=_department(), today=local_today())
     return Response(
         pdf,

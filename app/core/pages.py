@@ -10,13 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, current_app, send_file
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import BigInteger, inspect
 
 from app.core.edges import MAX_ROW_ID
 from app.core.forms import CONFIRM_FIELD, confirmation_field
+from app.core.storage import content_path
 from app.db import db_session
 
 T = TypeVar("T")
@@ -140,3 +141,16 @@ def next_step_views(
             )
         )
     return views
+
+
+def send_stored_document(sha256: str, *, mimetype: str, download_name: str) -> Any:
+    """A kept document (a scanned request, a letter) from the document store, as stored.
+
+    A row whose file has gone from the store (a restore, a disk fault) is a 404 and an error
+    in the log, never a 500 with a path in it.
+    """
+    path = content_path(current_app.config["DOCUMENT_STORE"], sha256)
+    if not path.is_file():
+        current_app.logger.error("document %s missing from the store", sha256)
+        abort(404)
+    return send_file(path, mimetype=mimetype, download_name=download_name)

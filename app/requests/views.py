@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.access import public, require
 from app.auth.models import Agency, User
-from app.core.pages import StepLook, acting_user, load_or_404, next_step_views
+from app.core.pages import (
+    StepLook,
+    acting_user,
+    load_or_404,
+    next_step_views,
+    send_stored_document,
+)
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_to_utc
 from app.db import db_session, utcnow
@@ -96,7 +102,7 @@ from app.requests.services import (
     withdraw_request,
 )
 from app.requests.workflow import AgencyRequestMachine
-from app.retention.documents import IncomingDocument, document_path, remove_unreferenced_document
+from app.retention.documents import IncomingDocument, remove_unreferenced_document
 from workers.queue import enqueue, enqueue_run
 from workers.releases import build_release_package, send_outbox_mail
 
@@ -436,8 +442,8 @@ def review(request_id: int):
 def letter(request_id: int):
     """The signed letter the agency uploaded, as it was uploaded."""
     req = load_or_404(AgencyRequest, request_id)
-    return send_file(
-        document_path(req.letter_sha256),
+    return send_stored_document(
+        req.letter_sha256,
         mimetype=req.letter.content_type,
         download_name=req.letter.original_name,
     )
@@ -584,7 +590,8 @@ def package_progress(request_id: int, package_id: int):
     if package.request_id != request_id:
         abort(404)
     html = render_template("requests/_package.html", package=package, now=utcnow(), staff=True)
-    if package.built_at is not None or package.job_run.finished_at is not None:
+    finished = package.job_run is not None and package.job_run.finished_at is not None
+    if package.built_at is not None or finished:
         return html, 200, {"HX-Refresh": "true"}
     return html
 

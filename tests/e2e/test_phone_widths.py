@@ -26,13 +26,17 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import ALPR_DATA_ROLES, can_reach
 from app.auth.models import Role, User
+from app.core.storage import content_path
 from app.db import utcnow
 from app.reads.models import CameraDiscard, HotlistCategory, ImageKind, PlateStatus, Search
+from app.requests.invitations import invite_agency_user
+from app.requests.models import ReleasePackage
 from tests.e2e.conftest import sign_in
 from tests.factories import (
     AcpRequestFactory,
     AcpSuppressionFactory,
     ActiveUsePeriodFactory,
+    AgencyRequestFactory,
     BcaNoticeFactory,
     BreachIncidentFactory,
     DeploymentFactory,
@@ -162,6 +166,21 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
         hits[0],
         {"outcome": "no action", "note": "x" * 120, "digest": document.sha256},
     )
+    agency_request = AgencyRequestFactory()
+    letter = content_path(current_app.config["DOCUMENT_STORE"], agency_request.letter_sha256)
+    letter.parent.mkdir(parents=True, exist_ok=True)
+    letter.write_bytes(b"%PDF-1.4 the agency's signed letter")
+    package = ReleasePackage(request=agency_request, job_run=JobRunFactory(name="build_release"))
+    session.add(package)
+    session.flush()
+    _, invitation_token = invite_agency_user(
+        session,
+        users["admin"],
+        agency_request.agency,
+        name="Det. Morgan Inviteson",
+        email="morgan.inviteson@sheriff.example.gov",
+        now=now,
+    )
     searches = {
         name: _searched_by(session, user, now)
         for name, user in users.items()
@@ -180,8 +199,18 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
         "notice_id": notice.id,
         "incident_id": breach.id,
         "hold_id": hold.id,
+        "agency_id": agency_request.agency_id,
+        "package_id": package.id,
+        "token": invitation_token,
     }
-    request_ids = {"retention.acp_detail": acp.id, "retention.exculpatory_detail": exculpatory.id}
+    request_ids = {
+        "retention.acp_detail": acp.id,
+        "retention.exculpatory_detail": exculpatory.id,
+        "requests.review": agency_request.id,
+        "requests.letter": agency_request.id,
+        "requests.package_progress": agency_request.id,
+        "requests.portal_detail": agency_request.id,
+    }
 
     def path_for(role: str, rule: Rule) -> str:
         """The rule's URL with seeded ids; a read and its pictures open in the role's search."""
