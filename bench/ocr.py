@@ -27,14 +27,9 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.alpr.ocr import (  # noqa: E402
-    OcrResult,
-    PlateReader,
-    RapidOcrEngine,
-    TesseractEngine,
-    normalise_plate,
-)
+from app.alpr.ocr.engines import RapidOcrEngine, TesseractEngine  # noqa: E402
 from app.alpr.ocr.locate import plate_row  # noqa: E402
+from app.alpr.ocr.pipeline import OcrResult, PlateReader, normalise_plate  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEADER = "# Benchmark results\n\nFigures measured by the scripts in `bench/`; one section each.\n"

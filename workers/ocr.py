@@ -7,19 +7,21 @@ JobRun's result holds the outcome and confidence, never the plate: job rows outl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.alpr.image_reads import images_for_ocr, record_ocr_result
-from app.alpr.ocr.pipeline import OcrResult, UnreadableImage, read_plate
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
 from app.reads.images import image_path
 from app.reads.models import ImageKind, PlateStatus, Read
 from app.retention.destruction import Deleted, finish_tombstones
 from workers.context import with_app_context
+
+if TYPE_CHECKING:
+    from app.alpr.ocr.pipeline import OcrResult
 
 
 def _sessions() -> Session:
@@ -28,6 +30,8 @@ def _sessions() -> Session:
 
 def read_best_plate(read: Read) -> tuple[OcrResult, ImageKind | None]:
     """Try the plate crop first, then the wider pictures, until one yields a plate."""
+    from app.alpr.ocr.pipeline import OcrResult, UnreadableImage, read_plate  # loads OpenCV
+
     result, used = OcrResult("", 0.0, True, {}), None
     for image in images_for_ocr(read):
         kind = ImageKind(image.kind)

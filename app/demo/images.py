@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from app.alpr.devices import device_by_serial
 from app.alpr.image_reads import IncomingImage, receive_image_read, record_ocr_result
 from app.alpr.ingest.validation import ReadIn
-from app.alpr.ocr.pipeline import read_plate
 from app.db import utcnow
 from app.demo.alpr import DEMO_DEVICES, HOME
 from app.reads.images import clean_image
@@ -59,6 +58,8 @@ def seed_image_reads(session: Session) -> list[str]:
         select(Read.id).where(Read.client_read_id.like(f"{CLIENT_PREFIX}%"))
     ).first():
         return ["Demo image reads already present."]
+    from app.alpr.ocr.pipeline import read_plate  # OpenCV loads only when seeding pictures
+
     now = utcnow()
     statuses = []
     for n, data in enumerate(demo_pictures()):

@@ -17,19 +17,18 @@ import numpy as np
 import pytest
 from flask import Flask
 
-from app.alpr.ocr import (
+from app.alpr.ocr.cli import ocr_cli
+from app.alpr.ocr.engines import PlateTextEngine, Reading
+from app.alpr.ocr.pipeline import (
     ACCEPT,
+    ARBITRATE_FROM,
     OcrResult,
     PlateReader,
-    PlateTextEngine,
-    Reading,
     UnreadableImage,
     default_reader,
     normalise_plate,
     read_plate,
 )
-from app.alpr.ocr.cli import ocr_cli
-from app.alpr.ocr.pipeline import ARBITRATE_FROM
 from tests.helpers import blank_picture
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,29 +1,6 @@
-"""Licence-plate OCR: OpenCV finds the characters, two independent engines read them."""
+"""Licence-plate OCR: OpenCV finds the characters, two independent engines read them.
 
-from .engines import NO_READING, PlateTextEngine, RapidOcrEngine, Reading, TesseractEngine
-from .pipeline import (
-    ACCEPT,
-    OcrResult,
-    PlateReader,
-    UnreadableImage,
-    decode_image,
-    default_reader,
-    normalise_plate,
-    read_plate,
-)
-
-__all__ = [
-    "ACCEPT",
-    "NO_READING",
-    "OcrResult",
-    "PlateReader",
-    "PlateTextEngine",
-    "RapidOcrEngine",
-    "Reading",
-    "TesseractEngine",
-    "UnreadableImage",
-    "decode_image",
-    "default_reader",
-    "normalise_plate",
-    "read_plate",
-]
+The package imports nothing heavy itself: OpenCV, the engines and their models load only in a
+process that reads a plate (:mod:`app.alpr.ocr.pipeline`), so the web process and a release
+worker that never do stay about 50 MB smaller.
+"""

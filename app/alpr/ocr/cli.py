@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from .pipeline import UnreadableImage, read_plate
-
 ocr_cli = AppGroup("ocr", help="Licence-plate OCR.")
 
 
@@ -27,6 +25,8 @@ def read_command(cropped: bool, files: tuple[Path, ...]) -> None:
     the same line, a message on stderr, and makes the command exit non-zero once all files
     have been read.
     """
+    from .pipeline import UnreadableImage, read_plate  # OpenCV loads only for this command
+
     failures = 0
     for path in files:
         try:
