@@ -26,7 +26,6 @@ import io
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import create_database, drop_database, machine_info, migrate, plate  # noqa: E402
+from ingest import (  # noqa: E402
+    create_database,
+    drop_database,
+    machine_info,
+    migrate,
+    plate,
+    start_gunicorn,
+)
 
 SAMPLE = ROOT / "fixtures" / "camera-payloads" / "openalpr-alpr_group-1.json"
 
@@ -93,34 +99,6 @@ def prepare(url: str, instance: Path) -> tuple[str, str]:
         )
     app.extensions["alpr_engine"].dispose()
     return json_token, camera_token
-
-
-def start_gunicorn(url: str, instance: Path, workers: int, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "ALPR_INSTANCE_PATH": str(instance), "REDIS_URL": ""}
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--preload",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.terminate()
-    raise SystemExit("gunicorn did not come up")
 
 
 def post_all(url: str, token: str, payloads: list[bytes], threads: int) -> tuple[float, int]:

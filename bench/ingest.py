@@ -160,7 +160,7 @@ def start_gunicorn(url: str, instance: Path, workers: int, port: int) -> subproc
     }
     process = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(Path(sys.executable).parent / "gunicorn"),
             "--workers",
             str(workers),
             "--bind",
