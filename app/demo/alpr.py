@@ -17,6 +17,7 @@ from app.alpr.devices import create_deployment, create_device, device_by_serial,
 from app.alpr.hotlists import MN_PLATE_FILE, load_hotlist, parse_hotlist
 from app.alpr.ingest.batch import ingest_reads
 from app.alpr.ingest.validation import Limits, validate_reads
+from app.bca.services import overdue_notices
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.demo.accounts import DEMO_ACTOR
@@ -88,7 +89,10 @@ def _shift(rng: random.Random, device: Device, start, listed: list[str]) -> list
 def seed_alpr(session: Session) -> list[str]:
     """Create the demo cameras, load the sample hotlist, ingest ten days of reads; print tokens."""
     if device_by_serial(session, DEMO_DEVICES[0][0]) is not None:
-        return ["ALPR demo data already present (devices, hotlist, reads)."]
+        return [
+            "ALPR demo data already present (devices, hotlist, reads). Device tokens are shown "
+            "only when made: get a new one with `scripts/flask devices rotate-token SERIAL`."
+        ]
     data = SAMPLE_HOTLIST.read_bytes()
     load_hotlist(session, DEMO_ACTOR, data, source_name=MN_PLATE_FILE)
     listed = [plate for plate, _, _ in parse_hotlist(data)]
@@ -117,4 +121,10 @@ def seed_alpr(session: Session) -> list[str]:
                 stored += result.counts["stored"]
                 hits += result.counts["hits"]
     lines.append(f"Demo reads: {stored} stored through the ingest service, {hits} hits.")
+    overdue = len(overdue_notices(session, local_today()))
+    lines.append(
+        f"BCA notices: {overdue} overdue, since the demo cameras were installed {DAYS + 2} days "
+        "ago and nobody has notified the BCA yet (425.4.1(d): within 10 days). The Deputy "
+        "Chief's home page and `scripts/flask bca list` show them; record each as sent on /bca."
+    )
     return lines

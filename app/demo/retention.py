@@ -1,6 +1,6 @@
 """Demo retention data: reads aged past 60 days, some held by the demo investigation.
 
-After ``flask --app wsgi retention purge`` the held reads survive and the rest are gone, so
+After ``scripts/flask retention purge`` the held reads survive and the rest are gone, so
 the dashboard's compliance line reads zero on demo data.
 """
 
@@ -72,5 +72,8 @@ def seed_retention(session: Session) -> list[str]:
     )
     return [
         f"Retention demo: {AGED + HELD} reads aged past 60 days ({HELD} held by case "
-        f"{case.case_number}); run `flask --app wsgi retention purge`."
+        f"{case.case_number}). Until the purge runs (daily at 00:05 UTC, or now with "
+        "`scripts/flask retention purge`) the Deputy Chief's home page shows the compliance "
+        f"counter 'reads kept past retention' at {AGED}: that is the demo's point. After the "
+        "purge it reads 0 and only the held reads remain."
     ]
