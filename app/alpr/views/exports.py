@@ -66,7 +66,8 @@ def _export(
     form.investigation_id.choices = [SelectChoice(0, "— choose the investigation —")] + [
         SelectChoice(case.id, f"{case.case_number} · {case.title}") for case in cases
     ]
-    status = 200 if cases else 403
+    # the page explains a refusal; the export itself (the post) is refused without a case
+    status = 403 if request.method == "POST" and not cases else 200
     if request.method == "POST" and cases:
         if form.validate_on_submit():
             try:
