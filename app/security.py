@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from app.core.maps import tile_policy
+
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -23,7 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def apply_security_headers(response: Response) -> Response:
     """after_request: CSP, framing, sniffing, referrer, and no caching of ALPR data."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", tile_policy(CONTENT_SECURITY_POLICY))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.auth.access import can_reach
 from app.auth.models import ROLE_LABELS
 from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
+from app.core.maps import map_tiles
 from app.core.timeutil import format_local
 from app.db import utcnow
 from app.workflow.machine import WorkflowError, machine_for
@@ -79,6 +80,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["state"] = state_badge
     app.jinja_env.filters["localdate"] = lambda value: format_local(value, "%Y-%m-%d")
+    app.jinja_env.globals["map_tiles"] = map_tiles
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:

@@ -139,6 +139,10 @@ class AuditAction(StrEnum):
     # transparency (Minn. Stat. § 13.824 subd. 7): public data released
     PUBLIC_AUDIT_COPY_RELEASED = "audit.public_copy_released"
 
+    # exports (issue 15): read data only for an active investigation, held with it; lists too
+    READS_EXPORTED = "reads.exported"
+    LIST_EXPORTED = "list.exported"
+
 
 #: Details that carry confidential department, state or federal data (425.4(e)): a hotlist
 #: entry's record number (NCIC, MNJIS). The trail keeps them (425.6(e)); pages show them only

@@ -490,6 +490,19 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
     },
     AuditAction.RELEASE_DOWNLOAD_REFUSED: {"package_id": PUB, "reason": PUB},
     AuditAction.RELEASE_PACKAGE_EXPIRED: {"package_id": PUB, "expired_at": PUB},
+    # exports: a dissemination of read data to an investigation (its purpose is the case's),
+    # and the export of a list without read data
+    AuditAction.READS_EXPORTED: {
+        "count": PUB,
+        "purpose": INV,
+        "format": PUB,
+        "left_out": PUB,
+        "hold_ids": PUB,
+        "kind": PUB,
+        "search_id": PUB,
+        "show": PUB,
+    },
+    AuditAction.LIST_EXPORTED: {"list": PUB, "count": PUB},
 }
 
 #: Actions whose very time of day would tell when a participant's vehicle passed a camera:

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.maps import map_point
 from app.reads.models import Deployment, Device
 
 #: A plain drawing of the points, for a page without map tiles: its view box.
@@ -46,13 +47,12 @@ class LocationList:
     def points(self) -> list[dict[str, object]]:
         """The map's points (the script reads them from the page)."""
         return [
-            {
-                "n": loc.number,
-                "name": loc.name,
-                "lat": loc.latitude,
-                "lng": loc.longitude,
-                "current": loc.current,
-            }
+            map_point(
+                loc.latitude,
+                loc.longitude,
+                f"{loc.number}. {loc.name} ({'current' if loc.current else 'previous'})",
+                emphasis=loc.current,
+            )
             for loc in self.locations
         ]
 

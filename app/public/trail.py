@@ -96,6 +96,8 @@ ACTION_KINDS: dict[str, str] = {
         ),
         "requests",
     ),
+    AuditAction.READS_EXPORTED: "releases",
+    AuditAction.LIST_EXPORTED: "views",
 }
 
 #: Actor labels of people who are not employees: a sign-in attempt names its network address.

@@ -12,7 +12,6 @@ import io
 import json
 from pathlib import Path
 from tempfile import SpooledTemporaryFile
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -54,7 +53,6 @@ from app.public.trail import (
     published_page,
     record_release,
 )
-from app.security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("public", __name__)
 
@@ -225,33 +223,18 @@ def log_json():
     return response
 
 
-def _map_policy(tile_url: str) -> str:
-    """The page's CSP: the app's, with the tile server's origin allowed for images."""
-    parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
-
-
 @bp.route("/public/locations")
 @public
 def locations():
     """Current and previous fixed locations, as a list and a map; withheld ones counted."""
     listed = public_locations(db_session())
-    tile_url = current_app.config["MAP_TILE_URL"]
-    response = make_response(
-        render_template(
-            "public/locations.html",
-            listed=listed,
-            points=json.dumps(listed.points()),
-            tile_url=tile_url,
-            tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
-            drawn=drawing(listed.locations),
-            drawing_size=(DRAWING_WIDTH, DRAWING_HEIGHT),
-        )
+    return render_template(
+        "public/locations.html",
+        listed=listed,
+        tile_url=current_app.config["MAP_TILE_URL"],
+        drawn=drawing(listed.locations),
+        drawing_size=(DRAWING_WIDTH, DRAWING_HEIGHT),
     )
-    if tile_url:
-        response.headers["Content-Security-Policy"] = _map_policy(tile_url)
-    return response
 
 
 @bp.route("/public/audit")

@@ -30,8 +30,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit.actions import AuditAction
+from app.audit.services import record
 from app.auth.access import public, require
 from app.auth.models import Agency, User
+from app.core.csv_export import csv_response
 from app.core.pages import (
     StepLook,
     acting_user,
@@ -770,3 +773,45 @@ def invitation(token: str):
     session.commit()
     flash("Your password is set. Sign in with your email and that password.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/requests/export.csv")
+@require(STAFF_VIEW, training=True)
+def queue_export():
+    """The agency requests (every state) as CSV, for the staff who see the queue; audited."""
+    session = db_session()
+    rows = list_requests(session, now=utcnow())
+    record(
+        session,
+        acting_user(),
+        AuditAction.LIST_EXPORTED,
+        None,
+        {"list": "requests", "count": len(rows)},
+    )
+    session.commit()
+    return csv_response(
+        "agency-requests.csv",
+        (
+            "request_id",
+            "status",
+            "agency",
+            "requester",
+            "case_number",
+            "submitted_at",
+            "window_start",
+            "window_end",
+        ),
+        (
+            [
+                r.id,
+                r.status,
+                r.agency.name,
+                r.requester_name,
+                r.case_number,
+                r.submitted_at,
+                r.window_start,
+                r.window_end,
+            ]
+            for r in rows
+        ),
+    )

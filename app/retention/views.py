@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.access import require
+from app.core.csv_export import csv_response
 from app.core.forms import confirmation_named
 from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
 from app.core.refusal import Refusal, show_refusal
@@ -597,3 +598,53 @@ def exculpatory_release(request_id: int):
         return "Released: the data falls back under the 60-day rule."
 
     return _exculpatory_step(request_id, "release", form, step)
+
+
+@bp.route("/holds.csv")
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW), training=True)
+def holds_export():
+    """Every hold, placed or released, as CSV (plates counted, not listed); audited."""
+    session = db_session()
+    holds = list(session.scalars(select(Hold).order_by(Hold.id)))
+    record(
+        session,
+        acting_user(),
+        AuditAction.LIST_EXPORTED,
+        None,
+        {"list": "holds", "count": len(holds)},
+    )
+    session.commit()
+    return csv_response(
+        "holds.csv",
+        (
+            "hold_id",
+            "kind",
+            "status",
+            "case_number",
+            "exculpatory_request_id",
+            "window_start",
+            "window_end",
+            "plates",
+            "device_ids",
+            "description",
+            "created_at",
+            "released_at",
+        ),
+        (
+            [
+                h.id,
+                h.kind,
+                h.status,
+                h.investigation.case_number if h.investigation else None,
+                h.exculpatory_request_id,
+                h.window_start,
+                h.window_end,
+                len(h.plates),
+                " ".join(str(d.device_id) for d in h.devices),
+                h.description,
+                h.created_at,
+                h.released_at,
+            ]
+            for h in holds
+        ),
+    )

@@ -36,7 +36,10 @@ from app.alpr.forms.devices import (
 )
 from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
 from app.alpr.views import bp
+from app.audit.actions import AuditAction
+from app.audit.services import record
 from app.auth.access import EQUIPMENT_ROLES, require
+from app.core.csv_export import csv_response
 from app.core.forms import confirmation_named
 from app.core.pages import acting_user, load_or_404
 from app.core.refusal import show_refusal
@@ -321,3 +324,49 @@ def hotlists():
     return render_template(
         "alpr/hotlists.html", form=form, sources=hotlist_sources(db_session())
     ), status
+
+
+@bp.route("/devices.csv")
+@require(EQUIPMENT_ROLES, training=True)
+def devices_export():
+    """Every camera as CSV, with where it stands now; audited."""
+    session = db_session()
+    rows = session.scalars(select(Device).order_by(Device.serial)).all()
+    record(
+        session,
+        acting_user(),
+        AuditAction.LIST_EXPORTED,
+        None,
+        {"list": "devices", "count": len(rows)},
+    )
+    session.commit()
+
+    def cells(device: Device) -> list[object]:
+        where = open_deployment(device)
+        return [
+            device.serial,
+            device.kind,
+            device.status,
+            device.description,
+            device.installed_on,
+            where.location_name if where else None,
+            where.latitude if where else None,
+            where.longitude if where else None,
+            device.last_seen_at,
+        ]
+
+    return csv_response(
+        "devices.csv",
+        (
+            "serial",
+            "kind",
+            "status",
+            "description",
+            "installed_on",
+            "location",
+            "latitude",
+            "longitude",
+            "last_seen_at",
+        ),
+        (cells(d) for d in rows),
+    )

@@ -44,6 +44,7 @@ from app.alpr.hits import (
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.read_access import hit_context
 from app.alpr.views import bp
+from app.alpr.views.maps import read_points
 from app.alpr.workflow import HitMachine
 from app.auth.access import require
 from app.core.pages import MAX_ROW_ID, StepLook, StepView, acting_user, next_step_views
@@ -144,6 +145,7 @@ def _panel(
     context = {
         "hit": hit,
         "read_via": hit_context(hit),
+        "points": read_points([hit.read], hit_context(hit)),
         "enforcement_refused": enforcement_refused(hit),
         "steps": _steps(hit, forms),
         "history": hit_history(db_session(), hit),

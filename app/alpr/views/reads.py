@@ -32,6 +32,7 @@ from app.alpr.read_access import (
 )
 from app.alpr.search import SearchError, SearchRefused, SearchRules, look_up_read
 from app.alpr.views import bp
+from app.alpr.views.maps import read_points
 from app.alpr.workflow import PlateMachine
 from app.auth.access import require
 from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
@@ -86,6 +87,7 @@ def read_detail(read_id: int):
         "alpr/read_detail.html",
         read=read,
         via=via,
+        points=read_points([read], None),
         candidates=candidates(read),
         awaits_review=read.plate_status == PlateStatus.NEEDS_REVIEW.value,
     )

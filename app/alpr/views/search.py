@@ -31,6 +31,7 @@ from app.alpr.search import (
     view_results,
 )
 from app.alpr.views import bp
+from app.alpr.views.maps import deployment_points, read_points
 from app.auth.access import require
 from app.core.pages import acting_user, load_or_404
 from app.core.timeutil import display_zone, local_to_utc
@@ -142,6 +143,7 @@ def search():
         form=form,
         refusal=refusal,
         recent=recent_searches(db_session(), acting_user()),
+        cameras=deployment_points(db_session()),
         tracking_hours=current_app.config["TRACKING_WINDOW_HOURS"],
         lookback_days=current_app.config["TRACKING_LOOKBACK_DAYS"],
     ), status
@@ -161,12 +163,14 @@ def search_results(search_id: int):
         session.rollback()
         abort(404, description=str(exc))
     session.commit()
+    via = search_context(stored)
     return render_template(
         "alpr/search_results.html",
         search=stored,
         criteria=SearchCriteria.from_json(stored.criteria_json),
         result=result,
-        via=search_context(stored),
+        via=via,
+        points=read_points(result.rows, via),
     )
 
 
