@@ -28,6 +28,7 @@ from app.alpr.forms.hits import (
     HitVerifiedForm,
 )
 from app.alpr.hits import (
+    PAGE_SIZES,
     Verification,
     close_hit,
     confirm_hit,
@@ -161,13 +162,24 @@ def hits():
     """The live alert list; the htmx poll gets 204 when nothing it shows has changed."""
     session = db_session()
     show = "all" if request.args.get("show") == "all" else "open"
-    rows = live_hits(session, include_closed=show == "all")
-    fingerprint = hits_fingerprint(rows)
+    result = live_hits(
+        session,
+        include_closed=show == "all",
+        page=min(request.args.get("page", 1, type=int), MAX_ROW_ID),
+        size=request.args.get("size", PAGE_SIZES[0], type=int),
+    )
+    fingerprint = hits_fingerprint(result.rows, result.total)
     if htmx and request.args.get("fp") == fingerprint:
         return "", 204
-    record_hits_viewed(session, acting_user(), rows, "poll" if htmx else "page")
+    record_hits_viewed(session, acting_user(), result.rows, "poll" if htmx else "page")
     session.commit()
-    context = {"rows": rows, "show": show, "fingerprint": fingerprint}
+    context = {
+        "result": result,
+        "rows": result.rows,
+        "show": show,
+        "fingerprint": fingerprint,
+        "page_sizes": PAGE_SIZES,
+    }
     if htmx:
         return render_template("alpr/_hits_table.html", **context)
     return render_template("alpr/hits.html", **context)
