@@ -89,6 +89,18 @@ def live_hits(
     return HitPage(list(session.scalars(stmt).unique()), page, pages, total, size)
 
 
+def hits_of_read(session: Session, read_id: int) -> list[Hit]:
+    """The hits one read raised, oldest first, with their hotlist source (the read's page)."""
+    return list(
+        session.scalars(
+            select(Hit)
+            .options(joinedload(Hit.source))
+            .where(Hit.read_id == read_id)
+            .order_by(Hit.id)
+        )
+    )
+
+
 def load_hit(session: Session, hit_id: int) -> Hit | None:
     """One hit with its read, device and hotlist source loaded; None on a read out of use."""
     return session.scalars(

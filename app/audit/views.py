@@ -39,6 +39,7 @@ from app.audit.trail import (
     details_of,
     exported_entries,
     record_export,
+    subject_names,
     subject_types,
 )
 from app.auth.access import require
@@ -164,6 +165,7 @@ def entries():
         total=trail.total,
         verification=verification,
         subject_url=subject_url,
+        subject_names=subject_names(session, trail.rows),
         readable_details=readable_details,
         form=FlaskForm(),
     )

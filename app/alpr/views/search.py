@@ -161,10 +161,15 @@ def search_results(search_id: int):
         session.rollback()
         abort(404, description=str(exc))
     session.commit()
+    criteria = SearchCriteria.from_json(stored.criteria_json)
     return render_template(
         "alpr/search_results.html",
         search=stored,
-        criteria=SearchCriteria.from_json(stored.criteria_json),
+        criteria=criteria,
+        device=session.get(Device, criteria.device_id) if criteria.device_id else None,
+        deployment=session.get(Deployment, criteria.deployment_id)
+        if criteria.deployment_id
+        else None,
         result=result,
         via=search_context(stored),
     )
