@@ -21,7 +21,9 @@ from app.alpr.workflow import HitMachine  # noqa: F401  (declares the machine ta
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
-from app.reads.models import Hit, HitStatus, Read
+from app.investigations.models import Investigation
+from app.investigations.sections import count_and_newest
+from app.reads.models import Hit, HitStatus, HotlistSource, Read
 from app.retention.acp.suppression import visible_reads
 from app.workflow.history import StepEvent, step_history
 from app.workflow.step import lock_subject, take_step
@@ -304,3 +306,18 @@ HIT_STEP_ACTIONS = (
 def hit_history(session: Session, hit: Hit) -> list[StepEvent]:
     """The hit's steps from the audit trail itself, so the page shows what the trail holds."""
     return step_history(session, hit, HIT_STEP_ACTIONS)
+
+
+def hits_of_case(session: Session, investigation: Investigation) -> tuple[int, list[Hit]]:
+    """The hits on the hotlists the case loaded (425.4.1(b)), latest sighting first.
+
+    Hits on reads an ACP request keeps out of use (425.5(b)) are not listed.
+    """
+    stmt = (
+        select(Hit)
+        .join(Hit.read)
+        .join(Hit.source)
+        .where(HotlistSource.investigation_id == investigation.id, visible_reads())
+        .options(contains_eager(Hit.read), contains_eager(Hit.source))
+    )
+    return count_and_newest(session, stmt, Read.captured_at.desc(), Hit.id.desc())

@@ -193,6 +193,15 @@ SUBJECT_NAME_COLUMNS = {
 }
 
 
+def actor_names(session: Session, entries: Iterable[AuditEntry]) -> dict[int, str]:
+    """The names of the people who acted in `entries`, by user id (the label is their email)."""
+    ids = {entry.actor_user_id for entry in entries if entry.actor_user_id is not None}
+    if not ids:
+        return {}
+    users = Base.metadata.tables["users"]
+    return dict(session.execute(select(users.c.id, users.c.name).where(users.c.id.in_(ids))).all())
+
+
 def subject_names(session: Session, entries: Iterable[AuditEntry]) -> dict[tuple[str, str], str]:
     """(subject type, subject id) → "user Ada Lee", "device WPD-01": the entries' named subjects.
 

@@ -35,6 +35,7 @@ from app.audit.models import AuditEntry
 from app.audit.services import last_verification, verify_and_record
 from app.audit.trail import (
     TrailFilter,
+    actor_names,
     browse_trail,
     details_of,
     exported_entries,
@@ -166,6 +167,7 @@ def entries():
         verification=verification,
         subject_url=subject_url,
         subject_names=subject_names(session, trail.rows),
+        actor_names=actor_names(session, trail.rows),
         readable_details=readable_details,
         form=FlaskForm(),
     )

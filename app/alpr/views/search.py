@@ -28,13 +28,16 @@ from app.alpr.search import (
     parse_plate_query,
     perform_search,
     recent_searches,
+    searches_of_case,
     view_results,
 )
 from app.alpr.views import bp
 from app.auth.access import require
 from app.core.pages import acting_user, load_or_404
-from app.core.timeutil import display_zone, local_to_utc
+from app.core.timeutil import display_zone, format_local, local_to_utc
 from app.db import db_session, utcnow
+from app.investigations.models import Investigation
+from app.investigations.sections import CaseItem, CaseSection, register_case_section
 from app.reads.models import Deployment, Device, Search
 
 
@@ -197,3 +200,24 @@ def plate_history(plate: str):
     return render_template(
         "alpr/plate_history.html", form=form, plate=exact, refusal=refusal
     ), status
+
+
+def _case_searches(session: Any, viewer: Any, investigation: Investigation):
+    """A search's results open only to who ran it; the others see that it was made."""
+    total, found = searches_of_case(session, investigation)
+    return total, [
+        CaseItem(
+            f"Search {search.id}",
+            url_for("alpr.search_results", search_id=search.id)
+            if search.user_id == viewer.id
+            else None,
+            f"{format_local(search.created_at)} · {search.user.name} · "
+            f"{search.result_count} reads · {search.purpose}",
+        )
+        for search in found
+    ]
+
+
+register_case_section(
+    CaseSection("searches", 20, "Searches", "No search was made for this case.", _case_searches)
+)
