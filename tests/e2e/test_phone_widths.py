@@ -210,6 +210,8 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
         "requests.letter": agency_request.id,
         "requests.package_progress": agency_request.id,
         "requests.portal_detail": agency_request.id,
+        "retention.acp_document": acp.id,
+        "retention.exculpatory_document": exculpatory.id,
     }
 
     def path_for(role: str, rule: Rule) -> str:
