@@ -653,7 +653,7 @@ def _list(kind: listing.RequestKind, template: str, endpoint: str) -> str:
         template,
         result=result,
         status=status,
-        statuses=listing.status_choices(kind),
+        statuses=[(value, label, value == status) for value, label in listing.status_choices(kind)],
         may=may,
     )
 
