@@ -66,7 +66,6 @@ from app.retention.models import (
     AcpRequest,
     ExculpatoryRequest,
     Hold,
-    HoldStatus,
     StoredDocument,
 )
 from app.retention.permissions import RETENTION_PERMISSIONS, RetentionAction
@@ -690,14 +689,14 @@ def _send_scan(request_: AcpRequest | ExculpatoryRequest) -> Any:
 
 
 @bp.route("/acp/<int:request_id>/document")
-@require(RETENTION_PERMISSIONS.roles(RetentionAction.SEE_ACP_DOCUMENTS), training=True)
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.SEE_ACP_DOCUMENTS))
 def acp_document(request_id: int):
     """The participant's written request as scanned (records staff and the responsible only)."""
     return _send_scan(load_or_404(AcpRequest, request_id))
 
 
 @bp.route("/exculpatory/<int:request_id>/document")
-@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW), training=True)
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
 def exculpatory_document(request_id: int):
     """The subject's written request as scanned."""
     return _send_scan(load_or_404(ExculpatoryRequest, request_id))
@@ -708,12 +707,11 @@ def exculpatory_document(request_id: int):
 
 def _case_holds(session: Session, viewer: Any, investigation: Investigation):
     total, holds = holds_of_case(session, investigation)
-    releases = can_reach(viewer, "retention.hold_release")
     return total, [
         CaseItem(
             f"Hold {hold.id}",
             url_for("retention.hold_release", hold_id=hold.id)
-            if releases and hold.status == HoldStatus.PLACED.value
+            if "release" in hold_steps(viewer, hold)
             else None,
             f"{format_local(hold.window_start)} – {format_local(hold.window_end)} · plates: "
             f"{', '.join(p.plate for p in hold.plates) or 'any'} · devices: "
