@@ -38,6 +38,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("alpr.search", "Search"),
     NavItem("investigations.index", "Investigations"),
     NavItem("retention.dashboard", "Retention"),
+    NavItem("retention.acp_list", "ACP requests"),
+    NavItem("retention.exculpatory_list", "Exculpatory requests"),
     NavItem("breaches.index", "Breach incidents"),
     NavItem("bca.index", "BCA notices"),
     NavItem("reports.compliance", "Compliance"),

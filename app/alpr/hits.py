@@ -14,20 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.alpr.workflow import HitMachine  # noqa: F401  (declares the machine take_step uses)
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import User
-from app.reads.models import Hit, HitStatus, Read
+from app.investigations.models import Investigation
+from app.investigations.sections import count_and_newest
+from app.reads.models import Hit, HitStatus, HotlistSource, Read
 from app.retention.acp.suppression import visible_reads
 from app.workflow.history import StepEvent, step_history
 from app.workflow.step import lock_subject, take_step
 
-#: The live list shows at most this many hits (newest first); older open hits stay reachable.
-LIVE_LIST_LIMIT = 100
+#: The page sizes the live list offers (newest first); older hits are on the following pages.
+PAGE_SIZES = (50, 100)
 
 
 def _clean(value: str | None) -> str:
@@ -38,21 +40,67 @@ def _load_options() -> Sequence[Any]:
     return (joinedload(Hit.read).joinedload(Read.device), joinedload(Hit.source))
 
 
-def live_hits(session: Session, *, include_closed: bool = False) -> list[Hit]:
+@dataclass(frozen=True)
+class HitPage:
+    """One page of the live list, and where it sits in the whole, so no hit is silently cut."""
+
+    rows: list[Hit]
+    page: int
+    pages: int
+    total: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row in the whole list (0 when it is empty)."""
+        return (self.page - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        """The position of the page's last row in the whole list."""
+        return (self.page - 1) * self.size + len(self.rows)
+
+    @property
+    def numbers(self) -> list[int]:
+        """The page links the pager shows: the two first and last, and two either side."""
+        near = {1, 2, self.pages - 1, self.pages, *range(self.page - 2, self.page + 3)}
+        return sorted(n for n in near if 1 <= n <= self.pages) if self.pages > 1 else []
+
+
+def live_hits(
+    session: Session, *, include_closed: bool = False, page: int = 1, size: int = PAGE_SIZES[0]
+) -> HitPage:
     """The operators' alert list: open hits, latest sighting first (closed too when asked).
 
-    Hits on reads an ACP request keeps out of use (425.5(b)) are not shown.
+    Hits on reads an ACP request keeps out of use (425.5(b)) are not shown. A page past the
+    last shows the last; a size not offered takes the smallest.
     """
-    stmt = (
-        select(Hit)
-        .join(Hit.read)
-        .where(visible_reads())
-        .options(contains_eager(Hit.read).joinedload(Read.device), joinedload(Hit.source))
-    )
+    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+    wanted = select(Hit).join(Hit.read).where(visible_reads())
     if not include_closed:
-        stmt = stmt.where(Hit.status != HitStatus.CLOSED.value)
-    stmt = stmt.order_by(Read.captured_at.desc(), Hit.id.desc()).limit(LIVE_LIST_LIMIT)
-    return list(session.scalars(stmt).unique())
+        wanted = wanted.where(Hit.status != HitStatus.CLOSED.value)
+    total = session.scalar(select(func.count()).select_from(wanted.subquery())) or 0
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    stmt = (
+        wanted.options(contains_eager(Hit.read).joinedload(Read.device), joinedload(Hit.source))
+        .order_by(Read.captured_at.desc(), Hit.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    return HitPage(list(session.scalars(stmt).unique()), page, pages, total, size)
+
+
+def hits_of_read(session: Session, read_id: int) -> list[Hit]:
+    """The hits one read raised, oldest first, with their hotlist source (the read's page)."""
+    return list(
+        session.scalars(
+            select(Hit)
+            .options(joinedload(Hit.source))
+            .where(Hit.read_id == read_id)
+            .order_by(Hit.id)
+        )
+    )
 
 
 def load_hit(session: Session, hit_id: int) -> Hit | None:
@@ -62,9 +110,10 @@ def load_hit(session: Session, hit_id: int) -> Hit | None:
     ).first()
 
 
-def hits_fingerprint(hits: Sequence[Hit]) -> str:
-    """A short digest of what a list shows (ids, states, last change): equal means unchanged."""
+def hits_fingerprint(hits: Sequence[Hit], total: int = 0) -> str:
+    """A short digest of what a list shows (ids, states, changes, total): equal means unchanged."""
     parts = [f"{h.id}:{h.status}:{h.updated_at.isoformat() if h.updated_at else ''}" for h in hits]
+    parts.append(str(total))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -257,3 +306,18 @@ HIT_STEP_ACTIONS = (
 def hit_history(session: Session, hit: Hit) -> list[StepEvent]:
     """The hit's steps from the audit trail itself, so the page shows what the trail holds."""
     return step_history(session, hit, HIT_STEP_ACTIONS)
+
+
+def hits_of_case(session: Session, investigation: Investigation) -> tuple[int, list[Hit]]:
+    """The hits on the hotlists the case loaded (425.4.1(b)), latest sighting first.
+
+    Hits on reads an ACP request keeps out of use (425.5(b)) are not listed.
+    """
+    stmt = (
+        select(Hit)
+        .join(Hit.read)
+        .join(Hit.source)
+        .where(HotlistSource.investigation_id == investigation.id, visible_reads())
+        .options(contains_eager(Hit.read), contains_eager(Hit.source))
+    )
+    return count_and_newest(session, stmt, Read.captured_at.desc(), Hit.id.desc())

@@ -31,14 +31,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.audit.actions import AuditAction
 from app.audit.models import AuditDetail, AuditEntry
 from app.audit.services import record, redact_many
 from app.auth.models import User
 from app.core.refusal import Refusal
-from app.investigations.models import InvestigationStatus
+from app.investigations.models import Investigation, InvestigationStatus
+from app.investigations.sections import count_and_newest
 from app.investigations.services import investigation_by_case_number, normalise_case_number
 from app.reads.bulk import on_postgresql
 from app.reads.models import Deployment, Device, PurposeCategory, Read, Search, SearchShownRead
@@ -808,3 +809,18 @@ def protect_earlier_searches(
         if protected(json.loads(raw or "{}").get("criteria", {}).get("plate"))
     ]
     redact_many(session, actor, [*performed, *refused], PROTECTED_REASON)
+
+
+def searches_of_case(session: Session, investigation: Investigation) -> tuple[int, list[Search]]:
+    """The searches made for a case (by its record or its number), newest first."""
+    stmt = (
+        select(Search)
+        .options(joinedload(Search.user))
+        .where(
+            or_(
+                Search.investigation_id == investigation.id,
+                Search.case_number == investigation.case_number,
+            )
+        )
+    )
+    return count_and_newest(session, stmt, Search.created_at.desc(), Search.id.desc())

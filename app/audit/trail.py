@@ -8,7 +8,7 @@ and which entries it showed, never their details.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.audit.actions import CONFIDENTIAL_DETAILS, AuditAction
 from app.audit.models import AuditEntry
 from app.audit.services import record
+from app.core.edges import MAX_ROW_ID
 from app.db import Base
 
 #: Rows fetched at a time while an export streams.
@@ -179,3 +180,45 @@ def subject_types(session: Session) -> list[str]:
         select(AuditEntry.subject_type).where(AuditEntry.subject_type.is_not(None)).distinct()
     )
     return sorted(set(named) | set(Base.metadata.tables))
+
+
+#: What a row of each table is called, and the column that names it, for the tables a person
+#: would rather see by name than by id.
+SUBJECT_NAME_COLUMNS = {
+    "users": ("user", "name"),
+    "agencies": ("agency", "name"),
+    "devices": ("device", "serial"),
+    "investigations": ("case", "case_number"),
+    "hotlist_sources": ("hotlist", "name"),
+}
+
+
+def actor_names(session: Session, entries: Iterable[AuditEntry]) -> dict[int, str]:
+    """The names of the people who acted in `entries`, by user id (the label is their email)."""
+    ids = {entry.actor_user_id for entry in entries if entry.actor_user_id is not None}
+    if not ids:
+        return {}
+    users = Base.metadata.tables["users"]
+    return dict(session.execute(select(users.c.id, users.c.name).where(users.c.id.in_(ids))).all())
+
+
+def subject_names(session: Session, entries: Iterable[AuditEntry]) -> dict[tuple[str, str], str]:
+    """(subject type, subject id) → "user Ada Lee", "device WPD-01": the entries' named subjects.
+
+    Read through the tables themselves: the trail sits below the packages that own them.
+    """
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.subject_type in SUBJECT_NAME_COLUMNS and (entry.subject_id or "").isdigit():
+            ident = int(entry.subject_id)
+            if ident <= MAX_ROW_ID:
+                wanted.setdefault(entry.subject_type, set()).add(ident)
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        table = Base.metadata.tables.get(kind)
+        if table is None:
+            continue
+        noun, column = SUBJECT_NAME_COLUMNS[kind]
+        rows = session.execute(select(table.c.id, table.c[column]).where(table.c.id.in_(ids)))
+        names.update({(kind, str(ident)): f"{noun} {name}" for ident, name in rows})
+    return names

@@ -35,10 +35,12 @@ from app.audit.models import AuditEntry
 from app.audit.services import last_verification, verify_and_record
 from app.audit.trail import (
     TrailFilter,
+    actor_names,
     browse_trail,
     details_of,
     exported_entries,
     record_export,
+    subject_names,
     subject_types,
 )
 from app.auth.access import require
@@ -164,6 +166,8 @@ def entries():
         total=trail.total,
         verification=verification,
         subject_url=subject_url,
+        subject_names=subject_names(session, trail.rows),
+        actor_names=actor_names(session, trail.rows),
         readable_details=readable_details,
         form=FlaskForm(),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -55,6 +55,13 @@ def home():
 def healthz():
     """The process is up."""
     return jsonify(status="ok")
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """The tab icon, where browsers look for it without reading the page's link."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
 
 
 @bp.route("/readyz")

@@ -35,6 +35,7 @@ from app.investigations.forms import (
 )
 from app.investigations.models import Investigation, InvestigationStatus
 from app.investigations.permissions import INVESTIGATION_PERMISSIONS, InvestigationAction
+from app.investigations.sections import case_sections
 from app.investigations.services import (
     close_investigation,
     list_investigations,
@@ -147,6 +148,7 @@ def _detail(investigation: Investigation, status: int = 200, **forms: FlaskForm)
         "investigations/detail.html",
         investigation=investigation,
         steps=steps,
+        sections=case_sections(db_session(), acting_user(), investigation),
         disposition=_disposition(investigation),
         category_label=_category_label(investigation.schedule_category),
         history=history,

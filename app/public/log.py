@@ -152,10 +152,10 @@ def _row(period: ActiveUsePeriod, serial: str, kind: str, secret: bool | None) -
         location = WITHHELD_LOCATION if secret else period.location_name
     return LogRow(
         date=format_local(period.started_at, "%Y-%m-%d"),
-        start=format_local(period.started_at, "%H:%M"),
-        end=format_local(period.ended_at, "%Y-%m-%d %H:%M")
+        start=format_local(period.started_at, "%H:%M %Z"),
+        end=format_local(period.ended_at, "%Y-%m-%d %H:%M %Z")
         if local_today(period.ended_at) != local_today(period.started_at)
-        else format_local(period.ended_at, "%H:%M"),
+        else format_local(period.ended_at, "%H:%M %Z"),
         device=serial,
         device_kind=kind,
         location=location,

@@ -228,6 +228,8 @@ class AgencyRequestDevice(Base):
         ForeignKey("agency_requests.id", ondelete="CASCADE"), primary_key=True
     )
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    #: The device itself, so pages name it by its serial rather than its id.
+    device = relationship("Device", lazy="joined")
 
 
 class AgencyInvitation(Base):

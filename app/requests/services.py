@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import Agency, User
 from app.core.refusal import Refusal
 from app.db import utcnow
+from app.investigations.models import Investigation
+from app.investigations.sections import count_and_newest
 from app.investigations.services import normalise_case_number
 from app.requests.models import (
     BASIS_MAX,
@@ -501,3 +503,15 @@ def review_scope(session: Session, actor: User | str | None, request: AgencyRequ
     count = count_releasable(session, RequestScope.of(request))
     record(session, actor, AuditAction.AGENCY_REQUEST_REVIEWED, request, {"read_count": count})
     return count
+
+
+def requests_of_case(
+    session: Session, investigation: Investigation
+) -> tuple[int, list[AgencyRequest]]:
+    """The agency requests decided as pertinent to the case (425.7(b)), newest first."""
+    stmt = (
+        select(AgencyRequest)
+        .options(joinedload(AgencyRequest.agency))
+        .where(AgencyRequest.active_investigation == investigation.case_number)
+    )
+    return count_and_newest(session, stmt, AgencyRequest.id.desc())

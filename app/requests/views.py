@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
 from app.audit.services import record
-from app.auth.access import public, require
+from app.auth.access import can_reach, public, require
 from app.auth.models import Agency, User
 from app.core.csv_export import csv_response
 from app.core.pages import (
@@ -46,6 +46,8 @@ from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_to_utc
 from app.db import db_session, utcnow
 from app.extensions import htmx
+from app.investigations.models import Investigation
+from app.investigations.sections import CaseItem, CaseSection, register_case_section
 from app.reads.models import Device
 from app.requests.forms import (
     AcceptInvitationForm,
@@ -99,6 +101,7 @@ from app.requests.services import (
     request_history,
     request_of_agency,
     requests_of_agency,
+    requests_of_case,
     review_scope,
     start_review,
     submit_request,
@@ -815,3 +818,27 @@ def queue_export():
             for r in rows
         ),
     )
+
+
+def _case_requests(session: Session, viewer: Any, investigation: Investigation):
+    total, found = requests_of_case(session, investigation)
+    opens = can_reach(viewer, "requests.review")
+    return total, [
+        CaseItem(
+            f"Request {r.id} · {r.agency.name}",
+            url_for("requests.review", request_id=r.id) if opens else None,
+            f"their case {r.case_number} · {r.status.replace('_', ' ')}",
+        )
+        for r in found
+    ]
+
+
+register_case_section(
+    CaseSection(
+        "agency_requests",
+        50,
+        "Agency requests for this case",
+        "No agency request was decided as pertinent to this case.",
+        _case_requests,
+    )
+)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
@@ -22,6 +23,8 @@ from app.auth.models import User
 from app.core.dates import after_receipt_problem, future_problem
 from app.core.refusal import Refusal
 from app.db import utcnow
+from app.investigations.models import Investigation
+from app.investigations.sections import count_and_newest
 from app.retention.documents import IncomingDocument, store_document, written_request_reference
 from app.retention.holds import HoldError, clean_scope, new_hold, scope_summary
 from app.retention.models import ExculpatoryRequest, HoldKind, HoldStatus
@@ -195,3 +198,13 @@ def release_exculpatory_hold(
             "resolved_on": resolved_on.isoformat() if resolved_on else None,
         },
     )
+
+
+def exculpatory_requests_of_case(
+    session: Session, investigation: Investigation
+) -> tuple[int, list[ExculpatoryRequest]]:
+    """The exculpatory requests that name the case's number as theirs, newest first."""
+    stmt = select(ExculpatoryRequest).where(
+        ExculpatoryRequest.case_file_number == investigation.case_number
+    )
+    return count_and_newest(session, stmt, ExculpatoryRequest.id.desc())

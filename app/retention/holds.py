@@ -27,6 +27,7 @@ from app.auth.models import User
 from app.core.refusal import Refusal
 from app.db import utcnow
 from app.investigations.models import INVESTIGATION_KEEPING, Investigation, InvestigationStatus
+from app.investigations.sections import count_and_newest
 from app.investigations.services import case_data_released
 from app.reads.models import Device
 from app.reads.plates import FieldError, normalise_plate
@@ -329,3 +330,9 @@ def holds_keeping(session: Session) -> list[Hold]:
 def scopes_keeping(session: Session) -> list[HoldScope]:
     """The holds keeping data from the 60-day purge, as the pure rule takes them."""
     return [scope_of(hold) for hold in holds_keeping(session)]
+
+
+def holds_of_case(session: Session, investigation: Investigation) -> tuple[int, list[Hold]]:
+    """The holds placed for a case (released ones too), newest first: its case page lists them."""
+    stmt = select(Hold).where(Hold.investigation_id == investigation.id)
+    return count_and_newest(session, stmt, Hold.id.desc())

@@ -20,6 +20,7 @@ class RetentionAction(StrEnum):
     DECLINE_ACP = "decline_acp"
     PLACE_HOLDS = "place_holds"
     RELEASE_HOLDS = "release_holds"
+    SEE_ACP_DOCUMENTS = "see_acp_documents"
 
 
 #: Retention belongs to the Deputy Chief or designee (425.3, 425.5); administrators and the
@@ -48,5 +49,8 @@ RETENTION_PERMISSIONS = Permissions(
         RetentionAction.DECLINE_ACP: RESPONSIBLE,
         RetentionAction.PLACE_HOLDS: HOLD_KEEPERS,
         RetentionAction.RELEASE_HOLDS: HOLD_KEEPERS,
+        # A participant's written request tells where a protected person is: only those who
+        # take and decide such requests open the scan, not administrators (425.5(b)).
+        RetentionAction.SEE_ACP_DOCUMENTS: REQUEST_TAKERS,
     }
 )

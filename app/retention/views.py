@@ -6,24 +6,42 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
 from app.audit.services import record
-from app.auth.access import require
+from app.auth.access import can_reach, require
 from app.core.csv_export import csv_response
+from app.core.edges import MAX_ROW_ID
 from app.core.forms import confirmation_named
-from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_step_views
+from app.core.pages import (
+    StepLook,
+    StepView,
+    acting_user,
+    load_or_404,
+    next_step_views,
+    send_stored_document,
+)
 from app.core.refusal import Refusal, show_refusal
-from app.core.timeutil import parse_local_datetime
+from app.core.timeutil import format_local, parse_local_datetime
 from app.db import db_session, utcnow
 from app.investigations.models import Investigation, InvestigationStatus
+from app.investigations.sections import CaseItem, CaseSection, register_case_section
 from app.jobs.services import create_run
 from app.reads.models import Device
-from app.retention import exculpatory
+from app.retention import exculpatory, listing
 from app.retention.acp import lifecycle as acp
 from app.retention.dashboard import retention_overview
 from app.retention.documents import (
@@ -44,8 +62,13 @@ from app.retention.forms import (
     ReleaseHoldForm,
     RequestStepForm,
 )
-from app.retention.holds import HoldError, hold_steps, place_hold, release_hold
-from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
+from app.retention.holds import HoldError, hold_steps, holds_of_case, place_hold, release_hold
+from app.retention.models import (
+    AcpRequest,
+    ExculpatoryRequest,
+    Hold,
+    StoredDocument,
+)
 from app.retention.permissions import RETENTION_PERMISSIONS, RetentionAction
 from app.retention.policy import PURGE_CRON
 from app.retention.workflow import AcpMachine, ExculpatoryMachine, HoldMachine
@@ -313,7 +336,13 @@ def _acp_decline_form(**kwargs: Any) -> AcpDeclineForm:
 def _acp_page(request_: AcpRequest, refused: dict[str, FlaskForm] | None = None) -> str:
     """The ACP request's page; a refused step passes its bound form back in (`refused`)."""
     return render_template(
-        "retention/acp_detail.html", r=request_, steps=_acp_steps(request_, refused or {})
+        "retention/acp_detail.html",
+        r=request_,
+        steps=_acp_steps(request_, refused or {}),
+        history=listing.request_history(db_session(), listing.ACP, request_),
+        document_url=url_for("retention.acp_document", request_id=request_.id)
+        if request_.document_sha256 and may(RetentionAction.SEE_ACP_DOCUMENTS)
+        else None,
     )
 
 
@@ -544,7 +573,15 @@ def _exculpatory_page(
         lambda event: url_for(EXCULPATORY_ENDPOINTS[event], request_id=request_.id),
         looks=EXCULPATORY_LOOKS,
     )
-    return render_template("retention/exculpatory_detail.html", r=request_, steps=steps)
+    return render_template(
+        "retention/exculpatory_detail.html",
+        r=request_,
+        steps=steps,
+        history=listing.request_history(db_session(), listing.EXCULPATORY, request_),
+        document_url=url_for("retention.exculpatory_document", request_id=request_.id)
+        if request_.document_sha256
+        else None,
+    )
 
 
 def _exculpatory_step(
@@ -648,3 +685,113 @@ def holds_export():
             for h in holds
         ),
     )
+
+
+# --- the lists of written requests, and their scans ------------------------------------------
+
+
+def _list(kind: listing.RequestKind, template: str, endpoint: str) -> str:
+    """One page of a kind of request, of the status asked (`?status=`, `?page=`); audited."""
+    session = db_session()
+    status = request.args.get("status") or None
+    result = listing.request_page(
+        session, kind, status, min(request.args.get("page", 1, type=int), MAX_ROW_ID)
+    )
+    record(session, acting_user(), AuditAction.RETENTION_VIEWED, ("page", endpoint), {})
+    session.commit()
+    return render_template(
+        template,
+        result=result,
+        status=status,
+        statuses=[(value, label, value == status) for value, label in listing.status_choices(kind)],
+        may=may,
+    )
+
+
+@bp.route("/acp")
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW), training=True)
+def acp_list():
+    """Every ACP request, newest first, by status and page by page."""
+    return _list(listing.ACP, "retention/acp_list.html", "retention.acp_list")
+
+
+@bp.route("/exculpatory")
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW), training=True)
+def exculpatory_list():
+    """Every exculpatory request, newest first, by status and page by page."""
+    return _list(
+        listing.EXCULPATORY, "retention/exculpatory_list.html", "retention.exculpatory_list"
+    )
+
+
+def _send_scan(request_: AcpRequest | ExculpatoryRequest) -> Any:
+    """The written request's scan as it was uploaded; opening it is an entry of the trail."""
+    if not request_.document_sha256:
+        abort(404)
+    session = db_session()
+    document = session.get(StoredDocument, request_.document_sha256)
+    if document is None:
+        abort(404)
+    record(session, acting_user(), AuditAction.RETENTION_VIEWED, request_, {})
+    session.commit()
+    return send_stored_document(
+        document.sha256, mimetype=document.content_type, download_name=document.original_name
+    )
+
+
+@bp.route("/acp/<int:request_id>/document")
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.SEE_ACP_DOCUMENTS))
+def acp_document(request_id: int):
+    """The participant's written request as scanned (records staff and the responsible only)."""
+    return _send_scan(load_or_404(AcpRequest, request_id))
+
+
+@bp.route("/exculpatory/<int:request_id>/document")
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
+def exculpatory_document(request_id: int):
+    """The subject's written request as scanned."""
+    return _send_scan(load_or_404(ExculpatoryRequest, request_id))
+
+
+# --- what a case page lists of retention ---------------------------------------------------
+
+
+def _case_holds(session: Session, viewer: Any, investigation: Investigation):
+    total, holds = holds_of_case(session, investigation)
+    return total, [
+        CaseItem(
+            f"Hold {hold.id}",
+            url_for("retention.hold_release", hold_id=hold.id)
+            if "release" in hold_steps(viewer, hold)
+            else None,
+            f"{format_local(hold.window_start)} – {format_local(hold.window_end)} · plates: "
+            f"{', '.join(p.plate for p in hold.plates) or 'any'} · devices: "
+            f"{', '.join(d.device.serial for d in hold.devices) or 'any'} · {hold.status}",
+        )
+        for hold in holds
+    ]
+
+
+def _case_exculpatory(session: Session, viewer: Any, investigation: Investigation):
+    total, requests = exculpatory.exculpatory_requests_of_case(session, investigation)
+    opens = can_reach(viewer, "retention.exculpatory_detail")
+    return total, [
+        CaseItem(
+            f"Exculpatory request {r.id}",
+            url_for("retention.exculpatory_detail", request_id=r.id) if opens else None,
+            f"received {r.received_on} · {r.status}",
+        )
+        for r in requests
+    ]
+
+
+register_case_section(CaseSection("holds", 10, "Holds", "No hold for this case.", _case_holds))
+register_case_section(
+    CaseSection(
+        "exculpatory",
+        40,
+        "Exculpatory requests naming this case",
+        "No exculpatory request names this case number.",
+        _case_exculpatory,
+    )
+)

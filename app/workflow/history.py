@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.audit.actions import AuditAction
 from app.audit.models import AuditEntry
+from app.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,12 @@ def step_history(
     """The `actions` entries of `subject`, oldest first, read from the trail itself.
 
     The page then shows what the trail holds, never a copy that could disagree with it. The
-    subject is named as :func:`app.audit.services.record` names it (table and id).
+    subject is named as :func:`app.audit.services.record` names it (table and id); a person
+    who took a step is shown by their name (the trail's label is their email).
     """
-    entries = session.scalars(
-        select(AuditEntry)
+    rows = session.execute(
+        select(AuditEntry, User.name)
+        .outerjoin(User, User.id == AuditEntry.actor_user_id)
         .options(joinedload(AuditEntry.detail))
         .where(
             AuditEntry.subject_type == subject.__tablename__,
@@ -51,10 +54,10 @@ def step_history(
     return [
         StepEvent(
             entry.occurred_at,
-            entry.actor_label,
+            name or entry.actor_label,
             entry.action,
             words.get(entry.action, entry.action),
             json.loads(entry.detail.details_json) if entry.detail else {},
         )
-        for entry in entries
+        for entry, name in rows
     ]

@@ -170,6 +170,10 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
     letter = content_path(current_app.config["DOCUMENT_STORE"], agency_request.letter_sha256)
     letter.parent.mkdir(parents=True, exist_ok=True)
     letter.write_bytes(b"%PDF-1.4 the agency's signed letter")
+    for scanned in (acp, exculpatory):  # the written requests' scans open as downloads
+        scan = content_path(current_app.config["DOCUMENT_STORE"], scanned.document_sha256)
+        scan.parent.mkdir(parents=True, exist_ok=True)
+        scan.write_bytes(b"%PDF-1.4 a scanned written request")
     package = ReleasePackage(request=agency_request, job_run=JobRunFactory(name="build_release"))
     session.add(package)
     session.flush()
@@ -210,6 +214,8 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
         "requests.letter": agency_request.id,
         "requests.package_progress": agency_request.id,
         "requests.portal_detail": agency_request.id,
+        "retention.acp_document": acp.id,
+        "retention.exculpatory_document": exculpatory.id,
     }
 
     def path_for(role: str, rule: Rule) -> str:

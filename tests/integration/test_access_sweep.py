@@ -16,6 +16,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "home.healthz",
     "home.readyz",
+    "home.favicon",
     "requests.invitation",
     "alpr_api.openapi_json",
 }

@@ -17,6 +17,8 @@ post gets 422 and the same page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
@@ -28,12 +30,14 @@ from app.alpr.forms.hits import (
     HitVerifiedForm,
 )
 from app.alpr.hits import (
+    PAGE_SIZES,
     Verification,
     close_hit,
     confirm_hit,
     enforcement_refused,
     hit_history,
     hits_fingerprint,
+    hits_of_case,
     live_hits,
     load_hit,
     mark_hit_not_valid,
@@ -46,12 +50,14 @@ from app.alpr.read_access import hit_context
 from app.alpr.views import bp
 from app.alpr.views.maps import read_points
 from app.alpr.workflow import HitMachine
-from app.auth.access import require
+from app.auth.access import can_reach, require
 from app.core.pages import MAX_ROW_ID, StepLook, StepView, acting_user, next_step_views
 from app.core.refusal import Refusal
-from app.core.timeutil import display_zone, local_to_utc
+from app.core.timeutil import display_zone, format_local, local_to_utc
 from app.db import db_session, utcnow
 from app.extensions import htmx
+from app.investigations.models import Investigation
+from app.investigations.sections import CaseItem, CaseSection, register_case_section
 from app.reads.models import Hit
 
 #: The url's step name → the machine's event it takes, and the form it posts.
@@ -163,13 +169,24 @@ def hits():
     """The live alert list; the htmx poll gets 204 when nothing it shows has changed."""
     session = db_session()
     show = "all" if request.args.get("show") == "all" else "open"
-    rows = live_hits(session, include_closed=show == "all")
-    fingerprint = hits_fingerprint(rows)
+    result = live_hits(
+        session,
+        include_closed=show == "all",
+        page=min(request.args.get("page", 1, type=int), MAX_ROW_ID),
+        size=request.args.get("size", PAGE_SIZES[0], type=int),
+    )
+    fingerprint = hits_fingerprint(result.rows, result.total)
     if htmx and request.args.get("fp") == fingerprint:
         return "", 204
-    record_hits_viewed(session, acting_user(), rows, "poll" if htmx else "page")
+    record_hits_viewed(session, acting_user(), result.rows, "poll" if htmx else "page")
     session.commit()
-    context = {"rows": rows, "show": show, "fingerprint": fingerprint}
+    context = {
+        "result": result,
+        "rows": result.rows,
+        "show": show,
+        "fingerprint": fingerprint,
+        "page_sizes": PAGE_SIZES,
+    }
     if htmx:
         return render_template("alpr/_hits_table.html", **context)
     return render_template("alpr/hits.html", **context)
@@ -231,3 +248,26 @@ def hit_step(hit_id: int, step: str):
         return response, 200, {"HX-Trigger": "hits-changed"}
     flash(message, "success")
     return redirect(url_for("alpr.hit_detail", hit_id=hit.id))
+
+
+def _case_hits(session: Any, viewer: Any, investigation: Investigation):
+    """Plates and times only to those who work hits (they open a hit anyway); others the count."""
+    total, found = hits_of_case(session, investigation)
+    works = can_reach(viewer, "alpr.hit_detail")
+    return total, [
+        CaseItem(
+            f"Hit {hit.id} · {hit.read.plate or '—'}" if works else f"Hit {hit.id}",
+            url_for("alpr.hit_detail", hit_id=hit.id) if works else None,
+            f"{format_local(hit.read.captured_at)} · {hit.source.name} · {hit.status}"
+            if works
+            else hit.status,
+        )
+        for hit in found
+    ]
+
+
+register_case_section(
+    CaseSection(
+        "hits", 30, "Hits on the case's hotlists", "No hit on a hotlist of this case.", _case_hits
+    )
+)

@@ -20,6 +20,7 @@ from flask import (
 
 from app.alpr.forms.review import ConfirmPlateForm, CorrectPlateForm
 from app.alpr.forms.search import ReadLookupForm
+from app.alpr.hits import hits_of_read
 from app.alpr.image_reads import candidates, confirm_plate, correct_plate, review_queue
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.read_access import (
@@ -82,12 +83,15 @@ def read_detail(read_id: int):
     except ReadNotFound:
         session.rollback()
         abort(404, description=GONE)
+    hits = hits_of_read(session, read.id)
     session.commit()
     return render_template(
         "alpr/read_detail.html",
         read=read,
         via=via,
         points=read_points([read], None),
+        hits=hits,
+        works_hits=ALPR_PERMISSIONS.allows(acting_user(), AlprAction.WORK_HITS),
         candidates=candidates(read),
         awaits_review=read.plate_status == PlateStatus.NEEDS_REVIEW.value,
     )

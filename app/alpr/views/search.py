@@ -28,14 +28,17 @@ from app.alpr.search import (
     parse_plate_query,
     perform_search,
     recent_searches,
+    searches_of_case,
     view_results,
 )
 from app.alpr.views import bp
 from app.alpr.views.maps import deployment_points, read_points
 from app.auth.access import require
 from app.core.pages import acting_user, load_or_404
-from app.core.timeutil import display_zone, local_to_utc
+from app.core.timeutil import display_zone, format_local, local_to_utc
 from app.db import db_session, utcnow
+from app.investigations.models import Investigation
+from app.investigations.sections import CaseItem, CaseSection, register_case_section
 from app.reads.models import Deployment, Device, Search
 
 
@@ -163,11 +166,16 @@ def search_results(search_id: int):
         session.rollback()
         abort(404, description=str(exc))
     session.commit()
+    criteria = SearchCriteria.from_json(stored.criteria_json)
     via = search_context(stored)
     return render_template(
         "alpr/search_results.html",
         search=stored,
-        criteria=SearchCriteria.from_json(stored.criteria_json),
+        criteria=criteria,
+        device=session.get(Device, criteria.device_id) if criteria.device_id else None,
+        deployment=session.get(Deployment, criteria.deployment_id)
+        if criteria.deployment_id
+        else None,
         result=result,
         via=via,
         points=read_points(result.rows, via),
@@ -196,3 +204,24 @@ def plate_history(plate: str):
     return render_template(
         "alpr/plate_history.html", form=form, plate=exact, refusal=refusal
     ), status
+
+
+def _case_searches(session: Any, viewer: Any, investigation: Investigation):
+    """A search's results open only to who ran it; the others see that it was made."""
+    total, found = searches_of_case(session, investigation)
+    return total, [
+        CaseItem(
+            f"Search {search.id}",
+            url_for("alpr.search_results", search_id=search.id)
+            if search.user_id == viewer.id
+            else None,
+            f"{format_local(search.created_at)} · {search.user.name} · "
+            f"{search.result_count} reads · {search.purpose}",
+        )
+        for search in found
+    ]
+
+
+register_case_section(
+    CaseSection("searches", 20, "Searches", "No search was made for this case.", _case_searches)
+)
