@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.alpr.workflow import HitMachine  # noqa: F401  (declares the machine take_step uses)
@@ -257,3 +257,35 @@ HIT_STEP_ACTIONS = (
 def hit_history(session: Session, hit: Hit) -> list[StepEvent]:
     """The hit's steps from the audit trail itself, so the page shows what the trail holds."""
     return step_history(session, hit, HIT_STEP_ACTIONS)
+
+
+#: The age bands of open hits on the operators' home page: (label, from hours, to hours).
+HIT_AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("under 1 hour", 0, 1),
+    ("1–24 hours", 1, 24),
+    ("over 24 hours", 24, None),
+)
+
+
+def open_hit_ages(session: Session, now: datetime) -> list[tuple[str, int]]:
+    """How many hits are still open, by how long ago their read was taken (counts only).
+
+    Counts the hits the live list shows (ACP-suppressed reads left out), so a number on the
+    home page and the list it links to agree.
+    """
+    bands = []
+    for label, low, high in HIT_AGE_BANDS:
+        stmt = (
+            select(func.count())
+            .select_from(Hit)
+            .join(Hit.read)
+            .where(
+                visible_reads(),
+                Hit.status != HitStatus.CLOSED.value,
+                Read.captured_at <= now - timedelta(hours=low),
+            )
+        )
+        if high is not None:
+            stmt = stmt.where(Read.captured_at > now - timedelta(hours=high))
+        bands.append((label, session.scalar(stmt) or 0))
+    return bands

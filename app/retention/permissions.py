@@ -20,6 +20,7 @@ class RetentionAction(StrEnum):
     DECLINE_ACP = "decline_acp"
     PLACE_HOLDS = "place_holds"
     RELEASE_HOLDS = "release_holds"
+    WATCH_REQUESTS = "watch_requests"
 
 
 #: Retention belongs to the Deputy Chief or designee (425.3, 425.5); administrators and the
@@ -48,5 +49,7 @@ RETENTION_PERMISSIONS = Permissions(
         RetentionAction.DECLINE_ACP: RESPONSIBLE,
         RetentionAction.PLACE_HOLDS: HOLD_KEEPERS,
         RetentionAction.RELEASE_HOLDS: HOLD_KEEPERS,
+        # Requests and holds waiting for a step show on the home page of those who take them.
+        RetentionAction.WATCH_REQUESTS: REQUEST_TAKERS,
     }
 )
