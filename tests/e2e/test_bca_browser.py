@@ -42,7 +42,7 @@ def test_a_device_notice_from_registration_to_acknowledgement(
     overdue = page.get_by_test_id("bca-due")
     expect(overdue).to_contain_text(f"E2E-{size}")
     page.screenshot(path=f"/tmp/shots/bca_home_{size}.png", full_page=True)
-    overdue.get_by_role("link").first.click()
+    overdue.get_by_role("listitem").get_by_role("link").first.click()
     expect(page.get_by_test_id("bca-status")).to_have_text("Open")
     expect(page.get_by_test_id("bca-due")).to_contain_text("overdue by 2 days")
 
