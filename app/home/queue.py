@@ -68,6 +68,7 @@ class HomeQueue:
     retention: RetentionQueue | None = None
     requests: dict[str, int] | None = None
     notices_due: list[BcaNotice] | None = None
+    #: The last compliance check and its counts; (None, {}) before the first check.
     compliance: tuple[Any, dict[str, int]] | None = None
     training_lapsing: list[tuple[User, date]] | None = None
     silent_devices: list[Device] | None = None
@@ -118,7 +119,7 @@ def home_queue(
         notices_due=notices_due(session, today)
         if may(BCA_PERMISSIONS, BcaAction.WATCH_DUE)
         else None,
-        compliance=last_compliance_check(session)
+        compliance=(last_compliance_check(session) or (None, {}))
         if may(REPORT_PERMISSIONS, ReportAction.WATCH_COUNTERS)
         else None,
         training_lapsing=training_lapsing(session, today, limits.training_lapse_days)

@@ -234,3 +234,10 @@ def test_counts_link_to_the_lists_they_count(client, session, login_as):
     )
     listed = client.get("/requests?state=under_review").get_data(as_text=True)
     assert listed.count('data-testid="queue-row"') == 1 or "Under review" in listed
+
+
+def test_the_compliance_card_says_when_nothing_was_checked_yet(client, session, login_as):
+    login_as(Role.DESIGNEE)
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="compliance-counters"' in page
+    assert "have not been checked yet" in page
