@@ -241,3 +241,38 @@ def test_the_compliance_card_says_when_nothing_was_checked_yet(client, session, 
     page = client.get("/").get_data(as_text=True)
     assert 'data-testid="compliance-counters"' in page
     assert "have not been checked yet" in page
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ALPR_DEVICE_SILENT_HOURS", "0", "at least 1"),
+        ("ALPR_DEVICE_SILENT_HOURS", str(2**63), "at most 8784"),
+        ("ALPR_TOKEN_ROTATE_DAYS", "99999999999", "at most 3660"),
+        ("ALPR_TRAINING_LAPSE_DAYS", "-5", "at least 1"),
+        ("ALPR_TRAINING_LAPSE_DAYS", "thirty", "whole number"),
+    ],
+)
+def test_the_home_thresholds_refuse_values_that_mean_nothing(
+    make_app, monkeypatch, variable, value, message
+):
+    from pathlib import Path
+
+    from app.config import ConfigurationError, load_settings
+
+    instance = Path(make_app().config["INSTANCE_PATH"])
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(instance)
+
+
+def test_the_home_thresholds_apply_as_configured(make_app, session, monkeypatch):
+    from pathlib import Path
+
+    from app.config import load_settings
+
+    instance = Path(make_app().config["INSTANCE_PATH"])
+    monkeypatch.setenv("ALPR_DEVICE_SILENT_HOURS", "8784")
+    settings = load_settings(instance)
+    assert settings["DEVICE_SILENT_HOURS"] == 8784
+    assert silent_devices(session, utcnow(), settings["DEVICE_SILENT_HOURS"]) == []
