@@ -57,6 +57,14 @@ def _at_least_one(name: str, default: int) -> int:
     return value
 
 
+def _between(name: str, default: int, high: int) -> int:
+    """A whole number from 1 to `high`: past it a date computed from it would overflow."""
+    value = _at_least_one(name, default)
+    if value > high:
+        raise ConfigurationError(f"{name} must be at most {high}, got {value}.")
+    return value
+
+
 def is_development() -> bool:
     """Development is declared too (ALPR_ENV or FLASK_ENV development): what `scripts/start` runs.
 
@@ -389,6 +397,9 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "IMAGE_MAX_BYTES": _int("ALPR_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("ALPR_MAX_REQUEST_BYTES", 20 * 1024 * 1024),
         "PURGE_BATCH_SIZE": _int("ALPR_PURGE_BATCH_SIZE", 50000),
+        "DEVICE_SILENT_HOURS": _between("ALPR_DEVICE_SILENT_HOURS", 24, 24 * 366),
+        "TOKEN_ROTATE_DAYS": _between("ALPR_TOKEN_ROTATE_DAYS", 365, 3660),
+        "TRAINING_LAPSE_DAYS": _between("ALPR_TRAINING_LAPSE_DAYS", 30, 366),
         "RECORDS_SCHEDULE": parse_records_schedule(
             os.environ.get("ALPR_RECORDS_SCHEDULE", DEFAULT_RECORDS_SCHEDULE)
         ),

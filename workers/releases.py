@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.jobs.models import JobRun
-from app.jobs.services import run_tracked
+from app.jobs.services import report_progress, run_tracked
 from app.requests.cover_letter import cover_letter_pdf
 from app.requests.letters import remove_stale_letters
 from app.requests.models import ReleasePackage
@@ -32,8 +32,8 @@ def build_release_package(package_id: int, run_id: int | None = None) -> dict[st
     """Build one package; its JobRun's progress moves with each batch of reads."""
 
     def work(session: Session, run: JobRun) -> dict[str, Any]:
-        def progress(percent: int) -> None:
-            run.progress = percent
+        def progress(done: int, total: int) -> None:
+            report_progress(run, done, total)
             session.commit()
 
         package = session.get_one(ReleasePackage, package_id)

@@ -11,7 +11,7 @@ from app.audit.checkpoints import CheckpointError, sign_checkpoint
 from app.auth.models import User
 from app.db import utcnow
 from app.jobs.models import JobRun
-from app.jobs.services import run_tracked
+from app.jobs.services import report_progress, run_tracked
 from app.retention.acp.lifecycle import destroy_existing_acp_data
 from app.retention.destruction import finish_tombstones
 from app.retention.models import AcpRequest
@@ -65,6 +65,10 @@ def destroy_acp_existing_data(
         request = session.get_one(AcpRequest, request_id)
         actor = session.get(User, actor_user_id) if actor_user_id else None
         outcome = destroy_existing_acp_data(session, actor or "system:acp-destroy", request)
+        # One transaction: the counts become visible with the destruction itself.
+        report_progress(
+            run, outcome.destroyed + outcome.deferred, outcome.destroyed + outcome.deferred
+        )
         session.commit()
         files = finish_tombstones(_sessions, outcome.orphans)
         return {

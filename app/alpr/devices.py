@@ -9,11 +9,11 @@ installation and a first use are BCA-notice events, so ``Device.installed_on``,
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
@@ -377,3 +377,36 @@ def mark_security_information(
         },
     )
     return deployment
+
+
+def silent_devices(session: Session, now: datetime, silent_hours: int) -> list[Device]:
+    """Active devices that have sent nothing for longer than `silent_hours`, quietest first.
+
+    A device never heard from counts from its registration: a camera installed and never
+    sending is as much a fault to look at as one that stopped.
+    """
+    heard = func.coalesce(Device.last_seen_at, Device.created_at)
+    return list(
+        session.scalars(
+            select(Device)
+            .where(
+                Device.status == DeviceStatus.ACTIVE.value,
+                heard < now - timedelta(hours=silent_hours),
+            )
+            .order_by(heard, Device.id)
+        )
+    )
+
+
+def tokens_to_rotate(session: Session, now: datetime, max_age_days: int) -> list[Device]:
+    """Active devices whose API token was issued more than `max_age_days` ago, oldest first."""
+    return list(
+        session.scalars(
+            select(Device)
+            .where(
+                Device.status == DeviceStatus.ACTIVE.value,
+                Device.token_issued_at < now - timedelta(days=max_age_days),
+            )
+            .order_by(Device.token_issued_at, Device.id)
+        )
+    )

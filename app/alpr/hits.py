@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -321,3 +321,35 @@ def hits_of_case(session: Session, investigation: Investigation) -> tuple[int, l
         .options(contains_eager(Hit.read), contains_eager(Hit.source))
     )
     return count_and_newest(session, stmt, Read.captured_at.desc(), Hit.id.desc())
+
+
+#: The age bands of open hits on the operators' home page: (label, from hours, to hours).
+HIT_AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("under 1 hour", 0, 1),
+    ("1–24 hours", 1, 24),
+    ("over 24 hours", 24, None),
+)
+
+
+def open_hit_ages(session: Session, now: datetime) -> list[tuple[str, int]]:
+    """How many hits are still open, by how long ago their read was taken (counts only).
+
+    Counts the hits the live list shows (ACP-suppressed reads left out), so a number on the
+    home page and the list it links to agree.
+    """
+    bands = []
+    for label, low, high in HIT_AGE_BANDS:
+        stmt = (
+            select(func.count())
+            .select_from(Hit)
+            .join(Hit.read)
+            .where(
+                visible_reads(),
+                Hit.status != HitStatus.CLOSED.value,
+                Read.captured_at <= now - timedelta(hours=low),
+            )
+        )
+        if high is not None:
+            stmt = stmt.where(Read.captured_at > now - timedelta(hours=high))
+        bands.append((label, session.scalar(stmt) or 0))
+    return bands

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alpr.hotlists import find_matches, log_hits, record_hits, sources_in_force
@@ -382,3 +382,15 @@ def review_queue(session: Session, actor: User) -> list[Read]:
 def candidates(read: Read) -> dict[str, Any]:
     """Each engine's reading of the read, for the reviewer (empty when OCR never ran)."""
     return json.loads(read.ocr_candidates) if read.ocr_candidates else {}
+
+
+def review_waiting(session: Session) -> int:
+    """How many plates wait in the review queue (a count: no read is shown, none audited)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Read)
+            .where(Read.plate_status == PlateStatus.NEEDS_REVIEW.value, visible_reads())
+        )
+        or 0
+    )

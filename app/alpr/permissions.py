@@ -17,6 +17,8 @@ class AlprAction(StrEnum):
     REVIEW_PLATES = "review_plates"
     OPEN_ANY_CASE_READS = "open_any_case_reads"
     ADMINISTER_EQUIPMENT = "administer_equipment"
+    WATCH_HITS = "watch_hits"
+    WATCH_EQUIPMENT = "watch_equipment"
 
 
 #: Reads, hits and plate review are for the roles that run ALPR day to day (with current
@@ -31,5 +33,9 @@ ALPR_PERMISSIONS = Permissions(
         AlprAction.REVIEW_PLATES: ALPR_DATA_ROLES,
         AlprAction.OPEN_ANY_CASE_READS: frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE}),
         AlprAction.ADMINISTER_EQUIPMENT: EQUIPMENT_ROLES,
+        # The home page's cards: open hits, plates to review and one's searches are the
+        # operators' day; silent devices and old tokens the ALPR administrator's.
+        AlprAction.WATCH_HITS: frozenset({Role.OPERATOR}),
+        AlprAction.WATCH_EQUIPMENT: frozenset({Role.ADMIN}),
     }
 )

@@ -41,6 +41,7 @@ class AccountAction(StrEnum):
     GRANT_ACCESS = "grant_access"
     GRANT_DEPUTY_CHIEF_ROLES = "grant_deputy_chief_roles"
     SEE_CONFIDENTIAL_DATA = "see_confidential_data"
+    WATCH_TRAINING = "watch_training"
 
 
 #: 425.3 puts ALPR data access under the Deputy Chief or designee: they alone grant and remove
@@ -57,5 +58,7 @@ ACCOUNT_PERMISSIONS = Permissions(
         AccountAction.GRANT_ACCESS: ACCESS_GRANTORS,
         AccountAction.GRANT_DEPUTY_CHIEF_ROLES: frozenset({Role.DEPUTY_CHIEF}),
         AccountAction.SEE_CONFIDENTIAL_DATA: frozenset({Role.CONFIDENTIAL_DATA}),
+        # Who records training sees, on the home page, whose is about to lapse.
+        AccountAction.WATCH_TRAINING: ACCESS_GRANTORS,
     }
 )

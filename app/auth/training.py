@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
@@ -97,3 +98,27 @@ def record_training(
         },
     )
     return training
+
+
+def training_lapsing(session: Session, today: date, within_days: int) -> list[tuple[User, date]]:
+    """Active accounts whose training in force ends within `within_days`, soonest first.
+
+    An account with a later record that takes over (already completed, or booked to start
+    before the current one ends) is not lapsing; one whose training has already ended is the
+    administrators' business on the accounts page, not a warning that it is about to.
+    """
+    horizon = today + timedelta(days=within_days)
+    covered = func.max(TrainingRecord.expires_on)
+    rows = session.execute(
+        select(User, covered)
+        .join(TrainingRecord, TrainingRecord.user_id == User.id)
+        .where(
+            User.is_active_account.is_(True),
+            TrainingRecord.expires_on >= today,
+            TrainingRecord.completed_on <= horizon,
+        )
+        .group_by(User.id)
+        .having(covered < horizon)
+        .order_by(covered, User.id)
+    ).all()
+    return [(user, until) for user, until in rows]

@@ -16,6 +16,7 @@ class BcaAction(StrEnum):
     SEND = "send"
     ACKNOWLEDGE = "acknowledge"
     WATCH_OVERDUE = "watch_overdue"
+    WATCH_DUE = "watch_due"
 
 
 #: Notices follow the equipment they are about: the Deputy Chief, the designee and the ALPR
@@ -28,5 +29,7 @@ BCA_PERMISSIONS = Permissions(
         BcaAction.SEND: EQUIPMENT_ROLES,
         BcaAction.ACKNOWLEDGE: EQUIPMENT_ROLES,
         BcaAction.WATCH_OVERDUE: frozenset({Role.DEPUTY_CHIEF, Role.ADMIN}),
+        # Notices due soon or overdue head the home page of everyone who sends them.
+        BcaAction.WATCH_DUE: EQUIPMENT_ROLES,
     }
 )

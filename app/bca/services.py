@@ -453,3 +453,19 @@ BCA_EVENT_LABELS = {
 def notice_history(session: Session, notice: BcaNotice) -> list[StepEvent]:
     """The notice's steps from the audit trail itself."""
     return step_history(session, notice, BCA_STEP_ACTIONS, BCA_EVENT_LABELS)
+
+
+def notices_due(session: Session, today: date) -> list[BcaNotice]:
+    """Open notices overdue or due within DUE_SOON_DAYS (department calendar), soonest first."""
+    return list(
+        session.scalars(
+            _with_facts(
+                select(BcaNotice)
+                .where(
+                    BcaNotice.status == BcaNoticeStatus.OPEN.value,
+                    BcaNotice.due_on <= today + timedelta(days=DUE_SOON_DAYS),
+                )
+                .order_by(BcaNotice.due_on, BcaNotice.id)
+            )
+        )
+    )

@@ -3,51 +3,58 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
-from flask_login import current_user
 from sqlalchemy import text
 
-from app.audit.services import last_verification
 from app.auth.access import STAFF_ROLES, public, signed_in
-from app.auth.models import Role
-from app.bca.permissions import BCA_PERMISSIONS, BcaAction
-from app.bca.services import overdue_notices
+from app.core.pages import acting_user
 from app.core.timeutil import local_today
-from app.db import db_session
-from app.reports.permissions import REPORT_PERMISSIONS, ReportAction
-from app.reports.services import last_compliance_check
-from app.requests.permissions import REQUEST_PERMISSIONS, RequestAction
-from app.requests.services import awaiting_review
+from app.db import db_session, utcnow
+from app.home.queue import Limits, home_queue
 
 bp = Blueprint("home", __name__)
+
+#: How often the home page asks for its cards again (htmx, ``hx-trigger="every …"``).
+REFRESH_SECONDS = 30
+
+
+def _queue_context() -> dict[str, object]:
+    config = current_app.config
+    limits = Limits(
+        device_silent_hours=config["DEVICE_SILENT_HOURS"],
+        token_rotate_days=config["TOKEN_ROTATE_DAYS"],
+        training_lapse_days=config["TRAINING_LAPSE_DAYS"],
+    )
+    user = acting_user()
+    today = local_today()
+    return {
+        "queue": home_queue(db_session(), user, now=utcnow(), today=today, limits=limits),
+        "staff": user.has_role(*STAFF_ROLES),
+        "today": today,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
 
 
 @bp.route("/")
 @signed_in
 def home():
-    """What a signed-in user needs first: roles, training status, the chain's last check.
+    """The signed-in user's work: each card counts what waits for them and links to it.
 
-    Agency users see their agency's account only: department data and the audit chain stay
-    with department staff. An account without a role yet sees only that it has none. The
-    Deputy Chief and the ALPR administrators also see every BCA notice past its due date
-    (425.4.1(d)); the Deputy Chief and designee see the compliance counters that were above
-    zero at their last check.
+    Agency users see their agency's requests only: department data and the audit chain stay
+    with department staff. An account without a role yet sees only that it has none; staff
+    without current training see that first, and no work (every list is closed to them).
     """
-    staff = current_user.has_role(*STAFF_ROLES)
-    today = local_today()
-    watches_bca = BCA_PERMISSIONS.allows(current_user, BcaAction.WATCH_OVERDUE)
-    watches_compliance = REPORT_PERMISSIONS.allows(current_user, ReportAction.WATCH_COUNTERS)
-    reviews = REQUEST_PERMISSIONS.allows(current_user, RequestAction.REVIEW)
-    return render_template(
-        "home/home.html",
-        staff=staff,
-        agency=current_user.has_role(Role.AGENCY),
-        awaiting_review=awaiting_review(db_session()) if reviews else None,
-        training=current_user.current_training(today) if staff else None,
-        verification=last_verification(db_session()) if staff else None,
-        bca_overdue=overdue_notices(db_session(), today) if watches_bca else None,
-        compliance=last_compliance_check(db_session()) if watches_compliance else None,
-        today=today,
-    )
+    return render_template("home/home.html", **_queue_context())
+
+
+@bp.route("/home/queue")
+@signed_in
+def queue():
+    """The cards alone, polled by the home page every REFRESH_SECONDS.
+
+    Counts and names of requests, holds, devices and people only: no read data is shown, so a
+    poll is not an access to ALPR data to audit.
+    """
+    return render_template("home/_queue.html", **_queue_context())
 
 
 @bp.route("/healthz")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,6 +37,9 @@ class JobRun(Base):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     arguments_json: Mapped[str] = mapped_column(Text, default="{}")
     progress: Mapped[int] = mapped_column(default=0)
+    #: Items done out of `total` (None until the job knows it), for the page's progress bar.
+    done: Mapped[int] = mapped_column(default=0, server_default="0")
+    total: Mapped[int | None]
     result_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     #: How many times the recovery sweep has put this run back on the queue.
@@ -42,3 +47,8 @@ class JobRun(Base):
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The finished run's result (empty before), for the page that shows it."""
+        return json.loads(self.result_json) if self.result_json else {}

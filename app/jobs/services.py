@@ -17,6 +17,10 @@ from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
 
 
+def _arguments_json(arguments: dict[str, Any]) -> str:
+    return json.dumps(arguments, default=str, sort_keys=True)
+
+
 def create_run(
     session: Session, name: str, requested_by_id: int | None = None, **arguments: Any
 ) -> JobRun:
@@ -24,7 +28,7 @@ def create_run(
     run = JobRun(
         name=name,
         requested_by_id=requested_by_id,
-        arguments_json=json.dumps(arguments, default=str, sort_keys=True),
+        arguments_json=_arguments_json(arguments),
     )
     session.add(run)
     session.flush()
@@ -37,10 +41,36 @@ def mark_running(session: Session, run: JobRun) -> None:
     run.started_at = utcnow()
 
 
+def report_progress(run: JobRun, done: int, total: int) -> None:
+    """`done` items of `total` are done; the job commits it, the page's bar polls it.
+
+    The percentage stops at 99 until the run is marked done, so a page never shows 100 % for
+    a run whose result is not committed yet.
+    """
+    run.done = done
+    run.total = total
+    run.progress = min(99, done * 100 // max(total, 1))
+
+
+def latest_run(session: Session, name: str, **arguments: Any) -> JobRun | None:
+    """The newest run of job `name` asked with exactly `arguments`, for the page that started it.
+
+    The arguments compare as :func:`create_run` keeps them (canonical JSON).
+    """
+    return session.scalars(
+        select(JobRun)
+        .where(JobRun.name == name, JobRun.arguments_json == _arguments_json(arguments))
+        .order_by(JobRun.id.desc())
+        .limit(1)
+    ).first()
+
+
 def mark_done(session: Session, run: JobRun, result: dict[str, Any]) -> None:
     """Finished; the result is kept as JSON for the pages that poll it."""
     run.status = JobStatus.DONE.value
     run.progress = 100
+    if run.total is not None:
+        run.done = run.total
     run.finished_at = utcnow()
     run.result_json = json.dumps(result, default=str, sort_keys=True)
 

@@ -14,6 +14,7 @@ class ReportAction(StrEnum):
     VIEW_COMPLIANCE = "view_compliance"
     RUN_BIENNIAL = "run_biennial"
     WATCH_COUNTERS = "watch_counters"
+    WATCH_AUDIT = "watch_audit"
 
 
 #: The Deputy Chief and designee answer for compliance (425.3); the auditor checks it.
@@ -25,5 +26,7 @@ REPORT_PERMISSIONS = Permissions(
         ReportAction.RUN_BIENNIAL: REPORT_READERS,
         # A counter above zero is theirs to act on: it shows on their home page.
         ReportAction.WATCH_COUNTERS: frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE}),
+        # The chain's last verification and the last report head the auditor's home page.
+        ReportAction.WATCH_AUDIT: frozenset({Role.AUDITOR}),
     }
 )

@@ -269,7 +269,7 @@ def _batched_rows(
     started: datetime,
     spool: BinaryIO,
     pictures: _Pictures,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int, int], None] | None,
     total: int,
     batch_size: int,
 ) -> int:
@@ -305,7 +305,7 @@ def _batched_rows(
             reads += 1
         done += len(rows)
         if progress is not None:
-            progress(min(99, done * 100 // max(total, 1)))
+            progress(done, total)
     text.flush()
     text.detach()
     return reads
@@ -340,7 +340,7 @@ def _copy_rows(
     started: datetime,
     spool: BinaryIO,
     pictures: _Pictures,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int, int], None] | None,
     total: int,
     batch_size: int,
 ) -> int:
@@ -376,7 +376,7 @@ def _copy_rows(
                     reads += _copy_line(line, spool, pictures)
                 lines += len(complete)
                 if progress is not None and lines >= report_at:
-                    progress(min(99, lines * 100 // max(total, 1)))
+                    progress(lines, total)
                     report_at = lines + COPY_PROGRESS_EVERY
         connection.driver_connection.rollback()
     finally:
@@ -430,14 +430,14 @@ def build_package(
     store: str | Path,
     link_days: int,
     cover_letter: Callable[[dict[str, Any]], bytes],
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ReleasePackage:
     """Build `package`'s ZIP under `store`, audit it as dissemination, fulfil its request.
 
     `cover_letter` renders the cover letter's PDF from :func:`cover_facts`; `progress` is told
-    the percentage done after each batch (the job commits it, so the page can show it).
-    Nothing is left on disk if the build fails. Flushes; the caller commits.
+    how many reads of how many are done after each batch (the job commits it, so the page can
+    show it). Nothing is left on disk if the build fails. Flushes; the caller commits.
     """
     request = package.request
     actor = session.get(User, package.requested_by_id) if package.requested_by_id else None

@@ -473,16 +473,22 @@ def list_requests(
     return list(session.scalars(query.limit(500)))
 
 
-def awaiting_review(session: Session) -> int:
-    """Requests submitted and not yet taken up: what the Deputy Chief's home page counts."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(AgencyRequest)
-            .where(AgencyRequest.status == RequestStatus.SUBMITTED.value)
-        )
-        or 0
+def requests_by_state(
+    session: Session, states: Sequence[str], *, agency_id: int | None = None
+) -> dict[str, int]:
+    """How many requests are in each of `states`, all agencies' or one agency's.
+
+    Every state asked for is a key, 0 when no request is in it.
+    """
+    query = (
+        select(AgencyRequest.status, func.count())
+        .where(AgencyRequest.status.in_(list(states)))
+        .group_by(AgencyRequest.status)
     )
+    if agency_id is not None:
+        query = query.where(AgencyRequest.agency_id == agency_id)
+    counts = dict(session.execute(query).tuples().all())
+    return {state: counts.get(state, 0) for state in states}
 
 
 def request_history(session: Session, request: AgencyRequest) -> list[StepEvent]:

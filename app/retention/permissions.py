@@ -21,6 +21,7 @@ class RetentionAction(StrEnum):
     PLACE_HOLDS = "place_holds"
     RELEASE_HOLDS = "release_holds"
     SEE_ACP_DOCUMENTS = "see_acp_documents"
+    WATCH_REQUESTS = "watch_requests"
 
 
 #: Retention belongs to the Deputy Chief or designee (425.3, 425.5); administrators and the
@@ -52,5 +53,7 @@ RETENTION_PERMISSIONS = Permissions(
         # A participant's written request tells where a protected person is: only those who
         # take and decide such requests open the scan, not administrators (425.5(b)).
         RetentionAction.SEE_ACP_DOCUMENTS: REQUEST_TAKERS,
+        # Requests and holds waiting for a step show on the home page of those who take them.
+        RetentionAction.WATCH_REQUESTS: REQUEST_TAKERS,
     }
 )

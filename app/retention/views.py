@@ -39,7 +39,8 @@ from app.core.timeutil import format_local, parse_local_datetime
 from app.db import db_session, utcnow
 from app.investigations.models import Investigation, InvestigationStatus
 from app.investigations.sections import CaseItem, CaseSection, register_case_section
-from app.jobs.services import create_run
+from app.jobs.models import JobRun
+from app.jobs.services import create_run, latest_run
 from app.reads.models import Device
 from app.retention import exculpatory, listing
 from app.retention.acp import lifecycle as acp
@@ -333,6 +334,20 @@ def _acp_decline_form(**kwargs: Any) -> AcpDeclineForm:
     return confirmation_named(AcpDeclineForm(**kwargs), "acp-decline-confirm")
 
 
+#: The job that destroys an ACP participant's existing data (workers.retention).
+ACP_DESTRUCTION_JOB = "destroy_acp_existing_data"
+
+
+def _acp_destruction(request_id: int) -> JobRun | None:
+    return latest_run(db_session(), ACP_DESTRUCTION_JOB, acp_request_id=request_id)
+
+
+def _destruction_under_way(request_id: int) -> bool:
+    """A destruction queued or running: a second press would only queue it again."""
+    run = _acp_destruction(request_id)
+    return run is not None and run.finished_at is None
+
+
 def _acp_page(request_: AcpRequest, refused: dict[str, FlaskForm] | None = None) -> str:
     """The ACP request's page; a refused step passes its bound form back in (`refused`)."""
     return render_template(
@@ -343,7 +358,22 @@ def _acp_page(request_: AcpRequest, refused: dict[str, FlaskForm] | None = None)
         document_url=url_for("retention.acp_document", request_id=request_.id)
         if request_.document_sha256 and may(RetentionAction.SEE_ACP_DOCUMENTS)
         else None,
+        destruction=_acp_destruction(request_.id),
     )
+
+
+@bp.route("/acp/<int:request_id>/destruction")
+@require(RETENTION_PERMISSIONS.roles(RetentionAction.VIEW))
+def acp_destruction(request_id: int):
+    """The destruction job's progress, polled by the request's page; reloads it when done."""
+    load_or_404(AcpRequest, request_id)
+    run = _acp_destruction(request_id)
+    if run is None:
+        abort(404)
+    html = render_template("retention/_acp_destruction.html", run=run, request_id=request_id)
+    if run.finished_at is not None:
+        return html, 200, {"HX-Refresh": "true"}
+    return html
 
 
 def _acp_steps(request_: AcpRequest, refused: dict[str, FlaskForm]) -> list[StepView]:
@@ -358,7 +388,7 @@ def _acp_steps(request_: AcpRequest, refused: dict[str, FlaskForm]) -> list[Step
         "end": AcpEndForm(formdata=None),
         "decline": _acp_decline_form(formdata=None),
     }
-    if may(RetentionAction.MOVE_ACP):
+    if may(RetentionAction.MOVE_ACP) and not _destruction_under_way(request_.id):
         forms["record_existing_destroyed"] = AcpDestroyExistingForm(formdata=None)
     forms.update(refused)
     return next_step_views(
@@ -438,8 +468,11 @@ def acp_destroy_existing(request_id: int):
     if "record_existing_destroyed" not in acp.acp_steps(acting_user(), request_):
         flash("Existing data is destroyed once the request is verified, and only once.", "error")
         return redirect(url_for("retention.acp_detail", request_id=request_id))
+    if _destruction_under_way(request_id):
+        flash("The destruction of existing data is already under way.", "error")
+        return redirect(url_for("retention.acp_detail", request_id=request_id))
     actor_id = acting_user().id
-    run = create_run(session, "destroy_acp_existing_data", actor_id, acp_request_id=request_id)
+    run = create_run(session, ACP_DESTRUCTION_JOB, actor_id, acp_request_id=request_id)
     session.commit()
     enqueue_run(destroy_acp_existing_data, run.id, run.attempts, request_id, actor_id)
     flash("Destruction of existing data started.", "success")

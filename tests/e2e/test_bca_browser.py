@@ -39,10 +39,10 @@ def test_a_device_notice_from_registration_to_acknowledgement(
     page.get_by_role("button", name="Register device").click()
 
     page.goto(f"{live_server}/")
-    overdue = page.get_by_test_id("bca-overdue")
+    overdue = page.get_by_test_id("bca-due")
     expect(overdue).to_contain_text(f"E2E-{size}")
     page.screenshot(path=f"/tmp/shots/bca_home_{size}.png", full_page=True)
-    overdue.get_by_role("link").first.click()
+    overdue.get_by_role("listitem").get_by_role("link").first.click()
     expect(page.get_by_test_id("bca-status")).to_have_text("Open")
     expect(page.get_by_test_id("bca-due")).to_contain_text("overdue by 2 days")
 

@@ -157,6 +157,9 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
     breach = BreachIncidentFactory(reported_by_id=users["operator"].id)
     PurgeRunFactory()
     JobRunFactory()
+    JobRunFactory(
+        name="destroy_acp_existing_data", arguments_json=f'{{"acp_request_id": {acp.id}}}', total=9
+    )
     for user in users.values():
         record(session, user, AuditAction.LOGIN, user, {"address": "127.0.0.1"})
     record(
@@ -209,6 +212,7 @@ def seed(session) -> tuple[dict[str, User], Callable[[str, Rule], str]]:
     }
     request_ids = {
         "retention.acp_detail": acp.id,
+        "retention.acp_destruction": acp.id,
         "retention.exculpatory_detail": exculpatory.id,
         "requests.review": agency_request.id,
         "requests.letter": agency_request.id,

@@ -310,18 +310,18 @@ def test_overdue_notices_are_flagged_once_each(session):
     [
         (Role.DEPUTY_CHIEF, True),
         (Role.ADMIN, True),
-        (Role.DESIGNEE, False),
+        (Role.DESIGNEE, True),
         (Role.OPERATOR, False),
         (Role.AUDITOR, False),
     ],
 )
-def test_the_home_page_of_the_chief_and_administrators_lists_overdue_notices(
+def test_the_home_page_of_those_who_send_notices_lists_the_overdue_ones(
     client, session, login_as, role, shown
 ):
     late = BcaNoticeFactory(event_on=TODAY - timedelta(days=15))
     login_as(role)
     page = client.get("/").get_data(as_text=True)
-    assert ('data-testid="bca-overdue"' in page) is shown
+    assert ('data-testid="bca-due"' in page) is shown
     assert (f"/bca/{late.id}" in page) is shown
 
 

@@ -99,12 +99,15 @@ def test_a_busy_sqlite_database_answers_503(make_app, tmp_path):
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
 
 
-def test_home_shows_roles_training_and_last_verification(client, session, login_as):
+def test_home_shows_roles_training_and_the_auditor_the_last_verification(client, session, login_as):
     login_as(Role.OPERATOR, Role.RECORDS, trained=True)
     html = client.get("/").get_data(as_text=True)
     assert "Operator (trained officer)" in html and "Records staff" in html
     assert "Current:" in html
-    assert "has not been verified yet" in html
+    assert "Audit chain" not in html
+    client.post("/logout", data={"csrf_token": form_csrf(client, "/")})
+    login_as(Role.AUDITOR, trained=True)
+    assert "has not been verified yet" in client.get("/").get_data(as_text=True)
 
 
 def test_home_warns_without_training(client, session, login_as):
