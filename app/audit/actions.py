@@ -94,6 +94,9 @@ class AuditAction(StrEnum):
     READS_PURGED = "retention.reads_purged"
     PURGE_COMPLETED = "retention.purge_completed"
     RETENTION_VIEWED = "retention.viewed"
+    BACKUP_CREATED = "backup.created"
+    BACKUPS_PRUNED = "backup.pruned"
+    BACKUP_RESTORED = "backup.restored"
 
     # breach incidents (425.6(d), Minn. Stat. § 13.055)
     BREACH_REPORTED = "breach.reported"

@@ -346,6 +346,18 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "acp_digests_forgotten": ACP,
     },
     AuditAction.RETENTION_VIEWED: {},
+    AuditAction.BACKUP_CREATED: {"backup": PUB},
+    AuditAction.BACKUPS_PRUNED: {"backups": PUB, "ledger_entries": PUB, "before": PUB},
+    AuditAction.BACKUP_RESTORED: {
+        "backup": PUB,
+        "taken_at": PUB,
+        "reads_destroyed_again": PUB,
+        "acp_digests_restored": ACP,
+        "purge_run_id": PUB,
+        "purged_reads": PUB,
+        "orphan_files_removed": PUB,
+        "missing_files": PUB,
+    },
     # breach incidents: dates and counts; the findings stay on the incident
     AuditAction.BREACH_REPORTED: {**STEP, "discovered_at": PUB},
     AuditAction.BREACH_INVESTIGATION_STARTED: {**STEP},

@@ -65,6 +65,8 @@ ACTION_KINDS: dict[str, str] = {
             AuditAction.ACP_EXISTING_DESTROYED,
             AuditAction.ACP_DESTROYED_AT_COLLECTION,
             AuditAction.ACP_DEFERRED_DESTROYED,
+            AuditAction.BACKUPS_PRUNED,
+            AuditAction.BACKUP_RESTORED,
         ),
         "destructions",
     ),
@@ -96,6 +98,7 @@ ACTION_KINDS: dict[str, str] = {
         ),
         "requests",
     ),
+    AuditAction.BACKUP_CREATED: "other",
 }
 
 #: Actor labels of people who are not employees: a sign-in attempt names its network address.

@@ -93,7 +93,8 @@ def test_the_example_environment_names_every_production_setting_and_no_key():
 def test_the_systemd_units_verify(tmp_path):
     """Each unit as installed, with /opt/alpr pointing at this checkout and its environment."""
     units = []
-    for unit in sorted((DEPLOY / "systemd").glob("*.service")):
+    folder = DEPLOY / "systemd"
+    for unit in sorted([*folder.glob("*.service"), *folder.glob("*.timer")]):
         text = unit.read_text().replace("/opt/alpr/.venv/bin", str(Path(sys.executable).parent))
         text = text.replace("/opt/alpr", str(ROOT))
         text = text.replace("/etc/alpr/alpr.env", str(DEPLOY / "alpr.env.example"))
