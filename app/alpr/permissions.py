@@ -17,6 +17,7 @@ class AlprAction(StrEnum):
     REVIEW_PLATES = "review_plates"
     OPEN_ANY_CASE_READS = "open_any_case_reads"
     ADMINISTER_EQUIPMENT = "administer_equipment"
+    WATCH_PENDING_OCR = "watch_pending_ocr"
 
 
 #: Reads, hits and plate review are for the roles that run ALPR day to day (with current
@@ -31,5 +32,8 @@ ALPR_PERMISSIONS = Permissions(
         AlprAction.REVIEW_PLATES: ALPR_DATA_ROLES,
         AlprAction.OPEN_ANY_CASE_READS: frozenset({Role.DEPUTY_CHIEF, Role.DESIGNEE}),
         AlprAction.ADMINISTER_EQUIPMENT: EQUIPMENT_ROLES,
+        # Those who keep the equipment running see on their home page how many reads wait
+        # for OCR (a count); the list itself is ALPR data, for USE_DATA with training.
+        AlprAction.WATCH_PENDING_OCR: EQUIPMENT_ROLES,
     }
 )

@@ -53,6 +53,7 @@ class AuditAction(StrEnum):
     READ_PLATE_CONFIRMED = "read.plate_confirmed"
     READ_PLATE_CORRECTED = "read.plate_corrected"
     REVIEW_QUEUE_VIEWED = "reads.review_queue_viewed"
+    PENDING_OCR_VIEWED = "reads.pending_ocr_viewed"
 
     # hotlists and hits (425.4.1(b), 425.4(f))
     HOTLIST_LOADED = "hotlist.loaded"

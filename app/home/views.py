@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
+from app.alpr.pending_ocr import pending_ocr_summary
+from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.audit.services import last_verification
 from app.auth.access import STAFF_ROLES, public, signed_in
 from app.auth.models import Role
@@ -46,6 +48,9 @@ def home():
         verification=last_verification(db_session()) if staff else None,
         bca_overdue=overdue_notices(db_session(), today) if watches_bca else None,
         compliance=last_compliance_check(db_session()) if watches_compliance else None,
+        pending_ocr=pending_ocr_summary(db_session())
+        if ALPR_PERMISSIONS.allows(current_user, AlprAction.WATCH_PENDING_OCR)
+        else None,
         today=today,
     )
 

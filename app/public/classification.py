@@ -234,6 +234,7 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "outcome": ACP,
     },
     AuditAction.REVIEW_QUEUE_VIEWED: {"result_count": PUB, "read_ids": PUB},
+    AuditAction.PENDING_OCR_VIEWED: {"page": PUB, "result_count": PUB, "read_ids": PUB},
     # hotlists and hits: an investigation's own list is named by case, so it is withheld
     AuditAction.HOTLIST_LOADED: {
         "source": LIST,

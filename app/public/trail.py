@@ -44,6 +44,7 @@ ACTION_KINDS: dict[str, str] = {
             AuditAction.SEARCH_PAGE_VIEWED,
             AuditAction.HITS_VIEWED,
             AuditAction.REVIEW_QUEUE_VIEWED,
+            AuditAction.PENDING_OCR_VIEWED,
             AuditAction.AUDIT_VIEWED,
             AuditAction.AUDIT_EXPORTED,
             AuditAction.RETENTION_VIEWED,

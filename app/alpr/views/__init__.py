@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("alpr", __name__, url_prefix="/alpr")
 
-from app.alpr.views import devices, hits, reads, search  # noqa: E402, F401  (attach the routes)
+from app.alpr.views import devices, hits, pending, reads, search  # noqa: E402, F401  (routes)
