@@ -5,13 +5,14 @@ API otherwise) under the backup folder, owner-only. None is kept longer than the
 period: every backup made prunes those older (:func:`prune_backups`), and the destruction
 ledger's entries with them.
 
-A restore puts the database back as it was, then, before anyone is served, re-applies every
-destruction recorded since in the destruction ledger (:mod:`app.retention.ledger`): reads
-deleted by the purge, a day partition swapped out, an ACP request or OCR, and the keyed digests
-of ACP-destroyed reads. Then it runs the purge, removes the pictures no restored row references
-(the image store is not in the backup: pictures of reads made after the backup, lost with
-them) and records what it did on the audit chain. While it works a ``restore-pending`` marker
-in the instance folder makes the app answer 503 to every request.
+A restore puts the database back as it was (migrated to this code's schema), then, before
+anyone is served, re-applies every destruction recorded since in the destruction ledger
+(:mod:`app.retention.ledger`): reads deleted by the purge, a day partition swapped out, an ACP
+request or OCR, and the keyed digests of ACP-destroyed reads. Then it runs the purge, removes
+the pictures no restored row references (the image store is not in the backup: pictures of
+reads made after the backup, lost with them) and records what it did on the audit chain.
+While it works a ``restore-pending`` marker in the instance folder makes the app answer 503
+to every request.
 """
 
 from __future__ import annotations
@@ -244,16 +245,32 @@ def _replace_database(backup: Path, database_url: str, engine: Engine) -> None:
     engine.dispose()
 
 
-def _present(session: Session, pairs: list[tuple[int, datetime]]) -> list[int]:
-    """Which of the (id, captured at) reads the restored database holds."""
+def upgrade_schema(database_url: str) -> None:
+    """Bring a restored database to this code's schema (`alembic upgrade head`) before use."""
+    from alembic import command
+    from alembic.config import Config
+
+    beside_code = Path(__file__).resolve().parents[2] / "alembic.ini"
+    # An installed package runs from the checkout's folder (`flask --app wsgi` needs it too).
+    config = Config(str(beside_code if beside_code.exists() else Path("alembic.ini")))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+def _present(session: Session, ids: list[int], earliest: datetime, latest: datetime) -> list[int]:
+    """Which of these reads, captured from `earliest` to `latest`, the database holds."""
     found: list[int] = []
-    for start in range(0, len(pairs), REAPPLY_BATCH):
-        chunk = pairs[start : start + REAPPLY_BATCH]
-        wanted = set(chunk)
-        rows = session.execute(
-            select(Read.id, Read.captured_at).where(Read.id.in_([i for i, _ in chunk]))
-        ).tuples()
-        found.extend(read_id for read_id, at in rows if (read_id, at) in wanted)
+    for start in range(0, len(ids), REAPPLY_BATCH):
+        found.extend(
+            session.scalars(
+                select(Read.id).where(
+                    Read.id.in_(ids[start : start + REAPPLY_BATCH]),
+                    Read.captured_at >= earliest,
+                    Read.captured_at <= latest,
+                )
+            )
+        )
     return found
 
 
@@ -277,19 +294,20 @@ def reapply_destructions(
     session_factory: SessionFactory, entries: list[dict[str, Any]], result: RestoreResult
 ) -> None:
     """Destroy again what the ledger says was destroyed; restore the ACP digests."""
-    doomed: list[tuple[int, datetime]] = []
+    batches: list[tuple[list[int], datetime, datetime]] = []
     digests: dict[str, datetime] = {}
     days: list[tuple[datetime, datetime, set[tuple[int, datetime]]]] = []
     for entry in entries:
         if entry["kind"] == "reads":
-            doomed.extend(_pairs(entry["reads"]))
+            span = (datetime.fromisoformat(entry[k]) for k in ("from", "to"))
+            batches.append(([int(i) for i in entry["ids"]], *span))
         elif entry["kind"] == "day":
             start, end = (datetime.fromisoformat(entry[k]) for k in ("start", "end"))
             days.append((start, end, set(_pairs(entry["kept"]))))
         elif entry["kind"] == "acp_digests":
             digests.update({key: datetime.fromisoformat(at) for key, at in entry["digests"]})
     with session_factory() as session:
-        ids = _present(session, doomed)
+        ids = [found for batch in batches for found in _present(session, *batch)]
         for start, end, kept in days:
             in_day = session.execute(
                 select(Read.id, Read.captured_at).where(
@@ -358,6 +376,8 @@ def restore_backup(
     marker.write_text(backup.name)
     entries = list(ledger.entries(ledger_file))
     _replace_database(backup, database_url, engine)
+    upgrade_schema(database_url)
+    engine.dispose()
     result = RestoreResult(backup=backup.name)
     reapply_destructions(session_factory, entries, result)
     purge = destroy_expired_reads(

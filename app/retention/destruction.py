@@ -232,7 +232,9 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
         .returning(reads.id, reads.acp_deferred_at, reads.plate_status, reads.captured_at)
     ).all()
     _forget_deleted(session, set(ids))
-    record_reads(session, [(read_id, captured) for read_id, *_, captured in gone])
+    if gone:
+        captured = [at for *_, at in gone]
+        record_reads(session, [read_id for read_id, *_ in gone], min(captured), max(captured))
     redact_plates_of(
         session, actor, [read_id for read_id, _, status, _ in gone if status != CAMERA_PLATE]
     )

@@ -12,7 +12,11 @@ destroys a little early (they were being destroyed); a commit never goes unrecor
 
 One JSON object a line:
 
-- ``{"kind": "reads", "at": ..., "reads": [[id, captured_at], ...]}``: rows deleted.
+- ``{"kind": "reads", "at": ..., "ids": [...], "from": ..., "to": ...}``: rows deleted, all
+  captured between ``from`` and ``to`` (inclusive). The range keeps a later read that reuses an
+  id (a restored database's sequences start again from the backup's) out of it: such a read is
+  captured after the restore, so after the destruction and after ``to``. Plain ids keep the
+  ledger's cost small beside the deletion's (no timestamp a row).
 - ``{"kind": "day", "at": ..., "start": ..., "end": ..., "kept": [[id, captured_at], ...]}``:
   a day partition swapped out; every read captured in [start, end) but those kept is gone.
 - ``{"kind": "acp_digests", "at": ..., "digests": [[key_hmac, captured_at], ...]}``: keyed
@@ -72,11 +76,15 @@ def append(path: Path | None, kind: str, **payload: Any) -> None:
             os.close(fd)
 
 
-def record_reads(session: Session, reads: Iterable[tuple[int, datetime]]) -> None:
-    """Ledger the reads (id, captured at) this transaction deletes."""
-    rows = [[read_id, _stamp(at)] for read_id, at in reads]
-    if rows:
-        append(ledger_path(session), "reads", reads=rows)
+def record_reads(session: Session, ids: list[int], earliest: datetime, latest: datetime) -> None:
+    """Ledger the reads this transaction deletes, all captured from `earliest` to `latest`."""
+    if ids:
+        append(
+            ledger_path(session),
+            "reads",
+            ids=ids,
+            **{"from": _stamp(earliest), "to": _stamp(latest)},
+        )
 
 
 def record_day(

@@ -172,13 +172,10 @@ def test_no_backup_outlives_the_retention_period(app, session, keeper, tmp_path)
     (folder / "notes.txt").write_text("not a backup")
     path = Path(keeper.config["DESTRUCTION_LEDGER"])
     path.parent.mkdir()
-    old = {
-        "kind": "reads",
-        "at": (now - timedelta(days=61)).isoformat(),
-        "reads": [[1, now.isoformat()]],
-    }
+    stamp = now.isoformat()
+    old = {"kind": "reads", "at": (now - timedelta(days=61)).isoformat(), "ids": [1]}
     path.write_text(json.dumps(old) + "\n")
-    ledger.append(path, "reads", reads=[[2, now.isoformat()]])
+    ledger.append(path, "reads", ids=[2], **{"from": stamp, "to": stamp})
 
     removed = prune_backups(
         keeper.extensions["alpr_sessionmaker"], folder, path, keeper.config["RETENTION_DAYS"]
@@ -187,7 +184,7 @@ def test_no_backup_outlives_the_retention_period(app, session, keeper, tmp_path)
     assert sorted(removed) == sorted([names[60], names[90]])
     assert sorted(p.name for _, p in list_backups(folder)) == sorted([names[1], names[59]])
     assert (folder / "notes.txt").exists()
-    assert [entry["reads"] for entry in ledger.entries(path)] == [[[2, now.isoformat()]]]
+    assert [entry["ids"] for entry in ledger.entries(path)] == [[2]]
     assert os.stat(path).st_mode & 0o777 == 0o600
     (entry,) = entries(session, AuditAction.BACKUPS_PRUNED)
     assert details(entry)["ledger_entries"] == 1
@@ -195,7 +192,7 @@ def test_no_backup_outlives_the_retention_period(app, session, keeper, tmp_path)
 
 def test_a_torn_last_line_of_the_ledger_is_skipped(tmp_path):
     path = tmp_path / "ledger.jsonl"
-    ledger.append(path, "reads", reads=[[1, "2026-12-01T00:00:00+00:00"]])
+    ledger.append(path, "reads", ids=[1])
     with path.open("a") as torn:
         torn.write('{"kind": "reads", "at": "2026-12')
     assert [entry["kind"] for entry in ledger.entries(path)] == ["reads"]
