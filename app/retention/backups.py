@@ -112,16 +112,13 @@ def create_backup(
     folder: Path,
     now: datetime | None = None,
 ) -> Path:
-    """Take a backup into `folder` (0700; the file 0600), its BACKUP_CREATED entry inside it."""
+    """Take a backup into `folder` (0700; the file 0600); audited once it is complete."""
     now = now or utcnow()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)
     postgres = database_url.startswith("postgresql")
     name = f"alpr-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.{'dump' if postgres else 'sqlite3'}"
     target = folder / name
-    with session_factory() as session:
-        record(session, BACKUP_ACTOR, AuditAction.BACKUP_CREATED, None, {"backup": name})
-        session.commit()
     incoming = folder / f".incoming-{name}"
     fd = os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
@@ -138,6 +135,9 @@ def create_backup(
     except BaseException:
         incoming.unlink(missing_ok=True)
         raise
+    with session_factory() as session:
+        record(session, BACKUP_ACTOR, AuditAction.BACKUP_CREATED, None, {"backup": name})
+        session.commit()
     return target
 
 
