@@ -1,9 +1,10 @@
 # ALPR Records, one image for the web process, the job workers and the schedules
-# (deploy/compose.yaml runs it three ways). Debian's packages as scripts/bootstrap installs them.
+# (deploy/compose.yaml runs it three ways). Debian's packages as scripts/bootstrap installs them,
+# and the PostgreSQL client programs for `flask --app wsgi backup create|restore`.
 FROM python:3.11-slim-bookworm
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      tesseract-ocr libpango-1.0-0 libpangoft2-1.0-0 \
+      tesseract-ocr libpango-1.0-0 libpangoft2-1.0-0 postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/alpr --create-home --uid 10001 alpr
 WORKDIR /opt/alpr

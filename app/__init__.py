@@ -132,8 +132,10 @@ def register_error_handlers(app: Flask) -> None:
 def register_security(app: Flask) -> None:
     """The access rule on every request, security headers on every response."""
     from app.auth.access import enforce_access
+    from app.retention.views import refuse_while_restoring
     from app.security import apply_security_headers
 
+    app.before_request(refuse_while_restoring)
     app.before_request(enforce_access)
     app.after_request(apply_security_headers)
 
@@ -154,7 +156,7 @@ def register_cli(app: Flask) -> None:
     from app.bca.cli import bca_cli
     from app.demo.cli import demo_cli
     from app.reports.cli import reports_cli
-    from app.retention.cli import retention_cli
+    from app.retention.cli import backup_cli, retention_cli
     from workers.cli import jobs_cli
 
     groups = (users_cli, audit_cli, demo_cli, jobs_cli, retention_cli)
@@ -167,5 +169,6 @@ def register_cli(app: Flask) -> None:
         ocr_cli,
         bca_cli,
         reports_cli,
+        backup_cli,
     ):
         app.cli.add_command(group)

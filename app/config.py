@@ -381,6 +381,10 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),
         "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
         "RELEASE_STORE": os.environ.get("ALPR_RELEASE_STORE", str(instance_path / "releases")),
+        "DESTRUCTION_LEDGER": os.environ.get(
+            "ALPR_DESTRUCTION_LEDGER", str(instance_path / "destruction-ledger.jsonl")
+        ),
+        "BACKUP_DIR": os.environ.get("ALPR_BACKUP_DIR", str(instance_path / "backups")),
         "RELEASE_LINK_DAYS": _at_least_one("ALPR_RELEASE_LINK_DAYS", 7),
         "RETENTION_DAYS": validate_retention_days(
             _int("ALPR_RETENTION_DAYS", STATUTORY_RETENTION_DAYS)

@@ -132,6 +132,8 @@ class ServiceSettings:
     image_store: str
     document_store: str
     audit_signing_key: bytes
+    #: The destruction ledger (app/retention/ledger.py), a file outside the database.
+    destruction_ledger: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ServiceSettings:
@@ -141,6 +143,7 @@ class ServiceSettings:
             image_store=config["IMAGE_STORE"],
             document_store=config["DOCUMENT_STORE"],
             audit_signing_key=config["AUDIT_SIGNING_KEY"],
+            destruction_ledger=config["DESTRUCTION_LEDGER"],
         )
 
 

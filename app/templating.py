@@ -34,6 +34,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("alpr.devices", "Devices"),
     NavItem("alpr.hotlists", "Hotlists"),
     NavItem("alpr.review", "Plate review"),
+    NavItem("alpr.pending_ocr", "Waiting for OCR"),
     NavItem("alpr.hits", "Hit alerts"),
     NavItem("alpr.search", "Search"),
     NavItem("investigations.index", "Investigations"),

@@ -2,8 +2,8 @@
 
 from rq import cron
 
-from workers.queue import QUEUE_NAME
+from workers.queue import queue_name
 from workers.schedules import SCHEDULES
 
 for schedule in SCHEDULES:
-    cron.register(schedule.func, QUEUE_NAME, cron=schedule.cron, name=schedule.name)
+    cron.register(schedule.func, queue_name(schedule.func), cron=schedule.cron, name=schedule.name)

@@ -1,7 +1,11 @@
-"""The job queue: RQ on Redis when REDIS_URL is set, otherwise the same functions in-process.
+"""The job queues: RQ on Redis when REDIS_URL is set, otherwise the same functions in-process.
 
 Jobs take ids, never objects. Callers commit the JobRun row before calling :func:`enqueue`, so
 a fast worker always finds it (the microblog pitfall).
+
+Each kind of job has its own queue, so a backlog of one never delays another: a night of OCR
+after an outage must not hold up the purge the law times, nor a large release package the
+OCR of today's reads. Each queue gets its own workers (deploy/compose.yaml, alpr-worker@.service).
 """
 
 from __future__ import annotations
@@ -11,8 +15,23 @@ from typing import Any
 
 from flask import Flask, current_app
 
-QUEUE_NAME = "alpr"
 JOB_TIMEOUT_SECONDS = 3600
+
+#: The queues, each served by its own workers.
+QUEUES = ("ocr", "retention", "exports", "default")
+#: Which queue runs which job function (by module and name); every other job goes to default.
+JOB_QUEUES = {
+    "workers.ocr.ocr_read": "ocr",
+    "workers.retention.purge_expired_reads": "retention",
+    "workers.retention.destroy_acp_existing_data": "retention",
+    "workers.releases.build_release_package": "exports",
+    "workers.releases.expire_release_packages": "exports",
+}
+
+
+def queue_name(func: Callable[..., Any]) -> str:
+    """The queue a job function runs on (rq cron and the web process agree through this)."""
+    return JOB_QUEUES.get(f"{func.__module__}.{func.__qualname__}", "default")
 
 
 def init_app(app: Flask) -> None:
@@ -25,15 +44,18 @@ def init_app(app: Flask) -> None:
     from rq import Queue
 
     connection = Redis.from_url(url)
+    # RQ_QUEUE_PREFIX lets tests share one Redis without sharing queues; production has none.
+    prefix = app.config.get("RQ_QUEUE_PREFIX", "")
     app.extensions["alpr_redis"] = connection
-    app.extensions["alpr_queue"] = Queue(
-        app.config.get("RQ_QUEUE_NAME", QUEUE_NAME), connection=connection
-    )
+    app.extensions["alpr_queue"] = {
+        name: Queue(prefix + name, connection=connection) for name in QUEUES
+    }
 
 
-def get_queue() -> Any:
-    """The RQ queue, or None when jobs run in-process."""
-    return current_app.extensions.get("alpr_queue")
+def get_queue(func: Callable[..., Any]) -> Any:
+    """The RQ queue that runs `func`, or None when jobs run in-process."""
+    queues = current_app.extensions.get("alpr_queue")
+    return None if queues is None else queues[queue_name(func)]
 
 
 def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
@@ -42,7 +64,7 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
     In-process jobs run synchronously in a fresh app context so they behave exactly as they
     would in a worker (own session, own commit), just without a Redis server.
     """
-    queue = get_queue()
+    queue = get_queue(func)
     if queue is not None:
         job = queue.enqueue(func, args=args, kwargs=kwargs, job_timeout=JOB_TIMEOUT_SECONDS)
         return job.id
@@ -63,7 +85,7 @@ def enqueue_run(func: Callable[..., Any], run_id: int, attempt: int, *args: Any)
     When Redis cannot be reached the row stays queued and the request that asked for the job
     still succeeds: the recovery sweep (:mod:`workers.recovery`) enqueues it once Redis is back.
     """
-    queue = get_queue()
+    queue = get_queue(func)
     if queue is None:
         return enqueue(func, *args, run_id)
     from redis.exceptions import RedisError
@@ -89,14 +111,14 @@ LIVE_JOB_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
 
 def job_is_live(run_id: int, attempt: int) -> bool | None:
     """Whether RQ will still run this attempt; None when RQ does not know it (or no Redis)."""
-    queue = get_queue()
-    if queue is None:
+    connection = current_app.extensions.get("alpr_redis")
+    if connection is None:
         return None
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
     try:
-        job = Job.fetch(run_job_id(run_id, attempt), connection=queue.connection)
+        job = Job.fetch(run_job_id(run_id, attempt), connection=connection)
     except NoSuchJobError:
         return None
     return job.get_status(refresh=True) in LIVE_JOB_STATES

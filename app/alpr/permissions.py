@@ -19,6 +19,7 @@ class AlprAction(StrEnum):
     ADMINISTER_EQUIPMENT = "administer_equipment"
     WATCH_HITS = "watch_hits"
     WATCH_EQUIPMENT = "watch_equipment"
+    WATCH_PENDING_OCR = "watch_pending_ocr"
 
 
 #: Reads, hits and plate review are for the roles that run ALPR day to day (with current
@@ -37,5 +38,8 @@ ALPR_PERMISSIONS = Permissions(
         # operators' day; silent devices and old tokens the ALPR administrator's.
         AlprAction.WATCH_HITS: frozenset({Role.OPERATOR}),
         AlprAction.WATCH_EQUIPMENT: frozenset({Role.ADMIN}),
+        # Those who keep the equipment running see on their home page how many reads wait
+        # for OCR (a count); the list itself is ALPR data, for USE_DATA with training.
+        AlprAction.WATCH_PENDING_OCR: EQUIPMENT_ROLES,
     }
 )

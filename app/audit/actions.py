@@ -53,6 +53,7 @@ class AuditAction(StrEnum):
     READ_PLATE_CONFIRMED = "read.plate_confirmed"
     READ_PLATE_CORRECTED = "read.plate_corrected"
     REVIEW_QUEUE_VIEWED = "reads.review_queue_viewed"
+    PENDING_OCR_VIEWED = "reads.pending_ocr_viewed"
 
     # hotlists and hits (425.4.1(b), 425.4(f))
     HOTLIST_LOADED = "hotlist.loaded"
@@ -94,6 +95,9 @@ class AuditAction(StrEnum):
     READS_PURGED = "retention.reads_purged"
     PURGE_COMPLETED = "retention.purge_completed"
     RETENTION_VIEWED = "retention.viewed"
+    BACKUP_CREATED = "backup.created"
+    BACKUPS_PRUNED = "backup.pruned"
+    BACKUP_RESTORED = "backup.restored"
 
     # breach incidents (425.6(d), Minn. Stat. § 13.055)
     BREACH_REPORTED = "breach.reported"

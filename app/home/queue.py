@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.alpr.devices import silent_devices, tokens_to_rotate
 from app.alpr.hits import open_hit_ages
 from app.alpr.image_reads import review_waiting
+from app.alpr.pending_ocr import PendingSummary, pending_ocr_summary
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.search import recent_searches
 from app.audit.services import last_verification
@@ -76,6 +77,8 @@ class HomeQueue:
     #: The chain's last verification and the last biennial report (each None when never done).
     audit: tuple[Any, Any] | None = None
     agency_requests: dict[str, int] | None = None
+    #: Reads waiting for OCR (None also when none waits: the card shows only then).
+    pending_ocr: PendingSummary | None = None
 
     @property
     def open_hits(self) -> int:
@@ -133,5 +136,8 @@ def home_queue(
         else None,
         audit=(last_verification(session), last_report(session))
         if may(REPORT_PERMISSIONS, ReportAction.WATCH_AUDIT)
+        else None,
+        pending_ocr=pending_ocr_summary(session, now)
+        if may(ALPR_PERMISSIONS, AlprAction.WATCH_PENDING_OCR)
         else None,
     )

@@ -234,6 +234,7 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "outcome": ACP,
     },
     AuditAction.REVIEW_QUEUE_VIEWED: {"result_count": PUB, "read_ids": PUB},
+    AuditAction.PENDING_OCR_VIEWED: {"page": PUB, "result_count": PUB, "read_ids": PUB},
     # hotlists and hits: an investigation's own list is named by case, so it is withheld
     AuditAction.HOTLIST_LOADED: {
         "source": LIST,
@@ -346,6 +347,18 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "acp_digests_forgotten": ACP,
     },
     AuditAction.RETENTION_VIEWED: {},
+    AuditAction.BACKUP_CREATED: {"backup": PUB},
+    AuditAction.BACKUPS_PRUNED: {"backups": PUB, "ledger_entries": PUB, "before": PUB},
+    AuditAction.BACKUP_RESTORED: {
+        "backup": PUB,
+        "taken_at": PUB,
+        "reads_destroyed_again": PUB,
+        "acp_digests_restored": ACP,
+        "purge_run_id": PUB,
+        "purged_reads": PUB,
+        "orphan_files_removed": PUB,
+        "missing_files": PUB,
+    },
     # breach incidents: dates and counts; the findings stay on the incident
     AuditAction.BREACH_REPORTED: {**STEP, "discovered_at": PUB},
     AuditAction.BREACH_INVESTIGATION_STARTED: {**STEP},

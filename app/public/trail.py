@@ -44,6 +44,7 @@ ACTION_KINDS: dict[str, str] = {
             AuditAction.SEARCH_PAGE_VIEWED,
             AuditAction.HITS_VIEWED,
             AuditAction.REVIEW_QUEUE_VIEWED,
+            AuditAction.PENDING_OCR_VIEWED,
             AuditAction.AUDIT_VIEWED,
             AuditAction.AUDIT_EXPORTED,
             AuditAction.RETENTION_VIEWED,
@@ -65,6 +66,8 @@ ACTION_KINDS: dict[str, str] = {
             AuditAction.ACP_EXISTING_DESTROYED,
             AuditAction.ACP_DESTROYED_AT_COLLECTION,
             AuditAction.ACP_DEFERRED_DESTROYED,
+            AuditAction.BACKUPS_PRUNED,
+            AuditAction.BACKUP_RESTORED,
         ),
         "destructions",
     ),
@@ -98,6 +101,7 @@ ACTION_KINDS: dict[str, str] = {
     ),
     AuditAction.READS_EXPORTED: "releases",
     AuditAction.LIST_EXPORTED: "views",
+    AuditAction.BACKUP_CREATED: "other",
 }
 
 #: Actor labels of people who are not employees: a sign-in attempt names its network address.

@@ -206,6 +206,13 @@ class Read(Base):
             sqlite_where=text("device_id IS NULL AND client_read_id IS NULL"),
         ),
         Index("ix_reads_device_captured_at", "device_id", "captured_at"),
+        # The reads waiting for OCR, oldest first, for staff and the home page's count.
+        Index(
+            "ix_reads_pending_ocr",
+            "received_at",
+            postgresql_where=text("plate_status = 'pending_ocr'"),
+            sqlite_where=text("plate_status = 'pending_ocr'"),
+        ),
         # The purge finds ACP-deferred reads (425.5(b)) without scanning the table.
         Index(
             "ix_reads_acp_deferred_at",

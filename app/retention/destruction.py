@@ -41,6 +41,7 @@ from app.db import utcnow
 from app.reads.bulk import text_in
 from app.reads.images import remove_unreferenced_image
 from app.reads.models import Hit, PlateStatus, Read, ReadImage
+from app.retention.ledger import record_reads
 from app.retention.models import ImageTombstone, PurgeRun
 from app.retention.policy import HoldScope
 
@@ -231,6 +232,9 @@ def delete_reads(session: Session, ids: list[int], actor: object) -> Deleted:
         .returning(reads.id, reads.acp_deferred_at, reads.plate_status, reads.captured_at)
     ).all()
     _forget_deleted(session, set(ids))
+    if gone:
+        captured = [at for *_, at in gone]
+        record_reads(session, [read_id for read_id, *_ in gone], min(captured), max(captured))
     redact_plates_of(
         session, actor, [read_id for read_id, _, status, _ in gone if status != CAMERA_PLATE]
     )

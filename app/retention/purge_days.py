@@ -46,6 +46,7 @@ from app.retention.destruction import (
     redact_plates_of,
 )
 from app.retention.holds import scopes_keeping
+from app.retention.ledger import record_day
 from app.retention.models import PurgeRun
 
 #: How long a day's swap waits for its locks before leaving the day to the row-by-row batches.
@@ -110,6 +111,12 @@ def destroy_day(session: Session, run: PurgeRun, actor: object, day: date) -> De
         session.scalars(
             select(Read.id).where(in_day, not_(held), Read.plate_status != CAMERA_PLATE)
         ).all(),
+    )
+    record_day(
+        session,
+        start,
+        end,
+        session.execute(select(Read.id, Read.captured_at).where(in_day, held)).tuples(),
     )
     kept_image_ids: set[int] = set()
     replacement = f"{part}_next"

@@ -44,6 +44,7 @@ from app.jobs.services import create_run, latest_run
 from app.reads.models import Device
 from app.retention import exculpatory, listing
 from app.retention.acp import lifecycle as acp
+from app.retention.backups import restore_pending
 from app.retention.dashboard import retention_overview
 from app.retention.documents import (
     DocumentRejected,
@@ -79,6 +80,25 @@ from workers.retention import destroy_acp_existing_data
 bp = Blueprint("retention", __name__, url_prefix="/retention")
 
 T = TypeVar("T")
+
+
+#: Seconds a client is told to wait while a restore runs.
+RESTORE_RETRY_AFTER = 60
+
+
+def refuse_while_restoring() -> Any:
+    """before_request: answer nobody while a restore has not re-applied every destruction.
+
+    A restored backup holds reads destroyed since it was taken until the restore has destroyed
+    them again (app.retention.backups); serving meanwhile would hand them out.
+    """
+    if not restore_pending(current_app.config["INSTANCE_PATH"]):
+        return None
+    response = current_app.make_response(
+        ("A backup is being restored; the records are unavailable until it finishes.", 503)
+    )
+    response.headers["Retry-After"] = str(RESTORE_RETRY_AFTER)
+    return response
 
 
 def may(action: str) -> bool:

@@ -45,8 +45,8 @@ def no_sideways_scroll(page) -> None:
 def test_an_agency_request_from_submission_to_download(
     browser: Browser, make_app, session, redis_url, instance_dir, tmp_path
 ):
-    queue_name = f"alpr-e2e-{uuid.uuid4().hex[:8]}"
-    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=queue_name)
+    prefix = f"alpr-e2e-{uuid.uuid4().hex[:8]}-"
+    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_PREFIX=prefix)
     profile = AgencyProfileFactory(agency__name="Rochester Police Department")
     requester = UserFactory(roles=[Role.AGENCY], agency=profile.agency, name="Det. Rae Quester")
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF], trained=True)
@@ -136,7 +136,8 @@ def test_an_agency_request_from_submission_to_download(
                     "--burst",
                     "--url",
                     redis_url,
-                    queue_name,
+                    f"{prefix}exports",
+                    f"{prefix}default",
                 ],
                 cwd=ROOT,
                 env=env,

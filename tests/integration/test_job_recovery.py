@@ -45,15 +45,15 @@ def _age(session, run_id: int, *, minutes: int, column: str = "queued_at") -> No
 
 @pytest.fixture
 def rq_app(make_app, redis_url):
-    """An app on real Redis with a queue of its own, emptied afterwards."""
-    name = f"test-recover-{uuid.uuid4().hex[:8]}"
-    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=name)
+    """An app on real Redis with queues of its own, emptied afterwards."""
+    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_PREFIX=f"test-recover-{uuid.uuid4().hex[:8]}-")
     yield app
-    Queue(name, connection=app.extensions["alpr_redis"]).delete(delete_jobs=True)
+    for queue in app.extensions["alpr_queue"].values():
+        queue.delete(delete_jobs=True)
 
 
-def _queue(app) -> Queue:
-    return app.extensions["alpr_queue"]
+def _queue(app, name: str = "ocr") -> Queue:
+    return app.extensions["alpr_queue"][name]
 
 
 def _sweep(app) -> dict:

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_verification_job_runs_on_a_real_rq_worker(make_app, session, redis_url, instance_dir):
-    queue_name = f"alpr-test-{uuid.uuid4().hex[:8]}"
-    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=queue_name)
+    prefix = f"alpr-test-{uuid.uuid4().hex[:8]}-"
+    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_PREFIX=prefix)
     record(session, "test", AuditAction.USER_CREATED, None, {"n": 1})
     session.commit()
     with app.app_context():
@@ -44,7 +44,16 @@ def test_verification_job_runs_on_a_real_rq_worker(make_app, session, redis_url,
         "ALPR_INSTANCE_PATH": str(instance_dir),
     }
     worker = subprocess.run(
-        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, queue_name],
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "--burst",
+            "--url",
+            redis_url,
+            f"{prefix}default",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -52,8 +52,8 @@ def test_ocr_job_reads_the_plate_end_to_end(session, make_app, redis_url):
     load_hotlist(session, "test", b"plate,category\nKTR4821,warrant\n")
     session.commit()
     on_redis = BACKEND == "postgres"
-    queue_name = f"test-ocr-{uuid.uuid4().hex[:8]}"
-    web = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=queue_name) if on_redis else make_app()
+    prefix = f"test-ocr-{uuid.uuid4().hex[:8]}-"
+    web = make_app(REDIS_URL=redis_url, RQ_QUEUE_PREFIX=prefix) if on_redis else make_app()
     response = upload_image(
         web.test_client(),
         token,
@@ -67,7 +67,7 @@ def test_ocr_job_reads_the_plate_end_to_end(session, make_app, redis_url):
     if on_redis:
         assert body["plate_status"] == PlateStatus.PENDING_OCR.value
         assert run.status == "queued"
-        queue = Queue(queue_name, connection=web.extensions["alpr_redis"])
+        queue = Queue(f"{prefix}ocr", connection=web.extensions["alpr_redis"])
         assert queue.count == 1
         with web.app_context():
             SimpleWorker([queue], connection=queue.connection).work(burst=True)

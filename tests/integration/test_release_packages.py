@@ -335,8 +335,8 @@ def test_the_link_lives_as_long_as_configured(make_app, session):
 def test_the_build_runs_on_a_real_rq_worker_and_its_progress_is_polled(
     make_app, session, redis_url, instance_dir
 ):
-    queue_name = f"alpr-test-{uuid.uuid4().hex[:8]}"
-    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=queue_name)
+    prefix = f"alpr-test-{uuid.uuid4().hex[:8]}-"
+    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_PREFIX=prefix)
     request = approved()
     ReadFactory(plate="ABC123", captured_at=earlier())
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF], trained=True)
@@ -364,7 +364,16 @@ def test_the_build_runs_on_a_real_rq_worker_and_its_progress_is_polled(
         "ALPR_RELEASE_STORE": app.config["RELEASE_STORE"],
     }
     worker = subprocess.run(
-        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, queue_name],
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "--burst",
+            "--url",
+            redis_url,
+            f"{prefix}exports",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

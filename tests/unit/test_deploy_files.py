@@ -14,7 +14,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-APP_SERVICES = ("migrate", "web", "worker", "cron")
+QUEUES = ("ocr", "retention", "exports", "default")
+WORKERS = tuple(f"worker-{queue}" for queue in QUEUES)
+APP_SERVICES = ("migrate", "web", *WORKERS, "cron")
 REQUIRED_SECRETS = ("SECRET_KEY", "ACP_HMAC_KEY", "POSTGRES_PASSWORD")
 
 
@@ -31,14 +33,29 @@ def test_compose_runs_web_workers_schedules_and_migrations(compose):
         services["web"]["command"][0] == "gunicorn" and services["web"]["command"][-1] == "wsgi:app"
     )
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert services["worker"]["command"][:3] == ["rq", "worker", "--with-scheduler"]
+    for queue in QUEUES:
+        command = services[f"worker-{queue}"]["command"]
+        assert command[:3] == ["rq", "worker", "--with-scheduler"] and command[-1] == queue
     assert services["cron"]["command"][:2] == ["rq", "cron"]
     assert services["cron"]["command"][-1] == "workers/cron_config.py"
     assert (ROOT / "workers" / "cron_config.py").is_file()
-    for name in ("web", "worker", "cron"):
+    for name in ("web", *WORKERS, "cron"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
+
+
+def test_every_queue_has_its_workers_in_compose_and_systemd():
+    from workers.queue import QUEUES as APP_QUEUES
+
+    assert set(QUEUES) == set(APP_QUEUES)
+    unit = (DEPLOY / "systemd" / "alpr-worker@.service").read_text()
+    assert re.search(r"^ExecStart=\S*/rq worker .*%i$", unit, re.MULTILINE)
+    for queue in QUEUES:
+        assert f"alpr-worker@{queue}" in unit
+    readme = (ROOT / "README.md").read_text()
+    enable = re.search(r"systemctl enable --now alpr-web alpr-cron ([^`]*)`", readme).group(1)
+    assert enable.split() == [f"alpr-worker@{queue}" for queue in QUEUES]
 
 
 def test_compose_holds_no_secret_and_demands_each_one(compose):
@@ -76,11 +93,12 @@ def test_the_example_environment_names_every_production_setting_and_no_key():
 def test_the_systemd_units_verify(tmp_path):
     """Each unit as installed, with /opt/alpr pointing at this checkout and its environment."""
     units = []
-    for unit in sorted((DEPLOY / "systemd").glob("*.service")):
+    folder = DEPLOY / "systemd"
+    for unit in sorted([*folder.glob("*.service"), *folder.glob("*.timer")]):
         text = unit.read_text().replace("/opt/alpr/.venv/bin", str(Path(sys.executable).parent))
         text = text.replace("/opt/alpr", str(ROOT))
         text = text.replace("/etc/alpr/alpr.env", str(DEPLOY / "alpr.env.example"))
-        name = unit.name.replace("@.service", "@1.service")
+        name = unit.name.replace("@.service", "@ocr.service")
         (tmp_path / name).write_text(text)
         units.append(str(tmp_path / name))
     result = subprocess.run(

@@ -8,6 +8,7 @@ from app.alpr.views import (  # noqa: E402, F401  (attach the routes)
     devices,
     exports,
     hits,
+    pending,
     reads,
     search,
 )

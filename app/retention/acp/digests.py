@@ -21,6 +21,7 @@ from app.db import settings_of
 from app.reads.bulk import on_postgresql, text_in
 from app.reads.models import Read, ReadImage
 from app.retention.destruction import CAMERA_PLATE, id_among
+from app.retention.ledger import record_acp_digests
 from app.retention.models import AcpDestroyedRead
 
 
@@ -96,6 +97,7 @@ def remember_destroyed(session: Session, destroyed: Iterable[tuple[str, datetime
     digest_of = keyed_digest(hmac_key(session))
     rows = {digest_of(identity): captured_at for identity, captured_at in destroyed}
     if rows:
+        record_acp_digests(session, rows)
         insert = postgresql.insert if on_postgresql(session) else sqlite.insert
         session.execute(
             insert(AcpDestroyedRead)
