@@ -400,6 +400,7 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "REPLICA_MAX_LAG_SECONDS": _at_least_zero("ALPR_REPLICA_MAX_LAG_SECONDS", 5),
         "REDIS_URL": redis_url,
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),
+        "S3_ENDPOINT_URL": os.environ.get("ALPR_S3_ENDPOINT_URL") or None,
         "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
         "RELEASE_STORE": os.environ.get("ALPR_RELEASE_STORE", str(instance_path / "releases")),
         "RELEASE_LINK_DAYS": _at_least_one("ALPR_RELEASE_LINK_DAYS", 7),

@@ -209,6 +209,7 @@ class ServiceSettings:
     image_store: str
     document_store: str
     audit_signing_key: bytes
+    s3_endpoint_url: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ServiceSettings:
@@ -218,6 +219,7 @@ class ServiceSettings:
             image_store=config["IMAGE_STORE"],
             document_store=config["DOCUMENT_STORE"],
             audit_signing_key=config["AUDIT_SIGNING_KEY"],
+            s3_endpoint_url=config.get("S3_ENDPOINT_URL"),
         )
 
 
