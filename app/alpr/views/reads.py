@@ -40,7 +40,7 @@ from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_st
 from app.core.refusal import show_refusal
 from app.db import db_session, utcnow
 from app.extensions import htmx
-from app.reads.image_store import ImageMissing
+from app.reads.image_store import ImageMissing, ImageStoreUnavailable
 from app.reads.images import current_image_store
 from app.reads.models import PlateStatus, Read
 from app.retention.destruction import Deleted, finish_tombstones
@@ -147,6 +147,9 @@ def read_image(read_id: int, kind: str):
     except ImageMissing:
         session.rollback()
         abort(404, description="The picture is no longer in the image store.")
+    except ImageStoreUnavailable:
+        session.rollback()
+        abort(503, description="The image store is not answering; try again shortly.")
     session.commit()
     response = send_file(
         io.BytesIO(data), mimetype=image.content_type, conditional=False, etag=False
