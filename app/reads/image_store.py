@@ -20,6 +20,12 @@ from app.core.storage import content_path, write_atomically
 S3_SCHEME = "s3://"
 #: S3's answers for "no such object" (GetObject says NoSuchKey, HeadObject only 404).
 S3_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+#: A request waits seconds for the store, not botocore's default minute, and is tried 3 times.
+S3_CLIENT_SETTINGS = {
+    "connect_timeout": 5,
+    "read_timeout": 30,
+    "retries": {"max_attempts": 3, "mode": "standard"},
+}
 
 
 class ImageMissing(LookupError):
@@ -161,6 +167,8 @@ def image_store(location: str, endpoint_url: str | None = None) -> ImageStore:
     if not location.startswith(S3_SCHEME):
         return LocalImageStore(location)
     import boto3  # only installations with an S3 store load it
+    from botocore.config import Config
 
     bucket, prefix = parse_s3_location(location)
-    return S3ImageStore(boto3.client("s3", endpoint_url=endpoint_url), bucket, prefix)
+    client = boto3.client("s3", endpoint_url=endpoint_url, config=Config(**S3_CLIENT_SETTINGS))
+    return S3ImageStore(client, bucket, prefix)

@@ -155,6 +155,13 @@ def test_the_app_on_an_s3_store_uploads_shows_and_purges_there(make_app, session
     boto3.client("s3", endpoint_url=s3_endpoint).delete_object(Bucket=BUCKET, Key=key)
     gone = client.get(f"/alpr/reads/{read_ids[0]}/images/plate?via={via}")
     assert gone.status_code == 404 and b"no longer in the image store" in gone.data
+    down = make_app(
+        IMAGE_STORE=f"s3://{BUCKET}/{prefix}", S3_ENDPOINT_URL=f"http://127.0.0.1:{_free_port()}"
+    )
+    down_client = down.test_client()
+    assert login(down_client, user.email).status_code == 302
+    waiting = down_client.get(f"/alpr/reads/{read_ids[0]}/images/plate?via={via}")
+    assert waiting.status_code == 503, "a store that does not answer is not a missing picture"
 
     with app.app_context():
         current_image_store().put(digest, stored)
