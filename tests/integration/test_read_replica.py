@@ -9,20 +9,14 @@ configured means the primary, and the cached verdict on the replica's lag.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from app.auth.models import Role
@@ -32,23 +26,7 @@ from app.reads.models import Search
 from tests.conftest import BACKEND, PG_ADMIN_URL
 from tests.factories import DeviceFactory, ReadFactory, UserFactory
 from tests.helpers import _free_port, form_csrf, login
-
-#: Settings a hot standby must have at least as high as its primary's, or it will not start.
-STANDBY_MINIMUMS = (
-    "max_connections",
-    "max_worker_processes",
-    "max_wal_senders",
-    "max_prepared_transactions",
-    "max_locks_per_transaction",
-)
-
-
-def wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+from tests.pg_replica import replayed, streaming_replica, wait_for
 
 
 def search_device(client, device_id: int) -> tuple[int, list[int]]:
@@ -124,103 +102,17 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-def _as_postgres() -> dict[str, str]:
-    """Run the replica's programs as the `postgres` account when we are root (it refuses root)."""
-    return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
-
-
 @pytest.fixture(scope="module")
 def replica_cluster(database_url: str) -> Iterator[tuple[str, Engine]]:
     """A streaming replica of the test cluster; yields (the test database's URL on it, admin)."""
-    admin_url = make_url(PG_ADMIN_URL)
-    primary = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with primary.connect() as conn:
-        major = int(conn.scalar(text("SHOW server_version_num"))) // 10000
-        minimums = {name: conn.scalar(text(f"SHOW {name}")) for name in STANDBY_MINIMUMS}
-    primary.dispose()
-    binaries = Path(f"/usr/lib/postgresql/{major}/bin")
-    assert (binaries / "pg_basebackup").exists(), f"PostgreSQL {major}'s programs are missing"
-    folder = Path(tempfile.mkdtemp(prefix="alpr-replica-"))
-    data = folder / "data"
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    env = {**os.environ, "PGPASSWORD": admin_url.password or ""}
-    subprocess.run(
-        [
-            str(binaries / "pg_basebackup"),
-            *("-h", admin_url.host or "127.0.0.1", "-p", str(admin_url.port or 5432)),
-            *("-U", admin_url.username or "postgres", "-D", str(data)),
-            *("-R", "-X", "stream", "-c", "fast"),
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-        **_as_postgres(),
-    )
-    port = _free_port()
-    settings = {
-        "port": port,
-        "listen_addresses": "'127.0.0.1'",
-        "unix_socket_directories": f"'{folder}'",
-        "hot_standby": "on",
-        "shared_buffers": "'16MB'",
-        **minimums,
-    }
-    (data / "postgresql.conf").write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
-    (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-    (data / "pg_ident.conf").write_text("")
-    if os.geteuid() == 0:
-        for name in ("postgresql.conf", "pg_hba.conf", "pg_ident.conf"):
-            shutil.chown(data / name, "postgres", "postgres")
-    with (folder / "replica.log").open("wb") as log:
-        server = subprocess.Popen(
-            [str(binaries / "postgres"), "-D", str(data)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            **_as_postgres(),
-        )
-    replica_admin = create_engine(
-        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
-    )
-
-    def in_recovery() -> bool:
-        assert server.poll() is None, (folder / "replica.log").read_text()
-        try:
-            with replica_admin.connect() as conn:
-                return bool(conn.scalar(text("SELECT pg_is_in_recovery()")))
-        except Exception:
-            return False
-
-    try:
-        wait_for(in_recovery, "the replica to accept connections")
+    with streaming_replica(PG_ADMIN_URL) as (port, replica_admin):
         database = make_url(database_url).database
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}", replica_admin
-    finally:
-        replica_admin.dispose()
-        server.send_signal(signal.SIGINT)  # fast shutdown
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def caught_up(app, replica_admin: Engine) -> Callable[[], bool]:
     """Whether the replica has replayed everything the primary had flushed when asked."""
-    with app.extensions["alpr_engine"].connect() as conn:
-        flushed = conn.scalar(text("SELECT pg_current_wal_flush_lsn()::text"))
-
-    def check() -> bool:
-        with replica_admin.connect() as conn:
-            return bool(
-                conn.scalar(
-                    text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)"),
-                    {"lsn": flushed},
-                )
-            )
-
-    return check
+    return replayed(app.extensions["alpr_engine"], replica_admin)
 
 
 def replica_queries(app) -> list[str]:
@@ -279,7 +171,12 @@ def test_a_search_is_served_by_the_replica_and_by_the_primary_when_it_lags(
     with replica_admin.connect() as conn:
         conn.execute(text("SELECT pg_wal_replay_resume()"))
     wait_for(caught_up(strict, replica_admin), "replay to catch up")
-    time.sleep(REPLICA_CHECK_SECONDS)
+    # On a busy shared machine replay may trail by seconds: wait for a verdict within the
+    # bound, then hold it (a frozen clock) for the search that follows.
+    replica = strict.extensions["alpr_replica"]
+    wait_for(replica.usable, "the replica to be within 2 s")
+    frozen = replica.clock()
+    replica.clock = lambda: frozen
     assert search_device(strict_client, device.id) == (3, [later.id, first[0].id, first[1].id])
     assert any("FROM reads" in q for q in on_strict), "caught up, the replica serves again"
     session.rollback()
