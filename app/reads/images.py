@@ -1,4 +1,4 @@
-"""The image store: pictures of reads on disk, content-addressed by SHA-256 (policy 425.4.1(a)).
+"""The image store's rules: pictures of reads, content-addressed by SHA-256 (policy 425.4.1(a)).
 
 Pictures live in the image store ``IMAGE_STORE`` names (a folder or an S3 bucket,
 :mod:`app.reads.image_store`) as ``ab/cd/<sha256>``, so identical pictures are stored once and a
