@@ -2,8 +2,10 @@
 
 `pg_basebackup -R -X stream` copies the running cluster (every database) into a temporary data
 directory, and that copy starts as a hot standby on a free loopback port, replaying the
-primary's WAL as it streams. Run as the `postgres` account when we are root (the server refuses
-root). Needs a replication connection: scripts/services allows one on loopback.
+primary's WAL as it streams. A replication slot (dropped at the end) keeps the primary from
+recycling WAL the replica has not received yet, which a busy primary does within minutes. Run
+as the `postgres` account when we are root (the server refuses root). Needs a replication
+connection: scripts/services allows one on loopback.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +81,7 @@ def streaming_replica(admin_url: str) -> Iterator[tuple[int, Engine]]:
     data = folder / "data"
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
+    slot = f"alpr_replica_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     server = None
     try:
         subprocess.run(
@@ -85,7 +89,7 @@ def streaming_replica(admin_url: str) -> Iterator[tuple[int, Engine]]:
                 str(binaries / "pg_basebackup"),
                 *("-h", admin.host or "127.0.0.1", "-p", str(admin.port or 5432)),
                 *("-U", admin.username or "postgres", "-D", str(data)),
-                *("-R", "-X", "stream", "-c", "fast"),
+                *("-R", "-X", "stream", "-c", "fast", "-C", "-S", slot),
             ],
             check=True,
             capture_output=True,
@@ -145,3 +149,24 @@ def streaming_replica(admin_url: str) -> Iterator[tuple[int, Engine]]:
                 server.kill()
                 server.wait()
         shutil.rmtree(folder, ignore_errors=True)
+        _drop_slot(admin_url, slot)
+
+
+def _drop_slot(admin_url: str, slot: str) -> None:
+    """Drop the replica's slot (if the backup got as far as making it) once it is inactive."""
+    primary = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    drop = text(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+        " WHERE slot_name = :slot AND NOT active"
+    )
+    left = text("SELECT count(*) FROM pg_replication_slots WHERE slot_name = :slot")
+
+    def dropped() -> bool:
+        with primary.connect() as conn:
+            conn.execute(drop, {"slot": slot})
+            return conn.scalar(left, {"slot": slot}) == 0
+
+    try:
+        wait_for(dropped, "the replica's slot to be dropped", seconds=30)
+    finally:
+        primary.dispose()
