@@ -65,6 +65,13 @@ def _between(name: str, default: int, high: int) -> int:
     return value
 
 
+def _at_least_zero(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 0:
+        raise ConfigurationError(f"{name} must be 0 or more, got {value}.")
+    return value
+
+
 def is_development() -> bool:
     """Development is declared too (ALPR_ENV or FLASK_ENV development): what `scripts/start` runs.
 
@@ -345,10 +352,29 @@ def database_url(instance_path: Path) -> str:
     if not url:
         database = private_file(private_directory(instance_path) / "alpr.sqlite3")
         return f"sqlite:///{database}"
+    return psycopg_url(url)
+
+
+def psycopg_url(url: str) -> str:
+    """A PostgreSQL URL spelled for SQLAlchemy's psycopg 3 driver."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def replica_url(primary: str) -> str | None:
+    """DATABASE_REPLICA_URL: a streaming replica of the PostgreSQL primary, for reads; or None."""
+    url = os.environ.get("DATABASE_REPLICA_URL", "")
+    if not url:
+        return None
+    url = psycopg_url(url)
+    if not (url.startswith("postgresql") and primary.startswith("postgresql")):
+        raise ConfigurationError(
+            "DATABASE_REPLICA_URL names a PostgreSQL streaming replica of a PostgreSQL "
+            "DATABASE_URL."
+        )
     return url
 
 
@@ -369,6 +395,7 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
     if secret_key.strip() == acp_hmac_key.strip():
         # One leaked key would then both forge sessions and test plates against ACP digests.
         raise ConfigurationError("SECRET_KEY and ACP_HMAC_KEY must be two different keys.")
+    primary = database_url(instance_path)
     return {
         "INSTANCE_PATH": str(instance_path),
         "PRODUCTION": production,
@@ -376,9 +403,12 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "SECRET_KEY": secret_key,
         "ACP_HMAC_KEY": acp_hmac_key,
         "AUDIT_SIGNING_KEY": audit_signing_key(instance_path),
-        "DATABASE_URL": database_url(instance_path),
+        "DATABASE_URL": primary,
+        "DATABASE_REPLICA_URL": replica_url(primary),
+        "REPLICA_MAX_LAG_SECONDS": _at_least_zero("ALPR_REPLICA_MAX_LAG_SECONDS", 5),
         "REDIS_URL": redis_url,
         "IMAGE_STORE": os.environ.get("ALPR_IMAGE_STORE", str(instance_path / "images")),
+        "S3_ENDPOINT_URL": os.environ.get("ALPR_S3_ENDPOINT_URL") or None,
         "DOCUMENT_STORE": os.environ.get("ALPR_DOCUMENT_STORE", str(instance_path / "documents")),
         "RELEASE_STORE": os.environ.get("ALPR_RELEASE_STORE", str(instance_path / "releases")),
         "DESTRUCTION_LEDGER": os.environ.get(

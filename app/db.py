@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +15,8 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from psycopg.types.array import ListBinaryDumper
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -98,7 +103,9 @@ def _configure_postgresql(engine: Engine) -> None:
         dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
-def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
+def make_engine(
+    url: str, *, enforce_foreign_keys: bool = True, connect_timeout: int | None = None
+) -> Engine:
     """Build the engine for DATABASE_URL; SQLite gets WAL and foreign keys.
 
     Errors and logs never show bound parameters (`hide_parameters`): they are plates, some of
@@ -113,10 +120,80 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
         _configure_sqlite(engine, enforce_foreign_keys)
         return engine
     engine = create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        hide_parameters=True,
+        connect_args={} if connect_timeout is None else {"connect_timeout": connect_timeout},
     )
     _configure_postgresql(engine)
     return engine
+
+
+#: How long one verdict on the replica (usable or not) stands before it is checked again.
+REPLICA_CHECK_SECONDS = 1.0
+#: A replica that does not answer within this many seconds is taken as down.
+REPLICA_CONNECT_TIMEOUT = 2
+
+log = logging.getLogger(__name__)
+
+
+class Replica:
+    """A PostgreSQL streaming replica that serves reads while it keeps up with the primary.
+
+    Its lag is how long ago the last transaction it replayed committed on the primary,
+    counted only while it is behind the primary's flushed WAL (an idle primary does not make a
+    caught-up replica look late). A replica that is unreachable, not in recovery (promoted:
+    no longer a copy of this primary) or later than `max_lag_seconds` is not used; the verdict
+    is cached for REPLICA_CHECK_SECONDS so a busy page does not check on every request.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        primary: Engine,
+        max_lag_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.primary = primary
+        self.max_lag_seconds = max_lag_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._verdict: tuple[float, bool] | None = None
+
+    def lag_seconds(self) -> float:
+        """Seconds the replica is behind the primary; infinite when it cannot serve at all."""
+        try:
+            with self.primary.connect() as conn:
+                flushed = conn.scalar(text("SELECT pg_current_wal_flush_lsn()::text"))
+            with self.engine.connect() as conn:
+                recovering, caught_up, behind = conn.execute(
+                    text(
+                        "SELECT pg_is_in_recovery(),"
+                        " pg_last_wal_replay_lsn() >= CAST(:flushed AS pg_lsn),"
+                        " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+                    ),
+                    {"flushed": flushed},
+                ).one()
+        except DBAPIError as exc:
+            log.warning("read replica unreachable, reading from the primary: %s", exc.orig)
+            return math.inf
+        if not recovering:
+            log.warning("the read replica is not in recovery: reading from the primary")
+            return math.inf
+        if caught_up:
+            return 0.0
+        return math.inf if behind is None else max(0.0, float(behind))
+
+    def usable(self) -> bool:
+        """Whether reads may go to the replica now (checked once per REPLICA_CHECK_SECONDS)."""
+        with self._lock:
+            now = self.clock()
+            if self._verdict is None or now - self._verdict[0] >= REPLICA_CHECK_SECONDS:
+                self._verdict = (now, self.lag_seconds() <= self.max_lag_seconds)
+            return self._verdict[1]
 
 
 # A service runs the same in a view, an RQ job, a CLI command or a benchmark: it takes the
@@ -134,6 +211,7 @@ class ServiceSettings:
     audit_signing_key: bytes
     #: The destruction ledger (app/retention/ledger.py), a file outside the database.
     destruction_ledger: str = ""
+    s3_endpoint_url: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ServiceSettings:
@@ -144,6 +222,7 @@ class ServiceSettings:
             document_store=config["DOCUMENT_STORE"],
             audit_signing_key=config["AUDIT_SIGNING_KEY"],
             destruction_ledger=config["DESTRUCTION_LEDGER"],
+            s3_endpoint_url=config.get("S3_ENDPOINT_URL"),
         )
 
 
@@ -165,12 +244,22 @@ def init_app(app: Flask) -> None:
     factory = sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})
     app.extensions["alpr_engine"] = engine
     app.extensions["alpr_sessionmaker"] = factory
+    replica_url = app.config.get("DATABASE_REPLICA_URL")
+    if replica_url:
+        replica_engine = make_engine(replica_url, connect_timeout=REPLICA_CONNECT_TIMEOUT)
+        app.extensions["alpr_replica"] = Replica(
+            replica_engine, engine, app.config["REPLICA_MAX_LAG_SECONDS"]
+        )
+        app.extensions["alpr_replica_sessionmaker"] = sessionmaker(
+            bind=replica_engine, expire_on_commit=False, info={"settings": settings}
+        )
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        for name in ("db_session", "read_session"):
+            session: Session | None = g.pop(name, None)
+            if session is not None:
+                session.close()
 
 
 def db_session() -> Session:
@@ -178,6 +267,23 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["alpr_sessionmaker"]()
     return g.db_session
+
+
+def read_session() -> Session:
+    """A session for read-only queries: the replica's while it keeps up, else the primary's.
+
+    Only queries that write nothing and whose answer may be a few seconds old
+    (ALPR_REPLICA_MAX_LAG_SECONDS) go here: search result lists and counts, public pages.
+    Writes, audit entries and the guards that must see the latest state stay on
+    :func:`db_session`.
+    """
+    if "read_session" not in g:
+        replica: Replica | None = current_app.extensions.get("alpr_replica")
+        if replica is not None and replica.usable():
+            g.read_session = current_app.extensions["alpr_replica_sessionmaker"]()
+        else:
+            g.read_session = db_session()
+    return g.read_session
 
 
 @contextmanager

@@ -111,6 +111,8 @@ def make_app(base_config: dict[str, Any]):
     yield _make
     for built in made:
         built.extensions["alpr_engine"].dispose()
+        if "alpr_replica" in built.extensions:
+            built.extensions["alpr_replica"].engine.dispose()
 
 
 def _wipe(app: Flask) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from app.alpr.image_reads import images_for_ocr, record_ocr_result
 from app.jobs.models import JobRun
 from app.jobs.services import run_tracked
-from app.reads.images import image_path
+from app.reads.image_store import ImageMissing
+from app.reads.images import current_image_store
 from app.reads.models import ImageKind, PlateStatus, Read
 from app.retention.destruction import Deleted, finish_tombstones
 from workers.context import with_app_context
@@ -33,13 +34,12 @@ def read_best_plate(read: Read) -> tuple[OcrResult, ImageKind | None]:
     from app.alpr.ocr.pipeline import OcrResult, UnreadableImage, read_plate  # loads OpenCV
 
     result, used = OcrResult("", 0.0, True, {}), None
+    store = current_image_store()
     for image in images_for_ocr(read):
         kind = ImageKind(image.kind)
         try:
-            attempt = read_plate(
-                image_path(image.sha256).read_bytes(), cropped=kind is ImageKind.PLATE
-            )
-        except (UnreadableImage, FileNotFoundError):
+            attempt = read_plate(store.get(image.sha256), cropped=kind is ImageKind.PLATE)
+        except (UnreadableImage, ImageMissing):
             continue
         result, used = attempt, kind
         if attempt.plate:

@@ -548,8 +548,13 @@ def perform_search(
     now: datetime,
     warrant_number: str | None = None,
     exigent_statement: str | None = None,
+    reader: Session | None = None,
 ) -> Search:
     """Run a purpose-bound search and keep it on file with its result count.
+
+    The count may come from `reader` (a read replica's session, :func:`app.db.read_session`);
+    the guards (closed case, tracking, ACP protection) read `session`, the primary, since a
+    search committed a moment ago must count towards the next one's tracking window.
 
     Raises SearchError (nothing written) for a purpose category outside 425.3's official uses,
     a missing purpose or case number, or a warrant number or exigency statement that says
@@ -609,7 +614,7 @@ def perform_search(
             "warrant_number",
             {**context, "tracking": reason},
         )
-    count, capped = count_results(session, criteria)
+    count, capped = count_results(reader or session, criteria)
     search = Search(
         user_id=actor.id,
         purpose_category=purpose_category,
@@ -704,24 +709,51 @@ def record_shown_reads(session: Session, search: Search, read_ids: list[int]) ->
     session.execute(insert(SearchShownRead).values(rows).on_conflict_do_nothing())
 
 
-def view_results(session: Session, actor: User, search: Search, page: int) -> ResultPage:
+def _still_visible(session: Session, found: list[tuple[int, datetime]]) -> list[Read]:
+    """The reads `found` (id, captured_at) that the primary still holds in use, in that order.
+
+    A replica may be a few seconds behind: a read destroyed or put out of use (425.5(b)) on the
+    primary since is not shown. The primary's lookup is by id within the page's time span, so
+    it touches only the day partitions the page covers.
+    """
+    if not found:
+        return []
+    times = [captured_at for _, captured_at in found]
+    rows = session.scalars(
+        select(Read)
+        .where(
+            Read.id.in_([read_id for read_id, _ in found]),
+            Read.captured_at.between(min(times), max(times)),
+            visible_reads(),
+        )
+        .options(selectinload(Read.device))
+    )
+    by_id = {read.id: read for read in rows}
+    return [by_id[read_id] for read_id, _ in found if read_id in by_id]
+
+
+def view_results(
+    session: Session, actor: User, search: Search, page: int, reader: Session | None = None
+) -> ResultPage:
     """Fetch result page `page` and audit that `actor` saw it: its row count and read ids.
 
-    The reads shown are kept (:func:`record_shown_reads`) for the search's context to open.
-    Raises SearchError for a page outside the results.
+    The page is found on `reader` (a read replica's session, :func:`app.db.read_session`, or
+    the primary's) and confirmed on `session`, the primary (:func:`_still_visible`), where the
+    reads shown are kept (:func:`record_shown_reads`) for the search's context to open and the
+    audit entry is written. Raises SearchError for a page outside the results.
     """
     criteria = SearchCriteria.from_json(search.criteria_json)
     pages = page_count(search.result_count)
     if page < 1 or page > pages:
         raise SearchError(f"There are {pages} pages of results.")
-    rows = list(
-        session.scalars(
-            results_query(session, criteria)
-            .options(selectinload(Read.device))
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
+    reader = reader or session
+    found = reader.execute(
+        results_query(reader, criteria)
+        .with_only_columns(Read.id, Read.captured_at)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     )
+    rows = _still_visible(session, list(found.tuples()))
     shown = [read.id for read in rows]
     record_shown_reads(session, search, shown)
     record(

@@ -2,7 +2,8 @@
 
 `/public/log` (425.5.1), `/public/locations` (fixed ALPR locations) and `/public/audit`
 (§ 13.824 subd. 7) show only public data and write nothing: an anonymous page that appended
-to the audit trail would let anyone grow it. The public copy is a release, so it is audited.
+to the audit trail would let anyone grow it; they read from the read replica when there is one
+(:func:`app.db.read_session`). The public copy is a release, so it is audited.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from app.audit.checkpoints import document, latest_checkpoint, public_key_hex
 from app.auth.access import public, require
 from app.core.pages import acting_user
 from app.core.timeutil import format_local
-from app.db import db_session, utcnow
+from app.db import db_session, read_session, utcnow
 from app.public.charts import Series, bar_chart
 from app.public.classification import Basis
 from app.public.forms import PublicCopyForm
@@ -81,7 +82,7 @@ def _filters() -> tuple[LogFilters, dict[str, str]]:
     """The log's filters from the query string, or the errors by field."""
     try:
         return (
-            parse_filters(db_session(), request.args.get("month"), request.args.get("device")),
+            parse_filters(read_session(), request.args.get("month"), request.args.get("device")),
             {},
         )
     except LogFilterError as exc:
@@ -99,7 +100,7 @@ def index():
 @public
 def log():
     """The log of use by period, with filters, pages and the chart (drawn here, as SVG)."""
-    session = db_session()
+    session = read_session()
     filters, errors = _filters()
     if errors:
         return render_template(
@@ -179,7 +180,7 @@ def log_csv():
             *(f"hits_{name}" for name, _ in HIT_COLUMNS),
         ]
     )
-    for row in log_rows(db_session(), filters):
+    for row in log_rows(read_session(), filters):
         writer.writerow(
             [
                 row.date,
@@ -213,7 +214,7 @@ def log_json():
         "timezone": current_app.config["DISPLAY_TIMEZONE"],
         "month": filters.month.strftime("%Y-%m") if filters.month else None,
         "device": filters.device,
-        "periods": [row.as_dict() for row in log_rows(db_session(), filters)],
+        "periods": [row.as_dict() for row in log_rows(read_session(), filters)],
     }
     response = make_response(json.dumps(body, indent=1))
     response.mimetype = "application/json"
@@ -227,7 +228,7 @@ def log_json():
 @public
 def locations():
     """Current and previous fixed locations, as a list and a map; withheld ones counted."""
-    listed = public_locations(db_session())
+    listed = public_locations(read_session())
     return render_template(
         "public/locations.html",
         listed=listed,
@@ -241,7 +242,7 @@ def locations():
 @public
 def audit():
     """Actions per month by kind; the redacted trail too where the department publishes it."""
-    session = db_session()
+    session = read_session()
     trail = None
     if current_app.config["PUBLISH_AUDIT_TRAIL"]:
         try:
@@ -268,7 +269,7 @@ def audit_checkpoint():
     `flask --app wsgi audit verify --checkpoint FILE --public-key KEY` proves the trail still
     extends it: a wiped trail, a cut tail or a recomputed chain all fail.
     """
-    checkpoint = latest_checkpoint(db_session())
+    checkpoint = latest_checkpoint(read_session())
     if checkpoint is None:
         abort(404)
     body = document(checkpoint)

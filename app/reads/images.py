@@ -1,12 +1,13 @@
-"""The image store: pictures of reads on disk, content-addressed by SHA-256 (policy 425.4.1(a)).
+"""The image store's rules: pictures of reads, content-addressed by SHA-256 (policy 425.4.1(a)).
 
-Files live under ``IMAGE_STORE`` as ``ab/cd/<sha256>``, so identical pictures are stored once
-and a row names its file by digest alone. What a file *is* is decided from its bytes (Pillow),
+Pictures live in the image store ``IMAGE_STORE`` names (a folder or an S3 bucket,
+:mod:`app.reads.image_store`) as ``ab/cd/<sha256>``, so identical pictures are stored once and a
+row names its picture by digest alone. What a file *is* is decided from its bytes (Pillow),
 never from the name or the type a client claims: only still JPEG, PNG and WebP pictures within
 ``IMAGE_MAX_BYTES`` and :data:`MAX_PIXELS` are accepted.
 
 Writers and :func:`remove_unreferenced_image` serialise on the digest (a PostgreSQL advisory
-transaction lock; on SQLite the database write lock), so a file is never unlinked while another
+transaction lock; on SQLite the database write lock), so a picture is never deleted while another
 transaction is about to commit a row that points at it.
 """
 
@@ -23,8 +24,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.core.storage import content_path, lock_digest, write_atomically
+from app.core.storage import lock_digest
 from app.db import settings_of
+from app.reads.image_store import ImageStore, LocalImageStore, image_store
 from app.reads.models import ReadImage
 
 #: Pillow format name -> the content type stored with the row and sent when it is viewed.
@@ -135,14 +137,20 @@ def clean_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) ->
     return CleanImage(clean, info)
 
 
+def current_image_store() -> ImageStore:
+    """The image store of this installation, for pages and jobs in an app context."""
+    return image_store(current_app.config["IMAGE_STORE"], current_app.config.get("S3_ENDPOINT_URL"))
+
+
+def store_of(session: Session) -> ImageStore:
+    """The image store the session's settings name (services use this)."""
+    settings = settings_of(session)
+    return image_store(settings.image_store, settings.s3_endpoint_url)
+
+
 def image_path(sha256: str) -> Path:
-    """Where the picture with this digest lives, for pages and jobs in an app context."""
-    return content_path(current_app.config["IMAGE_STORE"], sha256)
-
-
-def _stored_image(session: Session, sha256: str) -> Path:
-    """Where the picture lives, in the store the session's settings name (services use this)."""
-    return content_path(settings_of(session).image_store, sha256)
+    """Where a local image store keeps this picture's file (checks and tests of that store)."""
+    return LocalImageStore(current_app.config["IMAGE_STORE"]).path(sha256)
 
 
 def lock_image(session: Session, sha256: str) -> None:
@@ -151,35 +159,25 @@ def lock_image(session: Session, sha256: str) -> None:
 
 
 def write_image(session: Session, data: bytes, info: ImageInfo) -> bool:
-    """Put the picture in the store under the digest lock; True when a new file was written.
+    """Put the picture in the store under the digest lock; True when it was not there yet.
 
-    The file is written to a temporary name in its final directory, fsynced, then renamed into
-    place, so a reader never sees half a picture and a crash leaves no partial file under a
-    digest's name. A file already present is the same picture (same digest) and is kept.
+    Either store writes atomically (a reader never sees half a picture, a crash leaves nothing
+    partial under a digest's name). A picture already there is the same one (same digest).
     """
     lock_image(session, info.sha256)
-    target = _stored_image(session, info.sha256)
-    if target.exists():
-        return False
-    write_atomically(target, data)
-    return True
+    return store_of(session).put(info.sha256, data)
 
 
 def remove_unreferenced_image(session: Session, sha256: str) -> bool:
-    """Delete the picture's file when no ReadImage row references it; True when removed.
+    """Delete the picture from the store when no ReadImage row references it; True when removed.
 
     Used by the retention purge (425.5: images are destroyed with their reads) and by the upload
     API to take back a file whose transaction failed. It takes the digest lock in the caller's
     transaction, so an upload of the same picture cannot commit a row for a file unlinked here.
-    The file goes at once: call it after the deleting rows are flushed, and commit promptly.
+    The picture goes at once: call it after the deleting rows are flushed, and commit promptly.
     """
     lock_image(session, sha256)
     referenced = session.scalar(select(exists().where(ReadImage.sha256 == sha256)))
     if referenced:
         return False
-    target = _stored_image(session, sha256)
-    try:
-        target.unlink()
-    except FileNotFoundError:
-        return False
-    return True
+    return store_of(session).delete(sha256)

@@ -38,12 +38,13 @@ from app.audit.actions import AuditAction
 from app.audit.services import record
 from app.auth.models import Agency, User
 from app.core.refusal import Refusal
-from app.core.storage import content_path
 from app.core.timeutil import format_local
-from app.db import settings_of, utcnow
+from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
 from app.jobs.services import create_run
 from app.reads.bulk import on_postgresql
+from app.reads.image_store import ImageMissing, ImageStore
+from app.reads.images import store_of
 from app.reads.models import Device, Read, ReadImage
 from app.requests.models import AgencyRequest, ReleasePackage, RequestStatus
 from app.requests.notifications import notify_package_ready
@@ -237,9 +238,9 @@ def _sources(session: Session) -> tuple[dict[int, str], dict[int, str]]:
 class _Pictures:
     """Copies each picture into the archive once, by digest; knows which ones it holds."""
 
-    def __init__(self, archive: _Archive, image_root: str) -> None:
+    def __init__(self, archive: _Archive, store: ImageStore) -> None:
         self.archive = archive
-        self.root = image_root
+        self.store = store
         self.packaged: set[str] = set()
 
     def add(self, name: str) -> bool:
@@ -251,9 +252,8 @@ class _Pictures:
         if sha256 in self.packaged:
             return True
         try:
-            with content_path(self.root, sha256).open("rb") as picture:
-                self.archive.add_stream(name, picture, compress=False)
-        except (FileNotFoundError, ValueError):
+            self.archive.add_bytes(name, self.store.get(sha256), compress=False)
+        except (ImageMissing, ValueError):
             return False
         self.packaged.add(sha256)
         return True
@@ -453,7 +453,7 @@ def build_package(
     archive = _Archive(temporary, started)
     try:
         with tempfile.TemporaryFile(dir=folder) as spool:
-            pictures = _Pictures(archive, settings_of(session).image_store)
+            pictures = _Pictures(archive, store_of(session))
             spool.write((",".join(CSV_HEADER) + "\n").encode())
             rows = _copy_rows if on_postgresql(session) else _batched_rows
             reads = rows(session, scope, started, spool, pictures, progress, total, batch_size)

@@ -7,6 +7,8 @@ number first, and a picture is not found.
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     abort,
     current_app,
@@ -40,7 +42,8 @@ from app.core.pages import StepLook, StepView, acting_user, load_or_404, next_st
 from app.core.refusal import show_refusal
 from app.db import db_session, utcnow
 from app.extensions import htmx
-from app.reads.images import image_path
+from app.reads.image_store import ImageMissing, ImageStoreUnavailable
+from app.reads.images import current_image_store
 from app.reads.models import PlateStatus, Read
 from app.retention.destruction import Deleted, finish_tombstones
 from app.workflow.machine import WorkflowError
@@ -145,12 +148,18 @@ def read_image(read_id: int, kind: str):
     except ReadNotFound:
         session.rollback()
         abort(404, description="No such picture.")
-    path = image_path(image.sha256)
-    if not path.is_file():
+    try:
+        data = current_image_store().get(image.sha256)
+    except ImageMissing:
         session.rollback()
-        abort(404, description="The picture's file is no longer in the image store.")
+        abort(404, description="The picture is no longer in the image store.")
+    except ImageStoreUnavailable:
+        session.rollback()
+        abort(503, description="The image store is not answering; try again shortly.")
     session.commit()
-    response = send_file(path, mimetype=image.content_type, conditional=False, etag=False)
+    response = send_file(
+        io.BytesIO(data), mimetype=image.content_type, conditional=False, etag=False
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -36,7 +36,7 @@ from app.alpr.views.maps import deployment_points, read_points
 from app.auth.access import require
 from app.core.pages import acting_user, load_or_404
 from app.core.timeutil import display_zone, format_local, local_to_utc
-from app.db import db_session, utcnow
+from app.db import db_session, read_session, utcnow
 from app.investigations.models import Investigation
 from app.investigations.sections import CaseItem, CaseSection, register_case_section
 from app.reads.models import Deployment, Device, Search
@@ -88,6 +88,7 @@ def _run(form: PurposeForm, criteria: SearchCriteria):
             now=utcnow(),
             warrant_number=form.warrant_number.data,
             exigent_statement=form.exigent_statement.data,
+            reader=read_session(),
         )
     except SearchRefused as exc:
         session.commit()
@@ -161,7 +162,13 @@ def search_results(search_id: int):
     if stored.user_id != acting_user().id:
         abort(403, description="Only the member who ran a search may view its results.")
     try:
-        result = view_results(session, acting_user(), stored, request.args.get("page", 1, type=int))
+        result = view_results(
+            session,
+            acting_user(),
+            stored,
+            request.args.get("page", 1, type=int),
+            reader=read_session(),
+        )
     except SearchError as exc:
         session.rollback()
         abort(404, description=str(exc))
