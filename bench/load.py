@@ -122,8 +122,8 @@ def prepare(url: str, instance: Path, args, rng: random.Random):
 
 
 def make_bodies(args, rng: random.Random, listed: list[str]) -> list[bytes]:
-    """Enough batches for the run at twice the target, each read unique, ~0.5% listed plates."""
-    count = max(1, int(args.seconds * 20_000 / args.batch))
+    """Enough batches for the run at 1.5 times the target, each read unique, ~0.5% listed plates."""
+    count = max(1, int(args.seconds * 15_000 / args.batch))
     start = datetime.now(UTC) - timedelta(minutes=30)
     bodies = []
     for b in range(count):
@@ -189,7 +189,7 @@ def local(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%dT%H:%M")
 
 
-def run_traffic(base: str, args, tokens, bodies, plates, pictures, rec: Recorder) -> float:
+def run_traffic(base: str, args, tokens, bodies, plates, pictures, rec: Recorder, started) -> float:
     stop = threading.Event()
     cursor = iter(range(len(bodies)))
     lock = threading.Lock()
@@ -282,14 +282,56 @@ def run_traffic(base: str, args, tokens, bodies, plates, pictures, rec: Recorder
     threads += [
         threading.Thread(target=poller, args=(signed_in(base, CHIEF),)) for _ in range(args.pollers)
     ]
-    started = time.perf_counter()
+    started()  # every connection is open now: measure from here
+    clock = time.perf_counter()
     for t in threads:
         t.start()
     stop.wait(args.seconds)
     stop.set()
     for t in threads:
         t.join()
-    return time.perf_counter() - started
+    return time.perf_counter() - clock
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process and its reaped children used (RQ's work horses are its children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def process_groups(url: str, gunicorn: subprocess.Popen, workers: list[subprocess.Popen]):
+    """The processes whose CPU time the report splits: web, jobs, this database's backends."""
+    from sqlalchemy import text
+
+    children = Path(f"/proc/{gunicorn.pid}/task/{gunicorn.pid}/children").read_text().split()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        backends = list(
+            conn.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        )
+    engine.dispose()
+    return {
+        "gunicorn workers": [int(c) for c in children],
+        "RQ workers and their horses": [w.pid for w in workers],
+        "PostgreSQL backends of this database": backends,
+        "load clients (this process)": [os.getpid()],
+    }
+
+
+def cpu_since(groups: dict[str, list[int]], before: dict[int, float]) -> dict[str, float]:
+    """CPU seconds per group since `before` (a process that came later counts from 0)."""
+    return {
+        name: sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in pids)
+        for name, pids in groups.items()
+    }
 
 
 def drain(url: str, timeout: float) -> tuple[int, int, float]:
@@ -387,12 +429,25 @@ def main() -> None:
                     env=env,
                 )
             )
-        processes.append(
-            start_gunicorn(url, instance, args.workers, args.port, {"REDIS_URL": redis_url})
-        )
+        workers = processes[1:]
+        gunicorn = start_gunicorn(url, instance, args.workers, args.port, {"REDIS_URL": redis_url})
+        processes.append(gunicorn)
         base = f"http://127.0.0.1:{args.port}"
         rec = Recorder()
-        elapsed = run_traffic(base, args, tokens, bodies, listed, pictures, rec)
+        before: dict[int, float] = {}
+
+        def started() -> None:
+            for pids in process_groups(url, gunicorn, workers).values():
+                before.update((pid, cpu_seconds(pid)) for pid in pids)
+
+        elapsed = run_traffic(base, args, tokens, bodies, listed, pictures, rec, started)
+        used = cpu_since(process_groups(url, gunicorn, workers), before)
+        print(f"CPU seconds during the traffic ({elapsed:.0f} s x {os.cpu_count()} cores):")
+        for name, seconds in used.items():
+            print(f"  {name}: {seconds:.1f} s")
+        share = sum(used.values()) / (elapsed * (os.cpu_count() or 1))
+        load = os.getloadavg()[0]
+        print(f"  together {share:.0%} of the machine; load average now {load:.1f}")
         unfinished, pending, waited = drain(url, 120)
         verified = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "audit", "verify"],
