@@ -371,6 +371,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument(
+        "--worker-class",
+        default="rq.worker.Worker",
+        help="rq.worker.Worker forks a work horse per job; rq.worker.SimpleWorker does not",
+    )
     parser.add_argument("--ingest-threads", type=int, default=6)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--devices", type=int, default=8)
@@ -421,6 +426,8 @@ def main() -> None:
                         "rq.cli",
                         "worker",
                         "-q",
+                        "--worker-class",
+                        args.worker_class,
                         "--url",
                         redis_url,
                         QUEUE_NAME,
@@ -471,9 +478,9 @@ def main() -> None:
 def report(args, rec: Recorder, elapsed, unfinished, pending, waited, verified) -> None:
     print(
         f"{elapsed:.1f} s of mixed traffic: {args.workers} gunicorn workers, "
-        f"{args.rq_workers} RQ workers, {args.ingest_threads} camera threads (batches of "
-        f"{args.batch}), an image upload every {args.image_every} s, {args.operators} "
-        f"operators, {args.pollers} pollers"
+        f"{args.rq_workers} RQ workers ({args.worker_class}), {args.ingest_threads} camera "
+        f"threads (batches of {args.batch}), an image upload every {args.image_every} s, "
+        f"{args.operators} operators, {args.pollers} pollers"
     )
     print(f"{'route':34} {'requests':>8} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for route, times in sorted(rec.times.items()):
