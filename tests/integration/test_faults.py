@@ -9,6 +9,7 @@ the work, and the state shows no trace of a half-done step.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -558,21 +559,26 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
         def _impatient(dbapi_connection, _record) -> None:
             dbapi_connection.execute("PRAGMA busy_timeout=100")
 
-    batches, size, clients = 60, 50, 4
-    bodies = {f"b{n}": _batch(f"b{n}", size) for n in range(batches)}
+    size, clients, seconds = 50, 4, 3.0
+    bodies: dict[str, bytes] = {}
     answers: dict[str, httpx.Response] = {}
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def camera(names: list[str], base: str) -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            for name in names:
-                answers[name] = http.post(READS_URL, content=bodies[name], headers=headers)
+    def send(http: httpx.Client, name: str) -> None:
+        bodies.setdefault(name, _batch(name, size))
+        answers[name] = http.post(READS_URL, content=bodies[name], headers=headers)
 
-    names = sorted(bodies)
+    def camera(n: int, base: str) -> None:
+        """Batch after batch for `seconds`, whatever the answers (a camera retries later)."""
+        deadline = time.monotonic() + seconds
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for k in itertools.count():
+                if time.monotonic() > deadline:
+                    return
+                send(http, f"c{n}x{k}")
+
     with serve(app) as base, database_faults(app) as cuts:
-        threads = [
-            threading.Thread(target=camera, args=(names[n::clients], base)) for n in range(clients)
-        ]
+        threads = [threading.Thread(target=camera, args=(n, base)) for n in range(clients)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -591,9 +597,10 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
     assert stored == {name: size for name, code in codes.items() if code == 200}
 
     # The service resumes by itself: the refused batches sent again are stored whole.
-    with serve(app) as base:
-        camera(refused, base)
+    with serve(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+        for name in refused:
+            send(http, name)
     assert {answers[name].status_code for name in refused} == {200}
     session.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
-    assert session.scalar(select(func.count()).select_from(Read)) == batches * size
+    assert session.scalar(select(func.count()).select_from(Read)) == len(bodies) * size
     _chain_holds(session)
