@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 from rq.job import Job
 from sqlalchemy import create_engine, event, func, select, text, update
@@ -108,15 +110,13 @@ def private_redis(port: int) -> Iterator[subprocess.Popen]:
         ],
         stdout=subprocess.DEVNULL,
     )
-    from redis import Redis
-
     client = Redis(port=port)
     deadline = time.monotonic() + 10
     while True:
         try:
             client.ping()
             break
-        except Exception:
+        except RedisConnectionError:
             if time.monotonic() > deadline:
                 process.kill()
                 raise
@@ -144,13 +144,9 @@ def _ingest(client, token: str, prefix: str) -> None:
     assert response.get_json()["stored"] == 5
 
 
-def _upload(client, token: str, plate: str, client_read_id: str, fields: dict | None = None):
-    return upload_image(
-        client,
-        token,
-        fields or upload_fields(client_read_id=client_read_id),
-        {"plate": (plate_picture(plate), "p.png")},
-    )
+def _upload(client, token: str, plate: str, fields: dict):
+    """A camera's picture of `plate` without the plate itself: its OCR is queued."""
+    return upload_image(client, token, fields, {"plate": (plate_picture(plate), "p.png")})
 
 
 def test_redis_going_down_and_coming_back_empty_loses_no_read_and_no_ocr_job(session, make_app):
@@ -161,17 +157,17 @@ def test_redis_going_down_and_coming_back_empty_loses_no_read_and_no_ocr_job(ses
     client = app.test_client()
     with private_redis(port):
         _ingest(client, token, "up")
-        before = _upload(client, token, "KTR 4821", "img-1")
+        before = _upload(client, token, "KTR 4821", upload_fields(client_read_id="img-1"))
         assert before.status_code == 201
         assert app.extensions["alpr_queue"].job_ids == [run_job_id(before.get_json()["ocr_job"], 0)]
 
     # Redis is gone (and with it the job queued above): cameras carry on.
     _ingest(client, token, "down")
     sent = upload_fields(client_read_id="img-2")
-    during = _upload(client, token, "MNB 7390", "img-2", sent)
+    during = _upload(client, token, "MNB 7390", sent)
     assert during.status_code == 201, during.get_json()
     assert during.get_json()["plate_status"] == PlateStatus.PENDING_OCR.value
-    resend = _upload(client, token, "MNB 7390", "img-2", sent)
+    resend = _upload(client, token, "MNB 7390", sent)
     assert resend.status_code == 200 and resend.get_json()["outcome"] == "duplicate"
     assert resend.get_json()["read_id"] == during.get_json()["read_id"]
 
@@ -323,7 +319,7 @@ def test_a_worker_killed_during_ocr_leaves_the_read_pending_and_the_sweep_finish
 ):
     _, token = device_with_token(session)
     session.commit()
-    upload = _upload(rq_app.test_client(), token, "KTR 4821", "killed-ocr")
+    upload = _upload(rq_app.test_client(), token, "KTR 4821", upload_fields())
     assert upload.status_code == 201
     read_id, run_id = upload.get_json()["read_id"], upload.get_json()["ocr_job"]
     digest = upload.get_json()["images"][0]["sha256"]
