@@ -150,13 +150,17 @@ def make_rows(args, rng: random.Random, listed: list[str]) -> list[dict]:
     return rows
 
 
-def start_gunicorn(url: str, instance: Path, workers: int, port: int) -> subprocess.Popen:
+def start_gunicorn(
+    url: str, instance: Path, workers: int, port: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """gunicorn serving the app; jobs in-process unless `extra_env` names a REDIS_URL."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "ALPR_INSTANCE_PATH": str(instance),
         "REDIS_URL": "",
         "ALPR_INGEST_MAX_BATCH": "1000",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [

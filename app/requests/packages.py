@@ -449,6 +449,10 @@ def build_package(
     total = session.scalar(select(func.count()).select_from(Read).where(*where)) or 0
     folder = Path(store)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # A build whose worker was killed left its half archive (reads and pictures) behind; the
+    # rebuild removes it, so no copy of the data outlives the package's own expiry or a purge.
+    for leftover in folder.glob(f".building-{package.id}-*"):
+        leftover.unlink(missing_ok=True)
     temporary = folder / f".building-{package.id}-{secrets.token_hex(4)}"
     archive = _Archive(temporary, started)
     try:
