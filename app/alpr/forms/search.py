@@ -4,13 +4,12 @@ Times are typed in the department's local time (HTML ``datetime-local``); the vi
 to UTC. The services re-check everything, so these validators only give early, field-level help.
 """
 
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.search import PURPOSE_MIN
-from app.core.forms import DATETIME_FORMATS, typed_text, typed_year
+from app.core.forms import DATETIME_FORMATS, AppForm, typed_year
 from app.reads.models import PurposeCategory
 
 PURPOSE_CHOICES = [
@@ -19,7 +18,7 @@ PURPOSE_CHOICES = [
 ]
 
 
-class StatedPurposeForm(FlaskForm):
+class StatedPurposeForm(AppForm):
     """What every query of ALPR data states (425.6(b)): official use, purpose, case number."""
 
     purpose_category = SelectField(
@@ -36,12 +35,11 @@ class StatedPurposeForm(FlaskForm):
                 max=2000,
                 message=f"State the purpose in at least {PURPOSE_MIN} characters (425.6(b)).",
             ),
-            typed_text,
         ],
         description="What this search is for, in your words (policy 425.6(b)).",
     )
     case_number = StringField(
-        "Case or incident number", validators=[DataRequired(), Length(max=64), typed_text]
+        "Case or incident number", validators=[DataRequired(), Length(max=64)]
     )
 
 
@@ -54,7 +52,7 @@ class PurposeForm(StatedPurposeForm):
     end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year])
     warrant_number = StringField("Search warrant number", validators=[Optional(), Length(max=64)])
     exigent_statement = TextAreaField(
-        "Exigent circumstances", validators=[Optional(), Length(max=2000), typed_text]
+        "Exigent circumstances", validators=[Optional(), Length(max=2000)]
     )
 
 
