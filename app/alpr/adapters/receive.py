@@ -185,6 +185,12 @@ def receive_camera_reads(
             item["client_read_id"] = read.source_id
         items.append(item)
     pictures = [_pictures(read, image_max_bytes) for read in kept]
+    outcome.discard_reasons = reasons
+    outcome.counts["discarded"] = sum(reasons.values())
+    # Before the ingest: its audit append serialises every writer until the commit, so
+    # nothing may follow it (app.alpr.ingest.batch).
+    device.last_seen_at = now
+    count_discards(session, device, extracted.discarded + reasons, now)
     if items:
         reads_in = validate_reads(items, now=now, limits=limits)
 
@@ -209,8 +215,4 @@ def receive_camera_reads(
         )
         for key in ("stored", "duplicate", "destroyed_acp", "hits"):
             outcome.counts[key] = result.counts[key]
-    outcome.discard_reasons = reasons
-    outcome.counts["discarded"] = sum(reasons.values())
-    device.last_seen_at = now
-    count_discards(session, device, extracted.discarded + reasons, now)
     return outcome
