@@ -34,6 +34,10 @@ def typed_year(_form: Any, field: Field) -> None:
             raise ValidationError(str(exc)) from None
 
 
+#: ``render_kw`` of a field that asks for devices: static/js/forms.js puts a search box above
+#: the list that narrows it as one types (a department may have hundreds of cameras).
+FILTERED_DEVICES = {"data-filter": "devices"}
+
 #: Control characters no typed text holds (tab, newline and carriage return are typing).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

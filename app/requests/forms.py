@@ -21,7 +21,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from app.core.forms import DATETIME_FORMATS, AppForm, ConfirmIrreversible, typed_year
+from app.core.forms import (
+    DATETIME_FORMATS,
+    FILTERED_DEVICES,
+    AppForm,
+    ConfirmIrreversible,
+    typed_year,
+)
 from app.requests.models import (
     BASIS_MAX,
     FINDING_MAX,
@@ -79,7 +85,9 @@ class AgencyRequestForm(AppForm):
         description="One per line, exact or partial with * (e.g. ABC*). Spaces and dashes are "
         "ignored.",
     )
-    device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
+    device_ids = SelectMultipleField(
+        "Devices", coerce=int, validators=[Optional()], render_kw=FILTERED_DEVICES
+    )
     min_lat = FloatField("South edge (latitude)", validators=[Optional()])
     max_lat = FloatField("North edge (latitude)", validators=[Optional()])
     min_lon = FloatField("West edge (longitude)", validators=[Optional()])

@@ -6,7 +6,13 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import AppForm, ConfirmIrreversible, DayField, LocalDateTimeField
+from app.core.forms import (
+    FILTERED_DEVICES,
+    AppForm,
+    ConfirmIrreversible,
+    DayField,
+    LocalDateTimeField,
+)
 from app.retention.models import PAPER_ORIGINAL_MAX
 
 PLATES_HINT = "One plate per line; spaces and dashes are ignored."
@@ -49,7 +55,9 @@ class ExculpatoryRequestForm(AppForm):
     window_start = LocalDateTimeField("Data from", description=WINDOW_HINT)
     window_end = LocalDateTimeField("Data until", description=WINDOW_HINT)
     plates = TextAreaField("Plates", description=PLATES_HINT)
-    device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
+    device_ids = SelectMultipleField(
+        "Devices", coerce=int, validators=[Optional()], render_kw=FILTERED_DEVICES
+    )
     document = FileField(SCAN_LABEL)
     paper_original = paper_original_field()
 
@@ -61,7 +69,9 @@ class HoldForm(AppForm):
     window_start = LocalDateTimeField("Data from", description=WINDOW_HINT)
     window_end = LocalDateTimeField("Data until", description=WINDOW_HINT)
     plates = TextAreaField("Plates", description=PLATES_HINT)
-    device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
+    device_ids = SelectMultipleField(
+        "Devices", coerce=int, validators=[Optional()], render_kw=FILTERED_DEVICES
+    )
     description = TextAreaField("Why the data is needed", validators=[Length(max=2000)])
 
 

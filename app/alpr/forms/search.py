@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.search import PURPOSE_MIN
-from app.core.forms import DATETIME_FORMATS, AppForm, typed_year
+from app.core.forms import DATETIME_FORMATS, FILTERED_DEVICES, AppForm, typed_year
 from app.reads.models import PurposeCategory
 
 PURPOSE_CHOICES = [
@@ -64,7 +64,9 @@ class SearchForm(PurposeForm):
         validators=[Optional(), Length(max=20)],
         description="Exact plate, or partial with * (e.g. ABC* or *12*).",
     )
-    device_id = SelectField("Device", coerce=int, validators=[Optional()])
+    device_id = SelectField(
+        "Device", coerce=int, validators=[Optional()], render_kw=FILTERED_DEVICES
+    )
     deployment_id = SelectField("Near deployment", coerce=int, validators=[Optional()])
     min_lat = FloatField("South", validators=[Optional(), NumberRange(-90, 90)])
     max_lat = FloatField("North", validators=[Optional(), NumberRange(-90, 90)])
