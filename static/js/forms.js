@@ -55,12 +55,12 @@
         button.textContent = "Copied";
         window.setTimeout(function () { button.textContent = label; }, 2000);
       };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, function () { selectText(source); });
-      } else {
-        selectText(source);
-        if (document.execCommand("copy")) done();
-      }
+      /* The text is selected, so a person can also copy it by hand, and copied in the click. */
+      selectText(source);
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+      if (copied) done();
+      else if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done);
     });
   }
 
