@@ -7,7 +7,6 @@ a plausible date, a method, a count, a summary) is refused by the machine's guar
 
 from wtforms import (
     DateField,
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -24,15 +23,13 @@ from app.breaches.models import (
     UNAUTHORISED_PERSON_MAX,
     NotificationMethod,
 )
-from app.core.forms import DATETIME_FORMATS, AppForm, ConfirmIrreversible, typed_year
+from app.core.forms import AppForm, ConfirmIrreversible, LocalDateTimeField
 
 
 class BreachReportForm(AppForm):
     """Report a discovered breach of the security of data (§ 13.055)."""
 
-    discovered_at = DateTimeLocalField(
-        "Discovered at", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
-    )
+    discovered_at = LocalDateTimeField("Discovered at", required=True)
     description = TextAreaField(
         "What happened",
         validators=[DataRequired(), Length(max=DESCRIPTION_MAX)],

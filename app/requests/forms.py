@@ -7,7 +7,6 @@ Times are typed in the department's local time; the view converts them to UTC.
 
 from flask_wtf.file import FileField
 from wtforms import (
-    DateTimeLocalField,
     EmailField,
     FloatField,
     HiddenField,
@@ -22,11 +21,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.core.forms import (
-    DATETIME_FORMATS,
     FILTERED_DEVICES,
     AppForm,
     ConfirmIrreversible,
-    typed_year,
+    LocalDateTimeField,
 )
 from app.requests.models import (
     BASIS_MAX,
@@ -68,18 +66,8 @@ class AgencyRequestForm(AppForm):
     )
     letter_token = HiddenField()
     letter_name = HiddenField()
-    window_start = DateTimeLocalField(
-        "Data from",
-        format=DATETIME_FORMATS,
-        validators=[Optional(), typed_year],
-        description=LOCAL,
-    )
-    window_end = DateTimeLocalField(
-        "Data until",
-        format=DATETIME_FORMATS,
-        validators=[Optional(), typed_year],
-        description=LOCAL,
-    )
+    window_start = LocalDateTimeField("Data from", description=LOCAL)
+    window_end = LocalDateTimeField("Data until", description=LOCAL)
     plates = TextAreaField(
         "Plates",
         description="One per line, exact or partial with * (e.g. ABC*). Spaces and dashes are "

@@ -4,12 +4,12 @@ The query time is typed in the department's local time (HTML ``datetime-local``)
 converts it to UTC, and the machine checks it against the read and the clock.
 """
 
-from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.alpr.workflow import REFERENCE_MAX, VERIFICATION_SYSTEMS
-from app.core.forms import DATETIME_FORMATS, AppForm, typed_year
+from app.core.forms import AppForm, LocalDateTimeField
 
 
 class HitVerifiedForm(AppForm):
@@ -25,9 +25,7 @@ class HitVerifiedForm(AppForm):
         validators=[DataRequired(), Length(max=REFERENCE_MAX)],
         description="The MNJIS/NLETS message or transaction number of the answer.",
     )
-    verified_at = DateTimeLocalField(
-        "Query time", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
-    )
+    verified_at = LocalDateTimeField("Query time", required=True)
 
 
 class HitNotValidForm(HitVerifiedForm):

@@ -4,12 +4,12 @@ Times are typed in the department's local time (HTML ``datetime-local``); the vi
 to UTC. The services re-check everything, so these validators only give early, field-level help.
 """
 
-from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
+from wtforms import FloatField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.search import PURPOSE_MIN
-from app.core.forms import DATETIME_FORMATS, FILTERED_DEVICES, AppForm, typed_year
+from app.core.forms import FILTERED_DEVICES, AppForm, LocalDateTimeField
 from app.reads.models import PurposeCategory
 
 PURPOSE_CHOICES = [
@@ -46,10 +46,8 @@ class StatedPurposeForm(AppForm):
 class PurposeForm(StatedPurposeForm):
     """A query's stated purpose, its time window and its tracking authority (425.4.1(c))."""
 
-    start = DateTimeLocalField(
-        "From", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
-    )
-    end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year])
+    start = LocalDateTimeField("From", required=True)
+    end = LocalDateTimeField("To", required=True)
     warrant_number = StringField("Search warrant number", validators=[Optional(), Length(max=64)])
     exigent_statement = TextAreaField(
         "Exigent circumstances", validators=[Optional(), Length(max=2000)]
