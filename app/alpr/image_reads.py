@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -28,7 +29,7 @@ from app.alpr.ingest.periods import (
 from app.alpr.ingest.validation import ReadIn
 from app.alpr.workflow import PlateMachine  # noqa: F401  (declares the machine start_step uses)
 from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.services import PendingEntry, record, record_many
 from app.db import utcnow
 from app.reads.images import ImageInfo, write_image
 from app.reads.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
@@ -98,9 +99,20 @@ def _existing_read(
 def _store_read(
     session: Session, device: Device, read: ReadIn, images: list[IncomingImage], gap_minutes: int
 ) -> ImageReadOutcome:
-    """A plate the camera read goes through the JSON ingest itself: ACP screen, periods, hits."""
+    """A plate the camera read goes through the JSON ingest itself: ACP screen, periods, hits.
+
+    Its pictures are stored with it, and audited in the batch's one append (``attach``).
+    """
     result = ingest_reads(
-        session, device_actor(device), [read], device=device, gap_minutes=gap_minutes
+        session,
+        device_actor(device),
+        [read],
+        device=device,
+        gap_minutes=gap_minutes,
+        attach=lambda stored: [
+            add_read_images(session, device, (read_id, read.captured_at), images)
+            for _, read_id in stored
+        ],
     )
     outcome = result.outcomes[0]["outcome"]
     if outcome == "stored":
@@ -129,56 +141,61 @@ def receive_image_read(
     them back with :func:`app.reads.images.remove_unreferenced_image`.
     """
     if read.plate:
-        outcome = _store_read(session, device, read, images, gap_minutes)
-        if outcome.outcome != "stored" or outcome.read is None:
-            return outcome
-        stored = outcome.read
-    else:
-        # Locked first, so that a resend racing its original finds it once that commits.
-        lock_device(session, device.id)
-        existing = _existing_read(session, device, read, images)
-        if existing is not None:
-            return ImageReadOutcome(existing, "duplicate")
-        identity = picture_read_identity(
-            read_sender(device.id, None),
-            read.client_read_id,
-            [i.info.sha256 for i in images],
-            read.captured_at,
-        )
-        if known_destroyed(session, [identity]):  # OCR found an ACP plate on it: counted once
-            return ImageReadOutcome(None, "destroyed_acp")
-        # Collected now, though its plate is not known yet: the log of use counts it now.
-        (period,) = place_in_periods(session, device, [read.captured_at], gap_minutes=gap_minutes)
-        stored = Read(
-            device_id=device.id,
-            captured_at=read.captured_at,
-            latitude=read.latitude,
-            longitude=read.longitude,
-            client_read_id=read.client_read_id,
-            plate_status=PlateStatus.PENDING_OCR.value,
-            active_use_period_id=period.id,
-        )
-        session.add(stored)
-        count_in_periods(session, reads=[period])
-        note_device_use(session, device, [read.captured_at], utcnow())
-    store_read_images(session, device, stored, images)
+        return _store_read(session, device, read, images, gap_minutes)
+    # Locked first, so that a resend racing its original finds it once that commits.
+    lock_device(session, device.id)
+    existing = _existing_read(session, device, read, images)
+    if existing is not None:
+        return ImageReadOutcome(existing, "duplicate")
+    identity = picture_read_identity(
+        read_sender(device.id, None),
+        read.client_read_id,
+        [i.info.sha256 for i in images],
+        read.captured_at,
+    )
+    if known_destroyed(session, [identity]):  # OCR found an ACP plate on it: counted once
+        return ImageReadOutcome(None, "destroyed_acp")
+    # Collected now, though its plate is not known yet: the log of use counts it now.
+    (period,) = place_in_periods(session, device, [read.captured_at], gap_minutes=gap_minutes)
+    stored = Read(
+        device_id=device.id,
+        captured_at=read.captured_at,
+        latitude=read.latitude,
+        longitude=read.longitude,
+        client_read_id=read.client_read_id,
+        plate_status=PlateStatus.PENDING_OCR.value,
+        active_use_period_id=period.id,
+    )
+    session.add(stored)
+    count_in_periods(session, reads=[period])
+    note_device_use(session, device, [read.captured_at], utcnow())
+    session.flush()
+    key = (stored.id, read.captured_at)
+    record_many(session, [add_read_images(session, device, key, images, stored.plate_status)])
     return ImageReadOutcome(stored, "stored")
 
 
-def store_read_images(
-    session: Session, device: Device, stored: Read, images: list[IncomingImage]
-) -> None:
-    """Write a new read's pictures to the store, with their rows and one audit entry.
+def add_read_images(
+    session: Session,
+    device: Device,
+    read_key: tuple[int, datetime],
+    images: list[IncomingImage],
+    plate_status: str = PlateStatus.REPORTED.value,
+) -> PendingEntry:
+    """Write a new read's pictures to the store with their rows; their audit entry, unappended.
 
-    Shared by the image upload and the camera adapters (app.alpr.adapters), whose pictures are
-    already cleaned of metadata. The caller takes the files back if its transaction fails.
+    `read_key` is the stored read's (id, captured_at). Shared by the image upload and the camera
+    adapters (app.alpr.adapters), whose pictures are already cleaned of metadata; the ingest
+    appends the entry with its batch's (``ingest_reads(attach=...)``). The caller takes the
+    files back if its transaction fails.
     """
+    read_id, captured_at = read_key
     for image in images:
         write_image(session, image.data, image.info)
         session.add(
             ReadImage(
-                read_id=stored.id,
-                read_captured_at=stored.captured_at,
+                read_id=read_id,
+                read_captured_at=captured_at,
                 kind=image.kind.value,
                 sha256=image.info.sha256,
                 content_type=image.info.content_type,
@@ -187,21 +204,18 @@ def store_read_images(
                 height=image.info.height,
             )
         )
-    session.flush()
-    record(
-        session,
+    return PendingEntry(
         device_actor(device),
         AuditAction.READ_IMAGE_STORED,
-        stored,
+        ("reads", read_id),
         {
-            "plate_status": stored.plate_status,
+            "plate_status": plate_status,
             "images": [
                 {"kind": i.kind.value, "sha256": i.info.sha256, "bytes": i.info.byte_size}
                 for i in images
             ],
         },
     )
-    session.refresh(stored, ["images"])
 
 
 def screen_final_plate(session: Session, actor: User | str, read: Read) -> Deleted | None:

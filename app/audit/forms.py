@@ -4,13 +4,12 @@ A GET form (bookmarkable, nothing changes), so it carries no CSRF token; the lis
 the view from the trail and the accounts, so a value nobody offered is refused at its field.
 """
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from app.audit.actions import AuditAction
-from app.core.forms import typed_day
+from app.core.forms import AppForm, typed_day
 
 ANY = SelectChoice("", "Any")
 
@@ -29,7 +28,7 @@ ACTION_CHOICES = [
 ]
 
 
-class TrailFilterForm(FlaskForm):
+class TrailFilterForm(AppForm):
     class Meta:
         csrf = False
 

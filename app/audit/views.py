@@ -25,7 +25,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -46,6 +45,7 @@ from app.audit.trail import (
 from app.auth.access import require
 from app.auth.models import Role, User
 from app.auth.permissions import ACCOUNT_PERMISSIONS, AccountAction
+from app.core.forms import AppForm
 from app.core.pages import acting_user
 from app.core.timeutil import format_local, local_to_utc
 from app.db import db_session
@@ -142,7 +142,7 @@ def entries():
             filters=form,
             query=query,
             verification=verification,
-            form=FlaskForm(),
+            form=AppForm(),
         )
         return page, 422
     try:
@@ -169,7 +169,7 @@ def entries():
         subject_names=subject_names(session, trail.rows),
         actor_names=actor_names(session, trail.rows),
         readable_details=readable_details,
-        form=FlaskForm(),
+        form=AppForm(),
     )
 
 
@@ -255,7 +255,7 @@ def export():
 @require(AUDIT_ROLES, training=True)
 def verify_now():
     """Verify the whole chain now and record the outcome (its own audit entry)."""
-    form = FlaskForm()
+    form = AppForm()
     if not form.validate_on_submit():
         flash("The form expired; try again.", "error")
         return redirect(url_for("audit.entries"))

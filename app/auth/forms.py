@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -17,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.auth.accounts import MIN_PASSWORD_LENGTH
 from app.auth.authorisations import AUTHORISED_BY_MAX, DOCUMENT_MAX, WrittenAuthorisation
 from app.auth.models import ROLE_LABELS, WRITTEN_GRANT_ROLES
-from app.core.forms import ConfirmIrreversible, confirmation
+from app.core.forms import AppForm, ConfirmIrreversible, confirmation
 
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
@@ -27,7 +26,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
@@ -47,7 +46,7 @@ def _required_when_authorising(form: Any, field: Any) -> None:
         Optional()(form, field)
 
 
-class WrittenAuthorisationForm(FlaskForm):
+class WrittenAuthorisationForm(AppForm):
     """A form whose change needs the written authorisation behind it (425.3)."""
 
     authorised_by = StringField(
@@ -107,11 +106,11 @@ class TrainingForm(WrittenAuthorisationForm):
     notes = StringField("Notes", validators=[Optional(), Length(max=500)])
 
 
-class ActivationForm(FlaskForm):
+class ActivationForm(AppForm):
     """Reactivation carries only the CSRF token; the action is in the URL."""
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=1024)]
     )
@@ -129,7 +128,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class TemporaryPasswordForm(FlaskForm):
+class TemporaryPasswordForm(AppForm):
     password = PasswordField(
         "Temporary password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
@@ -140,7 +139,7 @@ class TemporaryPasswordForm(FlaskForm):
     )
 
 
-class DeactivateForm(ConfirmIrreversible, FlaskForm):
+class DeactivateForm(ConfirmIrreversible, AppForm):
     """Deactivation ends the account's sessions at once: the administrator confirms first."""
 
     confirm_irreversible = confirmation(

@@ -4,15 +4,15 @@ The forms check only types: what a step needs (a plausible date, a method, a rec
 reference) is refused by the machine's guards, at the field.
 """
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.bca.models import SendMethod
+from app.core.forms import AppForm
 
 
-class BcaSendForm(FlaskForm):
+class BcaSendForm(AppForm):
     """The notice went to the BCA: when, how, to whom, under what reference."""
 
     sent_on = DateField("Sent on", validators=[Optional()])
@@ -34,7 +34,7 @@ class BcaSendForm(FlaskForm):
     )
 
 
-class BcaAcknowledgeForm(FlaskForm):
+class BcaAcknowledgeForm(AppForm):
     """The BCA confirmed it received the notice."""
 
     acknowledged_on = DateField("Acknowledged on", validators=[Optional()])

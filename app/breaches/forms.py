@@ -5,10 +5,8 @@ converts it to UTC. The step forms check only types and lengths: what a step nee
 a plausible date, a method, a count, a summary) is refused by the machine's guards, at the field.
 """
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -25,15 +23,13 @@ from app.breaches.models import (
     UNAUTHORISED_PERSON_MAX,
     NotificationMethod,
 )
-from app.core.forms import DATETIME_FORMATS, ConfirmIrreversible, typed_year
+from app.core.forms import AppForm, ConfirmIrreversible, LocalDateTimeField
 
 
-class BreachReportForm(FlaskForm):
+class BreachReportForm(AppForm):
     """Report a discovered breach of the security of data (§ 13.055)."""
 
-    discovered_at = DateTimeLocalField(
-        "Discovered at", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
-    )
+    discovered_at = LocalDateTimeField("Discovered at", required=True)
     description = TextAreaField(
         "What happened",
         validators=[DataRequired(), Length(max=DESCRIPTION_MAX)],
@@ -51,11 +47,11 @@ class BreachReportForm(FlaskForm):
     submission_key = HiddenField()
 
 
-class BreachInvestigateForm(FlaskForm):
+class BreachInvestigateForm(AppForm):
     """Start the investigation (the Deputy Chief or designee)."""
 
 
-class BreachNotifyForm(FlaskForm):
+class BreachNotifyForm(AppForm):
     """What the investigation found and the notice given to the individuals concerned."""
 
     findings = TextAreaField(
@@ -73,7 +69,7 @@ class BreachNotifyForm(FlaskForm):
     individuals_notified = IntegerField("Individuals notified", validators=[Optional()])
 
 
-class BreachCompleteReportForm(ConfirmIrreversible, FlaskForm):
+class BreachCompleteReportForm(ConfirmIrreversible, AppForm):
     """The report on the facts and results of the investigation (§ 13.055)."""
 
     report_summary = TextAreaField(

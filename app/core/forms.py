@@ -1,4 +1,8 @@
-"""Form pieces every domain shares: typed local times, and the confirmation of irreversible steps.
+"""Form pieces every domain shares: the base form, typed text and local times, confirmations.
+
+Every form of the app derives from :class:`AppForm`, which refuses control characters (NUL
+among them: PostgreSQL stores none) in each of its text fields, at the field, before any other
+check can take the text to the database.
 
 The CSP forbids inline script, and a browser's ``confirm()`` is no record anyway: the form of an
 irreversible action carries a required checkbox, so the server refuses the post (422, the message
@@ -11,13 +15,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from wtforms import BooleanField, Field
-from wtforms.validators import DataRequired, ValidationError
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, DateTimeLocalField, Field, StringField
+from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
 from app.core.timeutil import TYPED_YEARS, local_to_utc
 
-#: What an HTML ``datetime-local`` field sends, with or without seconds.
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+#: What an HTML ``datetime-local`` field sends, with or without seconds (or typed with a space).
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 def typed_year(_form: Any, field: Field) -> None:
@@ -29,20 +34,79 @@ def typed_year(_form: Any, field: Field) -> None:
             raise ValidationError(str(exc)) from None
 
 
+#: ``render_kw`` of a field that asks for devices: static/js/forms.js puts a search box above
+#: the list that narrows it as one types (a department may have hundreds of cameras).
+FILTERED_DEVICES = {"data-filter": "devices"}
+
 #: Control characters no typed text holds (tab, newline and carriage return are typing).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+#: The message at a text field that holds one.
+CONTROL_MESSAGE = "Remove the control characters (such as NUL) from this text."
+
+
 def typed_text(_form: Any, field: Field) -> None:
-    """Text a person typed: no NUL or other control character (PostgreSQL stores no NUL)."""
-    if field.data and CONTROL_CHARACTERS.search(field.data):
-        raise ValidationError("Remove the control characters (such as NUL) from this text.")
+    """Text a person typed: no NUL or other control character (PostgreSQL stores no NUL).
+
+    It stops the field's checks there, so no later validator (a lookup) sees the text.
+    """
+    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+        raise StopValidation(CONTROL_MESSAGE)
 
 
 def typed_day(_form: Any, field: Field) -> None:
     """A calendar date in the years the app can turn into UTC (the date pickers' bound)."""
     if field.data is not None and field.data.year not in TYPED_YEARS:
         raise ValidationError(f"Enter a year from {TYPED_YEARS[0]} to {TYPED_YEARS[-1]}.")
+
+
+class AppForm(FlaskForm):
+    """The base of every form in the app: each text field is checked by :func:`typed_text` first.
+
+    Text fields are StringField and its kinds (TextAreaField, PasswordField, HiddenField, ...),
+    however a form declares them, so a new form cannot forget the check.
+    """
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            """Bind the field; a text field gets :func:`typed_text` as its first check."""
+            field = unbound_field.bind(form=form, **options)
+            if isinstance(field, StringField):
+                field.validators = [typed_text, *field.validators]
+            return field
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A local date and time with the browser's picker (``datetime-local``), in TYPED_YEARS.
+
+    The value is naive local time: the view turns it into UTC with
+    :func:`app.core.timeutil.local_to_utc`. Optional unless ``required``.
+    """
+
+    def __init__(self, label: str, *, required: bool = False, **kwargs: Any) -> None:
+        first = DataRequired() if required else Optional()
+        validators = [first, typed_year, *kwargs.pop("validators", [])]
+        super().__init__(label, format=DATETIME_FORMATS, validators=validators, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Parse as WTForms does, with a message that shows the expected form."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a date and time such as 2026-03-01 08:00.") from None
+
+
+class DayField(DateField):
+    """A calendar date with the browser's picker (``date``), in TYPED_YEARS.
+
+    Optional unless ``required``.
+    """
+
+    def __init__(self, label: str, *, required: bool = False, **kwargs: Any) -> None:
+        first = DataRequired() if required else Optional()
+        validators = [first, typed_day, *kwargs.pop("validators", [])]
+        super().__init__(label, validators=validators, **kwargs)
 
 
 #: The name of the confirmation field on every form that mixes in :class:`ConfirmIrreversible`.

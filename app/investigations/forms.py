@@ -1,14 +1,13 @@
 """Forms of the investigations registry; Flask-WTF adds the CSRF token to each."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import ConfirmIrreversible
+from app.core.forms import AppForm, ConfirmIrreversible
 from app.investigations.services import CASE_NUMBER_MAX
 
 
-class InvestigationOpenForm(FlaskForm):
+class InvestigationOpenForm(AppForm):
     """Register an active criminal investigation."""
 
     case_number = StringField(
@@ -19,24 +18,24 @@ class InvestigationOpenForm(FlaskForm):
     lead_id = SelectField("Lead investigator", coerce=int, validators=[Optional()])
 
 
-class InvestigationCloseForm(FlaskForm):
+class InvestigationCloseForm(AppForm):
     """Close an active investigation: its held data then awaits the Deputy Chief's decision."""
 
     reason = TextAreaField("Reason for closing", validators=[DataRequired(), Length(max=2000)])
     closed_on = DateField("Closed on", validators=[DataRequired()])
 
 
-class InvestigationReopenForm(FlaskForm):
+class InvestigationReopenForm(AppForm):
     """Reopen a closed investigation (Deputy Chief, designee or administrator)."""
 
     reason = TextAreaField("Reason for reopening", validators=[DataRequired(), Length(max=2000)])
 
 
-class CaseDataReleaseForm(ConfirmIrreversible, FlaskForm):
+class CaseDataReleaseForm(ConfirmIrreversible, AppForm):
     """Release a closed case's held data to the 60-day rule: its holds end, for good."""
 
 
-class CaseDataRetainForm(FlaskForm):
+class CaseDataRetainForm(AppForm):
     """Keep a closed case's held data under a records-retention schedule category."""
 
     schedule_category = SelectField("Schedule category", validators=[DataRequired()])

@@ -1,12 +1,13 @@
 """The records staff's form for a public copy of the audit trail; Flask-WTF adds CSRF."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
+from app.core.forms import AppForm
 
-class PublicCopyForm(FlaskForm):
+
+class PublicCopyForm(AppForm):
     start = DateField("From (first day)", validators=[DataRequired()])
     end = DateField("To (last day)", validators=[DataRequired()])
     format = SelectField(

@@ -60,8 +60,8 @@ class CleanImage:
     info: ImageInfo
 
 
-def _without_metadata(picture: Image.Image, kind: str) -> bytes:
-    """The pixels alone, re-encoded in the same format (425.4.1(a)).
+def _without_metadata(picture: Image.Image, kind: str) -> tuple[bytes, tuple[int, int]]:
+    """The pixels alone, re-encoded in the same format (425.4.1(a)), and their size.
 
     A camera's or a phone's file carries far more than the picture: EXIF (owner, serial numbers,
     GPS, time), XMP, IPTC, ICC profiles, JPEG comments and PNG text chunks. None of it is data
@@ -82,7 +82,7 @@ def _without_metadata(picture: Image.Image, kind: str) -> bytes:
         bare.save(output, format="PNG")
     else:
         bare.save(output, format="WEBP", lossless=True)
-    return output.getvalue()
+    return output.getvalue(), bare.size
 
 
 def clean_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> CleanImage:
@@ -116,7 +116,7 @@ def clean_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) ->
                 probe.verify()
             with Image.open(io.BytesIO(data)) as picture:
                 picture.load()
-                clean = _without_metadata(picture, kind)
+                clean, (width, height) = _without_metadata(picture, kind)
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -125,8 +125,6 @@ def clean_image(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) ->
             raise ImageRejected("the file is not a JPEG, PNG or WebP image") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise ImageRejected("the image is damaged or truncated and cannot be decoded") from exc
-    with Image.open(io.BytesIO(clean)) as stored:
-        width, height = stored.size
     info = ImageInfo(
         sha256=hashlib.sha256(clean).hexdigest(),
         content_type=ACCEPTED_FORMATS[kind],

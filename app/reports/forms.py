@@ -1,11 +1,10 @@
 """The biennial report's period: local calendar days, a GET form (nothing changes but the trail)."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from app.core.forms import typed_day
+from app.core.forms import AppForm, typed_day
 
 FORMATS = [
     SelectChoice("html", "On this page"),
@@ -14,7 +13,7 @@ FORMATS = [
 ]
 
 
-class BiennialForm(FlaskForm):
+class BiennialForm(AppForm):
     class Meta:
         csrf = False
 

@@ -5,10 +5,8 @@ bounded scope, a finding) is refused by the services and the machine's guards, a
 Times are typed in the department's local time; the view converts them to UTC.
 """
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    DateTimeLocalField,
     EmailField,
     FloatField,
     HiddenField,
@@ -22,7 +20,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from app.core.forms import DATETIME_FORMATS, ConfirmIrreversible, typed_year
+from app.core.forms import (
+    FILTERED_DEVICES,
+    AppForm,
+    ConfirmIrreversible,
+    LocalDateTimeField,
+)
 from app.requests.models import (
     BASIS_MAX,
     FINDING_MAX,
@@ -38,7 +41,7 @@ from app.requests.models import (
 LOCAL = "Local time (America/Chicago)."
 
 
-class AgencyRequestForm(FlaskForm):
+class AgencyRequestForm(AppForm):
     """425.7(a)'s five items (the agency is the user's own) and the scope of the data."""
 
     requester_name = StringField(
@@ -63,24 +66,16 @@ class AgencyRequestForm(FlaskForm):
     )
     letter_token = HiddenField()
     letter_name = HiddenField()
-    window_start = DateTimeLocalField(
-        "Data from",
-        format=DATETIME_FORMATS,
-        validators=[Optional(), typed_year],
-        description=LOCAL,
-    )
-    window_end = DateTimeLocalField(
-        "Data until",
-        format=DATETIME_FORMATS,
-        validators=[Optional(), typed_year],
-        description=LOCAL,
-    )
+    window_start = LocalDateTimeField("Data from", description=LOCAL)
+    window_end = LocalDateTimeField("Data until", description=LOCAL)
     plates = TextAreaField(
         "Plates",
         description="One per line, exact or partial with * (e.g. ABC*). Spaces and dashes are "
         "ignored.",
     )
-    device_ids = SelectMultipleField("Devices", coerce=int, validators=[Optional()])
+    device_ids = SelectMultipleField(
+        "Devices", coerce=int, validators=[Optional()], render_kw=FILTERED_DEVICES
+    )
     min_lat = FloatField("South edge (latitude)", validators=[Optional()])
     max_lat = FloatField("North edge (latitude)", validators=[Optional()])
     min_lon = FloatField("West edge (longitude)", validators=[Optional()])
@@ -88,23 +83,23 @@ class AgencyRequestForm(FlaskForm):
     submission_key = HiddenField()
 
 
-class StepForm(FlaskForm):
+class StepForm(AppForm):
     """A step that needs no input: only the CSRF token."""
 
 
-class AskForm(FlaskForm):
+class AskForm(AppForm):
     """What the agency must add before the request can be decided."""
 
     question = TextAreaField("Question to the agency", validators=[Length(max=MESSAGE_MAX)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(AppForm):
     """The agency's answer to the department's question."""
 
     answer = TextAreaField("Your answer", validators=[Length(max=MESSAGE_MAX)])
 
 
-class ApproveForm(ConfirmIrreversible, FlaskForm):
+class ApproveForm(ConfirmIrreversible, AppForm):
     """425.7(b): the written finding and the active criminal investigation it concerns."""
 
     finding = TextAreaField(
@@ -120,23 +115,23 @@ class ApproveForm(ConfirmIrreversible, FlaskForm):
     )
 
 
-class ReasonForm(ConfirmIrreversible, FlaskForm):
+class ReasonForm(ConfirmIrreversible, AppForm):
     """Deny or refer to records: why (the workflow requires it)."""
 
     reason = TextAreaField("Reason", validators=[Length(max=REASON_MAX)])
 
 
-class WithdrawForm(ConfirmIrreversible, FlaskForm):
+class WithdrawForm(ConfirmIrreversible, AppForm):
     """The agency withdraws its request; a reason is welcome, not required."""
 
     reason = TextAreaField("Reason (optional)", validators=[Length(max=REASON_MAX)])
 
 
-class CloseForm(ConfirmIrreversible, FlaskForm):
+class CloseForm(ConfirmIrreversible, AppForm):
     """Nothing more is released on this request."""
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(AppForm):
     """The approval queue's filters (a GET form: no CSRF token)."""
 
     class Meta:
@@ -154,7 +149,7 @@ class QueueFilterForm(FlaskForm):
     )
 
 
-class AgencyProfileForm(FlaskForm):
+class AgencyProfileForm(AppForm):
     """What the department records of an agency: its kind, its head and their designee."""
 
     kind = SelectField(
@@ -168,14 +163,14 @@ class AgencyProfileForm(FlaskForm):
     designee_title = StringField("Designee's title", validators=[Length(max=NAME_MAX)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     """Invite a user of this agency."""
 
     name = StringField("Name", validators=[Length(max=NAME_MAX)])
     email = EmailField("Email", validators=[Length(max=254)])
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(AppForm):
     """The invited person chooses their password."""
 
     password = PasswordField("Choose a password", validators=[Length(max=200)])

@@ -35,7 +35,7 @@ from app.core.pages import (
     send_stored_document,
 )
 from app.core.refusal import Refusal, show_refusal
-from app.core.timeutil import format_local, parse_local_datetime
+from app.core.timeutil import format_local, local_to_utc
 from app.db import db_session, utcnow
 from app.investigations.models import Investigation, InvestigationStatus
 from app.investigations.sections import CaseItem, CaseSection, register_case_section
@@ -119,15 +119,9 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _when(text: str | None, form_field: Any) -> datetime | None:
-    """A typed local time, or None (the service then says the window is unbounded)."""
-    if not (text or "").strip():
-        return None
-    try:
-        return parse_local_datetime(text or "")
-    except ValueError:  # not a time, or a year past TYPED_YEARS (app.core.timeutil)
-        form_field.errors.append("Enter a date and time such as 2026-03-01 08:00.")
-        raise
+def _when(form_field: Any) -> datetime | None:
+    """A picked local time as UTC, or None (the service then says the window is unbounded)."""
+    return local_to_utc(form_field.data) if form_field.data is not None else None
 
 
 def _devices() -> list[tuple[int, str]]:
@@ -213,8 +207,8 @@ def hold_new():
                 session,
                 acting_user(),
                 load_or_404(Investigation, form.investigation_id.data),
-                _when(form.window_start.data, form.window_start),
-                _when(form.window_end.data, form.window_end),
+                _when(form.window_start),
+                _when(form.window_end),
                 plates=_lines(form.plates.data),
                 device_ids=form.device_ids.data or [],
                 description=form.description.data or "",
@@ -222,8 +216,6 @@ def hold_new():
         except HoldError as exc:
             session.rollback()
             show_refusal(form, exc)
-        except ValueError:
-            session.rollback()
         else:
             session.commit()
             flash(f"Hold {hold.id} placed.", "success")
@@ -549,8 +541,8 @@ def exculpatory_new():
     form.device_ids.choices = _devices()
     if form.validate_on_submit():
         try:
-            window_start = _when(form.window_start.data, form.window_start)
-            window_end = _when(form.window_end.data, form.window_end)
+            window_start = _when(form.window_start)
+            window_end = _when(form.window_end)
             document = _document(form)
             request_ = _enter(
                 session,
@@ -572,7 +564,7 @@ def exculpatory_new():
         except exculpatory.ExculpatoryError as exc:
             show_refusal(form, exc)
         except ValueError:
-            pass  # a bad time or scan: its field carries the message
+            pass  # a bad scan: its field carries the message
         else:
             flash(f"Exculpatory request {request_.id} received.", "success")
             return redirect(url_for("retention.exculpatory_detail", request_id=request_.id))

@@ -162,7 +162,7 @@ def test_a_fake_unreadable_or_missing_letter_is_refused_at_its_field(
         ({"authorised_by": "mayor"}, "authorised_by", "Not a valid choice"),
         ({"plates": ""}, "plates", "a window alone"),
         ({"window_end": local(utcnow() + timedelta(days=2))}, "window_end", "future"),
-        ({"window_start": "not a time"}, "window_start", "Not a valid datetime"),
+        ({"window_start": "not a time"}, "window_start", "such as 2026-03-01 08:00"),
         ({"window_start": "9999-12-31T23:59"}, "window_start", "Enter a year"),
         (
             {"min_lat": "1e400", "max_lat": "45", "min_lon": "-92", "max_lon": "-91"},

@@ -489,7 +489,7 @@ def send_form(client, notice: BcaNotice, **fields) -> dict:
         ({"sent_method": "pigeon"}, "sent_method", "Not a valid choice"),
         ({"sent_method": ""}, "sent_method", "Choose how"),
         ({"sent_to": "   "}, "sent_to", "Name who"),
-        ({"sent_to": "BCA\x00"}, "sent_to", "Name who"),
+        ({"sent_to": "BCA\x00"}, "sent_to", "control characters"),
         ({"sent_to": "B" * 201}, "sent_to", "1 to 200"),
         ({"sent_reference": ""}, "sent_reference", "reference"),
         ({"sent_reference": "R" * 121}, "sent_reference", "1 to 120"),

@@ -64,8 +64,8 @@ def test_registering_a_verkada_camera_on_the_page_shows_its_shared_secret(
         "/alpr/devices/new",
         data={"csrf_token": csrf, "serial": "VK-WEB", "kind": "fixed", "camera_format": "verkada"},
     )
-    assert response.status_code == 201
-    page = response.get_data(as_text=True)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     token = re.search(r'data-testid="device-token">([^<]+)<', page).group(1)
     secret = re.search(r'data-testid="shared-secret">([^<]+)<', page).group(1)
     assert secret == signing_secret(app.config["SECRET_KEY"], token)

@@ -165,14 +165,17 @@ def test_the_new_device_page_shows_the_token_once(client, session, login_as):
         "/alpr/devices/new",
         data={"csrf_token": csrf, "serial": "WEB-1", "kind": "fixed", "description": "Pole"},
     )
-    assert response.status_code == 201
-    assert response.headers["Cache-Control"] == "no-store"
-    page = response.get_data(as_text=True)
-    token = re.search(r'data-testid="device-token">([^<]+)<', page).group(1)
     device = session.scalars(select(Device).where(Device.serial == "WEB-1")).one()
+    assert response.status_code == 303, "post/redirect/get: a reload cannot register it twice"
+    assert response.headers["Location"] == f"/alpr/devices/{device.id}"
+    shown = client.get(response.headers["Location"])
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
+    token = re.search(r'data-testid="device-token">([^<]+)<', page).group(1)
     assert device.token_hash == token_digest(token)
+    assert 'data-copy="device-token"' in page
     detail = client.get(f"/alpr/devices/{device.id}").get_data(as_text=True)
-    assert token not in detail and "No deployment" in detail
+    assert token not in detail and "No deployment" in detail, "the token is shown once"
     duplicate = client.post(
         "/alpr/devices/new", data={"csrf_token": csrf, "serial": "WEB-1", "kind": "mobile"}
     )
@@ -186,9 +189,9 @@ def test_pages_rotate_revoke_and_manage_deployments(client, session, login_as):
     detail_url = f"/alpr/devices/{device.id}"
     csrf = form_csrf(client, detail_url)
     rotated = client.post(f"{detail_url}/rotate-token", data={"csrf_token": csrf, **CONFIRMED})
-    assert rotated.status_code == 200 and 'data-testid="device-token"' in rotated.get_data(
-        as_text=True
-    )
+    assert rotated.status_code == 303 and rotated.headers["Location"] == detail_url
+    assert 'data-testid="device-token"' in client.get(detail_url).get_data(as_text=True)
+    assert 'data-testid="device-token"' not in client.get(detail_url).get_data(as_text=True)
     added = client.post(
         f"{detail_url}/deployments",
         data={
@@ -246,7 +249,7 @@ def test_a_trained_designee_adds_a_device(client, session, login_as):
     response = client.post(
         "/alpr/devices/new", data={"csrf_token": csrf, "serial": "DES-1", "kind": "mobile"}
     )
-    assert response.status_code == 201
+    assert response.status_code == 303
     assert session.scalars(select(Device).where(Device.serial == "DES-1")).one()
 
 

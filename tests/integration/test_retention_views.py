@@ -172,7 +172,7 @@ def _no_scan() -> tuple[io.BytesIO, str]:
     [
         ("", "document", "The written request is required"),
         ("  ", "document", "The written request is required"),
-        ("RF-1\x00 cabinet 3", "paper_original", "printable characters"),
+        ("RF-1\x00 cabinet 3", "paper_original", "control characters"),
         ("R" * 201, "paper_original", "200 characters"),
     ],
 )

@@ -34,14 +34,15 @@ from app.alpr.adapters.base import (
     Extracted,
 )
 from app.alpr.devices import deployment_in_force
-from app.alpr.image_reads import IncomingImage, store_read_images
+from app.alpr.image_reads import IncomingImage, add_read_images
 from app.alpr.ingest.batch import ingest_reads
 from app.alpr.ingest.periods import device_actor
-from app.alpr.ingest.validation import IngestRefused, Limits, validate_reads
+from app.alpr.ingest.validation import IngestRefused, Limits, ReadIn, validate_reads
+from app.audit.services import PendingEntry
 from app.core.timeutil import local_today
 from app.reads.bulk import on_postgresql
 from app.reads.images import ImageRejected, clean_image
-from app.reads.models import CameraDiscard, Device, DeviceKind, Read
+from app.reads.models import CameraDiscard, Device, DeviceKind
 from app.reads.plates import FieldError, normalise_plate
 from app.retention.policy import retention_cutoff
 
@@ -184,20 +185,34 @@ def receive_camera_reads(
             item["client_read_id"] = read.source_id
         items.append(item)
     pictures = [_pictures(read, image_max_bytes) for read in kept]
+    outcome.discard_reasons = reasons
+    outcome.counts["discarded"] = sum(reasons.values())
+    # Before the ingest: its audit append serialises every writer until the commit, so
+    # nothing may follow it (app.alpr.ingest.batch).
+    device.last_seen_at = now
+    count_discards(session, device, extracted.discarded + reasons, now)
     if items:
         reads_in = validate_reads(items, now=now, limits=limits)
+
+        def attach(stored: list[tuple[ReadIn, int]]) -> list[PendingEntry]:
+            """Each stored read's pictures, audited in the batch's one append."""
+            entries = []
+            for read, read_id in stored:
+                images = pictures[read.index]
+                if images:
+                    written.extend(image.info.sha256 for image in images)
+                    key = (read_id, read.captured_at)
+                    entries.append(add_read_images(session, device, key, images))
+            return entries
+
         result = ingest_reads(
-            session, device_actor(device), reads_in, device=device, gap_minutes=gap_minutes
+            session,
+            device_actor(device),
+            reads_in,
+            device=device,
+            gap_minutes=gap_minutes,
+            attach=attach,
         )
         for key in ("stored", "duplicate", "destroyed_acp", "hits"):
             outcome.counts[key] = result.counts[key]
-        for item, images in zip(result.outcomes, pictures, strict=True):
-            if item["outcome"] == "stored" and images:
-                stored = session.get(Read, item["read_id"])
-                written += [image.info.sha256 for image in images]
-                store_read_images(session, device, stored, images)
-    outcome.discard_reasons = reasons
-    outcome.counts["discarded"] = sum(reasons.values())
-    device.last_seen_at = now
-    count_discards(session, device, extracted.discarded + reasons, now)
     return outcome

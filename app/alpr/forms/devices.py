@@ -1,17 +1,16 @@
 """Forms of the device, deployment and hotlist pages; Flask-WTF adds the CSRF token."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, FloatField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.hotlists import MN_PLATE_FILE
-from app.core.forms import ConfirmIrreversible
+from app.core.forms import AppForm, ConfirmIrreversible
 from app.reads.models import CameraFormat, DateOrder, DeviceKind
 
 
-class DeviceForm(FlaskForm):
+class DeviceForm(AppForm):
     serial = StringField("Serial number", validators=[DataRequired(), Length(max=64)])
     kind = SelectField(
         "Kind",
@@ -42,7 +41,7 @@ class DeviceForm(FlaskForm):
     )
 
 
-class DeploymentForm(FlaskForm):
+class DeploymentForm(AppForm):
     location_name = StringField("Location name", validators=[DataRequired(), Length(max=200)])
     latitude = FloatField("Latitude", validators=[DataRequired(), NumberRange(-90, 90)])
     longitude = FloatField("Longitude", validators=[DataRequired(), NumberRange(-180, 180)])
@@ -57,29 +56,29 @@ class DeploymentForm(FlaskForm):
     )
 
 
-class SecurityDecisionForm(FlaskForm):
+class SecurityDecisionForm(AppForm):
     """Withhold a location from the public list as security information, or list it again."""
 
     reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
 
 
-class EndDeploymentForm(ConfirmIrreversible, FlaskForm):
+class EndDeploymentForm(ConfirmIrreversible, AppForm):
     """The last day at a location: a deployment once ended is not reopened."""
 
     ended_on = DateField("Ended on", validators=[DataRequired()])
 
 
-class RevokeForm(ConfirmIrreversible, FlaskForm):
+class RevokeForm(ConfirmIrreversible, AppForm):
     """Revoke a camera for good: its token is refused from then on."""
 
     reason = StringField("Reason for revoking", validators=[DataRequired(), Length(max=300)])
 
 
-class RotateTokenForm(ConfirmIrreversible, FlaskForm):
+class RotateTokenForm(ConfirmIrreversible, AppForm):
     """Issue a new token: the old one stops working at once."""
 
 
-class HotlistUploadForm(FlaskForm):
+class HotlistUploadForm(AppForm):
     file = FileField("CSV file", validators=[FileRequired()])
     source = StringField(
         "Source",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.validators import DataRequired, ValidationError
 
+from app.core.forms import AppForm
 from app.reads.plates import FieldError, normalise_plate
 
 
-def _ingest_plate(form: FlaskForm, field: Field) -> None:
+def _ingest_plate(form: AppForm, field: Field) -> None:
     """A corrected plate obeys the same rules as a plate a camera sends."""
     try:
         field.data = normalise_plate(field.data or "")
@@ -17,11 +17,11 @@ def _ingest_plate(form: FlaskForm, field: Field) -> None:
         raise ValidationError(f"The plate {exc.message}.") from exc
 
 
-class ConfirmPlateForm(FlaskForm):
+class ConfirmPlateForm(AppForm):
     """Confirm OCR's plate as read: only the CSRF token; the read is in the URL."""
 
 
-class CorrectPlateForm(FlaskForm):
+class CorrectPlateForm(AppForm):
     """Replace OCR's plate with what the picture shows."""
 
     plate = StringField(

@@ -4,13 +4,12 @@ Times are typed in the department's local time (HTML ``datetime-local``); the vi
 to UTC. The services re-check everything, so these validators only give early, field-level help.
 """
 
-from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
+from wtforms import FloatField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.alpr.search import PURPOSE_MIN
-from app.core.forms import DATETIME_FORMATS, typed_text, typed_year
+from app.core.forms import FILTERED_DEVICES, AppForm, LocalDateTimeField
 from app.reads.models import PurposeCategory
 
 PURPOSE_CHOICES = [
@@ -19,7 +18,7 @@ PURPOSE_CHOICES = [
 ]
 
 
-class StatedPurposeForm(FlaskForm):
+class StatedPurposeForm(AppForm):
     """What every query of ALPR data states (425.6(b)): official use, purpose, case number."""
 
     purpose_category = SelectField(
@@ -36,25 +35,22 @@ class StatedPurposeForm(FlaskForm):
                 max=2000,
                 message=f"State the purpose in at least {PURPOSE_MIN} characters (425.6(b)).",
             ),
-            typed_text,
         ],
         description="What this search is for, in your words (policy 425.6(b)).",
     )
     case_number = StringField(
-        "Case or incident number", validators=[DataRequired(), Length(max=64), typed_text]
+        "Case or incident number", validators=[DataRequired(), Length(max=64)]
     )
 
 
 class PurposeForm(StatedPurposeForm):
     """A query's stated purpose, its time window and its tracking authority (425.4.1(c))."""
 
-    start = DateTimeLocalField(
-        "From", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year]
-    )
-    end = DateTimeLocalField("To", format=DATETIME_FORMATS, validators=[DataRequired(), typed_year])
+    start = LocalDateTimeField("From", required=True)
+    end = LocalDateTimeField("To", required=True)
     warrant_number = StringField("Search warrant number", validators=[Optional(), Length(max=64)])
     exigent_statement = TextAreaField(
-        "Exigent circumstances", validators=[Optional(), Length(max=2000), typed_text]
+        "Exigent circumstances", validators=[Optional(), Length(max=2000)]
     )
 
 
@@ -66,7 +62,9 @@ class SearchForm(PurposeForm):
         validators=[Optional(), Length(max=20)],
         description="Exact plate, or partial with * (e.g. ABC* or *12*).",
     )
-    device_id = SelectField("Device", coerce=int, validators=[Optional()])
+    device_id = SelectField(
+        "Device", coerce=int, validators=[Optional()], render_kw=FILTERED_DEVICES
+    )
     deployment_id = SelectField("Near deployment", coerce=int, validators=[Optional()])
     min_lat = FloatField("South", validators=[Optional(), NumberRange(-90, 90)])
     max_lat = FloatField("North", validators=[Optional(), NumberRange(-90, 90)])

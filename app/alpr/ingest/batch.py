@@ -17,7 +17,8 @@ with few statements, whatever its size, by the steps :func:`ingest_reads` names:
 5. last, because the audit append serialises all writers until the commit: each match becomes a
    Hit with its own HIT_CREATED entry (hits are rare; a hit's history page reads them), and one
    READS_INGESTED (or READS_IMPORTED) entry records the batch's counts, never plates; all of
-   them in one append (:func:`app.audit.services.record_many`).
+   them in one append (:func:`app.audit.services.record_many`), with the entries of whatever
+   the caller attached to the stored reads (their pictures: ``attach``).
 
 An image-only read (:mod:`app.alpr.image_reads`) is placed and counted by the same public
 functions when it arrives, and its hits when OCR or a reviewer gives it a plate.
@@ -33,7 +34,7 @@ On PostgreSQL the set-at-a-time statements bind arrays (``unnest``, ``= ANY``): 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -103,13 +104,16 @@ def ingest_reads(
     device: Device | None = None,
     agency: Agency | None = None,
     gap_minutes: int = 30,
+    attach: Callable[[list[tuple[ReadIn, int]]], Sequence[PendingEntry]] | None = None,
 ) -> IngestResult:
     """Store validated reads from a device (or another agency's, 425.5), match, count, audit.
 
     Exactly one of `device` / `agency` is given. Another agency's reads have no period of active
     use (the log of use is about this department's cameras). Raises
     :class:`app.alpr.ingest.validation.IngestRefused` (409) when a fixed device has no
-    deployment in force. Flushes; the caller commits.
+    deployment in force. `attach`, given each stored read with its new id, adds what comes
+    with them (a device's pictures) before the audit lock is taken, and returns its entries
+    for the batch's one append. Flushes; the caller commits.
     """
     if (device is None) == (agency is None):
         raise ValueError("ingest_reads needs exactly one of device or agency")
@@ -128,6 +132,7 @@ def ingest_reads(
         period_of = {r.index: p for r, p in zip(fresh, placed, strict=True)}
     used, deferred = _drop_destroyed(batch, fresh, verdicts)
     stored = _insert(session, batch, used, period_of, deferred)
+    attached = list(attach(stored)) if attach is not None and stored else []
     with session.no_autoflush:  # the periods are written once, with their counts, below
         sources = sources_in_force(session)
         matches = find_matches(session, [(i, r.captured_at, r.plate) for r, i in stored], sources)
@@ -143,7 +148,9 @@ def ingest_reads(
     counts["hits"] = len(hit_pairs)
     period_ids = sorted({p.id for p in period_of.values()})
     batch_entry = _batch_entry(actor, batch, len(reads), counts, period_ids)
-    record_many(session, [*([acp_entry] if acp_entry else []), *hit_entries, batch_entry])
+    record_many(
+        session, [*([acp_entry] if acp_entry else []), *hit_entries, batch_entry, *attached]
+    )
     return IngestResult(ordered, counts, period_ids)
 
 

@@ -2,8 +2,9 @@
 
 Who: EQUIPMENT_ROLES (the Deputy Chief, their designee and the ALPR administrator, 425.3) with
 current training, since administering cameras and hotlists is operating ALPR equipment (425.4(d)).
-A new or rotated token is shown once, on the page answering the POST (never stored, never
-flashed).
+A new or rotated token is shown once (never stored in the database, never flashed): the POST
+puts it in the signed session cookie and redirects (303) to the device page, which takes it out
+of the session as it shows it, with ``Cache-Control: no-store``; a reload shows it no more.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app, flash, make_response, redirect, render_template, url_for
+from flask import session as flask_session
 from sqlalchemy import select
 
 from app.alpr.adapters.labels import discard_label
@@ -56,11 +58,31 @@ from app.reads.models import (
 
 #: How many recent periods of active use the device page lists.
 RECENT_PERIODS = 20
+#: The session key holding a new token between the POST that issued it and the page showing it.
+NEW_TOKEN_KEY = "new_device_token"  # noqa: S105 (a session key, not a secret)
 
 
 def _active(device: Device) -> bool:
     """Whether the camera still takes steps (a revoked one is only history)."""
     return device.status == DeviceStatus.ACTIVE.value
+
+
+def _show_token_once(device: Device, token: str):
+    """Post/redirect/get: the token waits in the session for the device page, which pops it.
+
+    A reload of that page shows it no more, and the browser has no POST to resend.
+    """
+    flask_session[NEW_TOKEN_KEY] = {"device_id": device.id, "token": token}
+    return redirect(url_for("alpr.device_detail", device_id=device.id), 303)
+
+
+def _token_once(device: Device) -> str | None:
+    """The token just issued to `device`, taken out of the session: shown on one page only."""
+    held = flask_session.get(NEW_TOKEN_KEY)
+    if not held or held.get("device_id") != device.id:
+        return None
+    flask_session.pop(NEW_TOKEN_KEY)
+    return held["token"]
 
 
 def _detail(device: Device, *, token: str | None = None, status: int = 200, **forms):
@@ -159,15 +181,17 @@ def device_new():
             show_refusal(form, exc, "serial")
         else:
             session.commit()
-            return _detail(device, token=token, status=201)
+            flash(f"Device {device.serial} registered.", "success")
+            return _show_token_once(device, token)
     return render_template("alpr/device_new.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/devices/<int:device_id>")
 @require(EQUIPMENT_ROLES, training=True)
 def device_detail(device_id: int):
-    """One camera: token hint, deployments, recent periods of active use."""
-    return _detail(load_or_404(Device, device_id))
+    """One camera: token hint, deployments, recent periods of active use (a new token once)."""
+    device = load_or_404(Device, device_id)
+    return _detail(device, token=_token_once(device))
 
 
 @bp.route("/devices/<int:device_id>/rotate-token", methods=["POST"])
@@ -186,7 +210,7 @@ def device_rotate(device_id: int):
         flash(str(exc), "error")
         return redirect(url_for("alpr.device_detail", device_id=device.id))
     session.commit()
-    return _detail(device, token=token)
+    return _show_token_once(device, token)
 
 
 @bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
