@@ -1,14 +1,13 @@
 """The form of an export of read data: for which active investigation, and why."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.alpr.exports import PURPOSE_MAX
-from app.core.forms import typed_text
+from app.core.forms import AppForm
 
 
-class ReadExportForm(FlaskForm):
+class ReadExportForm(AppForm):
     """The investigation whose hold keeps the exported reads, and the export's purpose."""
 
     investigation_id = SelectField(
@@ -19,6 +18,6 @@ class ReadExportForm(FlaskForm):
     )
     purpose = TextAreaField(
         "Purpose of the export",
-        validators=[DataRequired(), Length(max=PURPOSE_MAX), typed_text],
+        validators=[DataRequired(), Length(max=PURPOSE_MAX)],
         description="Why a copy leaves the app (recorded in the audit trail).",
     )
