@@ -49,6 +49,21 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
 
     @property
+    def is_done(self) -> bool:
+        """Finished with a result (the page shows it)."""
+        return self.status == JobStatus.DONE.value
+
+    @property
+    def has_failed(self) -> bool:
+        """Ended with an error (the page says so and offers a new start)."""
+        return self.status == JobStatus.FAILED.value
+
+    @property
+    def is_waiting(self) -> bool:
+        """Queued and not yet taken by a worker."""
+        return self.status == JobStatus.QUEUED.value
+
+    @property
     def result(self) -> dict[str, Any]:
         """The finished run's result (empty before), for the page that shows it."""
         return json.loads(self.result_json) if self.result_json else {}

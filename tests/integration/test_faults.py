@@ -29,7 +29,7 @@ import httpx
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.job import Job
 from sqlalchemy import create_engine, event, func, select, text, update
 
@@ -63,7 +63,7 @@ from tests.helpers import (
     upload_image,
 )
 from workers import retention
-from workers.queue import enqueue_run, run_job_id
+from workers.queue import QUEUES, enqueue_run, run_job_id
 from workers.recovery import recover
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,13 +153,15 @@ def test_redis_going_down_and_coming_back_empty_loses_no_read_and_no_ocr_job(ses
     _, token = device_with_token(session)
     session.commit()
     port = _free_port()
-    app = make_app(REDIS_URL=f"redis://127.0.0.1:{port}/0", RQ_QUEUE_NAME="faults")
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{port}/0", RQ_QUEUE_PREFIX="faults-")
     client = app.test_client()
     with private_redis(port):
         _ingest(client, token, "up")
         before = _upload(client, token, "KTR 4821", upload_fields(client_read_id="img-1"))
         assert before.status_code == 201
-        assert app.extensions["alpr_queue"].job_ids == [run_job_id(before.get_json()["ocr_job"], 0)]
+        assert app.extensions["alpr_queue"]["ocr"].job_ids == [
+            run_job_id(before.get_json()["ocr_job"], 0)
+        ]
 
     # Redis is gone (and with it the job queued above): cameras carry on.
     _ingest(client, token, "down")
@@ -181,7 +183,7 @@ def test_redis_going_down_and_coming_back_empty_loses_no_read_and_no_ocr_job(ses
     with private_redis(port):  # back, and empty: RQ knows neither job
         _age_runs(session, *runs)
         assert sorted(_sweep(app)["requeued"]) == runs
-        queue = app.extensions["alpr_queue"]
+        queue = app.extensions["alpr_queue"]["ocr"]
         with app.app_context():
             SimpleWorker([queue], connection=queue.connection).work(burst=True)
         assert _sweep(app)["requeued"] == []
@@ -199,10 +201,10 @@ def test_redis_going_down_and_coming_back_empty_loses_no_read_and_no_ocr_job(ses
 
 @pytest.fixture
 def rq_app(make_app, redis_url):
-    name = f"test-faults-{uuid.uuid4().hex[:8]}"
-    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_NAME=name)
+    app = make_app(REDIS_URL=redis_url, RQ_QUEUE_PREFIX=f"test-faults-{uuid.uuid4().hex[:8]}-")
     yield app
-    Queue(name, connection=app.extensions["alpr_redis"]).delete(delete_jobs=True)
+    for queue in app.extensions["alpr_queue"].values():
+        queue.delete(delete_jobs=True)
 
 
 def _worker_env(app, instance_dir: Path) -> dict[str, str]:
@@ -218,7 +220,7 @@ def _worker_env(app, instance_dir: Path) -> dict[str, str]:
 
 
 def _worker_command(app) -> list[str]:
-    name = app.config["RQ_QUEUE_NAME"]
+    prefix = app.config["RQ_QUEUE_PREFIX"]
     return [
         sys.executable,
         "-m",
@@ -227,7 +229,7 @@ def _worker_command(app) -> list[str]:
         "--burst",
         "--url",
         app.config["REDIS_URL"],
-        name,
+        *(prefix + name for name in QUEUES),
     ]
 
 

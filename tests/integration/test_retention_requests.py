@@ -593,7 +593,8 @@ def test_a_participants_reads_are_out_of_use_from_the_entry(app, session, record
 
     request = _acp(session, records)  # received: not yet verified
     assert _in_use(session, "ABC123") == set(), "no search finds the participant's read"
-    assert load_hit(session, hit_id) is None and hit_id not in {h.id for h in live_hits(session)}
+    assert load_hit(session, hit_id) is None
+    assert hit_id not in {h.id for h in live_hits(session).rows}
     with pytest.raises(ReadNotFound):
         view_read(session, operator, read_id, f"hit:{hit_id}")
     assert _in_use(session, "KEEP01") == {other}

@@ -14,12 +14,13 @@ from wtforms.fields.choices import SelectChoice
 
 from app.alpr.exports import export_investigations, export_reads
 from app.alpr.forms.exports import ReadExportForm
-from app.alpr.hits import live_hits
+from app.alpr.hits import PAGE_SIZES, live_hits
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.search import COUNT_CAP, SearchCriteria, record_shown_reads, results_query
 from app.alpr.views import bp
 from app.auth.access import require
 from app.core.csv_export import csv_response
+from app.core.edges import MAX_ROW_ID
 from app.core.pages import acting_user, load_or_404
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import format_local
@@ -127,9 +128,16 @@ def search_export(search_id: int):
 @bp.route("/hits/export", methods=["GET", "POST"])
 @require(ALPR_PERMISSIONS.roles(AlprAction.WORK_HITS), training=True)
 def hits_export():
-    """The hit list (open, or all with ``?show=all``) as CSV, its reads held for the case."""
+    """The page of the hit list the user sees (open, or all with ``?show=all``) as CSV.
+
+    The page, not the whole list: what the officer looked at and chose to copy, and no more
+    reads held than that.
+    """
     show = "all" if request.args.get("show") == "all" else "open"
-    hits = live_hits(db_session(), include_closed=show == "all")
+    page = min(request.args.get("page", 1, type=int), MAX_ROW_ID)
+    size = request.args.get("size", PAGE_SIZES[0], type=int)
+    listed = live_hits(db_session(), include_closed=show == "all", page=page, size=size)
+    hits = listed.rows
     by_read: dict[int, list[Hit]] = {}
     for hit in hits:
         by_read.setdefault(hit.read_id, []).append(hit)
@@ -148,7 +156,12 @@ def hits_export():
     return _export(
         f"the {'' if show == 'all' else 'open '}hits' {len(reads)} reads",
         reads,
-        {"kind": "hits", "show": show},
-        url_for("alpr.hits", show="all") if show == "all" else url_for("alpr.hits"),
+        {"kind": "hits", "show": show, "page": listed.page, "size": listed.size},
+        url_for("alpr.hits", **_list_args(show, listed.page, listed.size)),
         write,
     )
+
+
+def _list_args(show: str, page: int, size: int) -> dict[str, object]:
+    """The hit list's query arguments for one page (closed hits only when shown)."""
+    return {"page": page, "size": size, **({"show": "all"} if show == "all" else {})}
