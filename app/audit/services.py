@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, bindparam, event, func, inspect, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, event, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -155,40 +155,44 @@ def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | N
     return subject.__tablename__, str(subject.id)
 
 
-def _lock_chain(session: Session, *, wait: bool) -> bool:
-    """Take the sequencer's lock in the session's transaction; False when taken and not waiting.
+def _lock_chain(db: Connection | Session, *, wait: bool) -> bool:
+    """Take the sequencer's lock in the current transaction; False when taken and not waiting.
 
     PostgreSQL: a transaction-level advisory lock, so it ends with the sequencer's commit.
     SQLite: writing the head row (made on the first run) takes the database's write lock, so
     the head is read under it; SQLite has one writer at a time, so there is never a wait.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(
-            sqlite.insert(AuditChainHead)
+    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
+    if dialect.name != "postgresql":
+        db.execute(
+            sqlite.insert(_HEAD)
             .values(id=1, seq=0, entry_hash=GENESIS_HASH)
             .on_conflict_do_nothing(index_elements=["id"])
         )
         return True
     if wait:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         return True
-    return bool(
-        session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    )
-
-
-def _head(session: Session) -> tuple[int, str]:
-    """The chain's last seq and hash (read under the lock); made at genesis on the first run."""
-    found = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
-    ).one_or_none()
-    if found is not None:
-        return found.seq, found.entry_hash
-    session.execute(postgresql.insert(AuditChainHead).values(id=1, seq=0, entry_hash=GENESIS_HASH))
-    return 0, GENESIS_HASH
+    return bool(db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY}))
 
 
 _ENTRIES = AuditEntry.__table__
+_HEAD = AuditChainHead.__table__
+_UNCHAINED = (
+    select(
+        _ENTRIES.c.id,
+        _ENTRIES.c.occurred_at,
+        _ENTRIES.c.actor_user_id,
+        _ENTRIES.c.actor_label,
+        _ENTRIES.c.action,
+        _ENTRIES.c.subject_type,
+        _ENTRIES.c.subject_id,
+        _ENTRIES.c.details_digest,
+    )
+    .where(_ENTRIES.c.seq.is_(None))
+    .order_by(_ENTRIES.c.id)
+    .limit(bindparam("b_limit"))
+)
 _LINK = (
     update(_ENTRIES)
     .where(_ENTRIES.c.id == bindparam("b_id"), _ENTRIES.c.seq.is_(None))
@@ -196,30 +200,25 @@ _LINK = (
 )
 
 
-def _link_batch(session: Session, limit: int) -> int:
+def _head(db: Connection | Session) -> tuple[int, str]:
+    """The chain's last seq and hash (read under the lock); made at genesis on the first run."""
+    found = db.execute(select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == 1)).first()
+    if found is not None:
+        return found.seq, found.entry_hash
+    db.execute(postgresql.insert(_HEAD).values(id=1, seq=0, entry_hash=GENESIS_HASH))
+    return 0, GENESIS_HASH
+
+
+def _link_batch(db: Connection | Session, limit: int) -> list[dict[str, Any]]:
     """Chain up to `limit` unchained entries, lowest id first, after the head; move the head.
 
     The caller holds the lock. The hash is computed from the stored fields, as `verify` reads
-    them back. Entries of this session that are in its identity map get their link too.
+    them back. Returns the links given (id, seq, previous hash, hash).
     """
-    rows = session.execute(
-        select(
-            AuditEntry.id,
-            AuditEntry.occurred_at,
-            AuditEntry.actor_user_id,
-            AuditEntry.actor_label,
-            AuditEntry.action,
-            AuditEntry.subject_type,
-            AuditEntry.subject_id,
-            AuditEntry.details_digest,
-        )
-        .where(AuditEntry.seq.is_(None))
-        .order_by(AuditEntry.id)
-        .limit(limit)
-    ).all()
+    rows = db.execute(_UNCHAINED, {"b_limit": limit}).all()
     if not rows:
-        return 0
-    seq, prev_hash = _head(session)
+        return []
+    seq, prev_hash = _head(db)
     links = []
     for row in rows:
         seq += 1
@@ -236,29 +235,31 @@ def _link_batch(session: Session, limit: int) -> int:
         entry_hash = chain_hash(prev_hash, header, row.details_digest)
         links.append({"b_id": row.id, "b_seq": seq, "b_prev": prev_hash, "b_hash": entry_hash})
         prev_hash = entry_hash
-    session.execute(_LINK, links)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, entry_hash=prev_hash)
-    )
-    for link in links:
-        entry = session.identity_map.get(session.identity_key(AuditEntry, link["b_id"]))
-        if entry is not None:
-            set_committed_value(entry, "seq", link["b_seq"])
-            set_committed_value(entry, "prev_hash", link["b_prev"])
-            set_committed_value(entry, "entry_hash", link["b_hash"])
-    return len(links)
+    linked = db.execute(_LINK, links).rowcount
+    if linked != len(links):
+        # Only a second sequencer could have chained them: the lock was not held. Roll back.
+        raise AuditError(f"chained {linked} of {len(links)} entries: the chain lock was not held")
+    db.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, entry_hash=prev_hash))
+    return links
 
 
 def chain_unchained(session: Session) -> int:
     """Chain every entry the session can see unchained, in its own transaction, under the lock.
 
-    On SQLite :func:`record` calls it for each append; on PostgreSQL :func:`sequence` is the
-    sequencer, since this holds the lock until the caller commits.
+    On SQLite :func:`record` calls it for each append. On PostgreSQL :func:`sequence` is the
+    sequencer, as this would hold the lock until the caller commits. The session's own entries
+    get their links in memory too.
     """
     _lock_chain(session, wait=True)
     chained = 0
-    while linked := _link_batch(session, SEQUENCE_BATCH):
-        chained += linked
+    while links := _link_batch(session, SEQUENCE_BATCH):
+        chained += len(links)
+        for link in links:
+            entry = session.identity_map.get(session.identity_key(AuditEntry, link["b_id"]))
+            if entry is not None:
+                set_committed_value(entry, "seq", link["b_seq"])
+                set_committed_value(entry, "prev_hash", link["b_prev"])
+                set_committed_value(entry, "entry_hash", link["b_hash"])
     return chained
 
 
@@ -271,16 +272,17 @@ def sequence(engine: Engine, *, wait: bool = True, rounds: int | None = None) ->
     another sequencer holds the lock: that one looks again after releasing it.
     """
     chained, done = 0, 0
-    while rounds is None or done < rounds:
-        with Session(bind=engine) as session:
-            if not _lock_chain(session, wait=wait):
-                return chained
-            linked = _link_batch(session, SEQUENCE_BATCH)
-            session.commit()
-        chained += linked
-        done += 1
-        if not linked:
-            break
+    with engine.connect() as conn:
+        while rounds is None or done < rounds:
+            if not _lock_chain(conn, wait=wait):
+                conn.rollback()
+                break
+            linked = len(_link_batch(conn, SEQUENCE_BATCH))
+            conn.commit()
+            chained += linked
+            done += 1
+            if not linked:
+                break
     return chained
 
 
