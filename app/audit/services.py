@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, event, func, inspect, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, event, func, inspect, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -155,25 +155,17 @@ def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | N
     return subject.__tablename__, str(subject.id)
 
 
-def _lock_chain(db: Connection | Session, *, wait: bool) -> bool:
-    """Take the sequencer's lock in the current transaction; False when taken and not waiting.
+def _lock_sqlite(db: Connection | Session) -> None:
+    """SQLite's sequencer lock: writing the head row (made on the first run) takes the write lock.
 
-    PostgreSQL: a transaction-level advisory lock, so it ends with the sequencer's commit.
-    SQLite: writing the head row (made on the first run) takes the database's write lock, so
-    the head is read under it; SQLite has one writer at a time, so there is never a wait.
+    The head is then read under it; SQLite has one writer at a time, so nothing waits long.
+    PostgreSQL's sequencer takes an advisory transaction lock instead (:func:`_pg_round`).
     """
-    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
-    if dialect.name != "postgresql":
-        db.execute(
-            sqlite.insert(_HEAD)
-            .values(id=1, seq=0, entry_hash=GENESIS_HASH)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        return True
-    if wait:
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-        return True
-    return bool(db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY}))
+    db.execute(
+        sqlite.insert(_HEAD)
+        .values(id=1, seq=0, entry_hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 _ENTRIES = AuditEntry.__table__
@@ -201,12 +193,9 @@ _LINK = (
 
 
 def _head(db: Connection | Session) -> tuple[int, str]:
-    """The chain's last seq and hash (read under the lock); made at genesis on the first run."""
-    found = db.execute(select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == 1)).first()
-    if found is not None:
-        return found.seq, found.entry_hash
-    db.execute(postgresql.insert(_HEAD).values(id=1, seq=0, entry_hash=GENESIS_HASH))
-    return 0, GENESIS_HASH
+    """The chain's last seq and hash, read under the lock."""
+    found = db.execute(select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == 1)).one()
+    return found.seq, found.entry_hash
 
 
 def _link_batch(db: Connection | Session, limit: int) -> list[dict[str, Any]]:
@@ -218,7 +207,20 @@ def _link_batch(db: Connection | Session, limit: int) -> list[dict[str, Any]]:
     rows = db.execute(_UNCHAINED, {"b_limit": limit}).all()
     if not rows:
         return []
-    seq, prev_hash = _head(db)
+    links = _links(rows, *_head(db))
+    linked = db.execute(_LINK, links).rowcount
+    if linked != len(links):
+        # Only a second sequencer could have chained them: the lock was not held. Roll back.
+        raise AuditError(f"chained {linked} of {len(links)} entries: the chain lock was not held")
+    last = links[-1]
+    db.execute(
+        update(_HEAD).where(_HEAD.c.id == 1).values(seq=last["b_seq"], entry_hash=last["b_hash"])
+    )
+    return links
+
+
+def _links(rows: Sequence[Any], seq: int, prev_hash: str) -> list[dict[str, Any]]:
+    """The links of `rows` (unchained entries in chain order) after the head (seq, hash)."""
     links = []
     for row in rows:
         seq += 1
@@ -235,22 +237,77 @@ def _link_batch(db: Connection | Session, limit: int) -> list[dict[str, Any]]:
         entry_hash = chain_hash(prev_hash, header, row.details_digest)
         links.append({"b_id": row.id, "b_seq": seq, "b_prev": prev_hash, "b_hash": entry_hash})
         prev_hash = entry_hash
-    linked = db.execute(_LINK, links).rowcount
-    if linked != len(links):
-        # Only a second sequencer could have chained them: the lock was not held. Roll back.
-        raise AuditError(f"chained {linked} of {len(links)} entries: the chain lock was not held")
-    db.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, entry_hash=prev_hash))
     return links
 
 
-def chain_unchained(session: Session) -> int:
-    """Chain every entry the session can see unchained, in its own transaction, under the lock.
+#: The PostgreSQL sequencer's statements, sent through psycopg's pipeline (module notes).
+_PG_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(%s)"
+_PG_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_PG_UNCHAINED = (
+    "SELECT id, occurred_at, actor_user_id, actor_label, action, subject_type, subject_id, "
+    "details_digest FROM audit_entries WHERE seq IS NULL ORDER BY id LIMIT %s"
+)
+_PG_HEAD = "SELECT seq, entry_hash FROM audit_chain_head WHERE id = 1"
+_PG_GENESIS = "INSERT INTO audit_chain_head (id, seq, entry_hash) VALUES (1, 0, %s)"
+_PG_LINK = (
+    "UPDATE audit_entries SET seq = %(b_seq)s, prev_hash = %(b_prev)s, entry_hash = %(b_hash)s "
+    "WHERE id = %(b_id)s AND seq IS NULL"
+)
+_PG_MOVE_HEAD = "UPDATE audit_chain_head SET seq = %s, entry_hash = %s WHERE id = 1 AND seq = %s"
 
-    On SQLite :func:`record` calls it for each append. On PostgreSQL :func:`sequence` is the
-    sequencer, as this would hold the lock until the caller commits. The session's own entries
-    get their links in memory too.
+
+def _pg_round(pg: Any, *, wait: bool) -> int | None:
+    """One sequencer round on PostgreSQL in two round trips; None when the lock is taken.
+
+    The lock, the unchained entries and the head go in one pipeline (run in that order, so
+    the entries and the head are read after the lock is held); the links, the head's move and
+    the commit in a second. The head moves only from the seq it was read at.
     """
-    _lock_chain(session, wait=True)
+    with pg.cursor() as lock, pg.cursor() as found, pg.cursor() as head:
+        with pg.pipeline():
+            lock.execute(_PG_LOCK if wait else _PG_TRY_LOCK, (AUDIT_LOCK_KEY,))
+            found.execute(_PG_UNCHAINED, (SEQUENCE_BATCH,))
+            head.execute(_PG_HEAD)
+        if not wait and not lock.fetchone()[0]:
+            pg.rollback()
+            return None
+        rows = [_PgRow(*row) for row in found.fetchall()]
+        current = head.fetchone()
+        if not rows:
+            pg.commit()
+            return 0
+        seq, prev_hash = current if current is not None else (0, GENESIS_HASH)
+        links = _links(rows, seq, prev_hash)
+        with pg.pipeline():
+            if current is None:
+                lock.execute(_PG_GENESIS, (GENESIS_HASH,))
+            found.executemany(_PG_LINK, links)
+            head.execute(_PG_MOVE_HEAD, (links[-1]["b_seq"], links[-1]["b_hash"], seq))
+        if head.rowcount != 1:
+            pg.rollback()
+            raise AuditError("the chain head moved during a sequencer round: the lock was not held")
+        pg.commit()
+        return len(links)
+
+
+@dataclass(frozen=True)
+class _PgRow:
+    id: int
+    occurred_at: datetime
+    actor_user_id: int | None
+    actor_label: str
+    action: str
+    subject_type: str | None
+    subject_id: str | None
+    details_digest: str
+
+
+def _chain_inline(session: Session) -> int:
+    """SQLite: chain what the session sees unchained, in its transaction (it has the write lock).
+
+    The session's own entries get their links in memory too.
+    """
+    _lock_sqlite(session)
     chained = 0
     while links := _link_batch(session, SEQUENCE_BATCH):
         chained += len(links)
@@ -272,11 +329,23 @@ def sequence(engine: Engine, *, wait: bool = True, rounds: int | None = None) ->
     another sequencer holds the lock: that one looks again after releasing it.
     """
     chained, done = 0, 0
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            while rounds is None or done < rounds:
+                linked = _pg_round(raw.driver_connection, wait=wait)
+                if linked is None:
+                    break
+                chained += linked
+                done += 1
+                if not linked:
+                    break
+        finally:
+            raw.close()
+        return chained
     with engine.connect() as conn:
         while rounds is None or done < rounds:
-            if not _lock_chain(conn, wait=wait):
-                conn.rollback()
-                break
+            _lock_sqlite(conn)
             linked = len(_link_batch(conn, SEQUENCE_BATCH))
             conn.commit()
             chained += linked
@@ -295,7 +364,7 @@ def bring_up_to_date(session: Session) -> int:
     """
     if session.get_bind().dialect.name == "postgresql":
         return sequence(session.get_bind().engine)
-    return chain_unchained(session)
+    return _chain_inline(session)
 
 
 @dataclass(frozen=True)
@@ -355,7 +424,7 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
     if session.get_bind().dialect.name == "postgresql":
         session.info.setdefault(_RECORDED, []).extend(entries)
     else:
-        chain_unchained(session)
+        _chain_inline(session)
     return entries
 
 
