@@ -8,6 +8,7 @@ the first bad entry or why the checkpoint fails.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,19 @@ def checkpoint_command() -> None:
 
 
 @audit_cli.command("sequence")
-def sequence_command() -> None:
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep chaining until stopped: the sequencer process of ALPR_AUDIT_SEQUENCER=process.",
+)
+@click.option("--interval", default=0.05, show_default=True, help="Seconds between runs.")
+def sequence_command(follow: bool, interval: float) -> None:
     """Chain every entry waiting for the sequencer (the scheduled job does so each minute)."""
-    chained = sequence(current_app.extensions["alpr_engine"])
+    engine = current_app.extensions["alpr_engine"]
+    while follow:
+        sequence(engine)
+        time.sleep(interval)
+    chained = sequence(engine)
     with unit_of_work() as session:
         waiting = unchained(session)
     alarm = waiting.alarm()
