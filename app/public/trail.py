@@ -322,7 +322,7 @@ def public_copy_csv(session: Session, start: date, end: date) -> Iterator[str]:
         shown = public_entry(entry, known)
         yield _csv_line(
             (
-                shown.seq,
+                shown.seq or "pending",
                 shown.time,
                 shown.employee,
                 shown.action,
