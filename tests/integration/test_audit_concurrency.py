@@ -222,3 +222,17 @@ def test_taking_an_entry_out_of_the_chain_is_caught(session):
     session.commit()
     result = verify(session)
     assert not result.ok and result.first_bad_id == entries[2].id and "gap" in result.reason
+
+
+def test_with_a_sequencer_process_commits_leave_the_chaining_to_it(make_app, session):
+    """ALPR_AUDIT_SEQUENCER=process: PostgreSQL commits only write; SQLite still chains inline."""
+    busy = make_app(AUDIT_SEQUENCER_PROCESS=True)
+    with busy.extensions["alpr_sessionmaker"]() as writer:
+        record(writer, "writer", AuditAction.USER_CREATED, None, {})
+        writer.commit()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    assert unchained(session).count == (1 if postgres else 0)
+    session.rollback()
+    assert sequence(busy.extensions["alpr_engine"]) == (1 if postgres else 0)
+    result = verify(session)
+    assert result.ok and result.entries == 1 and result.unchained == 0
