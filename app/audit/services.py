@@ -60,7 +60,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -474,7 +473,7 @@ def _sequence_after_commit(session: Session) -> None:
         return
     try:
         sequence(session.get_bind().engine, wait=False, rounds=SEQUENCE_ROUNDS)
-    except SQLAlchemyError:
+    except Exception:  # driver or chain errors alike: the commit stands, the next run chains
         logger.warning("audit sequencer failed after a commit; the next run chains", exc_info=True)
     for entry in recorded:
         if inspect(entry).persistent:

@@ -236,3 +236,18 @@ def test_with_a_sequencer_process_commits_leave_the_chaining_to_it(make_app, ses
     assert sequence(busy.extensions["alpr_engine"]) == (1 if postgres else 0)
     result = verify(session)
     assert result.ok and result.entries == 1 and result.unchained == 0
+
+
+def test_a_failing_after_commit_run_never_undoes_or_fails_the_action(app, session, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("app.audit.services.sequence", broken)
+    record(session, "test", AuditAction.USER_CREATED, None, {})
+    session.commit()  # does not raise: the action is committed
+    monkeypatch.undo()
+    session.rollback()
+    assert session.scalar(select(func.count(AuditEntry.id))) == 1
+    sequence(app.extensions["alpr_engine"])
+    session.rollback()
+    assert verify(session).entries == 1
