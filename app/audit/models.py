@@ -83,7 +83,7 @@ class AuditDetail(Base):
 
 
 class AuditChainHead(Base):
-    """The single row naming the chain's last link: appends serialise on it, verify checks it."""
+    """The single row naming the chain's last link: the sequencer moves it, verify checks it."""
 
     __tablename__ = "audit_chain_head"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
