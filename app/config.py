@@ -460,4 +460,5 @@ def load_settings(instance_path: Path | None = None) -> dict[str, Any]:
         "MAP_TILE_ATTRIBUTION": os.environ.get("ALPR_MAP_TILE_ATTRIBUTION", "").strip(),
         "PUBLISH_AUDIT_TRAIL": os.environ.get("ALPR_PUBLISH_AUDIT_TRAIL", "").lower()
         in {"1", "true", "yes"},
+        "AUDIT_SEQUENCER_PROCESS": os.environ.get("ALPR_AUDIT_SEQUENCER", "").lower() == "process",
     }

@@ -241,7 +241,10 @@ def init_app(app: Flask) -> None:
     """Bind an engine and session factory to the app; close the request session on teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
     settings = ServiceSettings.from_config(app.config)
-    factory = sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})
+    # With a dedicated sequencer process (`audit sequence --follow`) commits leave the chaining
+    # to it (app.audit.services).
+    info = {"settings": settings, "audit_after_commit": not app.config["AUDIT_SEQUENCER_PROCESS"]}
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info=info)
     app.extensions["alpr_engine"] = engine
     app.extensions["alpr_sessionmaker"] = factory
     replica_url = app.config.get("DATABASE_REPLICA_URL")

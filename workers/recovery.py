@@ -46,6 +46,7 @@ RECOVERABLE: dict[str, Callable[[JobRun], tuple[Callable[..., Any], tuple[Any, .
     "purge_expired_reads": lambda run: (retention.purge_expired_reads, ()),
     "verify_audit_chain": lambda run: (tasks.verify_audit_chain, ()),
     "sign_audit_checkpoint": lambda run: (tasks.sign_audit_checkpoint, ()),
+    "sequence_audit_entries": lambda run: (tasks.sequence_audit_entries, ()),
     "check_compliance_counters": lambda run: (tasks.check_compliance_counters, ()),
     "flag_overdue_bca_notices": lambda run: (bca.flag_overdue_bca_notices, ()),
     "build_release_package": lambda run: (

@@ -29,6 +29,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("verify_audit_chain", tasks.verify_audit_chain, "30 2 * * *"),
     Schedule("purge_expired_reads", retention.purge_expired_reads, PURGE_CRON),
     Schedule("sign_audit_checkpoint", tasks.sign_audit_checkpoint, "45 2 * * *"),
+    Schedule("sequence_audit_entries", tasks.sequence_audit_entries, "* * * * *"),
     Schedule(recovery.SWEEP_NAME, recovery.recover_stale_jobs, "*/5 * * * *"),
     # 11:05 UTC is 05:05 or 06:05 in Minnesota: before the office opens, on the local day a
     # notice falls overdue (its due date is a department calendar date).

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.audit.checkpoints import sign_checkpoint
-from app.audit.services import verify_and_record
+from app.audit.services import sequence, verify_and_record
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.jobs.models import JobRun
@@ -30,6 +30,17 @@ def verify_audit_chain(run_id: int | None = None) -> dict[str, Any]:
         return {"ok": result.ok, "entries": result.entries, "first_bad_id": result.first_bad_id}
 
     return run_tracked(_sessions, "verify_audit_chain", run_id, work)
+
+
+@with_app_context
+def sequence_audit_entries(run_id: int | None = None) -> dict[str, Any]:
+    """Each minute: chain entries a process left unchained (killed before its after-commit run)."""
+
+    def work(session: Session, run: JobRun) -> dict[str, Any]:
+        session.rollback()  # hold no transaction (SQLite's write lock) while the sequencer runs
+        return {"chained": sequence(current_app.extensions["alpr_engine"])}
+
+    return run_tracked(_sessions, "sequence_audit_entries", run_id, work)
 
 
 @with_app_context

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
 from app.audit.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEntry
-from app.audit.services import canonical_json, record, verify
+from app.audit.services import bring_up_to_date, canonical_json, record, verify
 from app.db import settings_of, utcnow
 
 #: Names the document's shape; a verifier refuses any other.
@@ -90,9 +90,11 @@ def sign_checkpoint(session: Session, actor: Any) -> AuditCheckpoint:
     """Sign the chain as it stands, but only a chain that verifies and extends the last one.
 
     Signing a tampered chain would vouch for the tampering; so the whole chain is verified
-    first, and must still hold the entry the previous checkpoint pinned. The signing is then
-    recorded as the next entry (the checkpoint covers the entries before it).
+    first, and must still hold the entry the previous checkpoint pinned. Entries waiting for the
+    sequencer are chained first, so the checkpoint covers every entry committed before it. The
+    signing is then recorded as the next entry (the checkpoint covers the entries before it).
     """
+    bring_up_to_date(session)
     result = verify(session)
     if not result.ok:
         raise CheckpointError(f"not signing a broken chain: {result.describe()}")

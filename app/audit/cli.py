@@ -1,15 +1,19 @@
-"""`flask --app wsgi audit ...`: verify the chain (alone or against a saved checkpoint), sign one.
+"""`flask --app wsgi audit ...`: verify the chain, sign a checkpoint, run the sequencer.
 
-`verify` exits 0 when intact, 1 naming the first bad entry or why the checkpoint fails.
+`verify` checks the chain (alone or against a saved checkpoint): exit 0 when intact, 1 naming
+the first bad entry or why the checkpoint fails.
+`sequence` exits 1 when an entry is still unchained past the alarm's bound afterwards.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
@@ -21,7 +25,14 @@ from app.audit.checkpoints import (
     sign_checkpoint,
     verify_against,
 )
-from app.audit.services import record, verify, verify_and_record
+from app.audit.services import (
+    bring_up_to_date,
+    record,
+    sequence,
+    unchained,
+    verify,
+    verify_and_record,
+)
 from app.db import unit_of_work
 
 audit_cli = AppGroup("audit", help="The hash-chained audit trail.")
@@ -49,7 +60,11 @@ def verify_command(record: bool, checkpoint_file: Path | None, public_key: str |
     """Verify the whole chain, and with --checkpoint that it extends a saved checkpoint."""
     if checkpoint_file is None:
         with unit_of_work() as session:
-            result = verify_and_record(session, CLI_ACTOR) if record else verify(session)
+            if record:
+                result = verify_and_record(session, CLI_ACTOR)
+            else:
+                bring_up_to_date(session)
+                result = verify(session)
         if not result.ok:
             _fail(result.describe())
         click.echo(result.describe())
@@ -87,6 +102,28 @@ def checkpoint_command() -> None:
     except CheckpointError as exc:
         _fail(str(exc))
     click.echo(line)
+
+
+@audit_cli.command("sequence")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep chaining until stopped: the sequencer process of ALPR_AUDIT_SEQUENCER=process.",
+)
+@click.option("--interval", default=0.05, show_default=True, help="Seconds between runs.")
+def sequence_command(follow: bool, interval: float) -> None:
+    """Chain every entry waiting for the sequencer (the scheduled job does so each minute)."""
+    engine = current_app.extensions["alpr_engine"]
+    while follow:
+        sequence(engine)
+        time.sleep(interval)
+    chained = sequence(engine)
+    with unit_of_work() as session:
+        waiting = unchained(session)
+    alarm = waiting.alarm()
+    if alarm is not None:
+        _fail(alarm)
+    click.echo(f"chained {chained} entries; {waiting.count} newer waiting")
 
 
 @audit_cli.command("public-key")

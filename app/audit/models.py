@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -12,18 +12,38 @@ from app.db import Base
 GENESIS_HASH = "0" * 64
 
 
+#: An entry the sequencer has not chained yet: it has no seq, prev_hash or entry_hash.
+UNCHAINED = "seq IS NULL"
+
+
 class AuditEntry(Base):
-    """One link of the chain; `entry_hash` covers the header and the details' digest only."""
+    """One link of the chain; `entry_hash` covers the header and the details' digest only.
+
+    An entry is written by its action's transaction without its link (seq, prev_hash and
+    entry_hash empty) and chained by the sequencer (:mod:`app.audit.services`) once committed.
+    """
 
     __tablename__ = "audit_entries"
     __table_args__ = (
         CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint(
+            "(seq IS NULL AND prev_hash IS NULL AND entry_hash IS NULL)"
+            " OR (seq IS NOT NULL AND prev_hash IS NOT NULL AND entry_hash IS NOT NULL)",
+            name="linked_whole",
+        ),
         # One object's history (a hit's page; the entries of reads being destroyed).
         Index("ix_audit_entries_subject", "subject_type", "subject_id"),
+        # What the sequencer takes next, oldest id first; empty nearly always, so tiny.
+        Index(
+            "ix_audit_entries_unchained",
+            "id",
+            postgresql_where=text(UNCHAINED),
+            sqlite_where=text(UNCHAINED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime]
     actor_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), index=True
@@ -33,12 +53,18 @@ class AuditEntry(Base):
     subject_type: Mapped[str | None] = mapped_column(String(64))
     subject_id: Mapped[str | None] = mapped_column(String(64))
     details_digest: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     detail: Mapped[AuditDetail | None] = relationship(
         back_populates="entry", uselist=False, lazy="joined"
     )
+
+
+#: Chain order, for reading the trail oldest first: entries not chained yet come last, by id.
+CHAIN_ORDER = (AuditEntry.seq.asc().nulls_last(), AuditEntry.id.asc())
+#: The same, newest first: entries not chained yet (the newest) come first.
+NEWEST_FIRST = (AuditEntry.seq.desc().nulls_first(), AuditEntry.id.desc())
 
 
 class AuditDetail(Base):
@@ -57,7 +83,7 @@ class AuditDetail(Base):
 
 
 class AuditChainHead(Base):
-    """The single row naming the chain's last link: appends serialise on it, verify checks it."""
+    """The single row naming the chain's last link: the sequencer moves it, verify checks it."""
 
     __tablename__ = "audit_chain_head"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

@@ -1,33 +1,89 @@
-"""The one place that appends to, redacts and verifies the hash chain.
+"""The one place that appends to, chains, redacts and verifies the hash chain.
 
-Every state change in the app calls :func:`record` inside its own transaction, so the action and
-its audit entry commit or roll back together. Appends are serialised (a PostgreSQL advisory
-transaction lock; on SQLite the write lock taken by the head-row upsert), which keeps the chain
-linear however many processes write.
+Appending and chaining are two steps, as in the transparency logs (Trillian queues entries and
+one sequencer integrates them in batches; Tessera batches appends):
+
+1. :func:`record` writes the entry inside the action's own transaction, without its link: the
+   action and its entry commit or roll back together, and no writer waits for another. The id
+   comes from the database; seq, prev_hash and entry_hash stay empty ("unchained").
+2. The sequencer takes the chain's lock (a PostgreSQL advisory transaction lock; on SQLite the
+   write lock), reads the head and links the unchained entries it sees, lowest id first: the
+   next seq, the previous hash, the entry's hash (covering its id and seq), then moves the head.
+
+Why the order is final: seq is given when an entry is chained, never before, and a chained
+entry is never chained again (the update only touches entries still unchained). An entry
+committed after a sequencer's snapshot gets a later seq from the next run even when its id is
+lower: seq, not id, is the chain's order, and ids need not rise with seq. Within one run ids
+order the entries, which keeps a transaction's entries in the order it wrote them; an entry
+written after reading another committed one (a redaction's record) has a higher id than it.
+A snapshot never shows a transaction without those it saw committed, so the chain never puts
+an effect before its cause.
+
+When it runs: on SQLite, which has one writer at a time, inside :func:`record` (the write lock
+is held already), so every commit leaves its entries chained. On PostgreSQL right after each
+commit that recorded entries, in short transactions of its own: it tries the lock without
+waiting; a writer that finds it taken leaves its entries to the holder, who runs another round
+after each batch it chained and so finds what was committed meanwhile (up to SEQUENCE_ROUNDS).
+That costs each commit a few round trips; a busy installation runs one sequencer process
+instead (`ALPR_AUDIT_SEQUENCER=process`, `flask --app wsgi audit sequence --follow`, as
+Trillian does), and commits do nothing more. A scheduled job each minute and
+`flask --app wsgi audit sequence` chain whatever a killed process left. Everything that
+reads the chain whole (verification, checkpoints, exports) chains what is waiting first;
+pages show an entry still waiting as "pending".
+
+What stays promised: an action and its entry commit together; `verify` covers every chained
+entry and counts the unchained ones, and fails when one has waited longer than
+UNCHAINED_ALARM, as do `audit sequence` (exit 1) and the staff home page (/readyz reports the
+count). Until it is chained an entry is protected as any committed row is, not by the hash:
+the alarm bounds that window.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.actions import AuditAction
-from app.audit.models import GENESIS_HASH, AuditChainHead, AuditDetail, AuditEntry
+from app.audit.models import GENESIS_HASH, NEWEST_FIRST, AuditChainHead, AuditDetail, AuditEntry
 from app.db import utcnow
 
 if TYPE_CHECKING:
     from app.auth.models import User
 
+logger = logging.getLogger(__name__)
+
 #: Arbitrary constant naming the audit chain's advisory lock on PostgreSQL.
 AUDIT_LOCK_KEY = 425_006_005
+#: Entries one sequencer transaction chains at most, so the lock is held briefly.
+SEQUENCE_BATCH = 2000
+#: Batches the sequencer run after a commit chains at most before leaving the rest to others.
+SEQUENCE_ROUNDS = 8
+#: An entry unchained for longer than this means the sequencer is not running: the alarm.
+UNCHAINED_ALARM = timedelta(minutes=2)
+#: Key in ``session.info`` of the entries the session's open transaction recorded.
+_RECORDED = "audit_recorded"
+#: Key in ``session.info``: False where one sequencer process chains (`ALPR_AUDIT_SEQUENCER`).
+AFTER_COMMIT = "audit_after_commit"
 
 
 class AuditError(RuntimeError):
@@ -113,34 +169,218 @@ def _subject_fields(session: Session, subject: Any) -> tuple[str | None, str | N
     return subject.__tablename__, str(subject.id)
 
 
-def _lock_chain(session: Session) -> tuple[int, str, int]:
-    """Serialise appends until the commit; returns the head (last seq and hash) and last id.
+def _lock_sqlite(db: Connection | Session) -> None:
+    """SQLite's sequencer lock: writing the head row (made on the first run) takes the write lock.
 
-    Ids are handed out here, under the lock, rather than by the database: the entry hash
-    covers its id, so the id must be known before the row is written.
-
-    PostgreSQL: a transaction-level advisory lock, then the head row (made on the first
-    append). SQLite: writing the head row first takes the database's write lock, so the head
-    is read under it.
+    The head is then read under it; SQLite has one writer at a time, so nothing waits long.
+    PostgreSQL's sequencer takes an advisory transaction lock instead (:func:`_pg_round`).
     """
-    head = select(AuditChainHead.seq, AuditChainHead.entry_hash).where(AuditChainHead.id == 1)
-    genesis = {"id": 1, "seq": 0, "entry_hash": GENESIS_HASH}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-        found = session.execute(head).one_or_none()
-        if found is None:
-            session.execute(postgresql.insert(AuditChainHead).values(**genesis))
-    else:
-        session.execute(
-            sqlite.insert(AuditChainHead)
-            .values(**genesis)
-            .on_conflict_do_nothing(index_elements=["id"])
+    db.execute(
+        sqlite.insert(_HEAD)
+        .values(id=1, seq=0, entry_hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+_ENTRIES = AuditEntry.__table__
+_DETAILS = AuditDetail.__table__
+_HEAD = AuditChainHead.__table__
+_INSERT_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
+_UNCHAINED = (
+    select(
+        _ENTRIES.c.id,
+        _ENTRIES.c.occurred_at,
+        _ENTRIES.c.actor_user_id,
+        _ENTRIES.c.actor_label,
+        _ENTRIES.c.action,
+        _ENTRIES.c.subject_type,
+        _ENTRIES.c.subject_id,
+        _ENTRIES.c.details_digest,
+    )
+    .where(_ENTRIES.c.seq.is_(None))
+    .order_by(_ENTRIES.c.id)
+    .limit(bindparam("b_limit"))
+)
+_LINK = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.id == bindparam("b_id"), _ENTRIES.c.seq.is_(None))
+    .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), entry_hash=bindparam("b_hash"))
+)
+
+
+def _head(db: Connection | Session) -> tuple[int, str]:
+    """The chain's last seq and hash, read under the lock."""
+    found = db.execute(select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == 1)).one()
+    return found.seq, found.entry_hash
+
+
+def _link_batch(db: Connection | Session, limit: int) -> list[dict[str, Any]]:
+    """Chain up to `limit` unchained entries, lowest id first, after the head; move the head.
+
+    The caller holds the lock. The hash is computed from the stored fields, as `verify` reads
+    them back. Returns the links given (id, seq, previous hash, hash).
+    """
+    rows = db.execute(_UNCHAINED, {"b_limit": limit}).all()
+    if not rows:
+        return []
+    links = _links(rows, *_head(db))
+    linked = db.execute(_LINK, links).rowcount
+    if linked != len(links):
+        # Only a second sequencer could have chained them: the lock was not held. Roll back.
+        raise AuditError(f"chained {linked} of {len(links)} entries: the chain lock was not held")
+    last = links[-1]
+    db.execute(
+        update(_HEAD).where(_HEAD.c.id == 1).values(seq=last["b_seq"], entry_hash=last["b_hash"])
+    )
+    return links
+
+
+def _links(rows: Sequence[Any], seq: int, prev_hash: str) -> list[dict[str, Any]]:
+    """The links of `rows` (unchained entries in chain order) after the head (seq, hash)."""
+    links = []
+    for row in rows:
+        seq += 1
+        header = canonical_header(
+            id=row.id,
+            seq=seq,
+            occurred_at=row.occurred_at,
+            actor_user_id=row.actor_user_id,
+            actor_label=row.actor_label,
+            action=row.action,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
         )
-        found = session.execute(head).one()
-    last_id = session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
-    if found is None:
-        return 0, GENESIS_HASH, last_id
-    return found.seq, found.entry_hash, last_id
+        entry_hash = chain_hash(prev_hash, header, row.details_digest)
+        links.append({"b_id": row.id, "b_seq": seq, "b_prev": prev_hash, "b_hash": entry_hash})
+        prev_hash = entry_hash
+    return links
+
+
+#: The PostgreSQL sequencer's statements, sent through psycopg's pipeline (module notes).
+_PG_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(%s)"
+_PG_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_PG_UNCHAINED = (
+    "SELECT id, occurred_at, actor_user_id, actor_label, action, subject_type, subject_id, "
+    "details_digest FROM audit_entries WHERE seq IS NULL ORDER BY id LIMIT %s"
+)
+_PG_HEAD = "SELECT seq, entry_hash FROM audit_chain_head WHERE id = 1"
+_PG_GENESIS = "INSERT INTO audit_chain_head (id, seq, entry_hash) VALUES (1, 0, %s)"
+_PG_LINK = (
+    "UPDATE audit_entries SET seq = %(b_seq)s, prev_hash = %(b_prev)s, entry_hash = %(b_hash)s "
+    "WHERE id = %(b_id)s AND seq IS NULL"
+)
+_PG_MOVE_HEAD = "UPDATE audit_chain_head SET seq = %s, entry_hash = %s WHERE id = 1 AND seq = %s"
+
+
+def _pg_round(pg: Any, *, wait: bool) -> int | None:
+    """One sequencer round on PostgreSQL in two round trips; None when the lock is taken.
+
+    The lock, the unchained entries and the head go in one pipeline (run in that order, so
+    the entries and the head are read after the lock is held); the links, the head's move and
+    the commit in a second. The head moves only from the seq it was read at.
+    """
+    with pg.cursor() as lock, pg.cursor() as found, pg.cursor() as head:
+        with pg.pipeline():
+            lock.execute(_PG_LOCK if wait else _PG_TRY_LOCK, (AUDIT_LOCK_KEY,))
+            found.execute(_PG_UNCHAINED, (SEQUENCE_BATCH,))
+            head.execute(_PG_HEAD)
+        if not wait and not lock.fetchone()[0]:
+            pg.rollback()
+            return None
+        rows = [_PgRow(*row) for row in found.fetchall()]
+        current = head.fetchone()
+        if not rows:
+            pg.commit()
+            return 0
+        seq, prev_hash = current if current is not None else (0, GENESIS_HASH)
+        links = _links(rows, seq, prev_hash)
+        with pg.pipeline():
+            if current is None:
+                lock.execute(_PG_GENESIS, (GENESIS_HASH,))
+            found.executemany(_PG_LINK, links)
+            head.execute(_PG_MOVE_HEAD, (links[-1]["b_seq"], links[-1]["b_hash"], seq))
+        if head.rowcount != 1:
+            pg.rollback()
+            raise AuditError("the chain head moved during a sequencer round: the lock was not held")
+        pg.commit()
+        return len(links)
+
+
+@dataclass(frozen=True)
+class _PgRow:
+    id: int
+    occurred_at: datetime
+    actor_user_id: int | None
+    actor_label: str
+    action: str
+    subject_type: str | None
+    subject_id: str | None
+    details_digest: str
+
+
+def _chain_inline(session: Session) -> int:
+    """SQLite: chain what the session sees unchained, in its transaction (it has the write lock).
+
+    The session's own entries get their links in memory too.
+    """
+    _lock_sqlite(session)
+    chained = 0
+    while links := _link_batch(session, SEQUENCE_BATCH):
+        chained += len(links)
+        for link in links:
+            entry = session.identity_map.get(session.identity_key(AuditEntry, link["b_id"]))
+            if entry is not None:
+                set_committed_value(entry, "seq", link["b_seq"])
+                set_committed_value(entry, "prev_hash", link["b_prev"])
+                set_committed_value(entry, "entry_hash", link["b_hash"])
+    return chained
+
+
+def sequence(engine: Engine, *, wait: bool = True, rounds: int | None = None) -> int:
+    """The sequencer: chain what is unchained in short transactions of its own; how many.
+
+    Each round takes the lock, chains up to SEQUENCE_BATCH entries and commits. It goes on
+    while a round found work (entries committed meanwhile, whose writers found the lock taken
+    and left them to this run) and `rounds` allows. Without `wait` it returns at once when
+    another sequencer holds the lock: that one looks again after releasing it.
+    """
+    chained, done = 0, 0
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            while rounds is None or done < rounds:
+                linked = _pg_round(raw.driver_connection, wait=wait)
+                if linked is None:
+                    break
+                chained += linked
+                done += 1
+                if not linked:
+                    break
+        finally:
+            raw.close()
+        return chained
+    with engine.connect() as conn:
+        while rounds is None or done < rounds:
+            _lock_sqlite(conn)
+            linked = len(_link_batch(conn, SEQUENCE_BATCH))
+            conn.commit()
+            chained += linked
+            done += 1
+            if not linked:
+                break
+    return chained
+
+
+def bring_up_to_date(session: Session) -> int:
+    """Chain what is unchained before the chain is read whole (verify, export, checkpoint).
+
+    PostgreSQL: the sequencer in its own transaction, waiting for the lock, so that the caller
+    does not hold it. SQLite: in the caller's transaction, which already holds the write lock
+    (another connection would wait for it).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return sequence(session.get_bind().engine)
+    return _chain_inline(session)
 
 
 @dataclass(frozen=True)
@@ -160,7 +400,7 @@ def record(
     subject: Any = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry inside the caller's transaction; flushes, never commits.
+    """Write one entry inside the caller's transaction; flushes, never commits.
 
     `actor` is a User, a label such as ``"device:SN123"`` or ``"system:purge"``, or None for the
     system. `subject` is a mapped object or a ``(kind, id)`` pair. Never put data that the
@@ -170,57 +410,113 @@ def record(
 
 
 def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[AuditEntry]:
-    """Append several entries in order under one lock: the same chain, fewer round trips.
+    """Write several entries in order: they keep that order in the chain (ids rise).
 
-    Used where one action yields many entries at once (an ingest batch's hits), so the hot
-    path takes the chain's lock and reads its head once.
+    Used where one action yields many entries at once (an ingest batch's hits). The session's
+    pending changes are flushed first, then the entries and their details go in two INSERTs
+    (not the unit of work: this is every action's path, and it was three quarters of its
+    cost); the returned entries are in the session as loaded. They are chained at once on
+    SQLite, after the commit on PostgreSQL (module notes).
     """
-    prepared = []
+    rows: list[dict[str, Any]] = []
+    texts: list[str] = []
     for item in pending:
         if not isinstance(item.action, AuditAction):
             raise AuditError(f"unknown audit action {item.action!r}")
+        actor_user_id, actor_label = _actor_fields(item.actor)
+        subject_type, subject_id = _subject_fields(session, item.subject)
         details_text = canonical_json(item.details or {})
-        prepared.append(
-            (
-                *_actor_fields(item.actor),
-                item.action.value,
-                *_subject_fields(session, item.subject),
-                details_text,
-                details_digest(details_text),
-            )
+        texts.append(details_text)
+        rows.append(
+            {
+                "occurred_at": utcnow(),
+                "actor_user_id": actor_user_id,
+                "actor_label": actor_label,
+                "action": item.action.value,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "details_digest": details_digest(details_text),
+            }
         )
-    if not prepared:
+    if not rows:
         return []
-    seq, prev_hash, entry_id = _lock_chain(session)
-    entries: list[AuditEntry] = []
-    for actor_user_id, actor_label, action, subject_type, subject_id, text_, digest in prepared:
-        seq += 1
-        entry_id += 1
-        header_fields = {
-            "id": entry_id,
-            "seq": seq,
-            "occurred_at": utcnow(),
-            "actor_user_id": actor_user_id,
-            "actor_label": actor_label,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-        }
-        entry = AuditEntry(
-            **header_fields,
-            details_digest=digest,
-            prev_hash=prev_hash,
-            entry_hash=chain_hash(prev_hash, canonical_header(**header_fields), digest),
-        )
-        entry.detail = AuditDetail(details_json=text_)
-        entries.append(entry)
-        prev_hash = entry.entry_hash
-    session.add_all(entries)
     session.flush()
+    ids = session.scalars(_INSERT_ENTRIES, rows).all()
     session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, entry_hash=prev_hash)
+        insert(_DETAILS),
+        [{"entry_id": i, "details_json": t} for i, t in zip(ids, texts, strict=True)],
     )
+    entries = []
+    for entry_id, row in zip(ids, rows, strict=True):
+        entry = AuditEntry(id=entry_id, seq=None, prev_hash=None, entry_hash=None, **row)
+        make_transient_to_detached(entry)
+        session.add(entry)
+        entries.append(entry)
+    if session.get_bind().dialect.name != "postgresql":
+        _chain_inline(session)
+    elif session.info.get(AFTER_COMMIT, True):
+        session.info.setdefault(_RECORDED, []).extend(entries)
     return entries
+
+
+@event.listens_for(Session, "after_commit")
+def _sequence_after_commit(session: Session) -> None:
+    """Chain what this commit recorded now, unless another sequencer is at work (it will).
+
+    The action is committed whatever happens here: a failure leaves its entries to the next
+    run (the scheduled job at the latest) and is logged, never raised to the caller.
+    """
+    if session.in_nested_transaction():
+        return
+    recorded = session.info.pop(_RECORDED, None)
+    if not recorded:
+        return
+    try:
+        sequence(session.get_bind().engine, wait=False, rounds=SEQUENCE_ROUNDS)
+    except Exception:  # driver or chain errors alike: the commit stands, the next run chains
+        logger.warning("audit sequencer failed after a commit; the next run chains", exc_info=True)
+    for entry in recorded:
+        if inspect(entry).persistent:
+            session.expire(entry, ["seq", "prev_hash", "entry_hash"])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without the commit above (rolled back) recorded nothing."""
+    if transaction.parent is None:
+        session.info.pop(_RECORDED, None)
+
+
+@dataclass(frozen=True)
+class Unchained:
+    """Entries not chained yet: how many, and how many for longer than the alarm's bound."""
+
+    count: int
+    overdue: int
+    oldest_id: int | None
+
+    def alarm(self) -> str | None:
+        """The alarm's line when an entry waited too long, else None."""
+        if not self.overdue:
+            return None
+        return (
+            f"{self.overdue} audit entries unchained for more than "
+            f"{int(UNCHAINED_ALARM.total_seconds())} s (first id={self.oldest_id}): the "
+            "sequencer is not running; run `flask --app wsgi audit sequence`"
+        )
+
+
+def unchained(session: Session) -> Unchained:
+    """Count the entries waiting for the sequencer (the partial index keeps this cheap)."""
+    overdue_before = utcnow() - UNCHAINED_ALARM
+    count, overdue, oldest_id = session.execute(
+        select(
+            func.count(AuditEntry.id),
+            func.count(AuditEntry.id).filter(AuditEntry.occurred_at < overdue_before),
+            func.min(AuditEntry.id),
+        ).where(AuditEntry.seq.is_(None))
+    ).one()
+    return Unchained(count, overdue, oldest_id)
 
 
 def redact_many(session: Session, actor: Any, entry_ids: Sequence[int], reason: str) -> None:
@@ -255,13 +551,16 @@ class VerifyResult:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     reason: str | None = None
+    unchained: int = 0
 
     def describe(self) -> str:
         """One line for the CLI and the pages, naming the first bad entry."""
         if self.ok:
-            return f"audit chain intact: {self.entries} entries verified"
+            waiting = f"; {self.unchained} newer not chained yet" if self.unchained else ""
+            return f"audit chain intact: {self.entries} entries verified{waiting}"
+        seq = self.first_bad_seq if self.first_bad_seq is not None else "none (unchained)"
         return (
-            f"audit chain BROKEN at entry id={self.first_bad_id} seq={self.first_bad_seq}: "
+            f"audit chain BROKEN at entry id={self.first_bad_id} seq={seq}: "
             f"{self.reason} ({self.entries} entries checked before it)"
         )
 
@@ -285,6 +584,7 @@ def _stream(session: Session) -> Iterator[Any]:
             AuditDetail.redacted_reason,
         )
         .outerjoin(AuditDetail, AuditDetail.entry_id == AuditEntry.id)
+        .where(AuditEntry.seq.is_not(None))
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=5000)
     )
@@ -368,6 +668,8 @@ def verify(session: Session) -> VerifyResult:
 
     A broken link or head is named first: past it later entries (and the redaction records
     among them) cannot be trusted, so an unrecorded redaction before it is not yet proven bad.
+    Entries not chained yet are counted; one waiting past UNCHAINED_ALARM fails the check (an
+    entry taken out of the chain to look unchained leaves a gap or a wrong head, named above).
     """
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     last_id: int | None = None
@@ -400,11 +702,19 @@ def verify(session: Session) -> VerifyResult:
             f"chain head says seq {head.seq} but the chain ends at seq {checked}: "
             "entries after it were removed or the head was altered",
         )
-    return redactions.first_unrecorded() or VerifyResult(True, checked)
+    unrecorded = redactions.first_unrecorded()
+    if unrecorded is not None:
+        return unrecorded
+    waiting = unchained(session)
+    alarm = waiting.alarm()
+    if alarm is not None:
+        return VerifyResult(False, checked, None, waiting.oldest_id, alarm, waiting.count)
+    return VerifyResult(True, checked, unchained=waiting.count)
 
 
 def verify_and_record(session: Session, actor: Any) -> VerifyResult:
-    """Verify, then record the outcome as an entry so staff can see when it last ran."""
+    """Chain what waits, verify, then record the outcome so staff can see when it last ran."""
+    bring_up_to_date(session)
     result = verify(session)
     record(
         session,
@@ -417,6 +727,7 @@ def verify_and_record(session: Session, actor: Any) -> VerifyResult:
             "first_bad_seq": result.first_bad_seq,
             "first_bad_id": result.first_bad_id,
             "reason": result.reason,
+            "unchained": result.unchained,
         },
     )
     return result
@@ -427,7 +738,7 @@ def last_verification(session: Session) -> tuple[AuditEntry, dict[str, Any]] | N
     entry = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.action == AuditAction.AUDIT_VERIFIED.value)
-        .order_by(AuditEntry.seq.desc())
+        .order_by(*NEWEST_FIRST)
         .limit(1)
     ).first()
     if entry is None:

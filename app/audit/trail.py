@@ -17,8 +17,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import CONFIDENTIAL_DETAILS, AuditAction
-from app.audit.models import AuditEntry
-from app.audit.services import record
+from app.audit.models import NEWEST_FIRST, AuditEntry
+from app.audit.services import bring_up_to_date, record
 from app.core.edges import MAX_ROW_ID
 from app.db import Base
 
@@ -92,7 +92,7 @@ def browse_trail(
     pages = max(1, -(-total // page_size))
     if page > pages:
         raise LookupError(f"page {page} is past the last page ({pages})")
-    stmt = trail_filter.apply(select(AuditEntry)).order_by(AuditEntry.seq.desc())
+    stmt = trail_filter.apply(select(AuditEntry)).order_by(*NEWEST_FIRST)
     rows = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
     record(
         session,
@@ -114,10 +114,13 @@ def record_export(session: Session, actor: Any, trail_filter: TrailFilter) -> in
     """Record an export of the filtered trail before it is sent; returns how many entries.
 
     The entry is written first and names the highest seq exported, so the export holds exactly
-    the entries up to it that match (later entries, this one included, are not in it).
+    the entries up to it that match (later entries, this one included, are not in it). What
+    waits for the sequencer is chained first, so the export leaves out no committed entry.
     """
-    total = _count(session, trail_filter)
+    bring_up_to_date(session)
     last_seq = session.scalar(trail_filter.apply(select(func.max(AuditEntry.seq))))
+    exported = trail_filter.apply(select(func.count(AuditEntry.id)))
+    total = session.scalar(exported.where(AuditEntry.seq <= (last_seq or 0))) or 0
     record(
         session,
         actor,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
-from sqlalchemy import text
 
+from app.audit.services import unchained
 from app.auth.access import STAFF_ROLES, public, signed_in
 from app.core.pages import acting_user
 from app.core.timeutil import local_today
@@ -29,6 +29,8 @@ def _queue_context() -> dict[str, object]:
     return {
         "queue": home_queue(db_session(), user, now=utcnow(), today=today, limits=limits),
         "staff": user.has_role(*STAFF_ROLES),
+        # Audit entries left unchained past the bound: every staff member sees the alarm.
+        "unchained_alarm": unchained(db_session()).alarm() if user.has_role(*STAFF_ROLES) else None,
         "today": today,
         "refresh_seconds": REFRESH_SECONDS,
     }
@@ -74,12 +76,17 @@ def favicon():
 @bp.route("/readyz")
 @public
 def readyz():
-    """The database and the job queue answer."""
+    """The database and the job queue answer; how many audit entries wait for the sequencer.
+
+    Entries unchained past the alarm's bound are reported, not made a failure: taking every
+    web process out of service would stop the commits whose after-commit runs chain them.
+    """
     checks: dict[str, str] = {}
     ready = True
     try:
-        db_session().execute(text("SELECT 1"))
+        waiting = unchained(db_session())
         checks["database"] = "ok"
+        checks["audit_unchained"] = waiting.alarm() or f"ok: {waiting.count} waiting"
     except Exception:  # any driver failure means not ready
         current_app.logger.exception("readiness: database unreachable")
         checks["database"] = "unreachable"

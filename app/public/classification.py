@@ -135,6 +135,7 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
         "first_bad_seq": PUB,
         "first_bad_id": PUB,
         "reason": PUB,
+        "unchained": PUB,
     },
     AuditAction.AUDIT_DETAILS_REDACTED: {"reason": PUB, "entries": PUB},
     AuditAction.AUDIT_VIEWED: {

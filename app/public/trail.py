@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.alpr.hotlists import MN_PLATE_FILE
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
+from app.audit.models import CHAIN_ORDER, NEWEST_FIRST, AuditEntry
 from app.audit.services import record
 from app.auth.models import User
 from app.core.timeutil import display_zone, format_local, local_to_utc
@@ -195,7 +195,7 @@ FIXED_BASES: dict[Field, Basis | None] = {
 class PublicEntry:
     """One entry as the public copy shows it; `redactions` names each withheld key's basis."""
 
-    seq: int
+    seq: int | None
     time: str
     employee: str
     action: str
@@ -283,7 +283,7 @@ def _entries(session: Session, start: date, end: date) -> Iterator[AuditEntry]:
     yield from session.scalars(
         select(AuditEntry)
         .where(AuditEntry.occurred_at >= begin, AuditEntry.occurred_at < finish)
-        .order_by(AuditEntry.seq)
+        .order_by(*CHAIN_ORDER)
         .execution_options(yield_per=2000)
     )
 
@@ -328,7 +328,7 @@ def public_copy_csv(session: Session, start: date, end: date) -> Iterator[str]:
         shown = public_entry(entry, known)
         yield _csv_line(
             (
-                shown.seq,
+                shown.seq or "pending",
                 shown.time,
                 shown.employee,
                 shown.action,
@@ -378,10 +378,7 @@ def published_page(session: Session, page: int, page_size: int) -> TrailPage:
         raise LookupError(f"page {page} is outside 1..{pages}")
     known = Classified.load(session)
     entries = session.scalars(
-        select(AuditEntry)
-        .order_by(AuditEntry.seq.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+        select(AuditEntry).order_by(*NEWEST_FIRST).limit(page_size).offset((page - 1) * page_size)
     )
     return TrailPage([public_entry(e, known) for e in entries], page, pages, total)
 

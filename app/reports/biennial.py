@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
 from app.audit.checkpoints import document, latest_checkpoint, public_key_hex, verify_against
-from app.audit.models import AuditCheckpoint, AuditEntry
+from app.audit.models import CHAIN_ORDER, AuditCheckpoint, AuditEntry
 from app.audit.services import canonical_json, verify
 from app.auth.models import Agency
 from app.bca.services import list_for_period
@@ -74,7 +74,7 @@ def _entries(session: Session, period: Period, actions: Iterable[AuditAction]) -
                 AuditEntry.action.in_([a.value for a in actions]),
                 *_in(period, AuditEntry.occurred_at),
             )
-            .order_by(AuditEntry.seq)
+            .order_by(*CHAIN_ORDER)
         )
     )
 

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, inspect, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
+from app.audit.models import CHAIN_ORDER, AuditEntry
 from app.auth.models import TrainingRecord
 from app.bca.services import overdue_notices
 from app.core.timeutil import display_zone
@@ -247,7 +247,7 @@ def access_without_current_training(session: Session, period: Period | None = No
             AuditEntry.action.in_([action.value for action in DATA_ACCESS_ACTIONS]),
             AuditEntry.actor_user_id.is_not(None),
         )
-        .order_by(AuditEntry.seq)
+        .order_by(*CHAIN_ORDER)
         .execution_options(yield_per=5000)
     )
     if period is not None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
+from app.audit.models import NEWEST_FIRST, AuditEntry
 from app.audit.services import record
 from app.reports.compliance import Counter, compliance_counters
 
@@ -36,10 +36,7 @@ def check_compliance(
 
 def _last(session: Session, action: AuditAction) -> tuple[AuditEntry, dict[str, Any]] | None:
     entry = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.action == action.value)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
+        select(AuditEntry).where(AuditEntry.action == action.value).order_by(*NEWEST_FIRST).limit(1)
     ).first()
     if entry is None:
         return None

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit.actions import AuditAction
-from app.audit.models import AuditEntry
+from app.audit.models import CHAIN_ORDER, AuditEntry
 from app.auth.models import User
 
 
@@ -48,7 +48,7 @@ def step_history(
             AuditEntry.subject_id == str(subject.id),
             AuditEntry.action.in_([action.value for action in actions]),
         )
-        .order_by(AuditEntry.seq)
+        .order_by(*CHAIN_ORDER)
     )
     words = labels or {}
     return [

@@ -23,7 +23,11 @@ def test_healthz_and_readyz(client, session):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"database": "ok", "queue": "in-process"}
+    assert ready.get_json()["checks"] == {
+        "database": "ok",
+        "queue": "in-process",
+        "audit_unchained": "ok: 0 waiting",
+    }
 
 
 def test_readyz_reports_an_unreachable_queue(make_app, session):

@@ -183,6 +183,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "database": {"enum": ["ok", "unreachable"]},
                     "queue": {"enum": ["ok", "in-process", "unreachable"]},
+                    "audit_unchained": {"type": "string"},
                 },
             },
         },
