@@ -34,6 +34,9 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
     ("public-locations", None, "/public/locations"),
 )
 
+#: Pages photographed with the first hit's work panel open, as an officer sees it at work.
+OPEN_FIRST_WORK = frozenset({"hits"})
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -93,6 +96,10 @@ def main() -> None:
                     _sign_in(page, base, role)
                 page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
+                if name in OPEN_FIRST_WORK:
+                    page.get_by_role("link", name="Work").first.click()
+                    page.wait_for_selector("[data-panel-heading]")
+                    page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 context.close()
                 print(f"docs/screenshots/{name}.png  {role or 'public'}  {path}")
