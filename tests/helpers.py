@@ -562,3 +562,20 @@ def enter_acp_request(session, *plates: str):
     )
     session.commit()
     return request
+
+
+#: Every card's test id on the home page (each role's tests check the others are absent).
+HOME_CARDS = (
+    "card-hits",
+    "card-review",
+    "card-searches",
+    "card-retention",
+    "card-requests",
+    "bca-due",
+    "compliance-counters",
+    "card-training-lapsing",
+    "card-silent-devices",
+    "card-tokens",
+    "card-audit",
+    "card-agency-requests",
+)

@@ -130,11 +130,14 @@ def canonical_header(
     )
 
 
-def entry_header(row: Any) -> str:
-    """The canonical header of a stored entry (a row or an AuditEntry), as its hash covers it."""
+def entry_header(row: Any, seq: int | None = None) -> str:
+    """The canonical header of a stored entry (a row or an AuditEntry), as its hash covers it.
+
+    The sequencer passes the `seq` it is giving an entry that has none yet.
+    """
     return canonical_header(
         id=row.id,
-        seq=row.seq,
+        seq=row.seq if seq is None else seq,
         occurred_at=row.occurred_at,
         actor_user_id=row.actor_user_id,
         actor_label=row.actor_label,
@@ -240,17 +243,7 @@ def _links(rows: Sequence[Any], seq: int, prev_hash: str) -> list[dict[str, Any]
     links = []
     for row in rows:
         seq += 1
-        header = canonical_header(
-            id=row.id,
-            seq=seq,
-            occurred_at=row.occurred_at,
-            actor_user_id=row.actor_user_id,
-            actor_label=row.actor_label,
-            action=row.action,
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-        )
-        entry_hash = chain_hash(prev_hash, header, row.details_digest)
+        entry_hash = chain_hash(prev_hash, entry_header(row, seq), row.details_digest)
         links.append({"b_id": row.id, "b_seq": seq, "b_prev": prev_hash, "b_hash": entry_hash})
         prev_hash = entry_hash
     return links

@@ -28,25 +28,12 @@ from tests.factories import (
     TrainingRecordFactory,
     UserFactory,
 )
+from tests.helpers import HOME_CARDS
 
 pytestmark = pytest.mark.e2e
 
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-#: Every card's test id: each role's test checks the ones it must not see are absent.
-CARDS = (
-    "card-hits",
-    "card-review",
-    "card-searches",
-    "card-retention",
-    "card-requests",
-    "bca-due",
-    "compliance-counters",
-    "card-training-lapsing",
-    "card-silent-devices",
-    "card-tokens",
-    "card-audit",
-    "card-agency-requests",
-)
+CARDS = HOME_CARDS
 
 
 def _open_home(browser: Browser, live_server: str, email: str, size: str) -> Page:

@@ -35,6 +35,7 @@ from tests.factories import (
     TrainingRecordFactory,
     UserFactory,
 )
+from tests.helpers import HOME_CARDS
 
 TODAY = local_today()
 
@@ -146,20 +147,7 @@ def test_notices_due_are_overdue_or_due_soon(session):
 
 # --- who sees which card -----------------------------------------------------------------
 
-CARDS = {
-    "card-hits",
-    "card-review",
-    "card-searches",
-    "card-retention",
-    "card-requests",
-    "bca-due",
-    "compliance-counters",
-    "card-training-lapsing",
-    "card-silent-devices",
-    "card-tokens",
-    "card-audit",
-    "card-agency-requests",
-}
+CARDS = set(HOME_CARDS)
 EXPECTED = {
     Role.OPERATOR: {"card-hits", "card-review", "card-searches"},
     Role.RECORDS: {"card-retention"},
