@@ -74,7 +74,7 @@ def test_dates_are_the_departments_calendar_days(client, session, login_as):
         ("person=abc", "Not a valid choice."),
         ("action=made.up", "Not a valid choice."),
         ("subject_type=no_such_table", "Not a valid choice."),
-        ("subject_id=1%00", "A subject id is a number"),
+        ("subject_id=1%00", "Remove the control characters"),
         ("subject_id=ABC123", "A subject id is a number"),
         ("subject_id=" + "1" * 65, "Field cannot be longer than 64 characters."),
     ],
