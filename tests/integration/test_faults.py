@@ -34,7 +34,7 @@ from rq.job import Job
 from sqlalchemy import create_engine, event, func, select, text, update
 
 from app.audit.actions import AuditAction
-from app.audit.services import AUDIT_LOCK_KEY, verify
+from app.audit.services import verify
 from app.auth.models import Role
 from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
@@ -399,7 +399,7 @@ def test_a_worker_killed_while_packaging_leaves_no_package_and_the_rebuild_is_wh
 def database_held(app) -> Iterator[Callable[[int], bool]]:
     """Hold what every destruction batch needs before it commits, so the purge stops in one.
 
-    PostgreSQL: the audit chain's lock (each batch appends its entry last, after its deletes).
+    PostgreSQL: a SHARE lock on the reads table (every batch deletes from it or drops a day).
     SQLite: the database's write lock. Yields a probe: is the horse waiting on it?
     """
     url = app.config["DATABASE_URL"]
@@ -426,16 +426,18 @@ def database_held(app) -> Iterator[Callable[[int], bool]]:
         return
     engine = create_engine(url)
     with engine.connect() as holder:
-        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        # SHARE blocks the purge's DELETE (ROW EXCLUSIVE) and a whole day's DROP (ACCESS
+        # EXCLUSIVE) alike, and lets its reads through.
+        holder.execute(text("LOCK TABLE reads IN SHARE MODE"))
 
         def waiting(_horse: int) -> bool:
             return bool(
                 holder.execute(
                     text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                        "AND NOT granted AND objid = :key"
-                    ),
-                    {"key": AUDIT_LOCK_KEY},
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted"
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
+                    )
                 ).scalar()
             )
 
