@@ -34,7 +34,8 @@ def test_a_refused_correction_without_htmx_keeps_the_plate_and_shows_why(
         field = row.get_by_label("Correct plate")
         expect(field).to_have_value("AB!!23")
         expect(field).to_have_attribute("aria-invalid", "true")
-        expect(row.locator("p.error[role=alert]")).to_contain_text("must be 1 to 10 letters and digits")
+        field_error = row.locator("p.error[role=alert]")
+        expect(field_error).to_contain_text("must be 1 to 10 letters and digits")
         page.screenshot(path="/tmp/shots/review-refused-plain-post.png", full_page=True)
     finally:
         context.close()
