@@ -270,7 +270,7 @@ def test_received_and_closing_dates_may_be_the_same_day(session):
 
 def test_received_dates_in_the_future_are_refused(session):
     records = factories.UserFactory(roles=[Role.RECORDS])
-    tomorrow = TODAY + timedelta(days=1)
+    tomorrow = local_today() + timedelta(days=1)  # now, not at import: the day may turn
     with pytest.raises(ExculpatoryError, match="in the future") as refused:
         receive_exculpatory_request(
             session,
@@ -463,7 +463,7 @@ def test_unknown_devices_name_the_devices_field(session):
 def test_a_closed_investigation_is_named_at_its_field(session):
     from app.retention.holds import place_hold
 
-    case = factories.InvestigationFactory(status="closed", closed_on=TODAY)
+    case = factories.InvestigationFactory(status="closed", closed_on=local_today())
     with pytest.raises(HoldError, match="only an active") as refused:
         place_hold(session, "cli", case, utcnow() - timedelta(days=2), utcnow(), ["A1"])
     assert refused.value.field == "investigation_id"
