@@ -415,7 +415,7 @@ def main() -> None:
             "ALPR_INSTANCE_PATH": str(instance),
             "REDIS_URL": redis_url,
         }
-        from workers.queue import QUEUE_NAME
+        from workers.queue import QUEUES
 
         for _ in range(args.rq_workers):
             processes.append(
@@ -430,7 +430,7 @@ def main() -> None:
                         args.worker_class,
                         "--url",
                         redis_url,
-                        QUEUE_NAME,
+                        *QUEUES,
                     ],
                     cwd=ROOT,
                     env=env,
