@@ -63,16 +63,17 @@ from tests.helpers import (
     upload_image,
 )
 from workers import retention
-from workers.queue import QUEUES, enqueue_run, run_job_id
+from workers.ocr import ocr_read
+from workers.queue import QUEUES, enqueue_run, job_timeout, run_job_id
 from workers.recovery import recover
 
 ROOT = Path(__file__).resolve().parents[2]
 READS_URL = "/api/v1/reads"
 
 
-def _age_runs(session, *run_ids: int) -> None:
+def _age_runs(session, *run_ids: int, minutes: int = 10) -> None:
     """Move the rows' clocks past the sweep's grace, as if minutes had gone by."""
-    past = utcnow() - timedelta(minutes=10)
+    past = utcnow() - timedelta(minutes=minutes)
     session.execute(
         update(JobRun).where(JobRun.id.in_(run_ids)).values(queued_at=past, started_at=past)
     )
@@ -219,7 +220,11 @@ def _worker_env(app, instance_dir: Path) -> dict[str, str]:
     }
 
 
-def _worker_command(app) -> list[str]:
+#: The worker class the README runs the OCR queue with: no fork, the OCR engines stay loaded.
+SIMPLE_WORKER = "rq.worker.SimpleWorker"
+
+
+def _worker_command(app, worker_class: str | None = None) -> list[str]:
     prefix = app.config["RQ_QUEUE_PREFIX"]
     return [
         sys.executable,
@@ -227,6 +232,7 @@ def _worker_command(app) -> list[str]:
         "rq.cli",
         "worker",
         "--burst",
+        *(("--worker-class", worker_class) if worker_class else ()),
         "--url",
         app.config["REDIS_URL"],
         *(prefix + name for name in QUEUES),
@@ -246,14 +252,11 @@ def _wait_for(condition, what: str, timeout: float = 180) -> None:
         time.sleep(0.05)
 
 
-def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
-    """Start a real `rq worker`, wait until its work horse is `blocked`, SIGKILL the horse.
-
-    The worker itself survives, sees its horse die and files the job as failed (abandoned), as
-    RQ does for a worker whose job process was killed; being a burst worker it then exits.
-    """
+@contextmanager
+def _worker_process(app, instance_dir: Path, worker_class: str | None = None):
+    """A real burst `rq worker` on the app's queues, killed at the end if it still runs."""
     worker = subprocess.Popen(
-        _worker_command(app),
+        _worker_command(app, worker_class),
         cwd=ROOT,
         env=_worker_env(app, instance_dir),
         stdout=subprocess.PIPE,
@@ -261,6 +264,20 @@ def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
         text=True,
     )
     try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
+    """Start a real `rq worker`, wait until its work horse is `blocked`, SIGKILL the horse.
+
+    The worker itself survives, sees its horse die and files the job as failed (abandoned), as
+    RQ does for a worker whose job process was killed; being a burst worker it then exits.
+    """
+    with _worker_process(app, instance_dir) as worker:
         _wait_for(
             lambda: worker.poll() is not None or any(map(blocked, _children(worker.pid))),
             "the job to reach the fault",
@@ -269,16 +286,27 @@ def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
         (horse,) = _children(worker.pid)
         os.kill(horse, signal.SIGKILL)
         output, _ = worker.communicate(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
     assert "terminated unexpectedly" in output, output[-2000:]
 
 
-def _run_worker(app, instance_dir: Path) -> None:
+def _kill_simple_worker_when(app, instance_dir: Path, blocked) -> None:
+    """Start a real SimpleWorker, wait until it is `blocked` in its job, SIGKILL the worker.
+
+    The job runs in the worker's own process, so nothing of RQ's survives to file it: RQ still
+    says "started" until the job's registry entry expires (its timeout and a minute).
+    """
+    with _worker_process(app, instance_dir, SIMPLE_WORKER) as worker:
+        _wait_for(
+            lambda: worker.poll() is not None or blocked(worker.pid), "the job to reach the fault"
+        )
+        assert worker.poll() is None, worker.communicate()[0][-2000:]
+        worker.send_signal(signal.SIGKILL)
+        assert worker.wait(timeout=60) == -signal.SIGKILL
+
+
+def _run_worker(app, instance_dir: Path, worker_class: str | None = None) -> None:
     done = subprocess.run(
-        _worker_command(app),
+        _worker_command(app, worker_class),
         cwd=ROOT,
         env=_worker_env(app, instance_dir),
         capture_output=True,
@@ -346,6 +374,50 @@ def test_a_worker_killed_during_ocr_leaves_the_read_pending_and_the_sweep_finish
     assert (run.status, run.attempts) == (JobStatus.DONE.value, 1)
     (recovered,) = entries(session, AuditAction.JOB_RECOVERED)
     assert details(recovered) == {"name": "ocr_read", "attempt": 1, "was": "running"}
+    _chain_holds(session)
+
+
+def test_a_simple_worker_killed_during_ocr_is_found_past_its_deadline_and_finished(
+    session, rq_app, instance_dir
+):
+    """The whole worker killed (the OCR queue's SimpleWorker): RQ can never say it died."""
+    _, token = device_with_token(session)
+    session.commit()
+    upload = _upload(rq_app.test_client(), token, "KTR 4821", upload_fields())
+    assert upload.status_code == 201
+    read_id, run_id = upload.get_json()["read_id"], upload.get_json()["ocr_job"]
+    digest = upload.get_json()["images"][0]["sha256"]
+
+    with rq_app.app_context(), stuck_file(image_path(digest)) as opened:
+        _kill_simple_worker_when(rq_app, instance_dir, opened)
+
+    session.expire_all()
+    assert session.get(Read, read_id).plate_status == PlateStatus.PENDING_OCR.value
+    assert session.get(JobRun, run_id).status == JobStatus.RUNNING.value
+    job = Job.fetch(run_job_id(run_id, 0), connection=rq_app.extensions["alpr_redis"])
+    assert job.get_status() == "started", "RQ cannot tell the worker died"
+
+    _age_runs(session, run_id, minutes=10)  # within OCR's 10 minutes and the sweep's margin
+    assert _sweep(rq_app) == {"requeued": [], "given_up": [], "waiting": 1}
+    _age_runs(session, run_id, minutes=16)  # past its deadline: no live worker is on it
+    assert _sweep(rq_app)["requeued"] == [run_id]
+    _run_worker(rq_app, instance_dir, SIMPLE_WORKER)
+
+    session.expire_all()
+    read = session.get(Read, read_id)
+    assert (read.plate, read.plate_status) == ("KTR4821", PlateStatus.OCR_ACCEPTED.value)
+    run = session.get(JobRun, run_id)
+    assert (run.status, run.attempts) == (JobStatus.DONE.value, 1)
+    (recovered,) = entries(session, AuditAction.JOB_RECOVERED)
+    assert details(recovered) == {"name": "ocr_read", "attempt": 1, "was": "running"}
+
+    # RQ's own maintenance files the dead attempt as abandoned once its entry expires; the
+    # sweep then finds nothing more to do, and the read is not read twice.
+    registry = rq_app.extensions["alpr_queue"]["ocr"].started_job_registry
+    registry.cleanup(time.time() + job_timeout(ocr_read) + 120)
+    assert job.get_status(refresh=True) == "failed"
+    assert _sweep(rq_app) == {"requeued": [], "given_up": [], "waiting": 0}
+    assert len(entries(session, AuditAction.READ_OCR_COMPLETED)) == 1
     _chain_holds(session)
 
 
