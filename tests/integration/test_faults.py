@@ -1,10 +1,12 @@
-"""Faults that must lose nothing: Redis down, a worker killed mid-job, the database's backends cut.
+"""Faults that must lose nothing: Redis down, a worker killed mid-job, the database cut, restarted.
 
 Real services throughout: a private `redis-server` stopped and started again, real `rq worker`
-processes whose work horse is killed with SIGKILL while it holds the job, and on PostgreSQL
-every backend of the test database terminated while cameras post batches (on SQLite the
-database is held locked instead). After each fault the recovery sweep and a fresh worker finish
-the work, and the state shows no trace of a half-done step.
+processes whose work horse is killed with SIGKILL while it holds the job, a real SimpleWorker
+(the OCR queue's) killed whole, and on PostgreSQL every backend of the test database terminated
+while cameras post batches (on SQLite the database is held locked instead), and a private
+PostgreSQL cluster restarted (`pg_ctl restart -m fast`) under the same load. After each fault
+the recovery sweep and a fresh worker finish the work, and the state shows no trace of a
+half-done step. S3's outage during an upload is test_image_store.py's.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from app.reads.images import image_path
 from app.reads.models import PlateStatus, Read
 from app.requests.models import AgencyRequest, ReleasePackage
 from app.retention.models import ImageTombstone
+from tests.conftest import BACKEND, migrate
 from tests.factories import AgencyRequestFactory, ReadFactory, UserFactory
 from tests.helpers import (
     _free_port,
@@ -62,6 +65,7 @@ from tests.helpers import (
     upload_fields,
     upload_image,
 )
+from tests.pg_replica import Cluster, private_cluster
 from workers import retention
 from workers.ocr import ocr_read
 from workers.queue import QUEUES, enqueue_run, job_timeout, run_job_id
@@ -619,18 +623,11 @@ def database_faults(app) -> Iterator[list[int]]:
         thread.join()
 
 
-def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_batch(
-    session, make_app, database_url
-):
-    _, token = device_with_token(session)
-    session.commit()
-    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
-    if database_url.startswith("sqlite"):
-        # Wait 100 ms for SQLite's write lock, not the app's 30 s, so the lock is felt.
-        @event.listens_for(app.extensions["alpr_engine"], "connect")
-        def _impatient(dbapi_connection, _record) -> None:
-            dbapi_connection.execute("PRAGMA busy_timeout=100")
-
+def _nothing_lost_under(app, token: str, faults, observer) -> None:
+    """Cameras post batches through `faults` (a context manager counting its faults); then
+    every answer was 200 or a clean 503, no batch is stored in part, the refused batches sent
+    again are stored whole, and the audit chain verifies. `observer` reads the app's database.
+    """
     size, clients, seconds = 50, 4, 3.0
     bodies: dict[str, bytes] = {}
     answers: dict[str, httpx.Response] = {}
@@ -649,7 +646,7 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
                     return
                 send(http, f"c{n}x{k}")
 
-    with serve(app) as base, database_faults(app) as cuts:
+    with serve(app) as base, faults as cuts:
         threads = [threading.Thread(target=camera, args=(n, base)) for n in range(clients)]
         for thread in threads:
             thread.start()
@@ -664,8 +661,8 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
     for name in refused:
         assert answers[name].headers["Retry-After"] == "5"
         assert answers[name].json()["status"] == 503
-    session.expire_all()
-    stored = Counter(cid.split("-")[0] for cid in session.scalars(select(Read.client_read_id)))
+    observer.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
+    stored = Counter(cid.split("-")[0] for cid in observer.scalars(select(Read.client_read_id)))
     assert stored == {name: size for name, code in codes.items() if code == 200}
 
     # The service resumes by itself: the refused batches sent again are stored whole.
@@ -673,6 +670,59 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
         for name in refused:
             send(http, name)
     assert {answers[name].status_code for name in refused} == {200}
-    session.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
-    assert session.scalar(select(func.count()).select_from(Read)) == len(bodies) * size
-    _chain_holds(session)
+    observer.rollback()
+    assert observer.scalar(select(func.count()).select_from(Read)) == len(bodies) * size
+    _chain_holds(observer)
+
+
+def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_batch(
+    session, make_app, database_url
+):
+    _, token = device_with_token(session)
+    session.commit()
+    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
+    if database_url.startswith("sqlite"):
+        # Wait 100 ms for SQLite's write lock, not the app's 30 s, so the lock is felt.
+        @event.listens_for(app.extensions["alpr_engine"], "connect")
+        def _impatient(dbapi_connection, _record) -> None:
+            dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+    _nothing_lost_under(app, token, database_faults(app), session)
+
+
+@contextmanager
+def restarts(cluster: Cluster) -> Iterator[list[int]]:
+    """Restart the cluster (`pg_ctl restart -m fast`) again and again until the block ends.
+
+    Each restart ends every connection and refuses new ones until the server is back: what an
+    upgrade or a failover does to the app. Counts the restarts; the server is up at the end.
+    """
+    stop = threading.Event()
+    done = [0]
+
+    def restart() -> None:
+        while not stop.wait(0.4):
+            cluster.pg_ctl("restart", "-m", "fast")
+            done[0] += 1
+
+    thread = threading.Thread(target=restart)
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="a PostgreSQL server's restart; SQLite has none")
+def test_restarting_postgresql_under_load_answers_503_and_stores_no_partial_batch(make_app):
+    with private_cluster() as cluster:
+        admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE alpr"))
+        admin.dispose()
+        migrate(cluster.url("alpr"))
+        app = make_app(DATABASE_URL=cluster.url("alpr"), PROPAGATE_EXCEPTIONS=False, TESTING=False)
+        with app.extensions["alpr_sessionmaker"]() as observer:
+            _, token = device_with_token(observer)
+            _nothing_lost_under(app, token, restarts(cluster), observer)
