@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.reads.image_store import ImageStoreUnavailable
+
 TITLES = {
     400: "Bad request",
     401: "Sign-in required",
@@ -21,7 +23,7 @@ TITLES = {
 }
 
 
-#: Seconds a client is asked to wait before retrying while the database is unreachable.
+#: Seconds a client is asked to wait before retrying while the database or image store is down.
 RETRY_AFTER_SECONDS = 5
 
 
@@ -61,24 +63,36 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
+    def _unavailable(error: Exception, what: str):
+        """Answer 503 with Retry-After: the request's transaction was rolled back whole.
+
+        The session is rolled back at the end of every request, so a camera's batch or
+        upload is stored whole or not at all and its resend is safe.
+        """
+        current_app.logger.warning(  # the type only: a statement's text holds its parameters
+            "%s unavailable on %s %s: %s", what, request.method, request.path, type(error).__name__
+        )
+        response = current_app.make_response(
+            _respond(503, f"The {what} is unavailable; nothing was stored. Try again shortly.")
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(DisconnectionError)
     def _database_unavailable(error: Exception):
-        """The database is restarting, unreachable or busy: nothing was stored, try again.
+        """The database is restarting, unreachable or busy."""
+        return _unavailable(error, "records database")
 
-        The request's transaction is rolled back with its session, so a camera's batch is
-        stored whole or not at all and its resend is safe; 503 with Retry-After tells it when.
+    @app.errorhandler(ImageStoreUnavailable)
+    def _image_store_unavailable(error: ImageStoreUnavailable):
+        """The image store (an S3 bucket) does not answer.
+
+        An upload's objects were taken back or tombstoned for the purge
+        (:func:`app.alpr.image_reads.take_back_images`).
         """
-        current_app.logger.warning(
-            "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
-        )
-        response, code = _respond(
-            503, "The records database is unavailable; nothing was stored. Try again shortly."
-        )
-        response = current_app.make_response((response, code))
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return _unavailable(error, "image store")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -15,7 +15,12 @@ from typing import Any
 
 from flask import Flask, current_app
 
+#: Seconds a job may run before RQ stops it (its worker's death penalty, or the horse killed).
 JOB_TIMEOUT_SECONDS = 3600
+#: Shorter limits for jobs that never need the hour. A job's limit is also its row's deadline
+#: in the recovery sweep (workers.recovery): OCR reads one read's few pictures, so a worker
+#: that died mid-OCR leaves its read waiting minutes, not an hour.
+JOB_TIMEOUTS = {"workers.ocr.ocr_read": 600}
 
 #: The queues, each served by its own workers.
 QUEUES = ("ocr", "retention", "exports", "default")
@@ -29,9 +34,18 @@ JOB_QUEUES = {
 }
 
 
+def _job_key(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
 def queue_name(func: Callable[..., Any]) -> str:
     """The queue a job function runs on (rq cron and the web process agree through this)."""
-    return JOB_QUEUES.get(f"{func.__module__}.{func.__qualname__}", "default")
+    return JOB_QUEUES.get(_job_key(func), "default")
+
+
+def job_timeout(func: Callable[..., Any]) -> int:
+    """Seconds a job of `func` may run before RQ stops it."""
+    return JOB_TIMEOUTS.get(_job_key(func), JOB_TIMEOUT_SECONDS)
 
 
 def init_app(app: Flask) -> None:
@@ -66,7 +80,7 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
     """
     queue = get_queue(func)
     if queue is not None:
-        job = queue.enqueue(func, args=args, kwargs=kwargs, job_timeout=JOB_TIMEOUT_SECONDS)
+        job = queue.enqueue(func, args=args, kwargs=kwargs, job_timeout=job_timeout(func))
         return job.id
     app = current_app._get_current_object()
     with app.app_context():
@@ -95,7 +109,7 @@ def enqueue_run(func: Callable[..., Any], run_id: int, attempt: int, *args: Any)
             func,
             args=(*args, run_id),
             job_id=run_job_id(run_id, attempt),
-            job_timeout=JOB_TIMEOUT_SECONDS,
+            job_timeout=job_timeout(func),
         )
     except RedisError:
         current_app.logger.warning(

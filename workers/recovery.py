@@ -1,9 +1,11 @@
 """Find tracked jobs that nothing will finish and put them back on the queue.
 
 A row stays `queued` when Redis was down as the job was asked for, `running` when its worker was
-killed (RQ then files the job as abandoned and never retries it). Either way the work would
-never happen: a read would stay ``pending_ocr`` forever, never matched against the hotlists nor
-screened for ACP plates. The sweep runs on a schedule and from `flask --app wsgi jobs recover`.
+killed: RQ files a forking worker's killed job as abandoned and never retries it, and a killed
+SimpleWorker's job stays "started" in RQ until its registry entry expires, after the job's
+timeout. Either way the work would never happen: a read would stay ``pending_ocr`` forever,
+never matched against the hotlists nor screened for ACP plates. The sweep runs on a schedule
+and from `flask --app wsgi jobs recover`.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from app.jobs.models import JobRun, JobStatus
 from app.jobs.services import requeue_or_give_up, run_tracked, stale_runs
 from workers import bca, ocr, releases, retention, tasks
 from workers.context import with_app_context
-from workers.queue import JOB_TIMEOUT_SECONDS, enqueue_run, job_is_live
+from workers.queue import enqueue_run, job_is_live, job_timeout
 
 SWEEP_NAME = "recover_stale_jobs"
 SWEEP_ACTOR = "system:job-recovery"
 #: A queued row older than this whose job RQ does not hold never reached the queue.
 QUEUED_GRACE = timedelta(minutes=2)
-#: A running row that RQ cannot vouch for is stale only once its job would have timed out.
-RUNNING_GRACE = timedelta(seconds=JOB_TIMEOUT_SECONDS) + timedelta(minutes=5)
+#: A running row is past its deadline this long after its job's timeout (workers.queue).
+RUNNING_GRACE = timedelta(minutes=5)
 
 
 def _argument(run: JobRun, name: str) -> Any:
@@ -58,20 +60,34 @@ RECOVERABLE: dict[str, Callable[[JobRun], tuple[Callable[..., Any], tuple[Any, .
 }
 
 
+def _past_deadline(run: JobRun, now: datetime) -> bool:
+    """Whether a running row has run longer than its job may, and a margin.
+
+    RQ stops a job at its timeout (a SimpleWorker's death penalty, a forking worker's horse
+    killed), so past that no live worker is on it, whatever RQ still says of the job.
+    """
+    func, _ = RECOVERABLE[run.name](run)
+    deadline = timedelta(seconds=job_timeout(func)) + RUNNING_GRACE
+    return run.started_at is None or run.started_at <= now - deadline
+
+
 def _may_still_finish(run: JobRun, now: datetime) -> bool:
     """Whether something may yet finish this run, so recovering it would run it twice.
 
-    RQ knows a job queued through :func:`workers.queue.enqueue_run` by its id and says whether
-    it will still run. A scheduled job started by `rq cron` has an id RQ chose, a job that
-    never reached Redis has none, and in-process jobs have none: for a running one of those
-    only the job timeout says its worker is gone.
+    A running row past its deadline is recovered whatever RQ says: a SimpleWorker killed
+    mid-job (kill -9, the machine lost) leaves its job "started" in RQ for as long as the
+    job's timeout and a minute, and RQ files it as abandoned only when a worker next cleans
+    that registry. Within the deadline RQ is asked: a job queued through
+    :func:`workers.queue.enqueue_run` is known by its id and RQ says whether it will still run.
+    A scheduled job started by `rq cron` has an id RQ chose, a job that never reached Redis
+    has none, and in-process jobs have none: for a running one of those only the deadline says
+    its worker is gone. A job run twice is safe: each re-checks what is left to do.
     """
+    running = run.status == JobStatus.RUNNING.value
+    if running and _past_deadline(run, now):
+        return False
     live = job_is_live(run.id, run.attempts)
-    if live is not None:
-        return live
-    if run.status == JobStatus.RUNNING.value:
-        return run.started_at is not None and run.started_at > now - RUNNING_GRACE
-    return False
+    return running if live is None else live
 
 
 def _sessions() -> Session:

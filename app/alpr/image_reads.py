@@ -31,7 +31,8 @@ from app.alpr.workflow import PlateMachine  # noqa: F401  (declares the machine 
 from app.audit.actions import AuditAction
 from app.audit.services import PendingEntry, record, record_many
 from app.db import utcnow
-from app.reads.images import ImageInfo, write_image
+from app.reads.image_store import ImageStoreUnavailable
+from app.reads.images import ImageInfo, remove_unreferenced_image, write_image
 from app.reads.models import ActiveUsePeriod, Device, ImageKind, PlateStatus, Read, ReadImage
 from app.reads.plates import FieldError, normalise_plate
 from app.retention.acp.digests import (
@@ -42,7 +43,7 @@ from app.retention.acp.digests import (
 )
 from app.retention.acp.screening import AcpVerdict, screen_at_collection
 from app.retention.acp.suppression import visible_reads
-from app.retention.destruction import Deleted, delete_reads
+from app.retention.destruction import Deleted, delete_reads, queue_tombstones
 from app.retention.policy import ReadFacts
 from app.workflow.step import start_step
 
@@ -173,6 +174,25 @@ def receive_image_read(
     key = (stored.id, read.captured_at)
     record_many(session, [add_read_images(session, device, key, images, stored.plate_status)])
     return ImageReadOutcome(stored, "stored")
+
+
+def take_back_images(session: Session, digests: list[str]) -> None:
+    """Remove the pictures a rolled-back upload wrote; commits. Call after the rollback.
+
+    A picture that a committed row references stays. When the store does not answer (it may
+    be what failed the upload, and an S3 PUT cut off mid-answer may still have stored the
+    object) the digests left are tombstoned instead, and the next purge removes them
+    (:func:`app.retention.purge.destroy_expired_reads` finishes every tombstone first), so no
+    object outlives its upload unreferenced.
+    """
+    for n, digest in enumerate(digests):
+        try:
+            remove_unreferenced_image(session, digest)
+        except ImageStoreUnavailable:
+            session.rollback()
+            queue_tombstones(session, set(digests[n:]))
+            break
+    session.commit()
 
 
 def add_read_images(

@@ -1,10 +1,12 @@
-"""Faults that must lose nothing: Redis down, a worker killed mid-job, the database's backends cut.
+"""Faults that must lose nothing: Redis down, a worker killed mid-job, the database cut, restarted.
 
 Real services throughout: a private `redis-server` stopped and started again, real `rq worker`
-processes whose work horse is killed with SIGKILL while it holds the job, and on PostgreSQL
-every backend of the test database terminated while cameras post batches (on SQLite the
-database is held locked instead). After each fault the recovery sweep and a fresh worker finish
-the work, and the state shows no trace of a half-done step.
+processes whose work horse is killed with SIGKILL while it holds the job, a real SimpleWorker
+(the OCR queue's) killed whole, and on PostgreSQL every backend of the test database terminated
+while cameras post batches (on SQLite the database is held locked instead), and a private
+PostgreSQL cluster restarted (`pg_ctl restart -m fast`) under the same load. After each fault
+the recovery sweep and a fresh worker finish the work, and the state shows no trace of a
+half-done step. S3's outage during an upload is test_image_store.py's.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from app.reads.images import image_path
 from app.reads.models import PlateStatus, Read
 from app.requests.models import AgencyRequest, ReleasePackage
 from app.retention.models import ImageTombstone
+from tests.conftest import BACKEND, migrate
 from tests.factories import AgencyRequestFactory, ReadFactory, UserFactory
 from tests.helpers import (
     _free_port,
@@ -62,17 +65,19 @@ from tests.helpers import (
     upload_fields,
     upload_image,
 )
+from tests.pg_replica import Cluster, private_cluster
 from workers import retention
-from workers.queue import QUEUES, enqueue_run, run_job_id
+from workers.ocr import ocr_read
+from workers.queue import QUEUES, enqueue_run, job_timeout, run_job_id
 from workers.recovery import recover
 
 ROOT = Path(__file__).resolve().parents[2]
 READS_URL = "/api/v1/reads"
 
 
-def _age_runs(session, *run_ids: int) -> None:
+def _age_runs(session, *run_ids: int, minutes: int = 10) -> None:
     """Move the rows' clocks past the sweep's grace, as if minutes had gone by."""
-    past = utcnow() - timedelta(minutes=10)
+    past = utcnow() - timedelta(minutes=minutes)
     session.execute(
         update(JobRun).where(JobRun.id.in_(run_ids)).values(queued_at=past, started_at=past)
     )
@@ -219,7 +224,11 @@ def _worker_env(app, instance_dir: Path) -> dict[str, str]:
     }
 
 
-def _worker_command(app) -> list[str]:
+#: The worker class the README runs the OCR queue with: no fork, the OCR engines stay loaded.
+SIMPLE_WORKER = "rq.worker.SimpleWorker"
+
+
+def _worker_command(app, worker_class: str | None = None) -> list[str]:
     prefix = app.config["RQ_QUEUE_PREFIX"]
     return [
         sys.executable,
@@ -227,6 +236,7 @@ def _worker_command(app) -> list[str]:
         "rq.cli",
         "worker",
         "--burst",
+        *(("--worker-class", worker_class) if worker_class else ()),
         "--url",
         app.config["REDIS_URL"],
         *(prefix + name for name in QUEUES),
@@ -246,14 +256,11 @@ def _wait_for(condition, what: str, timeout: float = 180) -> None:
         time.sleep(0.05)
 
 
-def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
-    """Start a real `rq worker`, wait until its work horse is `blocked`, SIGKILL the horse.
-
-    The worker itself survives, sees its horse die and files the job as failed (abandoned), as
-    RQ does for a worker whose job process was killed; being a burst worker it then exits.
-    """
+@contextmanager
+def _worker_process(app, instance_dir: Path, worker_class: str | None = None):
+    """A real burst `rq worker` on the app's queues, killed at the end if it still runs."""
     worker = subprocess.Popen(
-        _worker_command(app),
+        _worker_command(app, worker_class),
         cwd=ROOT,
         env=_worker_env(app, instance_dir),
         stdout=subprocess.PIPE,
@@ -261,6 +268,20 @@ def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
         text=True,
     )
     try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
+    """Start a real `rq worker`, wait until its work horse is `blocked`, SIGKILL the horse.
+
+    The worker itself survives, sees its horse die and files the job as failed (abandoned), as
+    RQ does for a worker whose job process was killed; being a burst worker it then exits.
+    """
+    with _worker_process(app, instance_dir) as worker:
         _wait_for(
             lambda: worker.poll() is not None or any(map(blocked, _children(worker.pid))),
             "the job to reach the fault",
@@ -269,16 +290,27 @@ def _kill_horse_when(app, instance_dir: Path, blocked) -> None:
         (horse,) = _children(worker.pid)
         os.kill(horse, signal.SIGKILL)
         output, _ = worker.communicate(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
     assert "terminated unexpectedly" in output, output[-2000:]
 
 
-def _run_worker(app, instance_dir: Path) -> None:
+def _kill_simple_worker_when(app, instance_dir: Path, blocked) -> None:
+    """Start a real SimpleWorker, wait until it is `blocked` in its job, SIGKILL the worker.
+
+    The job runs in the worker's own process, so nothing of RQ's survives to file it: RQ still
+    says "started" until the job's registry entry expires (its timeout and a minute).
+    """
+    with _worker_process(app, instance_dir, SIMPLE_WORKER) as worker:
+        _wait_for(
+            lambda: worker.poll() is not None or blocked(worker.pid), "the job to reach the fault"
+        )
+        assert worker.poll() is None, worker.communicate()[0][-2000:]
+        worker.send_signal(signal.SIGKILL)
+        assert worker.wait(timeout=60) == -signal.SIGKILL
+
+
+def _run_worker(app, instance_dir: Path, worker_class: str | None = None) -> None:
     done = subprocess.run(
-        _worker_command(app),
+        _worker_command(app, worker_class),
         cwd=ROOT,
         env=_worker_env(app, instance_dir),
         capture_output=True,
@@ -346,6 +378,50 @@ def test_a_worker_killed_during_ocr_leaves_the_read_pending_and_the_sweep_finish
     assert (run.status, run.attempts) == (JobStatus.DONE.value, 1)
     (recovered,) = entries(session, AuditAction.JOB_RECOVERED)
     assert details(recovered) == {"name": "ocr_read", "attempt": 1, "was": "running"}
+    _chain_holds(session)
+
+
+def test_a_simple_worker_killed_during_ocr_is_found_past_its_deadline_and_finished(
+    session, rq_app, instance_dir
+):
+    """The whole worker killed (the OCR queue's SimpleWorker): RQ can never say it died."""
+    _, token = device_with_token(session)
+    session.commit()
+    upload = _upload(rq_app.test_client(), token, "KTR 4821", upload_fields())
+    assert upload.status_code == 201
+    read_id, run_id = upload.get_json()["read_id"], upload.get_json()["ocr_job"]
+    digest = upload.get_json()["images"][0]["sha256"]
+
+    with rq_app.app_context(), stuck_file(image_path(digest)) as opened:
+        _kill_simple_worker_when(rq_app, instance_dir, opened)
+
+    session.expire_all()
+    assert session.get(Read, read_id).plate_status == PlateStatus.PENDING_OCR.value
+    assert session.get(JobRun, run_id).status == JobStatus.RUNNING.value
+    job = Job.fetch(run_job_id(run_id, 0), connection=rq_app.extensions["alpr_redis"])
+    assert job.get_status() == "started", "RQ cannot tell the worker died"
+
+    _age_runs(session, run_id, minutes=10)  # within OCR's 10 minutes and the sweep's margin
+    assert _sweep(rq_app) == {"requeued": [], "given_up": [], "waiting": 1}
+    _age_runs(session, run_id, minutes=16)  # past its deadline: no live worker is on it
+    assert _sweep(rq_app)["requeued"] == [run_id]
+    _run_worker(rq_app, instance_dir, SIMPLE_WORKER)
+
+    session.expire_all()
+    read = session.get(Read, read_id)
+    assert (read.plate, read.plate_status) == ("KTR4821", PlateStatus.OCR_ACCEPTED.value)
+    run = session.get(JobRun, run_id)
+    assert (run.status, run.attempts) == (JobStatus.DONE.value, 1)
+    (recovered,) = entries(session, AuditAction.JOB_RECOVERED)
+    assert details(recovered) == {"name": "ocr_read", "attempt": 1, "was": "running"}
+
+    # RQ's own maintenance files the dead attempt as abandoned once its entry expires; the
+    # sweep then finds nothing more to do, and the read is not read twice.
+    registry = rq_app.extensions["alpr_queue"]["ocr"].started_job_registry
+    registry.cleanup(time.time() + job_timeout(ocr_read) + 120)
+    assert job.get_status(refresh=True) == "failed"
+    assert _sweep(rq_app) == {"requeued": [], "given_up": [], "waiting": 0}
+    assert len(entries(session, AuditAction.READ_OCR_COMPLETED)) == 1
     _chain_holds(session)
 
 
@@ -547,18 +623,11 @@ def database_faults(app) -> Iterator[list[int]]:
         thread.join()
 
 
-def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_batch(
-    session, make_app, database_url
-):
-    _, token = device_with_token(session)
-    session.commit()
-    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
-    if database_url.startswith("sqlite"):
-        # Wait 100 ms for SQLite's write lock, not the app's 30 s, so the lock is felt.
-        @event.listens_for(app.extensions["alpr_engine"], "connect")
-        def _impatient(dbapi_connection, _record) -> None:
-            dbapi_connection.execute("PRAGMA busy_timeout=100")
-
+def _nothing_lost_under(app, token: str, faults, observer) -> None:
+    """Cameras post batches through `faults` (a context manager counting its faults); then
+    every answer was 200 or a clean 503, no batch is stored in part, the refused batches sent
+    again are stored whole, and the audit chain verifies. `observer` reads the app's database.
+    """
     size, clients, seconds = 50, 4, 3.0
     bodies: dict[str, bytes] = {}
     answers: dict[str, httpx.Response] = {}
@@ -577,7 +646,7 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
                     return
                 send(http, f"c{n}x{k}")
 
-    with serve(app) as base, database_faults(app) as cuts:
+    with serve(app) as base, faults as cuts:
         threads = [threading.Thread(target=camera, args=(n, base)) for n in range(clients)]
         for thread in threads:
             thread.start()
@@ -592,8 +661,8 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
     for name in refused:
         assert answers[name].headers["Retry-After"] == "5"
         assert answers[name].json()["status"] == 503
-    session.expire_all()
-    stored = Counter(cid.split("-")[0] for cid in session.scalars(select(Read.client_read_id)))
+    observer.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
+    stored = Counter(cid.split("-")[0] for cid in observer.scalars(select(Read.client_read_id)))
     assert stored == {name: size for name, code in codes.items() if code == 200}
 
     # The service resumes by itself: the refused batches sent again are stored whole.
@@ -601,6 +670,59 @@ def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_b
         for name in refused:
             send(http, name)
     assert {answers[name].status_code for name in refused} == {200}
-    session.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
-    assert session.scalar(select(func.count()).select_from(Read)) == len(bodies) * size
-    _chain_holds(session)
+    observer.rollback()
+    assert observer.scalar(select(func.count()).select_from(Read)) == len(bodies) * size
+    _chain_holds(observer)
+
+
+def test_cutting_the_database_off_under_load_answers_503_and_stores_no_partial_batch(
+    session, make_app, database_url
+):
+    _, token = device_with_token(session)
+    session.commit()
+    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
+    if database_url.startswith("sqlite"):
+        # Wait 100 ms for SQLite's write lock, not the app's 30 s, so the lock is felt.
+        @event.listens_for(app.extensions["alpr_engine"], "connect")
+        def _impatient(dbapi_connection, _record) -> None:
+            dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+    _nothing_lost_under(app, token, database_faults(app), session)
+
+
+@contextmanager
+def restarts(cluster: Cluster) -> Iterator[list[int]]:
+    """Restart the cluster (`pg_ctl restart -m fast`) again and again until the block ends.
+
+    Each restart ends every connection and refuses new ones until the server is back: what an
+    upgrade or a failover does to the app. Counts the restarts; the server is up at the end.
+    """
+    stop = threading.Event()
+    done = [0]
+
+    def restart() -> None:
+        while not stop.wait(0.4):
+            cluster.pg_ctl("restart", "-m", "fast")
+            done[0] += 1
+
+    thread = threading.Thread(target=restart)
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="a PostgreSQL server's restart; SQLite has none")
+def test_restarting_postgresql_under_load_answers_503_and_stores_no_partial_batch(make_app):
+    with private_cluster() as cluster:
+        admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE alpr"))
+        admin.dispose()
+        migrate(cluster.url("alpr"))
+        app = make_app(DATABASE_URL=cluster.url("alpr"), PROPAGATE_EXCEPTIONS=False, TESTING=False)
+        with app.extensions["alpr_sessionmaker"]() as observer:
+            _, token = device_with_token(observer)
+            _nothing_lost_under(app, token, restarts(cluster), observer)

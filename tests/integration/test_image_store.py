@@ -2,7 +2,9 @@
 
 Each store keeps a picture once under its digest, gives it back, deletes it, and says clearly
 when it is missing. With ``ALPR_IMAGE_STORE=s3://…`` the app uploads into the bucket, shows a
-picture from it, and the retention purge deletes it there.
+picture from it, and the retention purge deletes it there. With the bucket's server stopped an
+upload is a clean 503 that stores no read, and an object written before the store went down is
+removed by the next purge.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
+from sqlalchemy import select
 
+from app.audit.services import verify
 from app.auth.models import Role
 from app.db import db_session, utcnow
 from app.reads.image_store import (
@@ -28,10 +32,14 @@ from app.reads.image_store import (
     image_store,
     parse_s3_location,
 )
-from app.reads.images import current_image_store
+from app.reads.images import clean_image, current_image_store
+from app.reads.models import Read, ReadImage
+from app.retention.models import ImageTombstone
 from tests.factories import UserFactory
 from tests.helpers import (
     _free_port,
+    blank_picture,
+    count_rows,
     device_with_token,
     login,
     look_up_read,
@@ -168,3 +176,78 @@ def test_the_app_on_an_s3_store_uploads_shows_and_purges_there(make_app, session
     result = run_purge(app, now=utcnow() + timedelta(days=62))
     assert (result.reads_destroyed, result.images_destroyed) == (2, 2)  # rows: one object
     assert objects(s3_endpoint, prefix) == [], "the purge deleted the picture from the bucket"
+
+
+def test_an_upload_while_the_s3_store_is_down_is_a_clean_503_that_leaves_nothing(
+    make_app, session, s3_endpoint
+):
+    """The bucket's server stops between an upload's two pictures, then for a whole upload.
+
+    Neither read is stored; the picture written before the stop is tombstoned (the store
+    could not be asked to delete it) and the next purge removes it once the store is back,
+    while a resent upload's pictures stay.
+    """
+    port = _free_port()  # a server of this test's own (moto's state is shared: same bucket)
+    endpoint = f"http://127.0.0.1:{port}"
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    prefix = uuid.uuid4().hex
+    app = make_app(IMAGE_STORE=f"s3://{BUCKET}/{prefix}", S3_ENDPOINT_URL=endpoint)
+    client = app.test_client()
+    _, token = device_with_token(session)
+    with app.app_context():
+        store = current_image_store()
+    stopped = []
+
+    def stop_after_first_put(**_kwargs) -> None:
+        if not stopped:
+            server.stop()
+            stopped.append(True)
+
+    store.client.meta.events.register("after-call.s3.PutObject", stop_after_first_put)
+    first = {"plate": (plate_picture("DWN111"), "p.png"), "vehicle": (blank_picture(), "v.png")}
+    second = {"plate": (plate_picture("DWN222"), "p.png")}
+    digests = {
+        name: hashlib.sha256(clean_image(data, max_bytes=10**7).data).hexdigest()
+        for name, (data, _) in (("first", first["plate"]), ("second", second["plate"]))
+    }
+
+    answers = [
+        upload_image(client, token, upload_fields(plate="DWN111", client_read_id="a"), first),
+        upload_image(client, token, upload_fields(plate="DWN222", client_read_id="b"), second),
+    ]
+    assert stopped, "the store went down after the first picture was written"
+    for answer in answers:
+        assert answer.status_code == 503, answer.get_json()
+        assert answer.headers["Retry-After"] == "5"
+        assert answer.get_json() == {
+            "error": "The image store is unavailable; nothing was stored. Try again shortly.",
+            "status": 503,
+        }
+    session.expire_all()
+    assert (count_rows(session, Read), count_rows(session, ReadImage)) == (0, 0)
+    assert {digests["first"], digests["second"]} <= set(
+        session.scalars(select(ImageTombstone.sha256))
+    )
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        assert [key.rsplit("/", 1)[1] for key in objects(endpoint, prefix)] == [digests["first"]], (
+            "the first upload's plate picture was written, and no row refers to it"
+        )
+        resent = upload_image(
+            client, token, upload_fields(plate="DWN222", client_read_id="b"), second
+        )
+        assert resent.status_code == 201, resent.get_json()
+        run_purge(app)
+        assert [key.rsplit("/", 1)[1] for key in objects(endpoint, prefix)] == [
+            digests["second"]
+        ], "the purge removed the orphan and kept the resent read's picture"
+    finally:
+        server.stop()
+    session.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
+    assert session.scalars(select(ImageTombstone)).all() == []
+    assert session.scalars(select(ReadImage.sha256)).all() == [digests["second"]]
+    session.commit()
+    assert verify(session).ok

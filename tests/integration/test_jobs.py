@@ -87,6 +87,7 @@ def test_cron_config_registers_every_schedule_for_rq_cron(redis_url):
     from redis import Redis
     from rq.cron import CronScheduler
 
+    from workers.queue import JOB_TIMEOUT_SECONDS
     from workers.schedules import SCHEDULES
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
@@ -94,6 +95,8 @@ def test_cron_config_registers_every_schedule_for_rq_cron(redis_url):
     registered = {job.name for job in scheduler.get_jobs()}
     assert registered == {s.name for s in SCHEDULES}
     assert all(job.cron for job in scheduler.get_jobs())
+    limits = {job.job_options["job_timeout"] for job in scheduler.get_jobs()}
+    assert limits == {JOB_TIMEOUT_SECONDS}, "its job's own time limit, not RQ's default 180 s"
 
 
 def test_in_process_scheduler_computes_next_runs():

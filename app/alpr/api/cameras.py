@@ -38,10 +38,10 @@ from app.alpr.adapters.signatures import (
 )
 from app.alpr.api import api_bp
 from app.alpr.api.auth import device_for_token
+from app.alpr.image_reads import take_back_images
 from app.alpr.ingest.validation import IngestRefused, Limits
 from app.auth.access import bearer_token_only
 from app.db import db_session, utcnow
-from app.reads.images import remove_unreferenced_image
 from app.reads.models import Device, DeviceStatus
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -190,9 +190,7 @@ def post_camera_payload(camera_format: str):
         session.commit()
     except BaseException as exc:
         session.rollback()
-        for sha256 in written:
-            remove_unreferenced_image(session, sha256)
-        session.commit()
+        take_back_images(session, written)
         if isinstance(exc, AdapterError | IngestRefused):
             extra = {"errors": exc.errors, "stored": 0} if isinstance(exc, IngestRefused) else {}
             return _error(exc.status, exc.message, **extra)

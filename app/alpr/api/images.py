@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.alpr.api import api_bp
 from app.alpr.api.auth import device_required
-from app.alpr.image_reads import IncomingImage, receive_image_read
+from app.alpr.image_reads import IncomingImage, receive_image_read, take_back_images
 from app.alpr.ingest.validation import (
     READ_FIELDS,
     IngestRefused,
@@ -20,7 +20,7 @@ from app.alpr.ingest.validation import (
 )
 from app.db import db_session, utcnow
 from app.jobs.services import create_run
-from app.reads.images import ImageRejected, clean_image, remove_unreferenced_image
+from app.reads.images import ImageRejected, clean_image
 from app.reads.models import ImageKind, PlateStatus, Read
 from app.reads.plates import FieldError, normalise_plate
 from workers.ocr import ocr_read
@@ -132,9 +132,7 @@ def upload_read_image():
         session.commit()
     except BaseException as exc:
         session.rollback()
-        for image in images:
-            remove_unreferenced_image(session, image.info.sha256)
-        session.commit()
+        take_back_images(session, [image.info.sha256 for image in images])
         if isinstance(exc, IngestRefused):
             return _refuse(UploadRefused(exc.status, exc.message))
         if isinstance(exc, IntegrityError) and fields.client_read_id is not None:

@@ -36,7 +36,10 @@ def _refusals(*codes: int) -> dict[str, Any]:
         "413": "Too many reads, or a picture or body too large.",
         "415": "The body is not of the type this route takes.",
         "422": "A field outside policy 425.4.1(a), a missing field or a bad value: nothing stored.",
-        "503": "The database is unavailable; nothing was stored. Retry after `Retry-After`.",
+        "503": (
+            "The database or the image store is unavailable; nothing was stored. "
+            "Retry after `Retry-After`."
+        ),
     }
     return {str(code): _json(_ref("Refusal"), meanings[str(code)]) for code in codes}
 
