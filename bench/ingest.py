@@ -151,9 +151,17 @@ def make_rows(args, rng: random.Random, listed: list[str]) -> list[dict]:
 
 
 def start_gunicorn(
-    url: str, instance: Path, workers: int, port: int, extra_env: dict[str, str] | None = None
+    url: str,
+    instance: Path,
+    workers: int,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+    nice: int = 0,
 ) -> subprocess.Popen:
-    """gunicorn serving the app; jobs in-process unless `extra_env` names a REDIS_URL."""
+    """gunicorn serving the app; jobs in-process unless `extra_env` names a REDIS_URL.
+
+    `nice` lowers the pool's CPU priority (a device pool yields the cores to the staff's).
+    """
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -164,6 +172,7 @@ def start_gunicorn(
     }
     process = subprocess.Popen(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             str(Path(sys.executable).parent / "gunicorn"),
             "--workers",
             str(workers),

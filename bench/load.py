@@ -189,7 +189,9 @@ def local(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%dT%H:%M")
 
 
-def run_traffic(base: str, args, tokens, bodies, plates, pictures, rec: Recorder, started) -> float:
+def run_traffic(
+    base: str, device_base: str, args, tokens, bodies, plates, pictures, rec: Recorder, started
+) -> float:
     stop = threading.Event()
     cursor = iter(range(len(bodies)))
     lock = threading.Lock()
@@ -204,7 +206,9 @@ def run_traffic(base: str, args, tokens, bodies, plates, pictures, rec: Recorder
                     return
                 answer = rec.timed(
                     "POST /api/v1/reads",
-                    lambda n=n: http.post(f"{base}/api/v1/reads", data=bodies[n], headers=headers),
+                    lambda n=n: http.post(
+                        f"{device_base}/api/v1/reads", data=bodies[n], headers=headers
+                    ),
                 )
                 if answer is not None and answer.status_code == 200:
                     with rec.lock:
@@ -225,7 +229,7 @@ def run_traffic(base: str, args, tokens, bodies, plates, pictures, rec: Recorder
                 rec.timed(
                     "POST /api/v1/reads/image",
                     lambda f=fields, p=picture: http.post(
-                        f"{base}/api/v1/reads/image",
+                        f"{device_base}/api/v1/reads/image",
                         data=f,
                         files={"plate": ("p.png", p, "image/png")},
                         headers=headers,
@@ -302,11 +306,15 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def process_groups(url: str, gunicorn: subprocess.Popen, workers: list[subprocess.Popen]):
+def process_groups(url: str, pools: list[subprocess.Popen], workers: list[subprocess.Popen]):
     """The processes whose CPU time the report splits: web, jobs, this database's backends."""
     from sqlalchemy import text
 
-    children = Path(f"/proc/{gunicorn.pid}/task/{gunicorn.pid}/children").read_text().split()
+    children = [
+        child
+        for pool in pools
+        for child in Path(f"/proc/{pool.pid}/task/{pool.pid}/children").read_text().split()
+    ]
     engine = create_engine(url)
     with engine.connect() as conn:
         backends = list(
@@ -386,6 +394,18 @@ def main() -> None:
     parser.add_argument("--hotlist", type=int, default=20_000)
     parser.add_argument("--search-reads", type=int, default=1_000_000)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--device-workers",
+        type=int,
+        default=0,
+        help="a second gunicorn of this many workers for the device API (0: one pool for all)",
+    )
+    parser.add_argument(
+        "--background-nice",
+        type=int,
+        default=10,
+        help="nice of the device pool and the RQ workers when --device-workers is given",
+    )
     args = parser.parse_args()
 
     rng = random.Random(425)
@@ -417,10 +437,12 @@ def main() -> None:
         }
         from workers.queue import QUEUES
 
+        background = ["nice", "-n", str(args.background_nice)] if args.device_workers else []
         for _ in range(args.rq_workers):
             processes.append(
                 subprocess.Popen(
                     [
+                        *background,
                         sys.executable,
                         "-m",
                         "rq.cli",
@@ -439,16 +461,31 @@ def main() -> None:
         workers = processes[1:]
         gunicorn = start_gunicorn(url, instance, args.workers, args.port, {"REDIS_URL": redis_url})
         processes.append(gunicorn)
-        base = f"http://127.0.0.1:{args.port}"
+        pools = [gunicorn]
+        base = device_base = f"http://127.0.0.1:{args.port}"
+        if args.device_workers:
+            device_pool = start_gunicorn(
+                url,
+                instance,
+                args.device_workers,
+                args.port + 1,
+                {"REDIS_URL": redis_url},
+                nice=args.background_nice,
+            )
+            processes.append(device_pool)
+            pools.append(device_pool)
+            device_base = f"http://127.0.0.1:{args.port + 1}"
         rec = Recorder()
         before: dict[int, float] = {}
 
         def started() -> None:
-            for pids in process_groups(url, gunicorn, workers).values():
+            for pids in process_groups(url, pools, workers).values():
                 before.update((pid, cpu_seconds(pid)) for pid in pids)
 
-        elapsed = run_traffic(base, args, tokens, bodies, listed, pictures, rec, started)
-        used = cpu_since(process_groups(url, gunicorn, workers), before)
+        elapsed = run_traffic(
+            base, device_base, args, tokens, bodies, listed, pictures, rec, started
+        )
+        used = cpu_since(process_groups(url, pools, workers), before)
         print(f"CPU seconds during the traffic ({elapsed:.0f} s x {os.cpu_count()} cores):")
         for name, seconds in used.items():
             print(f"  {name}: {seconds:.1f} s")
@@ -477,8 +514,13 @@ def main() -> None:
 
 def report(args, rec: Recorder, elapsed, unfinished, pending, waited, verified) -> None:
     print(
-        f"{elapsed:.1f} s of mixed traffic: {args.workers} gunicorn workers, "
-        f"{args.rq_workers} RQ workers ({args.worker_class}), {args.ingest_threads} camera "
+        f"{elapsed:.1f} s of mixed traffic: {args.workers} gunicorn workers"
+        + (
+            f" and a device pool of {args.device_workers} at nice {args.background_nice}, "
+            if args.device_workers
+            else ", "
+        )
+        + f"{args.rq_workers} RQ workers ({args.worker_class}), {args.ingest_threads} camera "
         f"threads (batches of {args.batch}), an image upload every {args.image_every} s, "
         f"{args.operators} operators, {args.pollers} pollers"
     )

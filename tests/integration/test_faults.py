@@ -663,7 +663,11 @@ def _nothing_lost_under(app, token: str, faults, observer) -> None:
         assert answers[name].json()["status"] == 503
     observer.rollback()  # a new snapshot (SQLite's observer reads in one otherwise)
     stored = Counter(cid.split("-")[0] for cid in observer.scalars(select(Read.client_read_id)))
-    assert stored == {name: size for name, code in codes.items() if code == 200}
+    # Whole or nothing: every answered batch is stored, and no batch in part. A refused batch
+    # may stand whole too, when its commit landed just before the connection died (its
+    # resend is then a duplicate).
+    assert set(stored.values()) <= {size}
+    assert {name for name, code in codes.items() if code == 200} <= set(stored)
 
     # The service resumes by itself: the refused batches sent again are stored whole.
     with serve(app) as base, httpx.Client(base_url=base, timeout=60) as http:
