@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
@@ -97,13 +98,50 @@ def mark_failed(session: Session, run: JobRun, error: BaseException) -> None:
     record(session, f"job:{run.name}", AuditAction.JOB_FAILED, run, {"error": run.error})
 
 
+def is_service_failure(error: BaseException) -> bool:
+    """Whether a service the job needs failed under it, not the job: the same work may succeed.
+
+    An image store that does not answer (a ConnectionError), a database connection lost or
+    refused, PostgreSQL's operational errors (restarting, cancelled, a lock not granted).
+    SQLite's OperationalError is not one of them: it also means a missing table or a bad
+    statement, which no later run mends.
+    """
+    if isinstance(error, ConnectionError):
+        return True
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error.orig, psycopg.OperationalError)
+    )
+
+
+def mark_interrupted(session: Session, run: JobRun, error: BaseException) -> None:
+    """Put the run back to queued: the recovery sweep runs it again once the service is back.
+
+    Audited as a failure of this attempt; the sweep counts it among the run's attempts and
+    gives up after the last, so a service gone for good still ends the run as failed.
+    """
+    run.status = JobStatus.QUEUED.value
+    run.queued_at = utcnow()
+    run.error = failure_summary(error)
+    record(
+        session,
+        f"job:{run.name}",
+        AuditAction.JOB_FAILED,
+        run,
+        {"error": run.error, "runs_again": True},
+    )
+
+
 def run_tracked(
     session_factory: Callable[[], Session],
     name: str,
     run_id: int | None,
     work: Callable[[Session, JobRun], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Run `work` with its JobRun row: running, then done (same commit as the work) or failed."""
+    """Run `work` with its JobRun row: running, then done (same commit as the work) or failed.
+
+    A service that failed under it (:func:`is_service_failure`) leaves the run queued for the sweep
+    instead: a read whose picture the store could not give must not stay pending forever.
+    """
     with session_factory() as session:
         run = session.get(JobRun, run_id) if run_id is not None else None
         if run is None:
@@ -120,7 +158,8 @@ def run_tracked(
             return result
         except Exception as exc:
             session.rollback()
-            mark_failed(session, session.get(JobRun, run_id), exc)
+            mark = mark_interrupted if is_service_failure(exc) else mark_failed
+            mark(session, session.get(JobRun, run_id), exc)
             session.commit()
             raise
 

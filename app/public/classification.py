@@ -371,7 +371,7 @@ CLASSIFICATION: dict[AuditAction, dict[str, Field]] = {
     },
     AuditAction.BREACH_REPORT_COMPLETED: {**STEP, "report_completed_on": PUB},
     # a job's error may quote the statement that failed, values included
-    AuditAction.JOB_FAILED: {"error": SEC},
+    AuditAction.JOB_FAILED: {"error": SEC, "runs_again": PUB},
     AuditAction.PUBLIC_AUDIT_COPY_RELEASED: {
         "start": PUB,
         "end": PUB,

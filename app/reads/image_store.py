@@ -32,8 +32,11 @@ class ImageMissing(LookupError):
     """The store holds no picture under this digest (destroyed, or never written)."""
 
 
-class ImageStoreUnavailable(OSError):
-    """The store did not answer or refused: nothing can be said about the picture now."""
+class ImageStoreUnavailable(ConnectionError):
+    """The store did not answer or refused: nothing can be said about the picture now.
+
+    A ConnectionError, so a job it interrupts is run again later (app.jobs.services).
+    """
 
 
 class ImageStore(Protocol):

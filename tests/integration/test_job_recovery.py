@@ -18,7 +18,8 @@ from sqlalchemy import update
 from app.audit.actions import AuditAction
 from app.db import utcnow
 from app.jobs.models import JobRun, JobStatus
-from app.jobs.services import MAX_RECOVERY_ATTEMPTS, create_run
+from app.jobs.services import MAX_RECOVERY_ATTEMPTS, create_run, run_tracked
+from app.reads.image_store import ImageStoreUnavailable
 from app.reads.models import PlateStatus, Read
 from tests.helpers import (
     details,
@@ -176,3 +177,37 @@ def test_the_cli_recovers_now(app, session):
     result = app.test_cli_runner().invoke(args=["jobs", "recover"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["requeued"] == [run.id]
+
+
+def test_a_job_a_service_failed_under_runs_again_and_its_own_error_does_not(app, session):
+    read, run = _pending_run(session, JobStatus.QUEUED)
+    sessions = app.extensions["alpr_sessionmaker"]
+
+    def store_down(_session, _run):
+        raise ImageStoreUnavailable("the bucket does not answer")
+
+    with pytest.raises(ImageStoreUnavailable):
+        run_tracked(sessions, "ocr_read", run.id, store_down)
+    session.expire_all()
+    interrupted = session.get(JobRun, run.id)
+    assert interrupted.status == JobStatus.QUEUED.value and interrupted.error
+    (entry,) = entries(session, AuditAction.JOB_FAILED)
+    assert details(entry)["runs_again"] is True
+    _age(session, run.id, minutes=3)
+    assert _sweep(app)["requeued"] == [run.id]
+    session.expire_all()
+    assert session.get(JobRun, run.id).status == JobStatus.DONE.value
+    assert session.get(Read, read.id).plate_status != PlateStatus.PENDING_OCR.value
+
+    broken = create_run(session, "ocr_read", read_id=read.id)
+    session.commit()
+
+    def own_error(_session, _run):
+        raise ValueError("a bug in the job")
+
+    with pytest.raises(ValueError):
+        run_tracked(sessions, "ocr_read", broken.id, own_error)
+    session.expire_all()
+    assert session.get(JobRun, broken.id).status == JobStatus.FAILED.value
+    _age(session, broken.id, minutes=3)
+    assert broken.id not in _sweep(app)["requeued"]
