@@ -21,6 +21,7 @@ SEQUENCE = ["flask", "--app", "wsgi", "audit", "sequence", "--follow"]
 #: The optional settings of a scaled-out installation (replica, S3 pictures, the sequencer).
 SCALE_OUT_SETTINGS = (
     "DATABASE_REPLICA_URL",
+    "ALPR_REPLICA_MAX_LAG_SECONDS",
     "ALPR_IMAGE_STORE",
     "ALPR_S3_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
