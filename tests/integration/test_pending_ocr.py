@@ -61,8 +61,10 @@ def test_the_list_is_paged(client, session):
     first = client.get("/alpr/pending-ocr").get_data(as_text=True)
     assert first.count('data-testid="pending-age"') == PENDING_PAGE_SIZE
     assert "Page 1 of 2" in first
+    assert '<a href="/alpr/pending-ocr?page=2">Newer</a>' in first, "oldest first: then newer"
     second = client.get("/alpr/pending-ocr?page=2").get_data(as_text=True)
     assert second.count('data-testid="pending-age"') == 1
+    assert '<a href="/alpr/pending-ocr?page=1">Older</a>' in second
 
 
 @pytest.mark.parametrize(
