@@ -51,13 +51,18 @@ def test_staff_see_the_reads_waiting_for_ocr_oldest_first_with_their_age(client,
     assert details(viewed) == {"page": 1, "result_count": 2, "read_ids": [stuck.id, fresh.id]}
 
 
-def test_the_list_is_paged(client, session):
+def _two_pages_waiting(client, session) -> None:
+    """A page and one read waiting, and a trained operator signed in to see them."""
     device = DeviceFactory()
     for n in range(PENDING_PAGE_SIZE + 1):
         _waiting(100 - n, device)
     operator = UserFactory(roles=[Role.OPERATOR], trained=True)
     session.commit()
     login(client, operator.email)
+
+
+def test_the_list_is_paged(client, session):
+    _two_pages_waiting(client, session)
     first = client.get("/alpr/pending-ocr").get_data(as_text=True)
     assert first.count('data-testid="pending-age"') == PENDING_PAGE_SIZE
     assert "Page 1 of 2" in first
@@ -83,13 +88,7 @@ def test_the_list_is_paged(client, session):
     ],
 )
 def test_a_page_out_of_range_or_not_a_number_is_the_nearest_page(client, session, page, shown):
-    device = DeviceFactory()
-    for n in range(PENDING_PAGE_SIZE + 1):
-        _waiting(100 - n, device)
-    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
-    session.commit()
-    login(client, operator.email)
-
+    _two_pages_waiting(client, session)
     response = client.get("/alpr/pending-ocr", query_string={"page": page})
 
     assert response.status_code == 200
