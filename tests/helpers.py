@@ -104,6 +104,21 @@ def serve(app: Flask) -> Iterator[str]:
         server.shutdown()
 
 
+# --- dates in parametrize values -----------------------------------------------------------
+
+
+def when_run(value: object) -> object:
+    """A parametrize value as of when the test runs: a callable, also as a dict's value, is called.
+
+    Parametrize values are built when the module is imported, so a run that crosses the
+    department's midnight would compare a stale day. A date in one is given as a callable
+    (``lambda: local_today() + timedelta(days=1)``) and taken here, inside the test.
+    """
+    if isinstance(value, dict):
+        return {key: when_run(item) for key, item in value.items()}
+    return value() if callable(value) else value
+
+
 # --- written authorisations of access (425.3) ----------------------------------------------
 
 

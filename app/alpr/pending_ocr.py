@@ -90,13 +90,13 @@ def pending_ocr_page(
 ) -> PendingPage:
     """Page `page` of the reads waiting for OCR, oldest first; showing it is audited.
 
-    Raises LookupError for a page past the last (the view answers 404).
+    A page before the first is the first and one past the last is the last, as on the other
+    lists: the queue shrinks as OCR runs, so a link to its last page soon points past it.
     """
     now = now or utcnow()
     total = session.scalar(select(func.count()).where(PENDING)) or 0
     pages = max(1, math.ceil(total / PENDING_PAGE_SIZE))
-    if page < 1 or page > pages:
-        raise LookupError(page)
+    page = min(max(page, 1), pages)
     rows = session.execute(
         select(Read.id, Device.serial, Read.captured_at, Read.received_at)
         .outerjoin(Device, Device.id == Read.device_id)

@@ -22,8 +22,7 @@ from flask import (
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
-from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.exports import exported_list_csv
 from app.auth.access import require
 from app.bca.forms import BcaAcknowledgeForm, BcaSendForm
 from app.bca.models import BcaNotice
@@ -38,7 +37,6 @@ from app.bca.services import (
     record_notice_sent,
 )
 from app.bca.workflow import BcaNoticeMachine
-from app.core.csv_export import csv_response
 from app.core.pages import acting_user, load_or_404, next_step_views, send_stored_document
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import local_today
@@ -191,15 +189,10 @@ def notices_export():
     """Every BCA notice as CSV, with its deadline as the dashboard states it; audited."""
     session = db_session()
     rows = dashboard(session, local_today()).rows
-    record(
+    return exported_list_csv(
         session,
         acting_user(),
-        AuditAction.LIST_EXPORTED,
-        None,
-        {"list": "bca_notices", "count": len(rows)},
-    )
-    session.commit()
-    return csv_response(
+        "bca_notices",
         "bca-notices.csv",
         (
             "notice_id",
@@ -213,19 +206,17 @@ def notices_export():
             "sent_method",
             "acknowledged_on",
         ),
-        (
-            [
-                r.notice.id,
-                r.notice.event,
-                r.notice.device.serial,
-                r.notice.event_on,
-                r.notice.due_on,
-                r.notice.status,
-                r.deadline,
-                r.notice.sent_on,
-                r.notice.sent_method,
-                r.notice.acknowledged_on,
-            ]
-            for r in rows
-        ),
+        rows,
+        lambda r: [
+            r.notice.id,
+            r.notice.event,
+            r.notice.device.serial,
+            r.notice.event_on,
+            r.notice.due_on,
+            r.notice.status,
+            r.deadline,
+            r.notice.sent_on,
+            r.notice.sent_method,
+            r.notice.acknowledged_on,
+        ],
     )

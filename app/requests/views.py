@@ -30,11 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.exports import exported_list_csv
 from app.auth.access import can_reach, public, require
 from app.auth.models import Agency, User
-from app.core.csv_export import csv_response
 from app.core.pages import (
     StepLook,
     acting_user,
@@ -784,15 +782,10 @@ def queue_export():
     """The agency requests (every state) as CSV, for the staff who see the queue; audited."""
     session = db_session()
     rows = list_requests(session, now=utcnow())
-    record(
+    return exported_list_csv(
         session,
         acting_user(),
-        AuditAction.LIST_EXPORTED,
-        None,
-        {"list": "requests", "count": len(rows)},
-    )
-    session.commit()
-    return csv_response(
+        "requests",
         "agency-requests.csv",
         (
             "request_id",
@@ -804,19 +797,17 @@ def queue_export():
             "window_start",
             "window_end",
         ),
-        (
-            [
-                r.id,
-                r.status,
-                r.agency.name,
-                r.requester_name,
-                r.case_number,
-                r.submitted_at,
-                r.window_start,
-                r.window_end,
-            ]
-            for r in rows
-        ),
+        rows,
+        lambda r: [
+            r.id,
+            r.status,
+            r.agency.name,
+            r.requester_name,
+            r.case_number,
+            r.submitted_at,
+            r.window_start,
+            r.window_end,
+        ],
     )
 
 

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.actions import AuditAction
+from app.audit.exports import exported_list_csv
 from app.audit.services import record
 from app.auth.access import can_reach, require
-from app.core.csv_export import csv_response
 from app.core.edges import MAX_ROW_ID
 from app.core.forms import confirmation_named
 from app.core.pages import (
@@ -688,15 +688,10 @@ def holds_export():
     """Every hold, placed or released, as CSV (plates counted, not listed); audited."""
     session = db_session()
     holds = list(session.scalars(select(Hold).order_by(Hold.id)))
-    record(
+    return exported_list_csv(
         session,
         acting_user(),
-        AuditAction.LIST_EXPORTED,
-        None,
-        {"list": "holds", "count": len(holds)},
-    )
-    session.commit()
-    return csv_response(
+        "holds",
         "holds.csv",
         (
             "hold_id",
@@ -712,23 +707,21 @@ def holds_export():
             "created_at",
             "released_at",
         ),
-        (
-            [
-                h.id,
-                h.kind,
-                h.status,
-                h.investigation.case_number if h.investigation else None,
-                h.exculpatory_request_id,
-                h.window_start,
-                h.window_end,
-                len(h.plates),
-                " ".join(str(d.device_id) for d in h.devices),
-                h.description,
-                h.created_at,
-                h.released_at,
-            ]
-            for h in holds
-        ),
+        holds,
+        lambda h: [
+            h.id,
+            h.kind,
+            h.status,
+            h.investigation.case_number if h.investigation else None,
+            h.exculpatory_request_id,
+            h.window_start,
+            h.window_end,
+            len(h.plates),
+            " ".join(str(d.device_id) for d in h.devices),
+            h.description,
+            h.created_at,
+            h.released_at,
+        ],
     )
 
 

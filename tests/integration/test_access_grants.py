@@ -8,7 +8,7 @@ hotlist references are shown only to accounts authorised for them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -31,6 +31,7 @@ from tests.helpers import (
     field_error,
     form_csrf,
     login,
+    when_run,
     written_authorisation,
 )
 
@@ -341,13 +342,14 @@ def test_the_service_refuses_a_grant_without_its_authorisation_whoever_asks(sess
         ("authorised_on", "tomorrow", "Not a valid date"),
         ("authorised_on", "0202-05-01", "check the year"),
         ("authorised_on", "99999-01-01", "Not a valid date"),
-        ("authorised_on", (date.today() + timedelta(days=3)).isoformat(), "in the future"),
+        ("authorised_on", lambda: (local_today() + timedelta(days=3)).isoformat(), "in the future"),
     ],
 )
 @pytest.mark.parametrize("form", ["roles", "training"])
 def test_a_bad_authorisation_is_refused_at_its_field_and_nothing_is_saved(
     client, session, login_as, form, field, value, message
 ):
+    value = when_run(value)
     login_as(Role.DESIGNEE)
     other = UserFactory(roles=[Role.RECORDS])
     if form == "roles":

@@ -37,6 +37,7 @@ from tests.helpers import (
     login,
     signed_letter,
     stored_documents,
+    when_run,
 )
 
 FINDING = "A witness saw this plate leave the burglary; its reads show where it went next."
@@ -161,7 +162,7 @@ def test_a_fake_unreadable_or_missing_letter_is_refused_at_its_field(
         ({"authorised_by": ""}, "authorised_by", "head or their designee"),
         ({"authorised_by": "mayor"}, "authorised_by", "Not a valid choice"),
         ({"plates": ""}, "plates", "a window alone"),
-        ({"window_end": local(utcnow() + timedelta(days=2))}, "window_end", "future"),
+        ({"window_end": lambda: local(utcnow() + timedelta(days=2))}, "window_end", "future"),
         ({"window_start": "not a time"}, "window_start", "such as 2026-03-01 08:00"),
         ({"window_start": "9999-12-31T23:59"}, "window_start", "Enter a year"),
         (
@@ -176,7 +177,7 @@ def test_a_fake_unreadable_or_missing_letter_is_refused_at_its_field(
 def test_a_bad_field_is_a_422_at_its_field_with_nothing_saved(
     client, session, agency_user, overrides, field, message
 ):
-    response = _post(client, _form(client, **overrides), signed_letter())
+    response = _post(client, _form(client, **when_run(overrides)), signed_letter())
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in (field_error(html, field) or ""), html[:3000]

@@ -53,6 +53,7 @@ from tests.helpers import (
     run_purge,
     signed_letter,
     stored_documents,
+    when_run,
 )
 
 FINDING = "A witness saw this plate leave the burglary; its reads show where it went next."
@@ -354,9 +355,13 @@ def test_the_same_form_sent_twice_is_one_request(session, agency_user):
         ({"plates": ["AB!12"]}, "plates", "Plate 1"),
         ({"plates": [f"P{n:05d}" for n in range(51)]}, "plates", "at most 50"),
         ({"window_start": None}, "window_start", "starts"),
-        ({"window_start": utcnow() - timedelta(days=61)}, "window_start", "60 days at most"),
-        ({"window_end": utcnow() + timedelta(days=1)}, "window_end", "future"),
-        ({"window_end": utcnow() - timedelta(days=4)}, "window_end", "before it ends"),
+        (
+            {"window_start": lambda: utcnow() - timedelta(days=61)},
+            "window_start",
+            "60 days at most",
+        ),
+        ({"window_end": lambda: utcnow() + timedelta(days=1)}, "window_end", "future"),
+        ({"window_end": lambda: utcnow() - timedelta(days=4)}, "window_end", "before it ends"),
         ({"device_ids": [2**31 - 1]}, "device_ids", "No such device"),
         ({"box": (44.0, None, -92.0, -91.0)}, "min_lat", "all four"),
         ({"box": (45.0, 44.0, -92.0, -91.0)}, "min_lat", "south < north"),
@@ -366,7 +371,7 @@ def test_a_bad_item_is_refused_at_its_field_and_nothing_is_saved(
     app, session, agency_user, overrides, field, message
 ):
     with pytest.raises(Refusal) as refused:
-        _submit(session, agency_user, **overrides)
+        _submit(session, agency_user, **when_run(overrides))
     assert refused.value.field == field
     assert message in str(refused.value)
     session.rollback()

@@ -59,10 +59,10 @@ from tests.helpers import (
     stored_documents,
     upload_fields,
     upload_image,
+    when_run,
 )
 from workers.bca import flag_overdue_bca_notices
 
-TODAY = local_today()
 READS_URL = "/api/v1/reads"
 
 
@@ -83,12 +83,14 @@ def person(*roles: Role) -> User:
     return User(email="x@example.test", name="X", role_rows=[UserRole(role=r.value) for r in roles])
 
 
-SENDING = {
-    "sent_on": TODAY,
-    "sent_method": "email",
-    "sent_to": "BCA ALPR program",
-    "sent_reference": "Subject: ALPR notice",
-}
+def sending() -> dict[str, object]:
+    """What a valid sending records, sent today (taken when the test runs, not at import)."""
+    return {
+        "sent_on": local_today(),
+        "sent_method": "email",
+        "sent_to": "BCA ALPR program",
+        "sent_reference": "Subject: ALPR notice",
+    }
 
 
 # --- due dates: the department's calendar ------------------------------------------------
@@ -145,7 +147,8 @@ def notices_of(session, device) -> list[BcaNotice]:
 
 
 def test_registering_a_device_opens_its_installation_notice(session):
-    installed = TODAY - timedelta(days=4)
+    today = local_today()
+    installed = today - timedelta(days=4)
     device, _ = create_device(
         session, "test", serial="BCA-1", kind="mobile", installed_on=installed
     )
@@ -161,15 +164,17 @@ def test_registering_a_device_opens_its_installation_notice(session):
 def test_a_device_registered_without_an_installation_date_is_taken_as_installed_that_day(
     app, session
 ):
+    today = local_today()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["devices", "create", "--serial", "BCA-CLI", "--kind", "mobile"])
     assert result.exit_code == 0, result.output
     (notice,) = notices(session)
-    assert (notice.event, notice.event_on) == ("installation", TODAY)
+    assert (notice.event, notice.event_on) == ("installation", today)
 
 
 def test_a_deployment_opens_a_fixed_location_notice_for_each_location(session):
-    device, _ = create_device(session, "test", serial="BCA-F", kind="fixed", installed_on=TODAY)
+    today = local_today()
+    device, _ = create_device(session, "test", serial="BCA-F", kind="fixed", installed_on=today)
     first = create_deployment(
         session,
         "test",
@@ -177,17 +182,18 @@ def test_a_deployment_opens_a_fixed_location_notice_for_each_location(session):
         location_name="Hwy 61 at Pelzer St",
         latitude=44.036,
         longitude=-91.619,
-        started_on=TODAY - timedelta(days=2),
+        started_on=today - timedelta(days=2),
     )
     session.commit()
     located = [n for n in notices(session, device.id) if n.event == "fixed_location"]
     assert [(n.deployment_id, n.event_on) for n in located] == [
-        (first.id, TODAY - timedelta(days=2))
+        (first.id, today - timedelta(days=2))
     ]
     assert kinds(notices(session, device.id)) == ["fixed_location", "installation"]
 
 
 def test_the_deployment_page_opens_the_notice_with_the_deployment(client, session, login_as):
+    today = local_today()
     login_as(Role.ADMIN)
     device, _ = create_device(session, "test", serial="BCA-WEB", kind="fixed")
     session.commit()
@@ -199,7 +205,7 @@ def test_the_deployment_page_opens_the_notice_with_the_deployment(client, sessio
             "location_name": "Broadway at Main",
             "latitude": "44.05",
             "longitude": "-91.64",
-            "started_on": TODAY.isoformat(),
+            "started_on": today.isoformat(),
         },
     )
     assert response.status_code == 302
@@ -243,10 +249,11 @@ def test_an_image_only_read_opens_the_first_use_notice(client, session):
 
 def test_the_daily_job_opens_what_rows_written_another_way_owe(app, session):
     """Devices, deployments and reads inserted directly (bulk loads, COPY) still get notices."""
-    mobile = DeviceFactory(installed_on=TODAY - timedelta(days=20))
+    today = local_today()
+    mobile = DeviceFactory(installed_on=today - timedelta(days=20))
     ReadFactory(device=mobile, captured_at=utcnow() - timedelta(days=15))
     ReadFactory(device=mobile, captured_at=utcnow() - timedelta(days=12))
-    placed = DeploymentFactory(started_on=TODAY - timedelta(days=1))
+    placed = DeploymentFactory(started_on=today - timedelta(days=1))
     ActiveUsePeriodFactory(
         device_id=placed.device.id, started_at=utcnow() - timedelta(hours=2), ended_at=utcnow()
     )
@@ -274,32 +281,34 @@ def test_the_daily_job_opens_what_rows_written_another_way_owe(app, session):
 
 
 def test_a_notice_is_overdue_the_day_after_its_due_date_until_sent(session):
-    due_yesterday = BcaNoticeFactory(event_on=TODAY - timedelta(days=11))
-    due_today = BcaNoticeFactory(event_on=TODAY - timedelta(days=10))
+    today = local_today()
+    due_yesterday = BcaNoticeFactory(event_on=today - timedelta(days=11))
+    due_today = BcaNoticeFactory(event_on=today - timedelta(days=10))
     sent_late = BcaNoticeFactory(
-        event_on=TODAY - timedelta(days=30),
+        event_on=today - timedelta(days=30),
         status="sent",
-        sent_on=TODAY - timedelta(days=2),
+        sent_on=today - timedelta(days=2),
         sent_method="mail",
         sent_to="BCA",
     )
-    assert is_overdue(due_yesterday, TODAY) and not is_overdue(due_today, TODAY)
-    assert not is_overdue(sent_late, TODAY)
-    assert [n.id for n in overdue_notices(session, TODAY)] == [due_yesterday.id]
-    assert [n.id for n in overdue_notices(session, TODAY + timedelta(days=1))] == [
+    assert is_overdue(due_yesterday, today) and not is_overdue(due_today, today)
+    assert not is_overdue(sent_late, today)
+    assert [n.id for n in overdue_notices(session, today)] == [due_yesterday.id]
+    assert [n.id for n in overdue_notices(session, today + timedelta(days=1))] == [
         due_yesterday.id,
         due_today.id,
     ]
-    board = dashboard(session, TODAY)
+    board = dashboard(session, today)
     assert (board.overdue, board.due_soon, board.open) == (1, 1, 2)
     assert [r.deadline for r in board.rows] == ["overdue by 1 day", "due today", "sent late"]
 
 
 def test_overdue_notices_are_flagged_once_each(session):
-    late = BcaNoticeFactory(event_on=TODAY - timedelta(days=12))
-    BcaNoticeFactory(event_on=TODAY - timedelta(days=2))
-    assert [n.id for n in flag_overdue_notices(session, "test", TODAY)] == [late.id]
-    assert flag_overdue_notices(session, "test", TODAY) == []
+    today = local_today()
+    late = BcaNoticeFactory(event_on=today - timedelta(days=12))
+    BcaNoticeFactory(event_on=today - timedelta(days=2))
+    assert [n.id for n in flag_overdue_notices(session, "test", today)] == [late.id]
+    assert flag_overdue_notices(session, "test", today) == []
     session.commit()
     (flag,) = entry_details(session, AuditAction.BCA_NOTICE_OVERDUE)
     assert flag["days_overdue"] == 2
@@ -318,7 +327,8 @@ def test_overdue_notices_are_flagged_once_each(session):
 def test_the_home_page_of_those_who_send_notices_lists_the_overdue_ones(
     client, session, login_as, role, shown
 ):
-    late = BcaNoticeFactory(event_on=TODAY - timedelta(days=15))
+    today = local_today()
+    late = BcaNoticeFactory(event_on=today - timedelta(days=15))
     login_as(role)
     page = client.get("/").get_data(as_text=True)
     assert ('data-testid="bca-due"' in page) is shown
@@ -371,11 +381,12 @@ def smtp_server() -> Iterator[socketserver.TCPServer]:
 def test_the_daily_job_mails_newly_overdue_notices_when_smtp_is_configured(
     make_app, session, smtp_server
 ):
+    today = local_today()
     UserFactory(email="chief@example.test", roles=[Role.DEPUTY_CHIEF])
     UserFactory(email="admin@example.test", roles=[Role.ADMIN])
     UserFactory(email="gone@example.test", roles=[Role.ADMIN], is_active_account=False)
     UserFactory(email="op@example.test", roles=[Role.OPERATOR])
-    late = BcaNoticeFactory(event_on=TODAY - timedelta(days=11))
+    late = BcaNoticeFactory(event_on=today - timedelta(days=11))
     port = smtp_server.server_address[1]
     mailing = make_app(SMTP_URL=f"smtp://127.0.0.1:{port}", MAIL_FROM="alpr@example.test")
     with mailing.app_context():
@@ -387,7 +398,8 @@ def test_the_daily_job_mails_newly_overdue_notices_when_smtp_is_configured(
 
 
 def test_without_smtp_the_overdue_notice_is_logged(app, session, caplog):
-    BcaNoticeFactory(event_on=TODAY - timedelta(days=11))
+    today = local_today()
+    BcaNoticeFactory(event_on=today - timedelta(days=11))
     UserFactory(roles=[Role.DEPUTY_CHIEF])
     with caplog.at_level("WARNING"):
         flag_overdue_bca_notices()
@@ -411,36 +423,39 @@ CHIEF = person(Role.DEPUTY_CHIEF)
     ],
 )
 def test_who_sends_and_acknowledges(session, role, allowed):
+    today = local_today()
     notice = BcaNoticeFactory()
     machine = BcaNoticeMachine.around(notice)
     if not allowed:
         with pytest.raises(WorkflowError, match="Only the Deputy Chief"):
-            machine.fire("send_notice", actor=person(role), **SENDING)
+            machine.fire("send_notice", actor=person(role), **sending())
         return
-    machine.fire("send_notice", actor=person(role), **SENDING)
-    notice.sent_on = TODAY
-    machine.fire("acknowledge", actor=person(role), acknowledged_on=TODAY)
+    machine.fire("send_notice", actor=person(role), **sending())
+    notice.sent_on = today
+    machine.fire("acknowledge", actor=person(role), acknowledged_on=today)
     assert notice.status == "acknowledged"
 
 
 def test_steps_out_of_order_are_refused(session):
+    today = local_today()
     with pytest.raises(WorkflowError, match="open cannot take"):
         BcaNoticeMachine.around(BcaNoticeFactory()).fire(
-            "acknowledge", actor=CHIEF, acknowledged_on=TODAY
+            "acknowledge", actor=CHIEF, acknowledged_on=today
         )
 
 
 def test_sending_keeps_the_letter_with_the_facts_the_bca_needs(app, session):
+    today = local_today()
     deployment = DeploymentFactory(
         location_name="Hwy 43 at Sarnia St",
         latitude=44.0412,
         longitude=-91.6589,
-        started_on=TODAY - timedelta(days=2),
+        started_on=today - timedelta(days=2),
     )
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF], name="Dana Chief")
     open_owed_notices(session, "test", device_id=deployment.device.id)
     (notice,) = [n for n in notices_of(session, deployment.device) if n.deployment_id]
-    record_notice_sent(session, chief, notice, department="Winona Police Department", **SENDING)
+    record_notice_sent(session, chief, notice, department="Winona Police Department", **sending())
     session.commit()
     assert notice.status == "sent" and notice.sent_by_id == chief.id
     (path,) = stored_documents(app)
@@ -462,7 +477,7 @@ def test_sending_keeps_the_letter_with_the_facts_the_bca_needs(app, session):
     (sent,) = entry_details(session, AuditAction.BCA_NOTICE_SENT)
     assert sent["letter_sha256"] == notice.letter_sha256 and sent["on_time"] is True
     record_notice_acknowledged(
-        session, chief, notice, acknowledged_on=TODAY, acknowledgement_note=" BCA ref 7 "
+        session, chief, notice, acknowledged_on=today, acknowledgement_note=" BCA ref 7 "
     )
     session.commit()
     assert (notice.status, notice.acknowledgement_note) == ("acknowledged", "BCA ref 7")
@@ -474,7 +489,7 @@ def test_sending_keeps_the_letter_with_the_facts_the_bca_needs(app, session):
 def send_form(client, notice: BcaNotice, **fields) -> dict:
     return {
         "csrf_token": form_csrf(client, f"/bca/{notice.id}"),
-        **{k: v.isoformat() if isinstance(v, date) else v for k, v in SENDING.items()},
+        **{k: v.isoformat() if isinstance(v, date) else v for k, v in sending().items()},
         **fields,
     }
 
@@ -482,8 +497,12 @@ def send_form(client, notice: BcaNotice, **fields) -> dict:
 @pytest.mark.parametrize(
     ("fields", "field_id", "message"),
     [
-        ({"sent_on": (TODAY + timedelta(days=1)).isoformat()}, "sent_on", "future"),
-        ({"sent_on": (TODAY - timedelta(days=9)).isoformat()}, "sent_on", "before the event"),
+        ({"sent_on": lambda: (local_today() + timedelta(days=1)).isoformat()}, "sent_on", "future"),
+        (
+            {"sent_on": lambda: (local_today() - timedelta(days=9)).isoformat()},
+            "sent_on",
+            "before the event",
+        ),
         ({"sent_on": "9999-99-99"}, "sent_on", "Not a valid date"),
         ({"sent_on": ""}, "sent_on", "Enter the date"),
         ({"sent_method": "pigeon"}, "sent_method", "Not a valid choice"),
@@ -498,11 +517,12 @@ def send_form(client, notice: BcaNotice, **fields) -> dict:
 def test_a_bad_sending_is_refused_at_its_field_and_nothing_is_saved(
     app, client, session, login_as, fields, field_id, message
 ):
+    today = local_today()
     login_as(Role.ADMIN)
-    notice = BcaNoticeFactory(event_on=TODAY - timedelta(days=3))
+    notice = BcaNoticeFactory(event_on=today - timedelta(days=3))
     typed = {"sent_reference": "kept as typed"} if field_id != "sent_reference" else {}
     response = client.post(
-        f"/bca/{notice.id}/send", data=send_form(client, notice, **{**typed, **fields})
+        f"/bca/{notice.id}/send", data=send_form(client, notice, **{**typed, **when_run(fields)})
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -514,8 +534,9 @@ def test_a_bad_sending_is_refused_at_its_field_and_nothing_is_saved(
 
 
 def test_the_pages_take_a_notice_from_open_to_acknowledged(app, client, session, login_as):
+    today = local_today()
     login_as(Role.DESIGNEE)
-    notice = BcaNoticeFactory(event_on=TODAY - timedelta(days=12))
+    notice = BcaNoticeFactory(event_on=today - timedelta(days=12))
     board = client.get("/bca/").get_data(as_text=True)
     assert "overdue by 2 days" in board and f"/bca/{notice.id}" in board
     draft = client.get(f"/bca/{notice.id}/letter.pdf")
@@ -532,7 +553,7 @@ def test_the_pages_take_a_notice_from_open_to_acknowledged(app, client, session,
     csrf = form_csrf(client, f"/bca/{notice.id}")
     too_early = client.post(
         f"/bca/{notice.id}/acknowledge",
-        data={"csrf_token": csrf, "acknowledged_on": (TODAY - timedelta(days=1)).isoformat()},
+        data={"csrf_token": csrf, "acknowledged_on": (today - timedelta(days=1)).isoformat()},
     )
     assert too_early.status_code == 422
     assert "before the date sent" in field_error(
@@ -540,7 +561,7 @@ def test_the_pages_take_a_notice_from_open_to_acknowledged(app, client, session,
     )
     done = client.post(
         f"/bca/{notice.id}/acknowledge",
-        data={"csrf_token": csrf, "acknowledged_on": TODAY.isoformat()},
+        data={"csrf_token": csrf, "acknowledged_on": today.isoformat()},
     )
     assert done.status_code == 302
     final = client.get(f"/bca/{notice.id}").get_data(as_text=True)
@@ -580,7 +601,7 @@ def test_who_reaches_the_notice_pages(client, session, login_as, roles, trained,
     csrf = form_csrf(client, "/") if view != 200 else form_csrf(client, f"/bca/{notice.id}")
     posted = client.post(
         f"/bca/{notice.id}/send",
-        data={**{k: str(v) for k, v in SENDING.items()}, "csrf_token": csrf},
+        data={**{k: str(v) for k, v in sending().items()}, "csrf_token": csrf},
     )
     assert posted.status_code == step
 
@@ -595,12 +616,13 @@ def test_an_unknown_notice_is_404(client, session, login_as):
 
 
 def test_bca_list_prints_due_and_overdue_notices(app, session):
-    late = BcaNoticeFactory(event_on=TODAY - timedelta(days=11))
-    soon = BcaNoticeFactory(event_on=TODAY - timedelta(days=8))
+    today = local_today()
+    late = BcaNoticeFactory(event_on=today - timedelta(days=11))
+    soon = BcaNoticeFactory(event_on=today - timedelta(days=8))
     BcaNoticeFactory(
-        event_on=TODAY - timedelta(days=3),
+        event_on=today - timedelta(days=3),
         status="sent",
-        sent_on=TODAY,
+        sent_on=today,
         sent_method="fax",
         sent_to="BCA",
     )

@@ -32,16 +32,33 @@ from app.db import utcnow
 from app.workflow.machine import WorkflowError
 from tests.conftest import BACKEND
 from tests.factories import AgencyFactory, BreachIncidentFactory, UserFactory
-from tests.helpers import count_rows, entries, entry_details, field_error, form_csrf, login
+from tests.helpers import (
+    count_rows,
+    entries,
+    entry_details,
+    field_error,
+    form_csrf,
+    login,
+    when_run,
+)
 
-TODAY = local_today()
-NOTICE = {
-    "findings": "Two exports were copied by a former contractor.",
-    "notified_on": TODAY,
-    "notification_method": "written",
-    "individuals_notified": 12,
-}
-REPORT = {"report_summary": "Facts and results: access revoked.", "report_completed_on": TODAY}
+
+def notice_inputs() -> dict[str, object]:
+    """A valid notification, dated today (taken when the test runs, not at import)."""
+    return {
+        "findings": "Two exports were copied by a former contractor.",
+        "notified_on": local_today(),
+        "notification_method": "written",
+        "individuals_notified": 12,
+    }
+
+
+def report_inputs() -> dict[str, object]:
+    """A valid report, completed today (taken when the test runs, not at import)."""
+    return {
+        "report_summary": "Facts and results: access revoked.",
+        "report_completed_on": local_today(),
+    }
 
 
 def person(*roles: Role) -> User:
@@ -56,10 +73,11 @@ def reload(session, incident: BreachIncident) -> BreachIncident:
 
 def at(state: str, **fields) -> BreachIncident:
     """An incident in `state` with what the earlier steps recorded."""
+    today = local_today()
     order = ["reported", "investigating", "individuals_notified", "report_completed"]
     reached = order.index(state)
     notified = {
-        "notified_on": TODAY - timedelta(days=1),
+        "notified_on": today - timedelta(days=1),
         "notification_method": "electronic",
         "individuals_notified": 3,
         "findings": "found",
@@ -104,7 +122,7 @@ TRANSITIONS = [
 def test_breach_machine(session, state, event, actor, allowed):
     incident = at(state)
     machine = BreachMachine.around(incident)
-    inputs = {**NOTICE, **REPORT}
+    inputs = {**notice_inputs(), **report_inputs()}
     if allowed:
         machine.fire(event, actor=actor, **inputs)
         assert incident.status == machine.current_state.value != state
@@ -129,8 +147,12 @@ NOTIFY_GUARDS = [
     # (inputs, field, message part)
     ({"findings": "  "}, "findings", "findings"),
     ({"notified_on": None}, "notified_on", "Enter the date"),
-    ({"notified_on": TODAY + timedelta(days=1)}, "notified_on", "in the future"),
-    ({"notified_on": TODAY - timedelta(days=30)}, "notified_on", "before the breach"),
+    ({"notified_on": lambda: local_today() + timedelta(days=1)}, "notified_on", "in the future"),
+    (
+        {"notified_on": lambda: local_today() - timedelta(days=30)},
+        "notified_on",
+        "before the breach",
+    ),
     ({"notification_method": "carrier pigeon"}, "notification_method", "how the individuals"),
     ({"notification_method": None}, "notification_method", "how the individuals"),
     ({"individuals_notified": 0}, "individuals_notified", "how many"),
@@ -145,7 +167,9 @@ def test_notification_guards(session, changed, field, message):
     incident = at("investigating", discovered_at=utcnow() - timedelta(days=3))
     before = len(entries(session, AuditAction.BREACH_INDIVIDUALS_NOTIFIED))
     with pytest.raises(WorkflowError, match=message) as refused:
-        record_breach_notification(session, chief, incident, **{**NOTICE, **changed})
+        record_breach_notification(
+            session, chief, incident, **{**notice_inputs(), **when_run(changed)}
+        )
     assert refused.value.field == field
     session.rollback()
     assert reload(session, incident).status == "investigating"
@@ -156,8 +180,16 @@ def test_notification_guards(session, changed, field, message):
 REPORT_GUARDS = [
     ({"report_summary": ""}, "report_summary", "Summarise"),
     ({"report_completed_on": None}, "report_completed_on", "Enter the date"),
-    ({"report_completed_on": TODAY + timedelta(days=2)}, "report_completed_on", "future"),
-    ({"report_completed_on": TODAY - timedelta(days=2)}, "report_completed_on", "before"),
+    (
+        {"report_completed_on": lambda: local_today() + timedelta(days=2)},
+        "report_completed_on",
+        "future",
+    ),
+    (
+        {"report_completed_on": lambda: local_today() - timedelta(days=2)},
+        "report_completed_on",
+        "before",
+    ),
 ]
 
 
@@ -166,7 +198,7 @@ def test_report_guards(session, changed, field, message):
     chief = UserFactory(roles=[Role.DESIGNEE])
     incident = at("individuals_notified")  # notified yesterday
     with pytest.raises(WorkflowError, match=message) as refused:
-        complete_breach_report(session, chief, incident, **{**REPORT, **changed})
+        complete_breach_report(session, chief, incident, **{**report_inputs(), **when_run(changed)})
     assert refused.value.field == field
     session.rollback()
     assert reload(session, incident).status == "individuals_notified"
@@ -183,6 +215,7 @@ def test_permission_guards_name_no_field(session):
 
 
 def test_the_whole_path_is_audited_and_on_the_timeline(session):
+    today = local_today()
     operator = UserFactory(roles=[Role.OPERATOR])
     chief = UserFactory(roles=[Role.DEPUTY_CHIEF])
     incident = report_breach(
@@ -193,8 +226,8 @@ def test_the_whole_path_is_audited_and_on_the_timeline(session):
         data_involved="ALPR export of one week",
     )
     start_breach_investigation(session, chief, incident)
-    record_breach_notification(session, chief, incident, **NOTICE)
-    complete_breach_report(session, chief, incident, **REPORT)
+    record_breach_notification(session, chief, incident, **notice_inputs())
+    complete_breach_report(session, chief, incident, **report_inputs())
     session.commit()
 
     incident = reload(session, incident)
@@ -210,8 +243,8 @@ def test_the_whole_path_is_audited_and_on_the_timeline(session):
     notice = entry_details(session, AuditAction.BREACH_INDIVIDUALS_NOTIFIED)[0]
     assert (notice["from"], notice["to"]) == ("investigating", "individuals_notified")
     assert notice["individuals_notified"] == 12
-    assert list_for_period(session, TODAY - timedelta(days=1), TODAY) == [incident]
-    assert list_for_period(session, TODAY - timedelta(days=9), TODAY - timedelta(days=5)) == []
+    assert list_for_period(session, today - timedelta(days=1), today) == [incident]
+    assert list_for_period(session, today - timedelta(days=9), today - timedelta(days=5)) == []
 
 
 @pytest.mark.parametrize(
@@ -221,7 +254,7 @@ def test_the_whole_path_is_audited_and_on_the_timeline(session):
         ({"description": "x" * 10_000}, "description"),
         ({"data_involved": ""}, "data_involved"),
         ({"unauthorised_person": "y" * 5000}, "unauthorised_person"),
-        ({"discovered_at": utcnow() + timedelta(days=1)}, "discovered_at"),
+        ({"discovered_at": lambda: utcnow() + timedelta(days=1)}, "discovered_at"),
     ],
 )
 def test_report_refuses_bad_input(session, fields, field):
@@ -229,7 +262,7 @@ def test_report_refuses_bad_input(session, fields, field):
         "discovered_at": utcnow(),
         "description": "What happened",
         "data_involved": "Reads",
-        **fields,
+        **when_run(fields),
     }
     with pytest.raises(Refusal) as refused:
         report_breach(session, UserFactory(), **args)
@@ -311,9 +344,9 @@ def test_operator_reports_and_the_chief_takes_every_step(app, client, session, l
     html = client.get(page).get_data(as_text=True)
     assert 'data-step="investigate"' in html and 'data-step="notify"' not in html
     assert client.post(f"{page}/investigate", data={"csrf_token": token}).status_code == 302
-    notice = {k: str(v) for k, v in NOTICE.items()}
+    notice = {k: str(v) for k, v in notice_inputs().items()}
     assert client.post(f"{page}/notify", data={**notice, "csrf_token": token}).status_code == 302
-    report = {k: str(v) for k, v in REPORT.items()}
+    report = {k: str(v) for k, v in report_inputs().items()}
     unconfirmed = client.post(f"{page}/complete-report", data={**report, "csrf_token": token})
     assert unconfirmed.status_code == 422, "completing the report cannot be undone: it asks first"
     assert 'id="confirm_irreversible-err"' in unconfirmed.get_data(as_text=True)
@@ -338,7 +371,7 @@ def test_operator_reports_and_the_chief_takes_every_step(app, client, session, l
         ({"discovered_at": "1900-01-01T10:00"}, "discovered_at"),
         (
             {
-                "discovered_at": (utcnow() + timedelta(days=2))
+                "discovered_at": lambda: (utcnow() + timedelta(days=2))
                 .astimezone()
                 .strftime("%Y-%m-%dT%H:%M")
             },
@@ -351,7 +384,9 @@ def test_bad_report_is_422_at_its_field_and_saves_nothing(
 ):
     login_as(Role.RECORDS)
     token = form_csrf(client, "/breaches/new")
-    response = client.post("/breaches/new", data={**report_form(**fields), "csrf_token": token})
+    response = client.post(
+        "/breaches/new", data={**report_form(**when_run(fields)), "csrf_token": token}
+    )
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), field_id)
     assert count_rows(session, BreachIncident) == 0
@@ -381,8 +416,8 @@ def test_each_new_form_has_its_own_key(client, session, login_as):
     ("changed", "field_id"),
     [
         ({"findings": ""}, "findings"),
-        ({"notified_on": (TODAY + timedelta(days=1)).isoformat()}, "notified_on"),
-        ({"notified_on": (TODAY - timedelta(days=20)).isoformat()}, "notified_on"),
+        ({"notified_on": lambda: (local_today() + timedelta(days=1)).isoformat()}, "notified_on"),
+        ({"notified_on": lambda: (local_today() - timedelta(days=20)).isoformat()}, "notified_on"),
         ({"notified_on": "not a date"}, "notified_on"),
         ({"notification_method": ""}, "notification_method"),
         ({"individuals_notified": "0"}, "individuals_notified"),
@@ -397,7 +432,7 @@ def test_bad_notification_is_422_at_its_field_and_saves_nothing(
     incident = at("investigating", discovered_at=utcnow() - timedelta(days=2))
     page = f"/breaches/{incident.id}"
     token = form_csrf(client, page)
-    notice = {**{k: str(v) for k, v in NOTICE.items()}, **changed}
+    notice = {**{k: str(v) for k, v in notice_inputs().items()}, **when_run(changed)}
     response = client.post(f"{page}/notify", data={**notice, "csrf_token": token})
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), field_id)
@@ -427,7 +462,11 @@ def test_outsiders_are_refused_every_step_with_a_valid_token(client, session, lo
     login_as(role)
     incident = at("reported")
     token = form_csrf(client, "/breaches/new")
-    for step, data in (("investigate", {}), ("notify", NOTICE), ("complete-report", REPORT)):
+    for step, data in (
+        ("investigate", {}),
+        ("notify", notice_inputs()),
+        ("complete-report", report_inputs()),
+    ):
         sent = {**{k: str(v) for k, v in data.items()}, "csrf_token": token}
         assert client.post(f"/breaches/{incident.id}/{step}", data=sent).status_code == 403
     assert reload(session, incident).status == "reported"

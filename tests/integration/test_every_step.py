@@ -46,62 +46,69 @@ from tests.factories import (
     UserFactory,
 )
 
-#: Inputs that satisfy every input guard of every machine (a correction names a new plate).
-INPUTS: dict[str, Any] = {
-    "reason": "stated for the trail",
-    "verified_via": "MNJIS",
-    "verification_reference": "MNJIS 26-0042",
-    "verified_at": utcnow(),
-    "note": "worked and closed",
-    "action": "Traffic stop",
-    "impracticable_reason": "radio down",
-    "disposition": "charges dismissed",
-    "resolved_on": local_today(),
-    "ended_on": local_today(),
-    "plate": "NEW123",
-    "findings": "two records were copied",
-    "notified_on": local_today(),
-    "notification_method": "written",
-    "individuals_notified": 2,
-    "report_summary": "facts and results",
-    "report_completed_on": local_today(),
-    "question": "Which vehicle was seen, and when?",
-    "answer": "A grey sedan, at 02:10 on the night of the burglary.",
-    "finding": "The plate was seen leaving the burglary scene; the reads show its route.",
-    "active_investigation": "Agency case 25-000123, burglary",
-    "package_sha256": "0" * 64,
-    "sent_on": local_today(),
-    "sent_method": "email",
-    "sent_to": "BCA ALPR notices",
-    "sent_reference": "Notice 1",
-    "acknowledged_on": local_today(),
-    "acknowledgement_note": "received",
-    "schedule_category": "felony",
-    "retain_until": local_today() + timedelta(days=365),
-    "today": local_today(),
-}
+
+def inputs() -> dict[str, Any]:
+    """Inputs that satisfy every input guard of every machine (a correction names a new plate).
+
+    Built when a test runs, not at import: the dates are today's, and a run that crosses the
+    department's midnight would otherwise pass yesterday's.
+    """
+    today = local_today()
+    return {
+        "reason": "stated for the trail",
+        "verified_via": "MNJIS",
+        "verification_reference": "MNJIS 26-0042",
+        "verified_at": utcnow(),
+        "note": "worked and closed",
+        "action": "Traffic stop",
+        "impracticable_reason": "radio down",
+        "disposition": "charges dismissed",
+        "resolved_on": today,
+        "ended_on": today,
+        "plate": "NEW123",
+        "findings": "two records were copied",
+        "notified_on": today,
+        "notification_method": "written",
+        "individuals_notified": 2,
+        "report_summary": "facts and results",
+        "report_completed_on": today,
+        "question": "Which vehicle was seen, and when?",
+        "answer": "A grey sedan, at 02:10 on the night of the burglary.",
+        "finding": "The plate was seen leaving the burglary scene; the reads show its route.",
+        "active_investigation": "Agency case 25-000123, burglary",
+        "package_sha256": "0" * 64,
+        "sent_on": today,
+        "sent_method": "email",
+        "sent_to": "BCA ALPR notices",
+        "sent_reference": "Notice 1",
+        "acknowledged_on": today,
+        "acknowledgement_note": "received",
+        "schedule_category": "felony",
+        "retain_until": today + timedelta(days=365),
+        "today": today,
+    }
 
 
 #: What the service sets with a step where the schema requires it (CHECK constraints back it).
 CHANGES: dict[tuple[str, str], Any] = {
-    ("ExculpatoryMachine", "decline"): lambda: {"decline_reason": INPUTS["reason"]},
-    ("AcpMachine", "decline"): lambda: {"decline_reason": INPUTS["reason"]},
+    ("ExculpatoryMachine", "decline"): lambda: {"decline_reason": inputs()["reason"]},
+    ("AcpMachine", "decline"): lambda: {"decline_reason": inputs()["reason"]},
     ("ExculpatoryMachine", "release"): lambda: {
-        "disposition": INPUTS["disposition"],
-        "resolved_on": INPUTS["resolved_on"],
+        "disposition": inputs()["disposition"],
+        "resolved_on": inputs()["resolved_on"],
     },
     ("HoldMachine", "release"): lambda: {"released_at": utcnow()},
     ("AgencyRequestMachine", "approve"): lambda: {
-        "finding": INPUTS["finding"],
-        "active_investigation": INPUTS["active_investigation"],
+        "finding": inputs()["finding"],
+        "active_investigation": inputs()["active_investigation"],
     },
     ("BcaNoticeMachine", "send_notice"): lambda: {
-        key: INPUTS[key] for key in ("sent_on", "sent_method", "sent_to")
+        key: inputs()[key] for key in ("sent_on", "sent_method", "sent_to")
     },
-    ("BcaNoticeMachine", "acknowledge"): lambda: {"acknowledged_on": INPUTS["acknowledged_on"]},
+    ("BcaNoticeMachine", "acknowledge"): lambda: {"acknowledged_on": inputs()["acknowledged_on"]},
     ("InvestigationMachine", "retain"): lambda: {
-        "schedule_category": INPUTS["schedule_category"],
-        "retain_until": INPUTS["retain_until"],
+        "schedule_category": inputs()["schedule_category"],
+        "retain_until": inputs()["retain_until"],
     },
     ("HitMachine", "mark_impracticable"): lambda: {"impracticable_reason": "radio down"},
 }
@@ -168,8 +175,8 @@ def _agency_request(state: str) -> AgencyRequest:
     approved = state in APPROVED_STATES
     return AgencyRequestFactory(
         status=state,
-        finding=INPUTS["finding"] if approved else None,
-        active_investigation=INPUTS["active_investigation"] if approved else None,
+        finding=inputs()["finding"] if approved else None,
+        active_investigation=inputs()["active_investigation"] if approved else None,
     )
 
 
@@ -236,7 +243,7 @@ def test_every_event_through_take_step(session, machine_class, state, event):
     if not candidates:
         with pytest.raises(WorkflowError, match="cannot take the"):
             take_step(
-                session, actor, subject, event, audit_action=AuditAction.HOLD_RELEASED, **INPUTS
+                session, actor, subject, event, audit_action=AuditAction.HOLD_RELEASED, **inputs()
             )
         assert getattr(subject, machine.STATE_FIELD) == state
         assert _entries(session) == before
@@ -250,7 +257,7 @@ def test_every_event_through_take_step(session, machine_class, state, event):
         event,
         audit_action=AuditAction.HOLD_RELEASED,
         changes=changes,
-        **INPUTS,
+        **inputs(),
     )
     target = candidates[0].target.value
     assert getattr(subject, machine.STATE_FIELD) == target

@@ -37,9 +37,6 @@ from tests.factories import (
 )
 from tests.helpers import HOME_CARDS
 
-TODAY = local_today()
-
-
 # --- the service functions ---------------------------------------------------------------
 
 
@@ -87,22 +84,23 @@ def test_silent_devices_and_old_tokens(session):
 
 
 def test_training_lapsing_within_the_window_and_not_when_renewed(session):
+    today = local_today()
     soon = UserFactory(roles=[Role.OPERATOR])
-    TrainingRecordFactory(user=soon, expires_on=TODAY + timedelta(days=10))
+    TrainingRecordFactory(user=soon, expires_on=today + timedelta(days=10))
     renewed = UserFactory(roles=[Role.OPERATOR])
-    TrainingRecordFactory(user=renewed, expires_on=TODAY + timedelta(days=10))
-    TrainingRecordFactory(user=renewed, expires_on=TODAY + timedelta(days=400))
+    TrainingRecordFactory(user=renewed, expires_on=today + timedelta(days=10))
+    TrainingRecordFactory(user=renewed, expires_on=today + timedelta(days=400))
     UserFactory(roles=[Role.OPERATOR], trained=True)  # a year to go
     expired = UserFactory(roles=[Role.OPERATOR])
     TrainingRecordFactory(
-        user=expired, completed_on=TODAY - timedelta(days=400), expires_on=TODAY - timedelta(1)
+        user=expired, completed_on=today - timedelta(days=400), expires_on=today - timedelta(1)
     )
     gone = UserFactory(roles=[Role.OPERATOR], is_active_account=False)
-    TrainingRecordFactory(user=gone, expires_on=TODAY + timedelta(days=5))
-    assert [(u.id, until) for u, until in training_lapsing(session, TODAY, 30)] == [
-        (soon.id, TODAY + timedelta(days=10))
+    TrainingRecordFactory(user=gone, expires_on=today + timedelta(days=5))
+    assert [(u.id, until) for u, until in training_lapsing(session, today, 30)] == [
+        (soon.id, today + timedelta(days=10))
     ]
-    assert training_lapsing(session, TODAY, 5) == []
+    assert training_lapsing(session, today, 5) == []
 
 
 def test_retention_queue_lists_what_waits_for_a_step(session):
@@ -139,10 +137,11 @@ def test_requests_by_state_counts_every_state_asked_for(session):
 
 
 def test_notices_due_are_overdue_or_due_soon(session):
-    late = BcaNoticeFactory(event_on=TODAY - timedelta(days=12))
-    soon = BcaNoticeFactory(event_on=TODAY - timedelta(days=8))
-    BcaNoticeFactory(event_on=TODAY - timedelta(days=1))
-    assert [n.id for n in notices_due(session, TODAY)] == [late.id, soon.id]
+    today = local_today()
+    late = BcaNoticeFactory(event_on=today - timedelta(days=12))
+    soon = BcaNoticeFactory(event_on=today - timedelta(days=8))
+    BcaNoticeFactory(event_on=today - timedelta(days=1))
+    assert [n.id for n in notices_due(session, today)] == [late.id, soon.id]
 
 
 # --- who sees which card -----------------------------------------------------------------
@@ -178,7 +177,7 @@ def _cards(html: str) -> set[str]:
 def test_each_role_sees_its_cards_only(client, session, login_as, role):
     from app.reports.services import check_compliance
 
-    check_compliance(session, "test", utcnow(), retention_days=60, today=TODAY)
+    check_compliance(session, "test", utcnow(), retention_days=60, today=local_today())
     session.commit()
     login_as(role)
     page = client.get("/").get_data(as_text=True)

@@ -27,6 +27,7 @@ from tests.helpers import (
     stored_files,
     upload_fields,
     upload_image,
+    when_run,
 )
 
 
@@ -214,18 +215,27 @@ def test_fields_outside_the_statute_are_refused_by_name(
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        (upload_fields(captured_at=(utcnow() + timedelta(hours=2)).isoformat()), "captured_at"),
-        (upload_fields(captured_at=(utcnow() - timedelta(days=61)).isoformat()), "captured_at"),
-        (upload_fields(captured_at="yesterday"), "captured_at"),
-        (upload_fields(latitude="91"), "latitude"),
-        (upload_fields(longitude="east"), "longitude"),
-        (upload_fields(plate="AB#12"), "plate"),
+        (
+            lambda: upload_fields(captured_at=(utcnow() + timedelta(hours=2)).isoformat()),
+            "captured_at",
+        ),
+        (
+            lambda: upload_fields(captured_at=(utcnow() - timedelta(days=61)).isoformat()),
+            "captured_at",
+        ),
+        (lambda: upload_fields(captured_at="yesterday"), "captured_at"),
+        (lambda: upload_fields(latitude="91"), "latitude"),
+        (lambda: upload_fields(longitude="east"), "longitude"),
+        (lambda: upload_fields(plate="AB#12"), "plate"),
         ({"latitude": "44", "longitude": "-91"}, "captured_at"),
     ],
 )
 def test_invalid_read_fields_are_refused(client, session, app, token, data, field):
     body = refused(
-        app, session, upload_image(client, token, data, {"plate": (blank_picture(), "p.png")}), 422
+        app,
+        session,
+        upload_image(client, token, when_run(data), {"plate": (blank_picture(), "p.png")}),
+        422,
     )
     assert body["field"] == field
 

@@ -16,7 +16,18 @@ from sqlalchemy import create_engine, text
 from tests.conftest import BACKEND, PG_ADMIN_URL, ROOT
 
 BEFORE_PARTITIONS = "24ce9d26a85d"
-CAPTURED = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+
+
+@pytest.fixture
+def captured() -> datetime:
+    """When the seeded rows were captured: three days before the test runs, a day the migration
+    makes a partition for (it counts from its own today, so not a time taken at import)."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+
+
+def _stamp(captured: datetime) -> datetime:
+    """`captured` as the engine stores it (SQLite keeps naive UTC)."""
+    return captured if BACKEND == "postgres" else captured.replace(tzinfo=None)
 
 
 @pytest.fixture
@@ -42,10 +53,10 @@ def _alembic(url: str) -> Config:
     return cfg
 
 
-def _seed(url: str) -> None:
+def _seed(url: str, captured: datetime) -> None:
     """A camera's read with a picture and a hit, written as the old schema had them."""
     engine = create_engine(url)
-    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    stamp = _stamp(captured)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -96,10 +107,10 @@ def _rows(url: str) -> tuple:
     return [tuple(r) for r in reads], [tuple(i) for i in images], [tuple(h) for h in hits]
 
 
-def test_partitioning_revision_keeps_reads_pictures_and_hits_both_ways(scratch_url):
+def test_partitioning_revision_keeps_reads_pictures_and_hits_both_ways(scratch_url, captured):
     cfg = _alembic(scratch_url)
     command.upgrade(cfg, BEFORE_PARTITIONS)
-    _seed(scratch_url)
+    _seed(scratch_url, captured)
     expected = ([(7, "MIG123", "c-7")], [(3, 7)], [(5, 7)])
 
     command.upgrade(cfg, "head")
@@ -109,9 +120,9 @@ def test_partitioning_revision_keeps_reads_pictures_and_hits_both_ways(scratch_u
     with engine.begin() as conn:
         stored_at = conn.execute(text("SELECT read_captured_at FROM hits")).scalar_one()
         if BACKEND == "postgres":
-            assert stored_at == CAPTURED
+            assert stored_at == captured
             owner = conn.execute(text("SELECT tableoid::regclass::text FROM reads")).scalar()
-            assert owner == f"reads_p{CAPTURED:%Y%m%d}"
+            assert owner == f"reads_p{captured:%Y%m%d}"
             conn.execute(
                 text(
                     "INSERT INTO reads (device_id, plate, captured_at, latitude, longitude, "
@@ -195,13 +206,13 @@ def _execute(url: str, sql: str, **params: object) -> None:
 
 
 def test_the_disposition_revision_keeps_what_closes_released_and_waiting_cases_safe(
-    scratch_url,
+    scratch_url, captured
 ):
     """Cases closed before it had their holds released: they stay released. A downgrade would
     end a waiting case's holds, so it is refused while one exists."""
     cfg = _alembic(scratch_url)
     command.upgrade(cfg, BEFORE_DISPOSITION)
-    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    stamp = _stamp(captured)
     _execute(
         scratch_url,
         "INSERT INTO investigations (id, case_number, title, status, opened_on, closed_on, "
@@ -247,13 +258,13 @@ def _hit_statuses(url: str) -> dict[int, str]:
     return dict(rows)
 
 
-def test_hit_statuses_migrate_to_the_verification_outcomes_and_back(scratch_url):
+def test_hit_statuses_migrate_to_the_verification_outcomes_and_back(scratch_url, captured):
     """Acted on unverified → impracticable; otherwise not confirmed → verified not valid."""
     cfg = _alembic(scratch_url)
     command.upgrade(cfg, BEFORE_PARTITIONS)
-    _seed(scratch_url)
+    _seed(scratch_url, captured)
     engine = create_engine(scratch_url)
-    stamp = CAPTURED if BACKEND == "postgres" else CAPTURED.replace(tzinfo=None)
+    stamp = _stamp(captured)
     with engine.begin() as conn:
         for hit_id, (status, reason, action) in OLD_HITS.items():
             if hit_id == 5:

@@ -51,20 +51,64 @@ def test_staff_see_the_reads_waiting_for_ocr_oldest_first_with_their_age(client,
     assert details(viewed) == {"page": 1, "result_count": 2, "read_ids": [stuck.id, fresh.id]}
 
 
-def test_the_list_is_paged_and_a_page_that_is_not_there_is_not_found(client, session):
+def _two_pages_waiting(client, session) -> None:
+    """A page and one read waiting, and a trained operator signed in to see them."""
     device = DeviceFactory()
     for n in range(PENDING_PAGE_SIZE + 1):
         _waiting(100 - n, device)
     operator = UserFactory(roles=[Role.OPERATOR], trained=True)
     session.commit()
     login(client, operator.email)
+
+
+def test_the_list_is_paged(client, session):
+    _two_pages_waiting(client, session)
     first = client.get("/alpr/pending-ocr").get_data(as_text=True)
     assert first.count('data-testid="pending-age"') == PENDING_PAGE_SIZE
     assert "Page 1 of 2" in first
+    assert '<a href="/alpr/pending-ocr?page=2">Newer</a>' in first, "oldest first: then newer"
     second = client.get("/alpr/pending-ocr?page=2").get_data(as_text=True)
     assert second.count('data-testid="pending-age"') == 1
-    for page in ("3", "0", "-1", "abc", str(2**63), "1\x00", ""):
-        assert client.get("/alpr/pending-ocr", query_string={"page": page}).status_code == 404
+    assert '<a href="/alpr/pending-ocr?page=1">Older</a>' in second
+
+
+@pytest.mark.parametrize(
+    ("page", "shown"),
+    [
+        ("0", 1),
+        ("-1", 1),
+        (str(-(2**63)), 1),
+        ("abc", 1),
+        ("1\x00", 1),
+        ("", 1),
+        ("3", 2),
+        (str(2**63 - 1), 2),
+        (str(2**63), 2),
+        (str(10**30), 2),
+    ],
+)
+def test_a_page_out_of_range_or_not_a_number_is_the_nearest_page(client, session, page, shown):
+    _two_pages_waiting(client, session)
+    response = client.get("/alpr/pending-ocr", query_string={"page": page})
+
+    assert response.status_code == 200
+    assert f"Page {shown} of 2" in response.get_data(as_text=True)
+    (viewed,) = entries(session, AuditAction.PENDING_OCR_VIEWED)
+    assert details(viewed)["page"] == shown
+    assert details(viewed)["result_count"] == (PENDING_PAGE_SIZE if shown == 1 else 1)
+
+
+def test_an_empty_queue_is_one_empty_page_whatever_page_is_asked(client, session):
+    operator = UserFactory(roles=[Role.OPERATOR], trained=True)
+    session.commit()
+    login(client, operator.email)
+
+    response = client.get("/alpr/pending-ocr", query_string={"page": str(2**63)})
+
+    assert response.status_code == 200
+    assert 'data-testid="pending-age"' not in response.get_data(as_text=True)
+    (viewed,) = entries(session, AuditAction.PENDING_OCR_VIEWED)
+    assert details(viewed) == {"page": 1, "result_count": 0, "read_ids": []}
 
 
 @pytest.mark.parametrize(

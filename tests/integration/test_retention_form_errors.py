@@ -33,15 +33,26 @@ from app.retention.exculpatory import (
 from app.retention.holds import HoldError, clean_scope
 from app.retention.models import AcpRequest, ExculpatoryRequest, Hold
 from tests import factories
-from tests.helpers import CONFIRMED, PAPER_ORIGINAL, PDF, form_csrf
+from tests.helpers import CONFIRMED, PAPER_ORIGINAL, PDF, form_csrf, when_run
 
-TODAY = local_today()
-RECEIVED = TODAY - timedelta(days=20)
-BEFORE = RECEIVED - timedelta(days=1)
 FAR_FUTURE = date(9999, 12, 31)
 LONG_AGO = date(1900, 1, 1)
 #: The last day the date pickers take (app.core.timeutil.TYPED_YEARS): still in the future.
 LATEST = date(2100, 12, 31)
+
+
+def received() -> date:
+    """The day the requests here were received: 20 days ago, counted when the test runs.
+
+    Not a module constant: a run that crosses the department's midnight would compare the day
+    the module was imported with the service's today.
+    """
+    return local_today() - timedelta(days=20)
+
+
+def before_receipt() -> date:
+    """The day before :func:`received`: too early to resolve or end a request."""
+    return received() - timedelta(days=1)
 
 
 def field_errors(body: str, field_id: str) -> list[str]:
@@ -67,7 +78,7 @@ def _exculpatory(session, status: str = "active") -> ExculpatoryRequest:
         records,
         requester_name="J. Subject",
         case_file_number="85-CR-1",
-        received_on=RECEIVED,
+        received_on=received(),
         window_start=utcnow() - timedelta(days=30),
         window_end=utcnow() - timedelta(days=25),
         plates=["ABC123"],
@@ -80,7 +91,7 @@ def _exculpatory(session, status: str = "active") -> ExculpatoryRequest:
 
 
 def _acp(**fields) -> AcpRequest:
-    return factories.AcpSuppressionFactory(received_on=RECEIVED, **fields)
+    return factories.AcpSuppressionFactory(received_on=received(), **fields)
 
 
 # --- A: a refused step re-renders the request's page with the typed values ---------------
@@ -101,7 +112,10 @@ def _acp(**fields) -> AcpRequest:
             "Enter a year from",
         ),
         (
-            {"disposition": "Charges dismissed 3/4", "resolved_on": BEFORE.isoformat()},
+            {
+                "disposition": "Charges dismissed 3/4",
+                "resolved_on": lambda: before_receipt().isoformat(),
+            },
             "resolved_on",
             "before the request was received",
         ),
@@ -110,13 +124,22 @@ def _acp(**fields) -> AcpRequest:
             "resolved_on",
             "in the future",
         ),
-        ({"disposition": "", "resolved_on": TODAY.isoformat()}, "disposition", "disposition"),
-        ({"disposition": "x" * 2001, "resolved_on": TODAY.isoformat()}, "disposition", "2000"),
+        (
+            {"disposition": "", "resolved_on": lambda: local_today().isoformat()},
+            "disposition",
+            "disposition",
+        ),
+        (
+            {"disposition": "x" * 2001, "resolved_on": lambda: local_today().isoformat()},
+            "disposition",
+            "2000",
+        ),
     ],
 )
 def test_a_refused_release_keeps_the_input_and_names_the_field(
     client, session, login_as, data, field, message
 ):
+    data = when_run(data)
     request = _exculpatory(session)
     login_as(Role.DEPUTY_CHIEF)
     detail = f"/retention/exculpatory/{request.id}"
@@ -163,7 +186,7 @@ def test_a_refused_decline_keeps_the_input_and_names_the_field(
         ("12/31/2026", "Not a valid date"),
         ("", "Give the date the participant left"),
         (LONG_AGO.isoformat(), "Enter a year from"),
-        (BEFORE.isoformat(), "before the request was received"),
+        (lambda: before_receipt().isoformat(), "before the request was received"),
         (LATEST.isoformat(), "in the future"),
         (FAR_FUTURE.isoformat(), "Enter a year from"),
     ],
@@ -171,6 +194,7 @@ def test_a_refused_decline_keeps_the_input_and_names_the_field(
 def test_a_refused_acp_end_keeps_the_input_and_names_the_field(
     client, session, login_as, ended_on, message
 ):
+    ended_on = when_run(ended_on)
     request = _acp()
     login_as(Role.RECORDS)
     detail = f"/retention/acp/{request.id}"
@@ -200,6 +224,7 @@ def test_a_step_the_state_forbids_re_renders_the_page_with_the_reason(client, se
 
 
 def test_a_valid_release_and_end_still_go_through(client, session, login_as):
+    today = local_today()
     request = _exculpatory(session)
     participant = _acp()
     login_as(Role.DEPUTY_CHIEF)
@@ -209,7 +234,7 @@ def test_a_valid_release_and_end_still_go_through(client, session, login_as):
         data={
             "csrf_token": form_csrf(client, detail),
             "disposition": "Dismissed",
-            "resolved_on": RECEIVED.isoformat(),
+            "resolved_on": received().isoformat(),
             **CONFIRMED,
         },
     )
@@ -217,25 +242,25 @@ def test_a_valid_release_and_end_still_go_through(client, session, login_as):
     acp_detail = f"/retention/acp/{participant.id}"
     response = client.post(
         f"{acp_detail}/end",
-        data={"csrf_token": form_csrf(client, acp_detail), "ended_on": TODAY.isoformat()},
+        data={"csrf_token": form_csrf(client, acp_detail), "ended_on": today.isoformat()},
     )
     assert response.status_code == 302
     session.expire_all()
-    assert session.get(ExculpatoryRequest, request.id).resolved_on == RECEIVED
-    assert session.get(AcpRequest, participant.id).ended_on == TODAY
+    assert session.get(ExculpatoryRequest, request.id).resolved_on == received()
+    assert session.get(AcpRequest, participant.id).ended_on == today
     assert audit_count(session, AuditAction.EXCULPATORY_RELEASED, AuditAction.ACP_ENDED) == 2
 
 
 # --- B: impossible dates are refused by the services -------------------------------------
 
 
-@pytest.mark.parametrize("resolved_on", [LONG_AGO, RECEIVED - timedelta(days=1), FAR_FUTURE])
+@pytest.mark.parametrize("resolved_on", [LONG_AGO, before_receipt, FAR_FUTURE])
 def test_release_refuses_a_date_before_receipt_or_in_the_future(session, resolved_on):
     request = _exculpatory(session)
     chief = factories.UserFactory(roles=[Role.DEPUTY_CHIEF])
     with pytest.raises(ExculpatoryError, match="resolution date") as refused:
         release_exculpatory_hold(
-            session, chief, request, disposition="Dismissed", resolved_on=resolved_on
+            session, chief, request, disposition="Dismissed", resolved_on=when_run(resolved_on)
         )
     assert refused.value.field == "resolved_on"
     assert isinstance(refused.value, Refusal), "pages catch every refusal as one"
@@ -244,12 +269,12 @@ def test_release_refuses_a_date_before_receipt_or_in_the_future(session, resolve
     assert audit_count(session, AuditAction.EXCULPATORY_RELEASED) == 0
 
 
-@pytest.mark.parametrize("ended_on", [LONG_AGO, RECEIVED - timedelta(days=1), FAR_FUTURE])
+@pytest.mark.parametrize("ended_on", [LONG_AGO, before_receipt, FAR_FUTURE])
 def test_ending_refuses_a_date_before_receipt_or_in_the_future(session, ended_on):
     request = _acp()
     records = factories.UserFactory(roles=[Role.RECORDS])
     with pytest.raises(AcpError, match="date left") as refused:
-        end_acp_request(session, records, request, ended_on=ended_on)
+        end_acp_request(session, records, request, ended_on=when_run(ended_on))
     assert refused.value.field == "ended_on"
     session.rollback()
     assert session.get(AcpRequest, request.id).status == "suppression_active"
@@ -261,9 +286,9 @@ def test_received_and_closing_dates_may_be_the_same_day(session):
     records = factories.UserFactory(roles=[Role.RECORDS])
     designee = factories.UserFactory(roles=[Role.DESIGNEE])
     release_exculpatory_hold(
-        session, designee, request, disposition="Dismissed", resolved_on=RECEIVED
+        session, designee, request, disposition="Dismissed", resolved_on=received()
     )
-    end_acp_request(session, records, _acp(), ended_on=RECEIVED)
+    end_acp_request(session, records, _acp(), ended_on=received())
     session.commit()
     assert audit_count(session, AuditAction.EXCULPATORY_RELEASED, AuditAction.ACP_ENDED) == 2
 
@@ -302,18 +327,20 @@ def test_received_dates_in_the_future_are_refused(session):
 
 
 def test_an_investigation_cannot_open_in_the_future(session):
+    today = local_today()
     with pytest.raises(InvestigationError, match="opening date") as refused:
         open_investigation(session, "cli", case_number="24-9", title="t", opened_on=FAR_FUTURE)
     assert refused.value.field == "opened_on"
     session.rollback()
     assert session.scalars(select(Investigation)).all() == []
     assert audit_count(session, AuditAction.INVESTIGATION_OPENED) == 0
-    open_investigation(session, "cli", case_number="24-9", title="t", opened_on=TODAY)
+    open_investigation(session, "cli", case_number="24-9", title="t", opened_on=today)
     session.commit()
     assert audit_count(session, AuditAction.INVESTIGATION_OPENED) == 1
 
 
 def _request_form(client, path: str, **overrides):
+    today = local_today()
     data = {
         "csrf_token": form_csrf(client, path),
         "received_on": LATEST.isoformat(),
@@ -324,8 +351,8 @@ def _request_form(client, path: str, **overrides):
         data |= {
             "requester_name": "J. Subject",
             "case_file_number": "85-CR-1",
-            "window_start": f"{RECEIVED.isoformat()} 08:00",
-            "window_end": f"{TODAY.isoformat()} 08:00",
+            "window_start": f"{received().isoformat()} 08:00",
+            "window_end": f"{today.isoformat()} 08:00",
         }
     else:
         data["participant_number"] = "ACP-77"
@@ -348,6 +375,7 @@ def test_a_future_received_date_is_shown_at_its_field(client, session, login_as,
 
 
 def test_refused_hold_releases_are_422_at_the_reason(client, session, login_as):
+    today = local_today()
     login_as(Role.ADMIN)
     case = factories.InvestigationFactory()
     response = client.post(
@@ -355,8 +383,8 @@ def test_refused_hold_releases_are_422_at_the_reason(client, session, login_as):
         data={
             "csrf_token": form_csrf(client, "/retention/holds/new"),
             "investigation_id": case.id,
-            "window_start": f"{RECEIVED.isoformat()} 00:00",
-            "window_end": f"{TODAY.isoformat()} 00:00",
+            "window_start": f"{received().isoformat()} 00:00",
+            "window_end": f"{today.isoformat()} 00:00",
             "plates": "ABC123",
         },
     )
@@ -389,11 +417,12 @@ def test_refused_hold_releases_are_422_at_the_reason(client, session, login_as):
 
 
 def _hold_form(client, case, **overrides):
+    today = local_today()
     data = {
         "csrf_token": form_csrf(client, "/retention/holds/new"),
         "investigation_id": case.id,
-        "window_start": f"{RECEIVED.isoformat()} 00:00",
-        "window_end": f"{TODAY.isoformat()} 00:00",
+        "window_start": f"{received().isoformat()} 00:00",
+        "window_end": f"{today.isoformat()} 00:00",
         "plates": "ABC123",
     }
     data.update(overrides)
@@ -407,7 +436,11 @@ def _hold_form(client, case, **overrides):
         ({"plates": "#!?"}, "plates", "letters and digits"),
         ({"window_start": ""}, "window_start", "A hold needs a bounded time window"),
         ({"window_end": ""}, "window_end", "A hold needs a bounded time window"),
-        ({"window_end": f"{RECEIVED.isoformat()} 00:00"}, "window_end", "must come after"),
+        (
+            {"window_end": lambda: f"{received().isoformat()} 00:00"},
+            "window_end",
+            "must come after",
+        ),
         ({"window_start": "2020-01-01 00:00"}, "window_end", "a hold may span at most"),
         ({"window_end": "9999-12-31T23:00"}, "window_end", "Enter a year from"),
         ({"window_end": "next tuesday"}, "window_end", "such as 2026-03-01 08:00"),
@@ -417,7 +450,7 @@ def test_hold_scope_errors_are_shown_at_their_field(
     client, session, login_as, overrides, field, message
 ):
     login_as(Role.ADMIN)
-    response = _hold_form(client, factories.InvestigationFactory(), **overrides)
+    response = _hold_form(client, factories.InvestigationFactory(), **when_run(overrides))
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert any(message in error for error in field_errors(body, field)), body
@@ -437,9 +470,10 @@ def test_hold_scope_errors_are_shown_at_their_field(
 def test_exculpatory_scope_errors_are_shown_at_their_field(
     client, session, login_as, overrides, field, message
 ):
+    today = local_today()
     login_as(Role.RECORDS)
     response = _request_form(
-        client, "/retention/exculpatory/new", received_on=TODAY.isoformat(), **overrides
+        client, "/retention/exculpatory/new", received_on=today.isoformat(), **overrides
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 422

@@ -16,7 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 QUEUES = ("ocr", "retention", "exports", "default")
 WORKERS = tuple(f"worker-{queue}" for queue in QUEUES)
-APP_SERVICES = ("migrate", "web", *WORKERS, "cron")
+APP_SERVICES = ("migrate", "web", *WORKERS, "cron", "sequencer")
+SEQUENCE = ["flask", "--app", "wsgi", "audit", "sequence", "--follow"]
+#: The optional settings of a scaled-out installation (replica, S3 pictures, the sequencer).
+SCALE_OUT_SETTINGS = (
+    "DATABASE_REPLICA_URL",
+    "ALPR_REPLICA_MAX_LAG_SECONDS",
+    "ALPR_IMAGE_STORE",
+    "ALPR_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "ALPR_AUDIT_SEQUENCER",
+)
 REQUIRED_SECRETS = ("SECRET_KEY", "ACP_HMAC_KEY", "POSTGRES_PASSWORD")
 
 
@@ -39,7 +51,8 @@ def test_compose_runs_web_workers_schedules_and_migrations(compose):
     assert services["cron"]["command"][:2] == ["rq", "cron"]
     assert services["cron"]["command"][-1] == "workers/cron_config.py"
     assert (ROOT / "workers" / "cron_config.py").is_file()
-    for name in ("web", *WORKERS, "cron"):
+    assert services["sequencer"]["command"] == SEQUENCE
+    for name in ("web", *WORKERS, "cron", "sequencer"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
@@ -56,6 +69,26 @@ def test_every_queue_has_its_workers_in_compose_and_systemd():
     readme = (ROOT / "README.md").read_text()
     enable = re.search(r"systemctl enable --now alpr-web alpr-cron ([^`]*)`", readme).group(1)
     assert enable.split() == [f"alpr-worker@{queue}" for queue in QUEUES]
+
+
+def test_the_audit_sequencer_runs_once_in_compose_and_systemd(compose):
+    """ALPR_AUDIT_SEQUENCER=process leaves every entry unchained until this process runs."""
+    assert "replicas" not in compose["services"]["sequencer"].get("deploy", {})
+    unit = (DEPLOY / "systemd" / "alpr-sequencer.service").read_text()
+    (exec_start,) = re.findall(r"^ExecStart=(.*)$", unit, re.MULTILINE)
+    assert exec_start.split() == ["/opt/alpr/.venv/bin/flask", *SEQUENCE[1:]]
+    assert re.search(r"^Restart=always$", unit, re.MULTILINE)
+    readme = (ROOT / "README.md").read_text()
+    assert "systemctl enable --now alpr-sequencer" in readme
+    assert "ALPR_AUDIT_SEQUENCER=process" in readme
+
+
+def test_compose_passes_the_scale_out_settings_from_the_environment(compose):
+    environment = compose["services"]["web"]["environment"]
+    for name in SCALE_OUT_SETTINGS:
+        assert environment[name].startswith(f"${{{name}:-"), name
+    for name in APP_SERVICES:
+        assert compose["services"][name]["environment"] == environment
 
 
 def test_compose_holds_no_secret_and_demands_each_one(compose):
@@ -87,6 +120,9 @@ def test_the_example_environment_names_every_production_setting_and_no_key():
     assert settings["ALPR_ENV"] == "production"
     assert settings["SECRET_KEY"] == "" and settings["ACP_HMAC_KEY"] == ""
     assert {"DATABASE_URL", "REDIS_URL", "ALPR_AUDIT_SIGNING_KEY_FILE"} <= set(settings)
+    assert set(SCALE_OUT_SETTINGS) <= set(settings)
+    assert settings["DATABASE_REPLICA_URL"] == "" and settings["ALPR_AUDIT_SEQUENCER"] == ""
+    assert settings["AWS_ACCESS_KEY_ID"] == "" and settings["AWS_SECRET_ACCESS_KEY"] == ""
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")

@@ -38,10 +38,8 @@ from app.alpr.forms.devices import (
 )
 from app.alpr.hotlists import HotlistError, HotlistSourceRefused, hotlist_sources, load_hotlist
 from app.alpr.views import bp
-from app.audit.actions import AuditAction
-from app.audit.services import record
+from app.audit.exports import exported_list_csv
 from app.auth.access import EQUIPMENT_ROLES, require
-from app.core.csv_export import csv_response
 from app.core.forms import confirmation_named
 from app.core.pages import acting_user, load_or_404
 from app.core.refusal import show_refusal
@@ -356,14 +354,6 @@ def devices_export():
     """Every camera as CSV, with where it stands now; audited."""
     session = db_session()
     rows = session.scalars(select(Device).order_by(Device.serial)).all()
-    record(
-        session,
-        acting_user(),
-        AuditAction.LIST_EXPORTED,
-        None,
-        {"list": "devices", "count": len(rows)},
-    )
-    session.commit()
 
     def cells(device: Device) -> list[object]:
         where = open_deployment(device)
@@ -379,7 +369,10 @@ def devices_export():
             device.last_seen_at,
         ]
 
-    return csv_response(
+    return exported_list_csv(
+        session,
+        acting_user(),
+        "devices",
         "devices.csv",
         (
             "serial",
@@ -392,5 +385,6 @@ def devices_export():
             "longitude",
             "last_seen_at",
         ),
-        (cells(d) for d in rows),
+        rows,
+        cells,
     )
