@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 QUEUES = ("ocr", "retention", "exports", "default")
 WORKERS = tuple(f"worker-{queue}" for queue in QUEUES)
-APP_SERVICES = ("migrate", "web", *WORKERS, "cron", "sequencer")
+APP_SERVICES = ("migrate", "web", "api", *WORKERS, "cron", "sequencer")
 SEQUENCE = ["flask", "--app", "wsgi", "audit", "sequence", "--follow"]
 #: The optional settings of a scaled-out installation (replica, S3 pictures, the sequencer).
 SCALE_OUT_SETTINGS = (
@@ -41,10 +41,10 @@ def test_compose_runs_web_workers_schedules_and_migrations(compose):
     services = compose["services"]
     assert set(services) == {"postgres", "redis", *APP_SERVICES}
     assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
-    assert (
-        services["web"]["command"][0] == "gunicorn" and services["web"]["command"][-1] == "wsgi:app"
-    )
-    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    for pool in ("web", "api"):
+        command = services[pool]["command"]
+        assert command[0] == "gunicorn" and command[-1] == "wsgi:app"
+        assert "/readyz" in " ".join(services[pool]["healthcheck"]["test"])
     for queue in QUEUES:
         command = services[f"worker-{queue}"]["command"]
         assert command[:3] == ["rq", "worker", "--with-scheduler"] and command[-1] == queue
@@ -52,7 +52,7 @@ def test_compose_runs_web_workers_schedules_and_migrations(compose):
     assert services["cron"]["command"][-1] == "workers/cron_config.py"
     assert (ROOT / "workers" / "cron_config.py").is_file()
     assert services["sequencer"]["command"] == SEQUENCE
-    for name in ("web", *WORKERS, "cron", "sequencer"):
+    for name in ("web", "api", *WORKERS, "cron", "sequencer"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
@@ -67,8 +67,32 @@ def test_every_queue_has_its_workers_in_compose_and_systemd():
     for queue in QUEUES:
         assert f"alpr-worker@{queue}" in unit
     readme = (ROOT / "README.md").read_text()
-    enable = re.search(r"systemctl enable --now alpr-web alpr-cron ([^`]*)`", readme).group(1)
+    enable = re.search(r"systemctl enable --now alpr-web alpr-api alpr-cron ([^`]*)`", readme)
+    enable = enable.group(1)
     assert enable.split() == [f"alpr-worker@{queue}" for queue in QUEUES]
+
+
+def test_cameras_have_a_pool_of_their_own_that_yields_the_cores_to_staff(compose):
+    """A burst of camera batches must not queue an officer's search (bench/load.py)."""
+    services = compose["services"]
+    web, api = (services[name]["command"] for name in ("web", "api"))
+    assert web[web.index("--bind") + 1].endswith(":8000")
+    assert api[api.index("--bind") + 1].endswith(":8001")
+    assert services["api"]["cpu_shares"] < services["web"].get("cpu_shares", 1024)
+    unit = (DEPLOY / "systemd" / "alpr-api.service").read_text()
+    assert re.search(r"^ExecStart=\S*/gunicorn .*--bind 127\.0\.0\.1:8001 .*wsgi:app$", unit, re.M)
+    assert int(re.search(r"^Nice=(\d+)$", unit, re.MULTILINE).group(1)) > 0
+
+
+def test_ocr_workers_keep_their_engines_loaded(compose):
+    """OCR jobs run in the worker (SimpleWorker); the other queues fork a horse per job."""
+    ocr = compose["services"]["worker-ocr"]["command"]
+    assert ocr[ocr.index("--worker-class") + 1] == "rq.worker.SimpleWorker"
+    template = (DEPLOY / "systemd" / "alpr-worker@.service").read_text()
+    assert "Environment=RQ_WORKER_CLASS=rq.worker.Worker" in template
+    assert "--worker-class ${RQ_WORKER_CLASS}" in template
+    drop_in = DEPLOY / "systemd" / "alpr-worker@ocr.service.d" / "simple-worker.conf"
+    assert "Environment=RQ_WORKER_CLASS=rq.worker.SimpleWorker" in drop_in.read_text()
 
 
 def test_the_audit_sequencer_runs_once_in_compose_and_systemd(compose):
