@@ -368,6 +368,9 @@ def drain(url: str, timeout: float) -> tuple[int, int, float]:
         time.sleep(1)
 
 
+FLASK = ("-m", "flask", "--app", "wsgi")
+
+
 def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))]
 
@@ -399,6 +402,12 @@ def main() -> None:
         type=int,
         default=0,
         help="a second gunicorn of this many workers for the device API (0: one pool for all)",
+    )
+    parser.add_argument(
+        "--sequencer",
+        choices=("", "process"),
+        default="",
+        help="process: ALPR_AUDIT_SEQUENCER=process and one `audit sequence --follow` process",
     )
     parser.add_argument(
         "--background-nice",
@@ -434,6 +443,7 @@ def main() -> None:
             "DATABASE_URL": url,
             "ALPR_INSTANCE_PATH": str(instance),
             "REDIS_URL": redis_url,
+            "ALPR_AUDIT_SEQUENCER": args.sequencer,
         }
         from workers.queue import QUEUES
 
@@ -458,8 +468,18 @@ def main() -> None:
                     env=env,
                 )
             )
+        if args.sequencer == "process":
+            processes.append(
+                subprocess.Popen(
+                    [*background, sys.executable, *FLASK, "audit", "sequence", "--follow"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
         workers = processes[1:]
-        gunicorn = start_gunicorn(url, instance, args.workers, args.port, {"REDIS_URL": redis_url})
+        served = {"REDIS_URL": redis_url, "ALPR_AUDIT_SEQUENCER": args.sequencer}
+        gunicorn = start_gunicorn(url, instance, args.workers, args.port, served)
         processes.append(gunicorn)
         pools = [gunicorn]
         base = device_base = f"http://127.0.0.1:{args.port}"
@@ -469,7 +489,7 @@ def main() -> None:
                 instance,
                 args.device_workers,
                 args.port + 1,
-                {"REDIS_URL": redis_url},
+                served,
                 nice=args.background_nice,
             )
             processes.append(device_pool)
@@ -523,6 +543,7 @@ def report(args, rec: Recorder, elapsed, unfinished, pending, waited, verified) 
         + f"{args.rq_workers} RQ workers ({args.worker_class}), {args.ingest_threads} camera "
         f"threads (batches of {args.batch}), an image upload every {args.image_every} s, "
         f"{args.operators} operators, {args.pollers} pollers"
+        + (", audit sequencer process" if args.sequencer else "")
     )
     print(f"{'route':34} {'requests':>8} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for route, times in sorted(rec.times.items()):

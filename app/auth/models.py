@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from app.db import Base, sql_values, utcnow
 
@@ -265,7 +265,16 @@ def user_for_session_id(session: Session, session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = session.get(User, int(user_id))
+    # One round trip on every request: the roles and training that each page checks, joined.
+    user = (
+        session.scalars(
+            select(User)
+            .where(User.id == int(user_id))
+            .options(joinedload(User.role_rows), joinedload(User.training_records))
+        )
+        .unique()
+        .one_or_none()
+    )
     if user is None or user.session_version != int(version):
         return None
     return user
