@@ -404,6 +404,10 @@ def _pg_release(pg: Any) -> bool:
             with pg.pipeline():
                 unlock.execute(_PG_UNLOCK, (AUDIT_LOCK_KEY,))
                 look.execute(_PG_ANY_UNCHAINED)
+            if not unlock.fetchone()[0]:
+                # The statements reached another server connection: a pooler in transaction
+                # mode, which this run cannot work behind (README).
+                raise AuditError("the chain's session lock was not held by this connection")
             return bool(look.fetchone()[0])
     except Exception:
         pg.close()
