@@ -54,7 +54,8 @@ class AuditEntry(Base):
     subject_id: Mapped[str | None] = mapped_column(String(64))
     details_digest: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
-    entry_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Not unique-indexed: no query looks an entry up by its hash, and verify recomputes each.
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
 
     detail: Mapped[AuditDetail | None] = relationship(
         back_populates="entry", uselist=False, lazy="joined"

@@ -21,10 +21,11 @@ an effect before its cause.
 
 When it runs: on SQLite, which has one writer at a time, inside :func:`record` (the write lock
 is held already), so every commit leaves its entries chained. On PostgreSQL right after each
-commit that recorded entries, in short transactions of its own: it tries the lock without
-waiting; a writer that finds it taken leaves its entries to the holder, who runs another round
-after each batch it chained and so finds what was committed meanwhile (up to SEQUENCE_ROUNDS).
-That costs each commit a few round trips; a busy installation runs one sequencer process
+commit that recorded entries, on the committing connection (:func:`_pg_chain_after_commit`): it
+tries the lock without waiting; a writer that finds it taken leaves its entries to the holder
+(one round trip), who looks for unchained entries after releasing the lock and goes round again
+when it finds any (up to SEQUENCE_ROUNDS), so what was committed meanwhile is not left behind.
+That costs each commit a round trip or four; a busy installation runs one sequencer process
 instead (`ALPR_AUDIT_SEQUENCER=process`, `flask --app wsgi audit sequence --follow`, as
 Trillian does), and commits do nothing more. A scheduled job each minute and
 `flask --app wsgi audit sequence` chain whatever a killed process left. Everything that
@@ -48,6 +49,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     Connection,
     Engine,
@@ -82,6 +85,8 @@ SEQUENCE_ROUNDS = 8
 UNCHAINED_ALARM = timedelta(minutes=2)
 #: Key in ``session.info`` of the entries the session's open transaction recorded.
 _RECORDED = "audit_recorded"
+#: Key in ``session.info`` of the (psycopg) connection that transaction ran on.
+_RECORDED_ON = "audit_recorded_on"
 #: Key in ``session.info``: False where one sequencer process chains (`ALPR_AUDIT_SEQUENCER`).
 AFTER_COMMIT = "audit_after_commit"
 
@@ -189,6 +194,31 @@ _ENTRIES = AuditEntry.__table__
 _DETAILS = AuditDetail.__table__
 _HEAD = AuditChainHead.__table__
 _INSERT_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
+#: The columns an action's transaction writes (the link stays empty for the sequencer).
+_WRITTEN = (
+    "occurred_at",
+    "actor_user_id",
+    "actor_label",
+    "action",
+    "subject_type",
+    "subject_id",
+    "details_digest",
+)
+_ONE_ENTRY = (
+    insert(_ENTRIES)
+    .values({name: bindparam(name) for name in _WRITTEN})
+    .returning(_ENTRIES.c.id)
+    .cte("entry")
+)
+#: PostgreSQL: one entry and its details in ONE statement (a round trip less for every action).
+_INSERT_ONE = (
+    insert(_DETAILS)
+    .from_select(
+        ["entry_id", "details_json"],
+        select(_ONE_ENTRY.c.id, bindparam("details_json", type_=_DETAILS.c.details_json.type)),
+    )
+    .returning(_DETAILS.c.entry_id)
+)
 _UNCHAINED = (
     select(
         _ENTRIES.c.id,
@@ -297,6 +327,91 @@ def _pg_round(pg: Any, *, wait: bool) -> int | None:
             raise AuditError("the chain head moved during a sequencer round: the lock was not held")
         pg.commit()
         return len(links)
+
+
+_PG_TRY_SESSION_LOCK = "SELECT pg_try_advisory_lock(%s)"
+_PG_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+_PG_ANY_UNCHAINED = "SELECT EXISTS (SELECT 1 FROM audit_entries WHERE seq IS NULL)"
+# The head's move fails (division by zero) when the head is not at the seq it was read at, so
+# that the implicit transaction it closes, links included, rolls back instead of committing.
+_PG_MOVE_HEAD_OR_FAIL = (
+    "WITH moved AS (UPDATE audit_chain_head SET seq = %s, entry_hash = %s "
+    "WHERE id = 1 AND seq = %s RETURNING 1) SELECT 1 / count(*) FROM moved"
+)
+
+
+def _pg_chain_after_commit(pg: Any, rounds: int) -> int:
+    """The sequencer run after a commit, on the committing connection (idle again); how many.
+
+    The costs are what each audited action pays, so the run is counted in round trips (its
+    connection is in autocommit; a pipeline up to its Sync is one implicit transaction):
+    1. try the chain's lock as a session lock: when another run holds it, that is all (one
+       round trip): the holder looks again after releasing it, below, so it sees this commit;
+    2. read the unchained entries and the head, under the lock;
+    3. the links and the head's move: committed together at the Sync, or rolled back together;
+    4. release the lock, then look for unchained entries (a separate statement, so its snapshot
+       follows the release): any means a writer committed and found the lock taken meanwhile,
+       and this run goes round again (up to `rounds`; the scheduled job takes any rest).
+    A failure that may leave the lock held closes the connection, which releases it.
+    """
+    chained = 0
+    pg.autocommit = True
+    try:
+        for _ in range(rounds):
+            if not pg.execute(_PG_TRY_SESSION_LOCK, (AUDIT_LOCK_KEY,)).fetchone()[0]:
+                break
+            try:
+                chained += _pg_link_held(pg)
+            finally:
+                waiting = _pg_release(pg)
+            if not waiting:
+                break
+    finally:
+        if not pg.closed:
+            pg.autocommit = False
+    return chained
+
+
+def _pg_link_held(pg: Any) -> int:
+    """Chain one batch while this connection holds the session lock (steps 2 and 3 above)."""
+    with pg.cursor() as found, pg.cursor() as head:
+        with pg.pipeline():
+            found.execute(_PG_UNCHAINED, (SEQUENCE_BATCH,))
+            head.execute(_PG_HEAD)
+        rows = [_PgRow(*row) for row in found.fetchall()]
+        current = head.fetchone()
+        if not rows:
+            return 0
+        seq, prev_hash = current if current is not None else (0, GENESIS_HASH)
+        links = _links(rows, seq, prev_hash)
+        try:
+            with pg.pipeline():
+                if current is None:
+                    head.execute(_PG_GENESIS, (GENESIS_HASH,))
+                found.executemany(_PG_LINK, links)
+                head.execute(_PG_MOVE_HEAD_OR_FAIL, (links[-1]["b_seq"], links[-1]["b_hash"], seq))
+        except psycopg.errors.DivisionByZero:
+            raise AuditError(
+                "the chain head moved during a sequencer round: the lock was not held"
+            ) from None
+        return len(links)
+
+
+def _pg_release(pg: Any) -> bool:
+    """Release the session lock, then say whether entries wait (step 4 above)."""
+    try:
+        with pg.cursor() as unlock, pg.cursor() as look:
+            with pg.pipeline():
+                unlock.execute(_PG_UNLOCK, (AUDIT_LOCK_KEY,))
+                look.execute(_PG_ANY_UNCHAINED)
+            if not unlock.fetchone()[0]:
+                # The statements reached another server connection: a pooler in transaction
+                # mode, which this run cannot work behind (README).
+                raise AuditError("the chain's session lock was not held by this connection")
+            return bool(look.fetchone()[0])
+    except Exception:
+        pg.close()
+        raise
 
 
 @dataclass(frozen=True)
@@ -434,21 +549,26 @@ def record_many(session: Session, pending: Sequence[PendingEntry]) -> list[Audit
     if not rows:
         return []
     session.flush()
-    ids = session.scalars(_INSERT_ENTRIES, rows).all()
-    session.execute(
-        insert(_DETAILS),
-        [{"entry_id": i, "details_json": t} for i, t in zip(ids, texts, strict=True)],
-    )
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql and len(rows) == 1:
+        ids = [session.scalars(_INSERT_ONE, {**rows[0], "details_json": texts[0]}).one()]
+    else:
+        ids = session.scalars(_INSERT_ENTRIES, rows).all()
+        session.execute(
+            insert(_DETAILS),
+            [{"entry_id": i, "details_json": t} for i, t in zip(ids, texts, strict=True)],
+        )
     entries = []
     for entry_id, row in zip(ids, rows, strict=True):
         entry = AuditEntry(id=entry_id, seq=None, prev_hash=None, entry_hash=None, **row)
         make_transient_to_detached(entry)
         session.add(entry)
         entries.append(entry)
-    if session.get_bind().dialect.name != "postgresql":
+    if not postgresql:
         _chain_inline(session)
     elif session.info.get(AFTER_COMMIT, True):
         session.info.setdefault(_RECORDED, []).extend(entries)
+        session.info[_RECORDED_ON] = session.connection().connection.driver_connection
     return entries
 
 
@@ -462,10 +582,14 @@ def _sequence_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     recorded = session.info.pop(_RECORDED, None)
+    pg = session.info.pop(_RECORDED_ON, None)
     if not recorded:
         return
     try:
-        sequence(session.get_bind().engine, wait=False, rounds=SEQUENCE_ROUNDS)
+        if pg is not None and pg.info.transaction_status == TransactionStatus.IDLE:
+            _pg_chain_after_commit(pg, SEQUENCE_ROUNDS)
+        else:  # a session inside an outer transaction: its connection is not free
+            sequence(session.get_bind().engine, wait=False, rounds=SEQUENCE_ROUNDS)
     except Exception:  # driver or chain errors alike: the commit stands, the next run chains
         logger.warning("audit sequencer failed after a commit; the next run chains", exc_info=True)
     for entry in recorded:
@@ -478,6 +602,7 @@ def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> No
     """A transaction that ends without the commit above (rolled back) recorded nothing."""
     if transaction.parent is None:
         session.info.pop(_RECORDED, None)
+        session.info.pop(_RECORDED_ON, None)
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,20 @@ Entries are written unchained in their action's transaction and chained by the s
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import sessionmaker
 
+from app.audit import services
 from app.audit.actions import AuditAction
 from app.audit.models import AuditChainHead, AuditDetail, AuditEntry
 from app.audit.services import (
+    AUDIT_LOCK_KEY,
     UNCHAINED_ALARM,
     canonical_json,
     details_digest,
@@ -26,6 +30,7 @@ from app.audit.services import (
 )
 from app.auth.models import Role
 from app.db import make_engine, utcnow
+from tests.conftest import BACKEND
 
 PROCESSES = 8
 ENTRIES_EACH = 500
@@ -243,6 +248,7 @@ def test_a_failing_after_commit_run_never_undoes_or_fails_the_action(app, sessio
         raise RuntimeError("database went away")
 
     monkeypatch.setattr("app.audit.services.sequence", broken)
+    monkeypatch.setattr("app.audit.services._pg_chain_after_commit", broken)
     record(session, "test", AuditAction.USER_CREATED, None, {})
     session.commit()  # does not raise: the action is committed
     monkeypatch.undo()
@@ -251,3 +257,93 @@ def test_a_failing_after_commit_run_never_undoes_or_fails_the_action(app, sessio
     sequence(app.extensions["alpr_engine"])
     session.rollback()
     assert verify(session).entries == 1
+
+
+postgres_only = pytest.mark.skipif(
+    BACKEND != "postgres",
+    reason="SQLite chains inside the action's transaction: no after-commit run",
+)
+
+
+def _lock_is_free(engine) -> bool:
+    with engine.connect() as conn:
+        free = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+        if free:
+            conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": AUDIT_LOCK_KEY})
+        return free
+
+
+@postgres_only
+def test_a_commit_that_finds_the_lock_taken_leaves_its_entry_to_the_holder(
+    app, session, monkeypatch
+):
+    """The holder looks again after releasing the lock, so what was left to it is chained."""
+    engine = app.extensions["alpr_engine"]
+    link_held = services._pg_link_held
+    meanwhile: list[int] = []
+
+    def holder_links(pg):
+        linked = link_held(pg)
+        if not meanwhile:  # another writer commits while this run holds the lock
+            with app.extensions["alpr_sessionmaker"]() as writer:
+                entry = record(writer, "other", AuditAction.USER_CREATED, None, {})
+                writer.commit()
+                meanwhile.append(entry.id)
+            with engine.connect() as conn:  # its own after-commit run found the lock taken
+                left = conn.scalar(select(AuditEntry.seq).where(AuditEntry.id == meanwhile[0]))
+            assert left is None
+        return linked
+
+    monkeypatch.setattr(services, "_pg_link_held", holder_links)
+    record(session, "holder", AuditAction.USER_CREATED, None, {})
+    session.commit()
+    monkeypatch.undo()
+    session.rollback()
+    assert unchained(session).count == 0
+    rows = session.execute(select(AuditEntry.actor_label, AuditEntry.seq).order_by("seq")).all()
+    assert [tuple(row) for row in rows] == [("holder", 1), ("other", 2)]
+    assert verify(session).ok
+    assert _lock_is_free(engine)
+
+
+@postgres_only
+def test_a_head_that_moved_rolls_back_the_whole_batch_and_frees_the_lock(
+    app, session, monkeypatch, caplog
+):
+    """Links and the head's move commit together or not at all; the action stands either way."""
+    engine = app.extensions["alpr_engine"]
+    record(session, "first", AuditAction.USER_CREATED, None, {})
+    session.commit()
+    # A head read that is not the head, as a run without the lock could read it.
+    monkeypatch.setattr(
+        services, "_PG_HEAD", "SELECT seq + 5, entry_hash FROM audit_chain_head WHERE id = 1"
+    )
+    with caplog.at_level(logging.WARNING, logger="app.audit.services"):
+        entry = record(session, "second", AuditAction.USER_CREATED, None, {})
+        session.commit()
+    assert "the chain head moved" in caplog.text
+    monkeypatch.undo()
+    session.rollback()
+    assert session.scalar(select(AuditEntry.seq).where(AuditEntry.id == entry.id)) is None
+    assert session.get(AuditChainHead, 1).seq == 1
+    assert _lock_is_free(engine)
+    assert sequence(engine) == 1
+    session.rollback()
+    result = verify(session)
+    assert result.ok and result.entries == 2, result.describe()
+
+
+@postgres_only
+def test_a_session_inside_an_outer_transaction_leaves_its_entry_to_the_next_run(app):
+    """Its connection is not free after its commit: the after-commit run takes a pooled one."""
+    engine = app.extensions["alpr_engine"]
+    with engine.connect() as conn:
+        outer = conn.begin()
+        with sessionmaker(bind=conn, join_transaction_mode="create_savepoint")() as inner:
+            record(inner, "inner", AuditAction.USER_CREATED, None, {})
+            inner.commit()
+        outer.commit()
+    assert sequence(engine) == 1
+    with sessionmaker(bind=engine)() as session:
+        result = verify(session)
+        assert result.ok and result.entries == 1
