@@ -384,7 +384,7 @@ def main() -> None:
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument(
         "--worker-class",
-        default="rq.worker.Worker",
+        default="rq.worker.SimpleWorker",
         help="rq.worker.Worker forks a work horse per job; rq.worker.SimpleWorker does not",
     )
     parser.add_argument("--ingest-threads", type=int, default=6)
@@ -570,7 +570,7 @@ def report(args, rec: Recorder, elapsed, unfinished, pending, waited, verified) 
     search_p95 = percentile(searches, 0.95) if searches else float("nan")
     verdict = {
         "ingest >= 10,000 reads/s": rate >= 10_000,
-        "search p95 < 50 ms": search_p95 < 50,
+        f"search p95 < 50 ms ({search_p95:.1f} ms)": search_p95 < 50,
         "zero errors": not rec.errors,
         "chain verifies": verified.returncode == 0,
         "every OCR job done": unfinished == 0 and pending == 0,
