@@ -348,29 +348,26 @@ def stuck_file(path: Path) -> Iterator[Callable[[int], bool]]:
         path.write_bytes(content)
 
 
-def test_a_worker_killed_during_ocr_leaves_the_read_pending_and_the_sweep_finishes_it(
-    session, rq_app, instance_dir
-):
+def _uploaded_for_ocr(session, rq_app) -> tuple[int, int, str]:
+    """A picture uploaded for OCR: (its read's id, its job run's id, the picture's digest)."""
     _, token = device_with_token(session)
     session.commit()
     upload = _upload(rq_app.test_client(), token, "KTR 4821", upload_fields())
     assert upload.status_code == 201
-    read_id, run_id = upload.get_json()["read_id"], upload.get_json()["ocr_job"]
-    digest = upload.get_json()["images"][0]["sha256"]
+    body = upload.get_json()
+    return body["read_id"], body["ocr_job"], body["images"][0]["sha256"]
 
-    with rq_app.app_context(), stuck_file(image_path(digest)) as opened:
-        _kill_horse_when(rq_app, instance_dir, opened)
 
+def _left_running(session, rq_app, read_id: int, run_id: int) -> Job:
+    """After the kill: the read still waits, its run says running; RQ's job, to compare."""
     session.expire_all()
     assert session.get(Read, read_id).plate_status == PlateStatus.PENDING_OCR.value
     assert session.get(JobRun, run_id).status == JobStatus.RUNNING.value
-    job = Job.fetch(run_job_id(run_id, 0), connection=rq_app.extensions["alpr_redis"])
-    assert job.get_status() == "failed"
+    return Job.fetch(run_job_id(run_id, 0), connection=rq_app.extensions["alpr_redis"])
 
-    _age_runs(session, run_id)
-    assert _sweep(rq_app)["requeued"] == [run_id]
-    _run_worker(rq_app, instance_dir)
 
+def _read_once_recovered(session, read_id: int, run_id: int) -> None:
+    """The recovered run read the plate, in one recovery, audited as such."""
     session.expire_all()
     read = session.get(Read, read_id)
     assert (read.plate, read.plate_status) == ("KTR4821", PlateStatus.OCR_ACCEPTED.value)
@@ -378,6 +375,24 @@ def test_a_worker_killed_during_ocr_leaves_the_read_pending_and_the_sweep_finish
     assert (run.status, run.attempts) == (JobStatus.DONE.value, 1)
     (recovered,) = entries(session, AuditAction.JOB_RECOVERED)
     assert details(recovered) == {"name": "ocr_read", "attempt": 1, "was": "running"}
+
+
+def test_a_worker_killed_during_ocr_leaves_the_read_pending_and_the_sweep_finishes_it(
+    session, rq_app, instance_dir
+):
+    read_id, run_id, digest = _uploaded_for_ocr(session, rq_app)
+
+    with rq_app.app_context(), stuck_file(image_path(digest)) as opened:
+        _kill_horse_when(rq_app, instance_dir, opened)
+
+    job = _left_running(session, rq_app, read_id, run_id)
+    assert job.get_status() == "failed"
+
+    _age_runs(session, run_id)
+    assert _sweep(rq_app)["requeued"] == [run_id]
+    _run_worker(rq_app, instance_dir)
+
+    _read_once_recovered(session, read_id, run_id)
     _chain_holds(session)
 
 
@@ -385,20 +400,12 @@ def test_a_simple_worker_killed_during_ocr_is_found_past_its_deadline_and_finish
     session, rq_app, instance_dir
 ):
     """The whole worker killed (the OCR queue's SimpleWorker): RQ can never say it died."""
-    _, token = device_with_token(session)
-    session.commit()
-    upload = _upload(rq_app.test_client(), token, "KTR 4821", upload_fields())
-    assert upload.status_code == 201
-    read_id, run_id = upload.get_json()["read_id"], upload.get_json()["ocr_job"]
-    digest = upload.get_json()["images"][0]["sha256"]
+    read_id, run_id, digest = _uploaded_for_ocr(session, rq_app)
 
     with rq_app.app_context(), stuck_file(image_path(digest)) as opened:
         _kill_simple_worker_when(rq_app, instance_dir, opened)
 
-    session.expire_all()
-    assert session.get(Read, read_id).plate_status == PlateStatus.PENDING_OCR.value
-    assert session.get(JobRun, run_id).status == JobStatus.RUNNING.value
-    job = Job.fetch(run_job_id(run_id, 0), connection=rq_app.extensions["alpr_redis"])
+    job = _left_running(session, rq_app, read_id, run_id)
     assert job.get_status() == "started", "RQ cannot tell the worker died"
 
     _age_runs(session, run_id, minutes=10)  # within OCR's 10 minutes and the sweep's margin
@@ -407,13 +414,7 @@ def test_a_simple_worker_killed_during_ocr_is_found_past_its_deadline_and_finish
     assert _sweep(rq_app)["requeued"] == [run_id]
     _run_worker(rq_app, instance_dir, SIMPLE_WORKER)
 
-    session.expire_all()
-    read = session.get(Read, read_id)
-    assert (read.plate, read.plate_status) == ("KTR4821", PlateStatus.OCR_ACCEPTED.value)
-    run = session.get(JobRun, run_id)
-    assert (run.status, run.attempts) == (JobStatus.DONE.value, 1)
-    (recovered,) = entries(session, AuditAction.JOB_RECOVERED)
-    assert details(recovered) == {"name": "ocr_read", "attempt": 1, "was": "running"}
+    _read_once_recovered(session, read_id, run_id)
 
     # RQ's own maintenance files the dead attempt as abandoned once its entry expires; the
     # sweep then finds nothing more to do, and the read is not read twice.
