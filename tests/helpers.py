@@ -7,15 +7,17 @@ READ would otherwise show the test its own stale view).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -26,13 +28,14 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.alpr.adapters.signatures import sign, signing_secret
 from app.alpr.devices import create_device
 from app.audit.models import AuditEntry
 from app.auth.authorisations import WrittenAuthorisation
 from app.core.timeutil import local_today
 from app.db import utcnow
 from app.reads.images import image_path
-from app.reads.models import Device, Read, ReadImage
+from app.reads.models import CameraDiscard, Device, Read, ReadImage
 from app.retention.purge import PurgeResult, destroy_expired_reads
 from tests import factories
 
@@ -428,6 +431,22 @@ def camera_sample(name: str) -> dict:
     return json.loads((CAMERA_PAYLOADS / name).read_text())
 
 
+#: The grey 16x16 JPEG every sample's pictures were replaced with (SOURCES.md).
+GREY_JPEG = base64.b64decode(
+    camera_sample("openalpr-alpr_group-1.json")["best_plate"]["plate_crop_jpeg"]
+)
+
+
+def at_ms(epoch_ms: int) -> datetime:
+    """A Unix time in milliseconds as the aware UTC time a read is stored with."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
+
+
+def iso(epoch_ms: int, micros: int = 0) -> str:
+    """The time as Plate Recognizer writes it (microseconds, Z)."""
+    return (at_ms(epoch_ms) + timedelta(microseconds=micros)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def camera_device(
     session: Session,
     camera_format: str,
@@ -468,6 +487,25 @@ def post_camera(
     )
 
 
+def fixed_camera(session: Session, camera_format: str, **extra) -> tuple[Device, str]:
+    """A fixed camera of the format with a deployment in force (44.0521, -91.6393)."""
+    device, token = camera_device(session, camera_format, kind="fixed", **extra)
+    factories.DeploymentFactory(device=session.merge(device), latitude=44.0521, longitude=-91.6393)
+    session.commit()
+    return device, token
+
+
+def signed_post(client: FlaskClient, app: Flask, token: str, body: bytes, stamp: int | None = None):
+    """POST `body` to the Verkada route signed as Verkada signs it, with the device's secret."""
+    secret = signing_secret(app.config["SECRET_KEY"], token)
+    return client.post(
+        "/api/v1/cameras/verkada",
+        data=body,
+        headers={"Verkada-Signature": sign(secret, body, stamp or int(time.time()))},
+        content_type="application/json",
+    )
+
+
 def recent_epoch_ms(hours_ago: float = 1) -> int:
     """A Unix time in milliseconds within retention, with a millisecond part."""
     return int((utcnow() - timedelta(hours=hours_ago)).timestamp() * 1000) // 1000 * 1000 + 317
@@ -488,6 +526,18 @@ def database_text(session: Session) -> str:
                 values.extend(str(value) for value in row if value is not None)
     session.rollback()
     return "\n".join(values)
+
+
+def leaked(session: Session, values) -> set[str]:
+    """The values found in any text column: a dropped field must show up in none."""
+    text = database_text(session)
+    return {value for value in values if value in text}
+
+
+def discards(session: Session) -> dict[str, int]:
+    """Every camera's discard counters, by field name."""
+    session.rollback()
+    return {c.field: c.count for c in session.scalars(select(CameraDiscard))}
 
 
 def stored_reads(session: Session) -> list[Read]:

@@ -10,58 +10,29 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from app.alpr.adapters import ADAPTERS
-from app.alpr.adapters.signatures import sign, signing_secret
 from app.db import utcnow
-from app.reads.models import CameraDiscard, CameraFormat, Read
-from tests.factories import DeploymentFactory
+from app.reads.models import CameraFormat, Read
 from tests.helpers import (
     CAMERA_PAYLOADS,
+    GREY_JPEG,
+    at_ms,
     camera_device,
     camera_sample,
     count_rows,
-    database_text,
+    discards,
+    fixed_camera,
+    iso,
+    leaked,
     post_camera,
     recent_epoch_ms,
+    signed_post,
     stored_reads,
 )
-
-#: The grey 16x16 JPEG every sample's pictures were replaced with (SOURCES.md).
-GREY_JPEG = base64.b64decode(
-    camera_sample("openalpr-alpr_group-1.json")["best_plate"]["plate_crop_jpeg"]
-)
-
-
-def at_ms(epoch_ms: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
-
-
-def iso(epoch_ms: int, micros: int = 0) -> str:
-    """The time as Plate Recognizer writes it (microseconds, Z)."""
-    return (at_ms(epoch_ms) + timedelta(microseconds=micros)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def leaked(session, values) -> set[str]:
-    text = database_text(session)
-    return {value for value in values if value in text}
-
-
-def discards(session) -> dict[str, int]:
-    session.rollback()
-    return {c.field: c.count for c in session.scalars(select(CameraDiscard))}
-
-
-def fixed_camera(session, camera_format, **extra):
-    device, token = camera_device(session, camera_format, kind="fixed", **extra)
-    DeploymentFactory(device=session.merge(device), latitude=44.0521, longitude=-91.6393)
-    session.commit()
-    return device, token
 
 
 def test_the_registry_serves_every_registrable_format():
@@ -375,16 +346,6 @@ def verkada_payload(epoch_ms: int) -> dict:
     payload["data"]["created"] = epoch_ms // 1000
     payload["created_at"] = epoch_ms // 1000 + 1
     return payload
-
-
-def signed_post(client, app, token, body: bytes, stamp: int | None = None):
-    secret = signing_secret(app.config["SECRET_KEY"], token)
-    return client.post(
-        "/api/v1/cameras/verkada",
-        data=body,
-        headers={"Verkada-Signature": sign(secret, body, stamp or int(time.time()))},
-        content_type="application/json",
-    )
 
 
 def test_verkada_signed_sample_stores_the_read_at_the_deployment(client, session, app):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import select
 
 from app.reads.models import CameraDiscard, Device, Read
 from tests.helpers import (
+    at_ms,
     camera_device,
     camera_sample,
     count_rows,
@@ -20,10 +19,6 @@ from tests.helpers import (
 )
 
 ROUTE = "openalpr"
-
-
-def at_ms(epoch_ms: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
 
 
 def shifted(document: dict, start_ms: int) -> tuple[dict, int]:

@@ -3,11 +3,12 @@
 Transport: ``multipart/form-data`` with the event JSON in the part ``event`` (a file part, or a
 plain field) and the picture in the file part ``image``; the event alone as an
 ``application/json`` body is accepted too. The plate is ``plateUTF8`` (else ``plateUnicode``,
-``plateText``, ``plateASCII``); the time ``capture_timestamp`` (Unix milliseconds, as text),
-else ``capture_ts`` (nanoseconds), else ``datetime`` (``YYYYMMDD HHMMSSfff``) only when it
-carries a UTC offset: a camera's local time without one cannot be placed. The position is
-``geotag {lat, lon}`` (else the deployment's); the picture's kind follows ``imageType``
-(``plate``, ``vehicle``, otherwise the scene). ``plateConfidence`` is 0-1.
+``plateText``, ``plateASCII``), the first of them in Latin letters when another script is sent;
+the time ``capture_timestamp`` (Unix milliseconds, as text), else ``capture_ts``
+(nanoseconds), else ``datetime`` (``YYYYMMDD HHMMSSfff``) only when it carries a UTC offset: a
+camera's local time without one cannot be placed. The position is ``geotag {lat, lon}`` (else
+the deployment's); the picture's kind follows ``imageType`` (``plate``, ``vehicle``, otherwise
+the scene). ``plateConfidence`` is 0-1.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ def _captured_at(event: dict[str, Any]) -> datetime:
     return truncate_ms(parsed.replace(microsecond=int((millis or "0").ljust(3, "0")) * 1000))
 
 
+def _plate(event: dict[str, Any]) -> str:
+    """The first spelling in Latin letters, else the first one sent.
+
+    A camera reading a plate in another script (Cyrillic, say) sends it as read in
+    ``plateUTF8`` and its Latin transliteration in ``plateASCII``; plates are kept in Latin
+    letters and digits (app.reads.plates).
+    """
+    spellings = [text(event.get(name)) for name in PLATE_FIELDS if text(event.get(name))]
+    return next(
+        (plate for plate in spellings if plate.isascii()), spellings[0] if spellings else ""
+    )
+
+
 def extract(decoded: dict[str, Any], options: CameraOptions) -> Extracted:
     """The event's one read, with its picture (module docstring)."""
     event = require_object(decoded["event"], "the event")
@@ -90,7 +104,7 @@ def extract(decoded: dict[str, Any], options: CameraOptions) -> Extracted:
     camera = event.get("camera_info")
     if isinstance(camera, dict):
         count_dropped(extracted.discarded, camera, used=("SerialNumber",), prefix="camera_info.")
-    plate = next((text(event.get(name)) for name in PLATE_FIELDS if text(event.get(name))), "")
+    plate = _plate(event)
     geotag = event.get("geotag") if isinstance(event.get("geotag"), dict) else {}
     latitude, longitude = position(
         geotag.get("lat", geotag.get("latitude")),

@@ -6,8 +6,9 @@ Security Center server — ``10/24/2024`` in the United States, ``24/10/2024`` e
 device's registered date order (``--date-order MDY|DMY|YMD``, MDY by default) decides which
 part is the month; a date with the year first (``2024-10-24``) is read as such whatever the
 order, and a date that does not fit the order is refused, never guessed. The time may carry a
-fraction and AM/PM. ``Latitude``/``Longitude`` are decimal text (a decimal comma is read);
-``PlateImage`` and ``ContextImage`` (base64) are the plate and scene pictures;
+fraction (.NET writes up to seven digits) and AM/PM; a time after the date in ``DateUtc`` is
+read only when ``TimeUtc`` is missing. ``Latitude``/``Longitude`` are decimal text (a decimal
+comma is read); ``PlateImage`` and ``ContextImage`` (base64) are the plate and scene pictures;
 ``ConfidenceScore`` is 0-100 text. Genetec sends no header or signature: use ``?token=``.
 """
 
@@ -46,7 +47,10 @@ USED = (
     "SharpName",
 )
 DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
-TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?\s*([AaPp][Mm])?$")
+#: 24-hour or AM/PM ("PM", "pm", "p.m." in Canadian English), with up to 9 digits of a second.
+TIME = re.compile(
+    r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(?:([AaPp])\.?\s?[Mm]\.?)?$"
+)
 
 
 def _date(raw: str, order: str) -> tuple[int, int, int]:
@@ -76,15 +80,16 @@ def _time(raw: str) -> tuple[int, int, int, int]:
     if meridiem:
         if not 1 <= hours <= 12:
             raise AdapterError(422, f"TimeUtc {raw[:40]!r} is not a time")
-        hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
-    micros = int((fraction or "0").ljust(6, "0"))
+        hours = hours % 12 + (12 if meridiem.lower() == "p" else 0)
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
     return hours, int(minute), int(second or 0), micros
 
 
 def _captured_at(read: dict[str, Any], order: str) -> datetime:
-    day_text, time_text = text(read.get("DateUtc")), text(read.get("TimeUtc"))
-    if not time_text and " " in day_text:  # "10/24/2024 13:45:12" in one field
-        day_text, _, time_text = day_text.partition(" ")
+    # "10/24/2024 13:45:12" in one field; or a whole DateTime's date ("10/24/2024 12:00:00 AM")
+    # beside the TimeUtc that holds the time
+    day_text, _, day_clock = text(read.get("DateUtc")).partition(" ")
+    time_text = text(read.get("TimeUtc")) or day_clock.strip()
     if not day_text or not time_text:
         raise AdapterError(422, "DateUtc and TimeUtc are required: the time cannot be read")
     try:

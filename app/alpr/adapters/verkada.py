@@ -6,7 +6,8 @@ Transport: ``application/json``, ``{"webhook_type": "lpr", "data": {...}}``, sig
 ``data.created`` (seconds); ``data.confidence`` is 0-1. There is no position: the camera's
 deployment gives it. ``data.image_url`` is a link to a picture on Verkada's servers, not a
 picture: it is not fetched, and counted as discarded like the plate's state and crop box.
-A webhook of another type (an org-wide webhook sends every event) is answered and not kept.
+A webhook of another type (an org-wide webhook sends every event) is answered and not kept;
+the type is compared without case (the docs' sample writes ``lpr``, their field table ``LPR``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def extract(document: Any, options: CameraOptions) -> Extracted:
     document = require_object(document)
     extracted = Extracted()
     kind = document.get("webhook_type")
-    if present(kind) and kind != "lpr":
+    if present(kind) and text(kind).lower() != "lpr":  # the field table writes "LPR"
         extracted.skipped[OTHER_EVENT] += 1
         return extracted
     data = document.get("data")

@@ -56,8 +56,16 @@ def _error(status: int, message: str, **extra: Any):
 
 
 def _incoming() -> Incoming:
-    """The body as the adapter needs it; each file part is read up to the picture limit."""
+    """The body as the adapter needs it; each file part is read up to the picture limit.
+
+    A urlencoded body that is a JSON document is JSON: libcurl sends a raw POST under that type
+    when the sender sets none, as the OpenALPR daemon does (``uploadPost`` in alprd).
+    """
     kind = request.mimetype or ""
+    if kind == "application/x-www-form-urlencoded":
+        body = request.get_data(cache=True)
+        if body.lstrip()[:1] in (b"{", b"["):
+            return Incoming(content_type="application/json", body=body)
     if kind not in FORM_TYPES:
         return Incoming(content_type=kind, body=request.get_data(cache=True))
     limit = current_app.config["IMAGE_MAX_BYTES"]
