@@ -311,6 +311,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                         "content": {
                             JSON: {"schema": {"type": "object"}},
                             "multipart/form-data": {"schema": {"type": "object"}},
+                            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
                         },
                     },
                     "responses": {
