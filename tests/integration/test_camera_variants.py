@@ -503,6 +503,19 @@ def test_stream_webhook_in_each_shape_and_transport(client, session, shape, tran
         assert {"results.plate.props.region", "results.vehicle.props"} <= fields
 
 
+@pytest.mark.parametrize("shape", [stream_flat_result, stream_nested_result])
+def test_stream_vehicle_without_a_plate_is_counted_beside_the_read(client, session, shape):
+    """Stream's ``detection_mode = vehicle`` sends vehicles whose plate is null."""
+    _, token = fixed_camera(session, "platerecognizer")
+    start = recent_epoch_ms()
+    vehicle_only = {**shape("mn9zk42"), "plate": None}
+    payload = stream_webhook(start, vehicle_only, shape("mn9zk42"))
+    body = post_camera(client, "platerecognizer", payload, token=token).get_json()
+    assert (body["stored"], body["discarded"]) == (1, 1), body
+    assert body["discard_reasons"] == {"(read without a plate)": 1}
+    assert [r.plate for r in stored_reads(session)] == ["MN9ZK42"]
+
+
 def snapshot_webhook(epoch_ms: int) -> dict:
     """Snapshot's webhook: hook.id a number, data.camera_id null, MMC results."""
     result = stream_flat_result("r7kq55")
@@ -897,6 +910,7 @@ def test_verkada_signed_webhook_as_each_doc_version_shows_it(
 
 
 def edge_device(session, camera_format: str) -> str:
+    """The token of a fixed camera of the format (so no payload needs a position)."""
     return fixed_camera(session, camera_format)[1]
 
 
@@ -914,7 +928,8 @@ def send(client, app, camera_format: str, token: str, body: bytes):
     return post_camera(client, camera_format, body, token=token)
 
 
-def valid_payload(camera_format: str) -> dict | list:
+def valid_payload(camera_format: str) -> dict:
+    """A payload of the format that is stored as it is: each edge test spoils one part."""
     start = recent_epoch_ms()
     day = yesterday()
     return {
@@ -967,7 +982,7 @@ def test_a_400_digit_number_in_a_time_coordinate_or_confidence_is_refused(
         holder = holder[key]
     holder[path[-1]] = "9" * 400 if as_text else 10**400 - 1
     response = send(client, app, camera_format, token, json.dumps(payload).encode())
-    assert_refused(session, response, (400, 422))
+    assert_refused(session, response, (422,))
 
 
 @pytest.mark.parametrize("camera_format", FORMATS)
@@ -975,7 +990,7 @@ def test_a_400_digit_number_in_a_time_coordinate_or_confidence_is_refused(
 def test_empty_or_non_utf8_bodies_are_400(client, session, app, camera_format, body):
     token = edge_device(session, camera_format)
     response = send(client, app, camera_format, token, body)
-    assert_refused(session, response, (400, 422))
+    assert_refused(session, response, (400,))
 
 
 @pytest.mark.parametrize("camera_format", ["platerecognizer", "axis"])
@@ -1067,5 +1082,5 @@ def test_a_plate_of_punctuation_only_is_a_counted_discard(
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["stored"], body["discarded"]) == (0, 1)
+    assert body["discard_reasons"] == {"(read whose plate is not a plate)": 1}
     assert count_rows(session, Read) == 0
-    assert plate not in {c for c in discards(session)}
