@@ -1,8 +1,9 @@
 """Form pieces every domain shares: the base form, typed text and local times, confirmations.
 
 Every form of the app derives from :class:`AppForm`, which refuses control characters (NUL
-among them: PostgreSQL stores none) in each of its text fields, at the field, before any other
-check can take the text to the database.
+among them: PostgreSQL stores none) in each of its text fields, and numbers no column holds
+(past 64 bits, infinite, not a number) in each of its number fields, at the field, before any
+other check can take the value to the database or choke on it.
 
 The CSP forbids inline script, and a browser's ``confirm()`` is no record anyway: the form of an
 irreversible action carries a required checkbox, so the server refuses the post (422, the message
@@ -12,13 +13,24 @@ macro all see the same field.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DateTimeLocalField, Field, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    Field,
+    FloatField,
+    IntegerField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
+from app.core.edges import MAX_ROW_ID
 from app.core.timeutil import TYPED_YEARS, local_to_utc
 
 #: What an HTML ``datetime-local`` field sends, with or without seconds (or typed with a space).
@@ -55,6 +67,25 @@ def typed_text(_form: Any, field: Field) -> None:
         raise StopValidation(CONTROL_MESSAGE)
 
 
+#: The message at a number field whose number no column holds.
+NUMBER_MESSAGE = "Enter a number of at most 18 digits."
+
+
+def typed_number(_form: Any, field: Field) -> None:
+    """A number a column can hold: finite, and within 64 bits.
+
+    It stops the field's checks there: WTForms' NumberRange turns the number into a float
+    and raised OverflowError (a 500) on an integer of 400 digits.
+    """
+    value = field.data
+    if value is None:
+        return
+    if isinstance(value, int) and not -MAX_ROW_ID <= value <= MAX_ROW_ID:
+        raise StopValidation(NUMBER_MESSAGE)
+    if not isinstance(value, int) and not math.isfinite(value):
+        raise StopValidation(NUMBER_MESSAGE)
+
+
 def typed_day(_form: Any, field: Field) -> None:
     """A calendar date in the years the app can turn into UTC (the date pickers' bound)."""
     if field.data is not None and field.data.year not in TYPED_YEARS:
@@ -62,18 +93,21 @@ def typed_day(_form: Any, field: Field) -> None:
 
 
 class AppForm(FlaskForm):
-    """The base of every form in the app: each text field is checked by :func:`typed_text` first.
+    """The base of every form in the app: each text or number field's first check is the app's.
 
-    Text fields are StringField and its kinds (TextAreaField, PasswordField, HiddenField, ...),
-    however a form declares them, so a new form cannot forget the check.
+    Text fields get :func:`typed_text`, number fields :func:`typed_number`. Text fields are
+    StringField and its kinds (TextAreaField, PasswordField, HiddenField, ...), however a form
+    declares them, so a new form cannot forget the check.
     """
 
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
-            """Bind the field; a text field gets :func:`typed_text` as its first check."""
+            """Bind the field; a text or number field gets its first check."""
             field = unbound_field.bind(form=form, **options)
             if isinstance(field, StringField):
                 field.validators = [typed_text, *field.validators]
+            elif isinstance(field, IntegerField | FloatField | DecimalField):
+                field.validators = [typed_number, *field.validators]
             return field
 
 

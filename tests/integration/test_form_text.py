@@ -1,8 +1,11 @@
-"""Every text field of every form refuses NUL and other control characters, at the field.
+"""Every text field of every form refuses NUL and other control characters, at the field; every
+number field refuses numbers no column holds.
 
-PostgreSQL stores no NUL: a text field that let one through answered 500. The forms walk below
-finds each form class of the app (every one derives from :class:`app.core.forms.AppForm`) and
-posts NUL to each of its text fields; the pages then answer 422 with the message at the field.
+PostgreSQL stores no NUL: a text field that let one through answered 500; an integer of 400
+digits made WTForms' NumberRange raise OverflowError (a 500 at the approval queue's filter). The
+forms walk below finds each form class of the app (every one derives from
+:class:`app.core.forms.AppForm`) and posts such values to each of its text and number fields; the
+pages then answer with the message at the field.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from datetime import timedelta
 import pytest
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import StringField
+from wtforms import DecimalField, FloatField, IntegerField, StringField
 from wtforms.fields.core import UnboundField
 
 import app as app_package
 from app.auth.forms import TrainingForm
 from app.auth.models import Role
-from app.core.forms import CONTROL_MESSAGE, AppForm
+from app.core.forms import CONTROL_MESSAGE, NUMBER_MESSAGE, AppForm
 from app.core.timeutil import local_today
 from tests import factories
 from tests.helpers import authorisation_fields, field_error, form_csrf
@@ -48,11 +51,19 @@ TEXT_FIELDS = [
     if issubclass(unbound.field_class, StringField)
 ]
 
+NUMBER_FIELDS = [
+    (form, name)
+    for form in FORMS
+    for name, unbound in inspect.getmembers(form, lambda v: isinstance(v, UnboundField))
+    if issubclass(unbound.field_class, IntegerField | FloatField | DecimalField)
+]
+
 
 def test_the_walk_finds_the_forms():
     names = {cls.__name__ for cls in FORMS}
     assert {"TrainingForm", "HoldForm", "SearchForm", "DeviceForm"} <= names
     assert len(TEXT_FIELDS) > 50
+    assert len(NUMBER_FIELDS) > 10
 
 
 @pytest.mark.parametrize("form_class", FORMS, ids=lambda cls: cls.__name__)
@@ -70,6 +81,35 @@ def test_control_characters_are_refused_at_every_text_field(app, form_class, nam
         field = form[name]
         assert not field.validate(form)
         assert field.errors == [CONTROL_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["9" * 400, "-" + "9" * 400, "1e309", "-inf", "nan"],
+    ids=["400 digits", "-400 digits", "1e309", "-inf", "nan"],
+)
+@pytest.mark.parametrize(
+    ("form_class", "name"), NUMBER_FIELDS, ids=[f"{f.__name__}.{n}" for f, n in NUMBER_FIELDS]
+)
+def test_numbers_no_column_holds_are_refused_at_every_number_field(app, form_class, name, number):
+    with app.test_request_context(method="POST"):
+        form = form_class(formdata=MultiDict({name: number}), meta={"csrf": False})
+        field = form[name]
+        read = field.data  # None when the field could not read it as a number at all
+        assert not field.validate(form)
+        assert field.errors == [NUMBER_MESSAGE] if read is not None else field.errors
+
+
+@pytest.mark.parametrize(
+    "older_than", ["9" * 400, str(2**63), "-1"], ids=["400 digits", "2^63", "-1"]
+)
+def test_the_approval_queue_filter_refuses_a_number_too_large_at_the_field(
+    client, login_as, older_than
+):
+    login_as(Role.DEPUTY_CHIEF)
+    response = client.get("/requests", query_string={"older_than": older_than})
+    assert response.status_code < 500
+    assert field_error(response.get_data(as_text=True), "older_than")
 
 
 def test_tabs_and_new_lines_are_typing(app):
