@@ -68,7 +68,7 @@ def typed_text(_form: Any, field: Field) -> None:
 
 
 #: The message at a number field whose number no column holds.
-NUMBER_MESSAGE = "Enter a number of at most 18 digits."
+NUMBER_MESSAGE = "Enter an ordinary number (at most 18 digits; not infinity or NaN)."
 
 
 def typed_number(_form: Any, field: Field) -> None:
