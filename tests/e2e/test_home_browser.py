@@ -119,13 +119,14 @@ def test_records_staff_see_the_retention_requests_waiting(
     page.context.close()
 
 
+@pytest.mark.parametrize("role", [Role.DEPUTY_CHIEF, Role.DESIGNEE], ids=lambda r: r.value)
 @pytest.mark.parametrize("size", list(WIDTHS))
-def test_the_deputy_chief_sees_approvals_notices_counters_and_training(
-    browser: Browser, live_server: str, session, size: str
+def test_the_deputy_chief_and_designee_see_approvals_notices_counters_and_training(
+    browser: Browser, live_server: str, session, size: str, role: Role
 ):
     from app.reports.services import check_compliance
 
-    chief = UserFactory(roles=[Role.DEPUTY_CHIEF], trained=True, name="Dana Chief")
+    chief = UserFactory(roles=[role], trained=True, name="Dana Chief")
     for _ in range(3):
         AgencyRequestFactory()
     AgencyRequestFactory(status=RequestStatus.UNDER_REVIEW.value)
@@ -150,7 +151,7 @@ def test_the_deputy_chief_sees_approvals_notices_counters_and_training(
         "compliance-counters",
         "card-training-lapsing",
     }
-    _check_page(page, "deputy_chief", size, shown)
+    _check_page(page, role.value, size, shown)
     page.get_by_test_id("requests-submitted").click()
     expect(page).to_have_url(f"{live_server}/requests?state=submitted")
     expect(page.get_by_label("State")).to_have_value("submitted")
