@@ -168,6 +168,11 @@ def test_a_fake_unreadable_or_missing_letter_is_refused_at_its_field(
         (
             {"min_lat": "1e400", "max_lat": "45", "min_lon": "-92", "max_lon": "-91"},
             "min_lat",
+            "ordinary number",
+        ),
+        (
+            {"min_lat": "91", "max_lat": "92", "min_lon": "-92", "max_lon": "-91"},
+            "min_lat",
             "±90",
         ),
         ({"device_ids": str(2**70)}, "device_ids", "not a valid choice"),
