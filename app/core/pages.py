@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app, request, send_file
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import BigInteger, inspect
@@ -26,6 +26,15 @@ T = TypeVar("T")
 def acting_user() -> Any:
     """The signed-in user as a plain object, the actor services and audit entries take."""
     return current_user._get_current_object()
+
+
+def requested_page() -> int:
+    """The list page the query's ``page`` asks for, as every paged staff list reads it.
+
+    The first when it is not a number, never past 64 bits; the list's service clamps it to its
+    pages.
+    """
+    return min(request.args.get("page", 1, type=int), MAX_ROW_ID)
 
 
 def _largest_id(model: type) -> int:

@@ -24,7 +24,6 @@ from app.audit.actions import AuditAction
 from app.audit.exports import exported_list_csv
 from app.audit.services import record
 from app.auth.access import can_reach, require
-from app.core.edges import MAX_ROW_ID
 from app.core.forms import confirmation_named
 from app.core.pages import (
     StepLook,
@@ -32,6 +31,7 @@ from app.core.pages import (
     acting_user,
     load_or_404,
     next_step_views,
+    requested_page,
     send_stored_document,
 )
 from app.core.refusal import Refusal, show_refusal
@@ -732,9 +732,7 @@ def _list(kind: listing.RequestKind, template: str, endpoint: str) -> str:
     """One page of a kind of request, of the status asked (`?status=`, `?page=`); audited."""
     session = db_session()
     status = request.args.get("status") or None
-    result = listing.request_page(
-        session, kind, status, min(request.args.get("page", 1, type=int), MAX_ROW_ID)
-    )
+    result = listing.request_page(session, kind, status, requested_page())
     record(session, acting_user(), AuditAction.RETENTION_VIEWED, ("page", endpoint), {})
     session.commit()
     return render_template(

@@ -20,8 +20,7 @@ from app.alpr.search import COUNT_CAP, SearchCriteria, record_shown_reads, resul
 from app.alpr.views import bp
 from app.auth.access import require
 from app.core.csv_export import csv_response
-from app.core.edges import MAX_ROW_ID
-from app.core.pages import acting_user, load_or_404
+from app.core.pages import acting_user, load_or_404, requested_page
 from app.core.refusal import Refusal, show_refusal
 from app.core.timeutil import format_local
 from app.db import db_session
@@ -134,7 +133,7 @@ def hits_export():
     reads held than that.
     """
     show = "all" if request.args.get("show") == "all" else "open"
-    page = min(request.args.get("page", 1, type=int), MAX_ROW_ID)
+    page = requested_page()
     size = request.args.get("size", PAGE_SIZES[0], type=int)
     listed = live_hits(db_session(), include_closed=show == "all", page=page, size=size)
     hits = listed.rows

@@ -51,7 +51,14 @@ from app.alpr.views import bp
 from app.alpr.views.maps import read_points
 from app.alpr.workflow import HitMachine
 from app.auth.access import can_reach, require
-from app.core.pages import MAX_ROW_ID, StepLook, StepView, acting_user, next_step_views
+from app.core.pages import (
+    MAX_ROW_ID,
+    StepLook,
+    StepView,
+    acting_user,
+    next_step_views,
+    requested_page,
+)
 from app.core.refusal import Refusal
 from app.core.timeutil import display_zone, format_local, local_to_utc
 from app.db import db_session, utcnow
@@ -172,7 +179,7 @@ def hits():
     result = live_hits(
         session,
         include_closed=show == "all",
-        page=min(request.args.get("page", 1, type=int), MAX_ROW_ID),
+        page=requested_page(),
         size=request.args.get("size", PAGE_SIZES[0], type=int),
     )
     fingerprint = hits_fingerprint(result.rows, result.total)

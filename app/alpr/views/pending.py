@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template
 
 from app.alpr.pending_ocr import pending_ocr_page
 from app.alpr.permissions import ALPR_PERMISSIONS, AlprAction
 from app.alpr.views import bp
 from app.auth.access import require
-from app.core.edges import MAX_ROW_ID
-from app.core.pages import acting_user
+from app.core.pages import acting_user, requested_page
 from app.db import db_session
 
 
@@ -22,8 +21,6 @@ def pending_ocr():
     is the nearest there is, so a stale or hand-edited link still shows the queue.
     """
     session = db_session()
-    page = pending_ocr_page(
-        session, acting_user(), min(request.args.get("page", 1, type=int), MAX_ROW_ID)
-    )
+    page = pending_ocr_page(session, acting_user(), requested_page())
     session.commit()
     return render_template("alpr/pending_ocr.html", page=page)
