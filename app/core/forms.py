@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -82,7 +83,8 @@ def typed_number(_form: Any, field: Field) -> None:
         return
     if isinstance(value, int) and not -MAX_ROW_ID <= value <= MAX_ROW_ID:
         raise StopValidation(NUMBER_MESSAGE)
-    if not isinstance(value, int) and not math.isfinite(value):
+    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    if not finite:  # Decimal's signalling NaN cannot even become a float
         raise StopValidation(NUMBER_MESSAGE)
 
 
