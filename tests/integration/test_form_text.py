@@ -100,6 +100,19 @@ def test_numbers_no_column_holds_are_refused_at_every_number_field(app, form_cla
         assert field.errors == [NUMBER_MESSAGE] if read is not None else field.errors
 
 
+class _DecimalForm(AppForm):
+    amount = DecimalField("Amount")
+
+
+@pytest.mark.parametrize("number", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_a_decimal_field_refuses_what_is_no_number(app, number):
+    """No form has a decimal field yet; the base form's check already covers one."""
+    with app.test_request_context(method="POST"):
+        form = _DecimalForm(formdata=MultiDict({"amount": number}), meta={"csrf": False})
+        assert not form.amount.validate(form)
+        assert form.amount.errors == [NUMBER_MESSAGE]
+
+
 @pytest.mark.parametrize(
     "older_than", ["9" * 400, str(2**63), "-1"], ids=["400 digits", "2^63", "-1"]
 )
